@@ -1,0 +1,198 @@
+// .npy (numpy format versions 1–3, little-endian, C order) and TensorProto .pb files.
+#include "normrt/tensor_file.h"
+
+#include <cstring>
+#include <fstream>
+
+#include "tensor_proto.h"
+
+namespace normrt {
+
+namespace {
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+const char* npy_descr(DType t) {
+  switch (t) {
+    case DType::Float32:
+      return "<f4";
+    case DType::Float64:
+      return "<f8";
+    case DType::Float16:
+      return "<f2";
+    case DType::Int8:
+      return "|i1";
+    case DType::Int16:
+      return "<i2";
+    case DType::Int32:
+      return "<i4";
+    case DType::Int64:
+      return "<i8";
+    case DType::UInt8:
+      return "|u1";
+    case DType::UInt16:
+      return "<u2";
+    case DType::UInt32:
+      return "<u4";
+    case DType::UInt64:
+      return "<u8";
+    case DType::Bool:
+      return "|b1";
+    case DType::Undefined:
+      break;
+  }
+  return nullptr;
+}
+
+DType dtype_from_descr(const std::string& d, const std::string& path) {
+  static const std::pair<const char*, DType> table[] = {
+      {"f4", DType::Float32}, {"f8", DType::Float64}, {"f2", DType::Float16}, {"i1", DType::Int8},
+      {"i2", DType::Int16},   {"i4", DType::Int32},   {"i8", DType::Int64},   {"u1", DType::UInt8},
+      {"u2", DType::UInt16},  {"u4", DType::UInt32},  {"u8", DType::UInt64},  {"b1", DType::Bool}};
+  if (d.size() == 3 && (d[0] == '<' || d[0] == '|' || d[0] == '=')) {
+    for (auto& [code, t] : table)
+      if (d.compare(1, 2, code) == 0) {
+        if (d[0] == '|' && dtype_size(t) != 1) break;
+        return t;
+      }
+  }
+  throw Error(ErrorCode::InvalidArgument, path + ": numpy dtype '" + d +
+                                              "' is not supported "
+                                              "(little-endian bool, int, uint and float only)");
+}
+
+// Value of `'key': value` in the header dict, up to the next ',' or '}' at depth 0.
+std::string dict_value(const std::string& h, const std::string& key, const std::string& path) {
+  size_t k = h.find("'" + key + "'");
+  if (k == std::string::npos) throw Error(ErrorCode::InvalidArgument, path + ": .npy header has no '" + key + "'");
+  size_t c = h.find(':', k);
+  if (c == std::string::npos) throw Error(ErrorCode::InvalidArgument, path + ": malformed .npy header");
+  size_t i = c + 1, depth = 0;
+  std::string v;
+  for (; i < h.size(); ++i) {
+    char ch = h[i];
+    if (ch == '(') depth++;
+    if (ch == ')') {
+      if (depth == 0) break;
+      depth--;
+    }
+    if ((ch == ',' || ch == '}') && depth == 0) break;
+    v += ch;
+  }
+  size_t a = v.find_first_not_of(" "), b = v.find_last_not_of(" ");
+  return a == std::string::npos ? std::string() : v.substr(a, b - a + 1);
+}
+
+}  // namespace
+
+Tensor read_npy(const std::string& path) {
+  std::string bytes = read_file_bytes(path, "tensor file");
+  auto bad = [&](const std::string& m) { return Error(ErrorCode::InvalidArgument, path + ": " + m); };
+  if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0) throw bad("not a .npy file (bad magic)");
+  int major = static_cast<uint8_t>(bytes[6]);
+  size_t header_len, header_start;
+  if (major == 1) {
+    header_len = static_cast<uint8_t>(bytes[8]) | (static_cast<size_t>(static_cast<uint8_t>(bytes[9])) << 8);
+    header_start = 10;
+  } else if (major == 2 || major == 3) {
+    if (bytes.size() < 12) throw bad("truncated .npy header");
+    header_len = 0;
+    for (int i = 0; i < 4; ++i) header_len |= static_cast<size_t>(static_cast<uint8_t>(bytes[8 + i])) << (8 * i);
+    header_start = 12;
+  } else {
+    throw bad(".npy format version " + std::to_string(major) + " is not supported");
+  }
+  if (header_len > bytes.size() - header_start) throw bad("truncated .npy header");
+  std::string h = bytes.substr(header_start, header_len);
+  std::string descr = dict_value(h, "descr", path);
+  if (descr.size() < 2 || descr.front() != '\'' || descr.back() != '\'') throw bad("malformed 'descr' in .npy header");
+  DType dt = dtype_from_descr(descr.substr(1, descr.size() - 2), path);
+  if (dict_value(h, "fortran_order", path) != "False") throw bad("Fortran-ordered arrays are not supported");
+  std::string sh = dict_value(h, "shape", path);
+  if (sh.size() < 2 || sh.front() != '(' || sh.back() != ')') throw bad("malformed 'shape' in .npy header");
+  Shape shape;
+  std::string num;
+  for (size_t i = 1; i < sh.size(); ++i) {
+    char ch = sh[i];
+    if (ch >= '0' && ch <= '9') {
+      num += ch;
+      if (num.size() > 18) throw bad("dimension too large in .npy header");
+    } else if (ch == ',' || ch == ')') {
+      if (!num.empty()) shape.push_back(std::stoll(num));
+      num.clear();
+    } else if (ch != ' ' && ch != 'L') {
+      throw bad("malformed 'shape' in .npy header");
+    }
+  }
+  if (shape.size() > 64) throw bad("rank too large");
+  int64_t n;
+  try {
+    n = shape_numel(shape, dt);
+  } catch (const Error& e) {
+    throw bad(e.what());
+  }
+  size_t nbytes = static_cast<size_t>(n) * dtype_size(dt);
+  size_t data_start = header_start + header_len;
+  if (bytes.size() - data_start != nbytes)
+    throw bad("data has " + std::to_string(bytes.size() - data_start) + " bytes, shape " + shape_str(shape) + " of " +
+              dtype_name(dt) + " needs " + std::to_string(nbytes));
+  Tensor t = Tensor::uninitialized(dt, shape);
+  if (nbytes) std::memcpy(t.raw(), bytes.data() + data_start, nbytes);
+  return t;
+}
+
+Tensor read_tensor_pb(const std::string& path, std::string* name) {
+  std::string bytes = read_file_bytes(path, "tensor file");
+  onnx::TensorProto tp;
+  if (!tp.ParseFromString(bytes))
+    throw Error(ErrorCode::InvalidArgument, path + ": not a valid TensorProto (protobuf parsing failed)");
+  if (tp.data_type() == 0 && tp.dims_size() == 0 && !tp.has_raw_data())
+    throw Error(ErrorCode::InvalidArgument, path + ": not a TensorProto (no data type)");
+  if (name) *name = tp.name();
+  // External data in a loose tensor file is not followed.
+  return tensor_from_proto(tp, "", path);
+}
+
+Tensor read_tensor_file(const std::string& path, std::string* name) {
+  if (ends_with(path, ".npy")) {
+    if (name) name->clear();
+    return read_npy(path);
+  }
+  return read_tensor_pb(path, name);
+}
+
+void write_npy(const std::string& path, const Tensor& t) {
+  const char* descr = npy_descr(t.dtype());
+  if (!descr)
+    throw Error(ErrorCode::InvalidArgument, "cannot write a tensor of dtype " + std::string(dtype_name(t.dtype())));
+  std::string shape = "(";
+  for (size_t i = 0; i < t.shape().size(); ++i)
+    shape += std::to_string(t.shape()[i]) + (t.rank() == 1 ? "," : i + 1 < t.shape().size() ? ", " : "");
+  shape += ")";
+  std::string h = std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
+  size_t total = 10 + h.size() + 1;
+  h.append((64 - total % 64) % 64, ' ');
+  h += '\n';
+  std::string out = "\x93NUMPY";
+  out += '\x01';
+  out += '\x00';
+  out += static_cast<char>(h.size() & 0xff);
+  out += static_cast<char>((h.size() >> 8) & 0xff);
+  out += h;
+  std::ofstream f(path, std::ios::binary);
+  if (!f) throw Error(ErrorCode::IO, "cannot write '" + path + "'");
+  f.write(out.data(), static_cast<std::streamsize>(out.size()));
+  f.write(static_cast<const char*>(t.raw()), static_cast<std::streamsize>(t.nbytes()));
+  if (!f) throw Error(ErrorCode::IO, "cannot write '" + path + "'");
+}
+
+void write_tensor_pb(const std::string& path, const Tensor& t, const std::string& name) {
+  onnx::TensorProto tp;
+  tensor_to_proto(t, name, &tp);
+  std::ofstream f(path, std::ios::binary);
+  if (!f || !tp.SerializeToOstream(&f)) throw Error(ErrorCode::IO, "cannot write '" + path + "'");
+}
+
+}  // namespace normrt

@@ -1,0 +1,46 @@
+// Calls f(T{}) with the C++ type of a dtype, for the dtypes an op computes in.
+#pragma once
+#include <cstdint>
+
+#include "normrt/tensor.h"
+
+namespace normrt {
+
+struct half_t {  // tag for float16 storage
+  uint16_t bits;
+};
+
+template <class F>
+auto visit_numeric(DType t, F&& f) {
+  switch (t) {
+    case DType::Float32:
+      return f(float{});
+    case DType::Float64:
+      return f(double{});
+    case DType::Int32:
+      return f(int32_t{});
+    case DType::Int64:
+      return f(int64_t{});
+    case DType::Int8:
+      return f(int8_t{});
+    case DType::Int16:
+      return f(int16_t{});
+    case DType::UInt8:
+      return f(uint8_t{});
+    case DType::UInt16:
+      return f(uint16_t{});
+    case DType::UInt32:
+      return f(uint32_t{});
+    case DType::UInt64:
+      return f(uint64_t{});
+    case DType::Bool:
+      return f(bool{});
+    case DType::Float16:
+      return f(half_t{});
+    case DType::Undefined:
+      break;
+  }
+  throw Error(ErrorCode::Internal, "visit_numeric: undefined dtype");
+}
+
+}  // namespace normrt

@@ -1,0 +1,104 @@
+// Executor: runs a plan's steps inside the caller's task arena. With inter-op
+// parallelism, every step whose predecessors are done is spawned as a task in
+// a tbb::task_group (dependency counters, no flow-graph machinery); kernels
+// split their own work with parallel_for in the same arena. A chain of steps
+// runs in order on the calling thread.
+#include <tbb/task_group.h>
+
+#include <atomic>
+#include <memory>
+
+#include "plan.h"
+
+namespace normrt {
+
+void run_plan_step(const PlanStep& s, const std::vector<Tensor>& constants, std::vector<Tensor>& values) {
+  KernelIO io;
+  io.in.assign(s.in.size(), nullptr);
+  for (size_t i = 0; i < s.in.size(); ++i) {
+    int id = s.in[i];
+    if (id < 0) continue;
+    const Tensor& c = constants[static_cast<size_t>(id)];
+    io.in[i] = c.defined() ? &c : &values[static_cast<size_t>(id)];
+  }
+  io.out.assign(s.out.size(), nullptr);
+  for (size_t i = 0; i < s.out.size(); ++i) {
+    if (s.out[i] < 0) continue;
+    Tensor& t = values[static_cast<size_t>(s.out[i])];
+    if (!s.outputs_alias_inputs) t = Tensor::uninitialized(s.out_dtype[i], s.out_shape[i]);
+    io.out[i] = &t;
+  }
+  s.kernel(io);
+  for (size_t i = 0; i < s.out.size(); ++i) {
+    if (s.out[i] < 0) continue;
+    const Tensor& t = values[static_cast<size_t>(s.out[i])];
+    if (t.dtype() != s.out_dtype[i] || t.shape() != s.out_shape[i])
+      throw Error(ErrorCode::Internal, s.node->where() + ": output " + std::to_string(i) + " came out as " +
+                                           dtype_name(t.dtype()) + shape_str(t.shape()) + ", planned " +
+                                           dtype_name(s.out_dtype[i]) + shape_str(s.out_shape[i]));
+  }
+}
+
+namespace {
+
+struct RunState {
+  const Plan& plan;
+  std::vector<Tensor>& values;
+  std::unique_ptr<std::atomic<int>[]> pending;     // predecessors not yet done, per step
+  std::unique_ptr<std::atomic<int>[]> reads_left;  // readers not yet done, per value
+  std::atomic<bool> failed{false};
+
+  RunState(const Plan& p, std::vector<Tensor>& v)
+      : plan(p),
+        values(v),
+        pending(new std::atomic<int>[p.steps.size()]),
+        reads_left(new std::atomic<int>[static_cast<size_t>(p.num_values)]) {
+    for (size_t i = 0; i < p.steps.size(); ++i) pending[i].store(p.steps[i].num_predecessors);
+    for (size_t i = 0; i < static_cast<size_t>(p.num_values); ++i) reads_left[i].store(p.reads[i]);
+  }
+
+  void run(size_t index) {
+    const PlanStep& s = plan.steps[index];
+    run_plan_step(s, plan.constants, values);
+    // Release intermediates whose last reader this was.
+    for (int id : s.in) {
+      if (id < 0 || plan.constants[static_cast<size_t>(id)].defined()) continue;
+      if (reads_left[id].fetch_sub(1, std::memory_order_acq_rel) == 1 && !plan.is_graph_output[static_cast<size_t>(id)])
+        values[static_cast<size_t>(id)] = Tensor();
+    }
+  }
+};
+
+void spawn(RunState& st, tbb::task_group& tg, size_t index) {
+  tg.run([&st, &tg, index] {
+    if (st.failed.load(std::memory_order_relaxed)) return;
+    try {
+      st.run(index);
+    } catch (...) {
+      st.failed.store(true);
+      throw;  // task_group::wait rethrows it in the caller
+    }
+    for (int succ : st.plan.steps[index].successors)
+      if (st.pending[succ].fetch_sub(1, std::memory_order_acq_rel) == 1) spawn(st, tg, static_cast<size_t>(succ));
+  });
+}
+
+}  // namespace
+
+void execute_plan(const Plan& plan, std::vector<Tensor>& values, bool inter_op) {
+  RunState st(plan, values);
+  if (!inter_op || !plan.has_parallel_branches) {
+    for (size_t i = 0; i < plan.steps.size(); ++i) st.run(i);
+  } else {
+    tbb::task_group tg;
+    for (size_t i = 0; i < plan.steps.size(); ++i)
+      if (plan.steps[i].num_predecessors == 0) spawn(st, tg, i);
+    tg.wait();
+  }
+  for (int id : plan.output_ids) {
+    const Tensor& c = plan.constants[static_cast<size_t>(id)];
+    if (c.defined()) values[static_cast<size_t>(id)] = c;
+  }
+}
+
+}  // namespace normrt

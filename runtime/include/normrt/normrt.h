@@ -1,0 +1,6 @@
+// Umbrella header for the normrt library.
+#pragma once
+#include "normrt/error.h"
+#include "normrt/session.h"
+#include "normrt/tensor.h"
+#include "normrt/tensor_file.h"

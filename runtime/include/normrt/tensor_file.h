@@ -1,0 +1,18 @@
+// Tensor files: ONNX TensorProto (.pb) and numpy (.npy), read and written.
+#pragma once
+#include <string>
+
+#include "normrt/tensor.h"
+
+namespace normrt {
+
+// Reads by extension: ".npy" is numpy, anything else a serialized TensorProto.
+// `name` (optional) receives the TensorProto's name ("" for .npy).
+Tensor read_tensor_file(const std::string& path, std::string* name = nullptr);
+Tensor read_npy(const std::string& path);
+Tensor read_tensor_pb(const std::string& path, std::string* name = nullptr);
+
+void write_npy(const std::string& path, const Tensor& t);
+void write_tensor_pb(const std::string& path, const Tensor& t, const std::string& name);
+
+}  // namespace normrt

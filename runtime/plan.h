@@ -1,0 +1,59 @@
+// Plan: the graph specialised to one set of input shapes — every value's dtype
+// and shape known, values computable from constants and shapes folded away,
+// and the remaining nodes as steps with their kernels and dependencies.
+#pragma once
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "../ops/op.h"
+#include "graph.h"
+
+namespace normrt {
+
+struct PlanStep {
+  const Node* node = nullptr;
+  Kernel kernel;
+  bool outputs_alias_inputs = false;
+  std::vector<int> in, out;  // value ids; -1 = absent
+  std::vector<DType> out_dtype;
+  std::vector<Shape> out_shape;
+  std::vector<int> successors;  // step indices
+  int num_predecessors = 0;
+};
+
+struct Plan {
+  int num_values = 0;
+  std::vector<Tensor> constants;  // by value id; defined() when known at planning time
+  std::vector<PlanStep> steps;    // topological order
+  std::vector<int> input_ids, output_ids;
+  std::vector<int> reads;  // how many steps read each value
+  std::vector<char> is_graph_output;
+  bool has_parallel_branches = false;
+};
+
+// Value names → dense ids, made once per session.
+struct ValueIndex {
+  std::unordered_map<std::string, int> id;
+  std::vector<std::string> name;
+  int get(const std::string& n) const { return n.empty() ? -1 : id.at(n); }
+};
+ValueIndex index_values(const Graph& g);
+
+// Throws Error naming the node when an op is unsupported or shapes do not fit.
+// `input_values[i]`, when not null, makes graph input i a planning-time
+// constant (the plan is then valid only for that value).
+std::shared_ptr<const Plan> make_plan(const Graph& g, const ValueIndex& index, const std::vector<Shape>& input_shapes,
+                                      const std::vector<const Tensor*>& input_values = {});
+
+// Runs one step: allocates its outputs (unless it aliases inputs), runs the
+// kernel and checks the outputs came out as planned.
+void run_plan_step(const PlanStep& step, const std::vector<Tensor>& constants, std::vector<Tensor>& values);
+
+// Runs the plan's steps. `values` has num_values slots with the graph inputs
+// filled; on return it holds the graph outputs. Intermediates are released as
+// soon as their last reader finishes.
+void execute_plan(const Plan& plan, std::vector<Tensor>& values, bool inter_op);
+
+}  // namespace normrt

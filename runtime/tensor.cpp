@@ -1,0 +1,246 @@
+#include "normrt/tensor.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+
+namespace normrt {
+
+const char* error_code_name(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::InvalidModel:
+      return "invalid model";
+    case ErrorCode::UnsupportedOp:
+      return "unsupported operator";
+    case ErrorCode::InvalidArgument:
+      return "invalid argument";
+    case ErrorCode::IO:
+      return "I/O error";
+    case ErrorCode::Internal:
+      return "internal error";
+  }
+  return "error";
+}
+
+size_t dtype_size(DType t) {
+  switch (t) {
+    case DType::Float32:
+    case DType::Int32:
+    case DType::UInt32:
+      return 4;
+    case DType::UInt8:
+    case DType::Int8:
+    case DType::Bool:
+      return 1;
+    case DType::UInt16:
+    case DType::Int16:
+    case DType::Float16:
+      return 2;
+    case DType::Int64:
+    case DType::Float64:
+    case DType::UInt64:
+      return 8;
+    case DType::Undefined:
+      return 0;
+  }
+  return 0;
+}
+
+const char* dtype_name(DType t) {
+  switch (t) {
+    case DType::Float32:
+      return "float32";
+    case DType::UInt8:
+      return "uint8";
+    case DType::Int8:
+      return "int8";
+    case DType::UInt16:
+      return "uint16";
+    case DType::Int16:
+      return "int16";
+    case DType::Int32:
+      return "int32";
+    case DType::Int64:
+      return "int64";
+    case DType::Bool:
+      return "bool";
+    case DType::Float16:
+      return "float16";
+    case DType::Float64:
+      return "float64";
+    case DType::UInt32:
+      return "uint32";
+    case DType::UInt64:
+      return "uint64";
+    case DType::Undefined:
+      return "undefined";
+  }
+  return "undefined";
+}
+
+bool dtype_from_onnx(int onnx_type, DType* out) {
+  switch (onnx_type) {
+    case 1:
+    case 2:
+    case 3:
+    case 4:
+    case 5:
+    case 6:
+    case 7:
+    case 9:
+    case 10:
+    case 11:
+    case 12:
+    case 13:
+      *out = static_cast<DType>(onnx_type);
+      return true;
+    default:
+      return false;
+  }
+}
+
+const char* onnx_type_name(int onnx_type) {
+  DType t;
+  if (dtype_from_onnx(onnx_type, &t)) return dtype_name(t);
+  switch (onnx_type) {
+    case 0:
+      return "undefined";
+    case 8:
+      return "string";
+    case 14:
+      return "complex64";
+    case 15:
+      return "complex128";
+    case 16:
+      return "bfloat16";
+    default:
+      return "unknown";
+  }
+}
+
+bool dtype_is_float(DType t) { return t == DType::Float32 || t == DType::Float64 || t == DType::Float16; }
+
+float half_to_float(uint16_t h) {
+  uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
+  uint32_t exp = (h >> 10) & 0x1fu;
+  uint32_t mant = h & 0x3ffu;
+  uint32_t bits;
+  if (exp == 0) {
+    if (mant == 0) {
+      bits = sign;
+    } else {  // subnormal: renormalise
+      exp = 127 - 15 + 1;
+      while ((mant & 0x400u) == 0) {
+        mant <<= 1;
+        --exp;
+      }
+      mant &= 0x3ffu;
+      bits = sign | (exp << 23) | (mant << 13);
+    }
+  } else if (exp == 0x1f) {
+    bits = sign | 0x7f800000u | (mant << 13);
+  } else {
+    bits = sign | ((exp + 127 - 15) << 23) | (mant << 13);
+  }
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+uint16_t float_to_half(float f) {
+  uint32_t x;
+  std::memcpy(&x, &f, 4);
+  uint16_t sign = static_cast<uint16_t>((x >> 16) & 0x8000u);
+  uint32_t absx = x & 0x7fffffffu;
+  if (absx >= 0x7f800000u) {  // inf or nan
+    return static_cast<uint16_t>(sign | 0x7c00u | (absx > 0x7f800000u ? 0x200u : 0));
+  }
+  if (absx >= 0x477ff000u) return static_cast<uint16_t>(sign | 0x7c00u);  // overflow → inf
+  if (absx < 0x38800000u) {                                               // subnormal or zero in half
+    if (absx < 0x33000000u) return sign;
+    uint32_t mant = (absx & 0x7fffffu) | 0x800000u;
+    int shift = 113 - static_cast<int>(absx >> 23) + 13;
+    uint32_t half_mant = mant >> shift;
+    uint32_t rem = mant & ((1u << shift) - 1);
+    uint32_t halfway = 1u << (shift - 1);
+    if (rem > halfway || (rem == halfway && (half_mant & 1))) ++half_mant;
+    return static_cast<uint16_t>(sign | half_mant);
+  }
+  uint32_t r = absx + 0xfffu + ((absx >> 13) & 1u) - (0x70u << 23);  // round to nearest even
+  return static_cast<uint16_t>(sign | (r >> 13));
+}
+
+int64_t shape_numel(const Shape& shape, DType t) {
+  size_t elem = dtype_size(t) ? dtype_size(t) : 1;
+  uint64_t limit = std::numeric_limits<int64_t>::max() / elem;
+  uint64_t n = 1;
+  for (int64_t d : shape) {
+    if (d < 0)
+      throw Error(ErrorCode::InvalidArgument,
+                  "negative dimension " + std::to_string(d) + " in shape " + shape_str(shape));
+    if (d != 0 && n > limit / static_cast<uint64_t>(d))
+      throw Error(ErrorCode::InvalidArgument, "shape " + shape_str(shape) + " is too large (element count overflows)");
+    n *= static_cast<uint64_t>(d);
+  }
+  return static_cast<int64_t>(n);
+}
+
+std::string shape_str(const Shape& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i) s += ",";
+    s += std::to_string(shape[i]);
+  }
+  return s + "]";
+}
+
+static std::shared_ptr<void> aligned_buffer(size_t bytes, bool zero) {
+  size_t rounded = (bytes + kTensorAlignment - 1) / kTensorAlignment * kTensorAlignment;
+  if (rounded == 0) rounded = kTensorAlignment;
+  void* p = std::aligned_alloc(kTensorAlignment, rounded);
+  if (!p) throw Error(ErrorCode::InvalidArgument, "cannot allocate " + std::to_string(bytes) + " bytes for a tensor");
+  if (zero) std::memset(p, 0, rounded);
+  return std::shared_ptr<void>(p, [](void* q) { std::free(q); });
+}
+
+Tensor::Tensor(DType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape)) {
+  numel_ = shape_numel(shape_, dtype_);
+  owner_ = aligned_buffer(nbytes(), true);
+  data_ = owner_.get();
+}
+
+Tensor Tensor::uninitialized(DType dtype, Shape shape) {
+  Tensor t;
+  t.dtype_ = dtype;
+  t.shape_ = std::move(shape);
+  t.numel_ = shape_numel(t.shape_, dtype);
+  t.owner_ = aligned_buffer(t.nbytes(), false);
+  t.data_ = t.owner_.get();
+  return t;
+}
+
+Tensor Tensor::view(void* data, DType dtype, Shape shape) {
+  Tensor t;
+  t.dtype_ = dtype;
+  t.shape_ = std::move(shape);
+  t.numel_ = shape_numel(t.shape_, dtype);
+  if (!data && t.numel_ > 0) throw Error(ErrorCode::InvalidArgument, "Tensor::view of a null pointer");
+  t.data_ = data;
+  return t;
+}
+
+Tensor Tensor::reshaped(Shape shape) const {
+  if (shape_numel(shape, dtype_) != numel_)
+    throw Error(ErrorCode::InvalidArgument, "cannot reshape " + shape_str(shape_) + " to " + shape_str(shape));
+  Tensor t = *this;
+  t.shape_ = std::move(shape);
+  return t;
+}
+
+Tensor Tensor::clone() const {
+  Tensor t = uninitialized(dtype_, shape_);
+  if (nbytes()) std::memcpy(t.data_, data_, nbytes());
+  return t;
+}
+
+}  // namespace normrt

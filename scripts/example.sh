@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# README command 1: install, build, and run the bundled example model.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+bash scripts/build.sh
+./build/normrt info models/example/model.onnx
+./build/normrt run models/example/model.onnx --shape x=1x128x64 --repeat 200
+./build/normrt check models/example

@@ -1,0 +1,141 @@
+// Elementwise, shape and reduction ops through one-node models, against
+// hand-computed results (the ONNX conformance test covers the normalization ops).
+#include <doctest/doctest.h>
+
+#include <cstring>
+
+#include "model_builder.h"
+#include "normrt/normrt.h"
+
+using namespace normrt;
+using test::ModelBuilder;
+
+namespace {
+
+Tensor iota(DType dt, const Shape& shape, double start = 0) {
+  Tensor t(dt, shape);
+  for (int64_t i = 0; i < t.numel(); ++i) {
+    double v = start + static_cast<double>(i);
+    if (dt == DType::Float32) t.data<float>()[i] = static_cast<float>(v);
+    if (dt == DType::Int64) t.data<int64_t>()[i] = static_cast<int64_t>(v);
+  }
+  return t;
+}
+
+NamedTensors run(ModelBuilder& m, const NamedTensors& in, const std::string& tag) {
+  auto dir = test::temp_dir(tag);
+  Session s(m.save(dir / "m.onnx"));
+  return s.run(in);
+}
+
+std::vector<float> floats(const Tensor& t) { return std::vector<float>(t.data<float>(), t.data<float>() + t.numel()); }
+
+}  // namespace
+
+TEST_CASE("Add broadcasts [2,3,4] with [3,1]; Sub/Mul/Div with a scalar") {
+  ModelBuilder m;
+  m.input("a", {2, 3, 4}).input("b", {3, 1}).output("y").output("z");
+  m.init_f("two", {}, {2.f});
+  m.node("Add", {"a", "b"}, {"y"});
+  m.node("Div", {"y", "two"}, {"z"});
+  auto out = run(m, {{"a", iota(DType::Float32, {2, 3, 4})}, {"b", iota(DType::Float32, {3, 1}, 100)}}, "add");
+  const Tensor& y = out[0].second;
+  REQUIRE(y.shape() == Shape{2, 3, 4});
+  for (int64_t i = 0; i < 24; ++i) {
+    const int64_t row = (i / 4) % 3;
+    CHECK(y.data<float>()[i] == static_cast<float>(i + 100 + row));
+    CHECK(out[1].second.data<float>()[i] == static_cast<float>(i + 100 + row) / 2.f);
+  }
+}
+
+TEST_CASE("integer Div by zero is an error, not a crash") {
+  ModelBuilder m;
+  m.input("a", {3}, 7).input("b", {3}, 7).output("y", 7);
+  m.node("Div", {"a", "b"}, {"y"});
+  Tensor b = iota(DType::Int64, {3});  // contains 0
+  CHECK_THROWS_WITH_AS(run(m, {{"a", iota(DType::Int64, {3})}, {"b", b}}, "div0"),
+                       doctest::Contains("division by zero"), Error);
+}
+
+TEST_CASE("Reshape with 0 and -1, Flatten, Squeeze/Unsqueeze share the buffer shape-wise") {
+  ModelBuilder m;
+  m.input("x", {2, 3, 4}).output("r").output("f").output("u").output("s");
+  m.init_i64("shape", {0, -1});
+  m.init_i64("axes", {0, 3});
+  m.node("Reshape", {"x", "shape"}, {"r"});
+  ModelBuilder::attr_i(m.node("Flatten", {"x"}, {"f"}), "axis", 2);
+  m.node("Unsqueeze", {"x", "axes"}, {"u"});
+  m.node("Squeeze", {"u", "axes"}, {"s"});
+  auto out = run(m, {{"x", iota(DType::Float32, {2, 3, 4})}}, "reshape");
+  CHECK(out[0].second.shape() == Shape{2, 12});
+  CHECK(out[1].second.shape() == Shape{6, 4});
+  CHECK(out[2].second.shape() == Shape{1, 2, 3, 1, 4});
+  CHECK(out[3].second.shape() == Shape{2, 3, 4});
+  CHECK(floats(out[3].second) == floats(iota(DType::Float32, {24})));
+}
+
+TEST_CASE("Slice with negative indices and steps; Concat on a middle axis") {
+  ModelBuilder m;
+  m.input("x", {3, 5}).output("s").output("c");
+  m.init_i64("starts", {-1, 4});
+  m.init_i64("ends", {-4, 0});
+  m.init_i64("axes", {0, 1});
+  m.init_i64("steps", {-1, -2});
+  m.node("Slice", {"x", "starts", "ends", "axes", "steps"}, {"s"});
+  ModelBuilder::attr_i(m.node("Concat", {"x", "s"}, {"c"}), "axis", 1);
+  auto out = run(m, {{"x", iota(DType::Float32, {3, 5})}}, "slice");
+  // rows 2,1,0; cols 4,2
+  CHECK(out[0].second.shape() == Shape{3, 2});
+  CHECK(floats(out[0].second) == std::vector<float>{14, 12, 9, 7, 4, 2});
+  CHECK(out[1].second.shape() == Shape{3, 7});
+  CHECK(floats(out[1].second) ==
+        std::vector<float>{0, 1, 2, 3, 4, 14, 12, 5, 6, 7, 8, 9, 9, 7, 10, 11, 12, 13, 14, 4, 2});
+}
+
+TEST_CASE("ReduceMean over axes, keepdims on and off") {
+  ModelBuilder m;
+  m.input("x", {2, 3, 4}).output("k").output("n");
+  ModelBuilder::attr_ints(m.node("ReduceMean", {"x"}, {"k"}), "axes", {1});
+  auto* n = m.node("ReduceMean", {"x"}, {"n"});
+  ModelBuilder::attr_ints(n, "axes", {0, -1});
+  ModelBuilder::attr_i(n, "keepdims", 0);
+  auto out = run(m, {{"x", iota(DType::Float32, {2, 3, 4})}}, "reduce");
+  CHECK(out[0].second.shape() == Shape{2, 1, 4});
+  CHECK(floats(out[0].second) == std::vector<float>{4, 5, 6, 7, 16, 17, 18, 19});
+  CHECK(out[1].second.shape() == Shape{3});
+  CHECK(floats(out[1].second) == std::vector<float>{7.5f, 11.5f, 15.5f});
+}
+
+TEST_CASE("Cast float32 → int64 → float16 → float32; Shape and ConstantOfShape") {
+  ModelBuilder m;
+  m.input("x", {4}).output("y").output("shape", 7).output("zeros");
+  ModelBuilder::attr_i(m.node("Cast", {"x"}, {"i"}), "to", 7);
+  ModelBuilder::attr_i(m.node("Cast", {"i"}, {"h"}), "to", 10);
+  ModelBuilder::attr_i(m.node("Cast", {"h"}, {"y"}), "to", 1);
+  m.node("Shape", {"x"}, {"shape"});
+  m.node("ConstantOfShape", {"shape"}, {"zeros"});
+  Tensor x(DType::Float32, {4});
+  float v[4] = {1.7f, -2.2f, 300.9f, 0.4f};
+  std::memcpy(x.raw(), v, sizeof v);
+  auto out = run(m, {{"x", x}}, "cast");
+  CHECK(floats(out[0].second) == std::vector<float>{1, -2, 300, 0});
+  CHECK(out[1].second.data<int64_t>()[0] == 4);
+  CHECK(floats(out[2].second) == std::vector<float>{0, 0, 0, 0});
+}
+
+TEST_CASE("MatMul: batched with broadcasting and 1-D operands") {
+  ModelBuilder m;
+  m.input("a", {2, 2, 3}).input("b", {3, 2}).input("v", {3}).output("y").output("w");
+  m.node("MatMul", {"a", "b"}, {"y"});
+  m.node("MatMul", {"a", "v"}, {"w"});
+  auto out = run(m,
+                 {{"a", iota(DType::Float32, {2, 2, 3})},
+                  {"b", iota(DType::Float32, {3, 2})},
+                  {"v", iota(DType::Float32, {3}, 1)}},
+                 "matmul");
+  CHECK(out[0].second.shape() == Shape{2, 2, 2});
+  // a[0] = [[0,1,2],[3,4,5]], b = [[0,1],[2,3],[4,5]]
+  CHECK(floats(out[0].second) == std::vector<float>{10, 13, 28, 40, 46, 67, 64, 94});
+  CHECK(out[1].second.shape() == Shape{2, 2});
+  CHECK(floats(out[1].second) == std::vector<float>{8, 26, 44, 62});
+}
