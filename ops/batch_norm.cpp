@@ -9,6 +9,7 @@
 #include <memory>
 #include <vector>
 
+#include "fp16.h"
 #include "normalization.h"
 #include "op.h"
 #include "parallel.h"
@@ -45,7 +46,9 @@ struct Folded {
   std::vector<float> a, b;
 };
 
-Folded fold(const Tensor& scale, const Tensor& bias, const Tensor& mean, const Tensor& var, double eps) {
+Folded fold(const Tensor& scale_in, const Tensor& bias_in, const Tensor& mean_in, const Tensor& var_in, double eps) {
+  const Tensor scale = to_float32(scale_in), bias = to_float32(bias_in), mean = to_float32(mean_in),
+               var = to_float32(var_in);
   const int64_t C = scale.numel();
   Folded f;
   f.a.resize(static_cast<size_t>(C));
@@ -96,7 +99,7 @@ void batch_norm_training(KernelIO& io, int64_t N, int64_t C, int64_t plane, doub
 
 void plan_batch_norm(PlanCtx& c) {
   c.require_inputs(5, 5);
-  c.require_dtype(0, {DType::Float32, DType::Float64});
+  c.require_dtype(0, {DType::Float32, DType::Float64, DType::Float16});
   const ValueDesc& X = c.input(0);
   const DType T = X.dtype;
   if (X.shape.size() < 2) c.fail("X must have rank >= 2 (N×C×…), got " + shape_str(X.shape));
@@ -105,7 +108,10 @@ void plan_batch_norm(PlanCtx& c) {
   for (size_t d = 2; d < X.shape.size(); ++d) plane *= X.shape[d];
   static const char* names[] = {"X", "scale", "B", "input_mean", "input_var"};
   for (size_t i = 1; i < 5; ++i) {
-    if (c.in[i].dtype != T) c.unsupported(std::string(names[i]) + " must have X's dtype");
+    const bool ok =
+        T == DType::Float64 ? c.in[i].dtype == T : (c.in[i].dtype == DType::Float32 || c.in[i].dtype == DType::Float16);
+    if (!ok)
+      c.unsupported(std::string(names[i]) + " has dtype " + dtype_name(c.in[i].dtype) + " with X " + dtype_name(T));
     if (c.in[i].shape != Shape{C})
       c.fail(std::string(names[i]) + " must have shape [" + std::to_string(C) + "], got " + shape_str(c.in[i].shape));
   }
@@ -118,15 +124,22 @@ void plan_batch_norm(PlanCtx& c) {
   if (!training && outputs > 1) c.unsupported("outputs beyond Y need training_mode=1 (BatchNormalization-14 or later)");
   if (training && c.out.size() > 3) c.fail("has more than 3 outputs");
   c.set_output(0, T, X.shape);
-  if (c.has_output(1)) c.set_output(1, T, {C});
-  if (c.has_output(2)) c.set_output(2, T, {C});
+  if (c.has_output(1)) c.set_output(1, c.in[3].dtype, {C});
+  if (c.has_output(2)) c.set_output(2, c.in[4].dtype, {C});
 
   if (training) {
     c.kernel = [=](KernelIO& io) {
-      if (T == DType::Float32)
-        batch_norm_training<float>(io, N, C, plane, eps, momentum);
-      else
-        batch_norm_training<double>(io, N, C, plane, eps, momentum);
+      if (T == DType::Float64) return batch_norm_training<double>(io, N, C, plane, eps, momentum);
+      // float32, or float16 computed in float32: run on float32 copies, store back.
+      std::vector<Tensor> in32, out32;
+      KernelIO io32;
+      for (const Tensor* t : io.in) in32.push_back(to_float32(*t));
+      for (Tensor* t : io.out) out32.push_back(t ? float32_target(*t) : Tensor());
+      for (auto& t : in32) io32.in.push_back(&t);
+      for (size_t i = 0; i < out32.size(); ++i) io32.out.push_back(io.out[i] ? &out32[i] : nullptr);
+      batch_norm_training<float>(io32, N, C, plane, eps, momentum);
+      for (size_t i = 0; i < out32.size(); ++i)
+        if (io.out[i]) store_from_float32(out32[i], *io.out[i]);
     };
     return;
   }
@@ -144,8 +157,10 @@ void plan_batch_norm(PlanCtx& c) {
   c.kernel = [=](KernelIO& io) {
     std::shared_ptr<Folded> f = folded;
     if (!f) f = std::make_shared<Folded>(fold(*io.in[1], *io.in[2], *io.in[3], *io.in[4], eps));
-    channel_affine_fast(io.in[0]->data<float>(), io.out[0]->data<float>(), N * C, C, plane, f->a.data(), f->b.data(),
-                        norm_kernels());
+    const Tensor x = to_float32(*io.in[0]);
+    Tensor y = float32_target(*io.out[0]);
+    channel_affine_fast(x.data<float>(), y.data<float>(), N * C, C, plane, f->a.data(), f->b.data(), norm_kernels());
+    store_from_float32(y, *io.out[0]);
   };
 }
 

@@ -5,6 +5,7 @@
 // planes spread over threads.
 #include <cmath>
 
+#include "fp16.h"
 #include "normalization.h"
 #include "op.h"
 #include "parallel.h"
@@ -51,7 +52,7 @@ namespace {
 
 void plan_instance_norm(PlanCtx& c) {
   c.require_inputs(3, 3);
-  c.require_dtype(0, {DType::Float32, DType::Float64});
+  c.require_dtype(0, {DType::Float32, DType::Float64, DType::Float16});
   const ValueDesc& X = c.input(0);
   if (X.shape.size() < 3) c.fail("input must have rank >= 3 (N×C×D…), got " + shape_str(X.shape));
   const int64_t N = X.shape[0], C = X.shape[1];
@@ -65,12 +66,16 @@ void plan_instance_norm(PlanCtx& c) {
   c.set_output(0, X.dtype, X.shape);
   const DType T = X.dtype;
   c.kernel = [=](KernelIO& io) {
-    if (T == DType::Float32)
-      instance_norm_fast(io.in[0]->data<float>(), io.out[0]->data<float>(), N * C, C, plane, io.in[1]->data<float>(),
-                         io.in[2]->data<float>(), eps, norm_kernels());
-    else
+    if (T != DType::Float64) {  // float32, or float16 computed in float32
+      const Tensor x = to_float32(*io.in[0]), scale = to_float32(*io.in[1]), bias = to_float32(*io.in[2]);
+      Tensor y = float32_target(*io.out[0]);
+      instance_norm_fast(x.data<float>(), y.data<float>(), N * C, C, plane, scale.data<float>(), bias.data<float>(),
+                         eps, norm_kernels());
+      store_from_float32(y, *io.out[0]);
+    } else {
       instance_norm_reference(io.in[0]->data<double>(), io.out[0]->data<double>(), N * C, C, plane,
                               io.in[1]->data<double>(), io.in[2]->data<double>(), eps);
+    }
   };
 }
 

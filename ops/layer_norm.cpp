@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "broadcast.h"
+#include "fp16.h"
 #include "normalization.h"
 #include "op.h"
 #include "parallel.h"
@@ -76,7 +77,8 @@ struct RowParam {
   int64_t stride = 0;
 };
 
-RowParam row_param(const Tensor& t, const Shape& x_shape, int64_t axis) {
+RowParam row_param(const Tensor& t_in, const Shape& x_shape, int64_t axis) {
+  const Tensor t = to_float32(t_in);
   const size_t lead = static_cast<size_t>(axis);
   Shape norm_shape(x_shape.begin() + axis, x_shape.end());
   size_t off = x_shape.size() - t.shape().size();
@@ -99,7 +101,7 @@ RowParam row_param(const Tensor& t, const Shape& x_shape, int64_t axis) {
 
 void plan_layer_norm(PlanCtx& c) {
   c.require_inputs(2, 3);
-  c.require_dtype(0, {DType::Float32, DType::Float64});
+  c.require_dtype(0, {DType::Float32, DType::Float64, DType::Float16});
   const ValueDesc& X = c.input(0);
   const int64_t r = static_cast<int64_t>(X.shape.size());
   int64_t axis = c.node.attr_int("axis", -1);
@@ -133,7 +135,8 @@ void plan_layer_norm(PlanCtx& c) {
   };
   std::shared_ptr<RowParam> scale0 = known(1), bias0 = known(2);
   const Shape x_shape = X.shape;
-  const bool fast = X.dtype == DType::Float32 && stash == 1;
+  // float32 (and float16, computed in float32) with float statistics take the fast path.
+  const bool fast = X.dtype != DType::Float64 && stash == 1;
   c.kernel = [=](KernelIO& io) {
     RowParam scale = scale0 ? *scale0 : row_param(*io.in[1], x_shape, axis);
     RowParam bias;
@@ -144,9 +147,11 @@ void plan_layer_norm(PlanCtx& c) {
     Tensor* mean_t = io.out.size() > 1 ? io.out[1] : nullptr;
     Tensor* inv_t = io.out.size() > 2 ? io.out[2] : nullptr;
     if (fast) {
+      const Tensor x = to_float32(*io.in[0]);
+      Tensor y = float32_target(*io.out[0]);
       LayerNormArgs<float> a;
-      a.x = io.in[0]->data<float>();
-      a.y = io.out[0]->data<float>();
+      a.x = x.data<float>();
+      a.y = y.data<float>();
       a.rows = rows;
       a.n = n;
       a.scale = scale.values.data<float>();
@@ -156,14 +161,16 @@ void plan_layer_norm(PlanCtx& c) {
       a.eps = eps;
       layer_norm_fast(a, norm_kernels(), mean_t ? mean_t->data<float>() : nullptr,
                       inv_t ? inv_t->data<float>() : nullptr);
+      store_from_float32(y, *io.out[0]);
       return;
     }
+    // Reference path: float64 data, or fp64 statistics (stash_type=11).
     std::vector<double> mean(static_cast<size_t>(rows)), inv(static_cast<size_t>(rows));
-    auto run = [&](auto tag) {
+    auto run = [&](auto tag, const Tensor& x, Tensor& y) {
       using T = decltype(tag);
       LayerNormArgs<T> a;
-      a.x = io.in[0]->data<T>();
-      a.y = io.out[0]->data<T>();
+      a.x = x.data<T>();
+      a.y = y.data<T>();
       a.rows = rows;
       a.n = n;
       a.scale = scale.values.data<T>();
@@ -175,10 +182,14 @@ void plan_layer_norm(PlanCtx& c) {
       a.inv_std = inv.data();
       layer_norm_reference(a);
     };
-    if (io.in[0]->dtype() == DType::Float64)
-      run(double{});
-    else
-      run(float{});
+    if (io.in[0]->dtype() == DType::Float64) {
+      run(double{}, *io.in[0], *io.out[0]);
+    } else {
+      const Tensor x = to_float32(*io.in[0]);
+      Tensor y = float32_target(*io.out[0]);
+      run(float{}, x, y);
+      store_from_float32(y, *io.out[0]);
+    }
     for (auto [t, src] : {std::pair{mean_t, &mean}, std::pair{inv_t, &inv}}) {
       if (!t) continue;
       for (int64_t i = 0; i < rows; ++i) {

@@ -2,6 +2,7 @@
 // hand-computed results (the ONNX conformance test covers the normalization ops).
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <cstring>
 
 #include "model_builder.h"
@@ -138,4 +139,45 @@ TEST_CASE("MatMul: batched with broadcasting and 1-D operands") {
   CHECK(floats(out[0].second) == std::vector<float>{10, 13, 28, 40, 46, 67, 64, 94});
   CHECK(out[1].second.shape() == Shape{2, 2});
   CHECK(floats(out[1].second) == std::vector<float>{8, 26, 44, 62});
+}
+
+TEST_CASE("float16 LayerNorm, BatchNorm and InstanceNorm compute in float32 and match it") {
+  auto build = [](int elem) {
+    ModelBuilder m;
+    m.input("x", {2, 3, 8}, elem).output("ln", elem).output("bn", elem).output("in", elem);
+    auto param = [&](const std::string& name, std::vector<float> v) {
+      auto* t = m.init_f(name, {static_cast<int64_t>(v.size())}, v);
+      if (elem == 10) {  // store as float16 bits
+        t->set_data_type(10);
+        t->clear_float_data();
+        for (float f : v) t->add_int32_data(float_to_half(f));
+      }
+    };
+    param("w", {1, 2, 3, 4, 5, 6, 7, 8});
+    param("s", {0.5f, 1.f, 2.f});
+    param("b", {0.f, 0.25f, -1.f});
+    param("m", {0.1f, -0.2f, 0.3f});
+    param("v", {1.f, 2.f, 0.5f});
+    m.node("LayerNormalization", {"x", "w"}, {"ln"});
+    m.node("BatchNormalization", {"x", "s", "b", "m", "v"}, {"bn"});
+    m.node("InstanceNormalization", {"x", "s", "b"}, {"in"});
+    return m;
+  };
+  Tensor x32(DType::Float32, {2, 3, 8}), x16(DType::Float16, {2, 3, 8});
+  for (int i = 0; i < 48; ++i) {
+    const float v = half_to_float(float_to_half(std::sin(static_cast<float>(i)) * 3.f));  // exact in fp16
+    x32.data<float>()[i] = v;
+    x16.data<uint16_t>()[i] = float_to_half(v);
+  }
+  ModelBuilder m32 = build(1), m16 = build(10);
+  auto o32 = run(m32, {{"x", x32}}, "fp32");
+  auto o16 = run(m16, {{"x", x16}}, "fp16");
+  for (size_t k = 0; k < 3; ++k) {
+    CAPTURE(o16[k].first);
+    REQUIRE(o16[k].second.dtype() == DType::Float16);
+    for (int i = 0; i < 48; ++i) {
+      const float want = o32[k].second.data<float>()[i];
+      CHECK(half_to_float(o16[k].second.data<uint16_t>()[i]) == doctest::Approx(want).epsilon(1e-3).scale(1.0));
+    }
+  }
 }
