@@ -3,9 +3,11 @@
 // a tbb::task_group (dependency counters, no flow-graph machinery); kernels
 // split their own work with parallel_for in the same arena. A chain of steps
 // runs in order on the calling thread.
+#include <tbb/task_arena.h>
 #include <tbb/task_group.h>
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 
 #include "plan.h"
@@ -44,13 +46,17 @@ namespace {
 struct RunState {
   const Plan& plan;
   std::vector<Tensor>& values;
+  StepTiming* timings;  // null unless profiling
+  std::chrono::steady_clock::time_point t0;
   std::unique_ptr<std::atomic<int>[]> pending;     // predecessors not yet done, per step
   std::unique_ptr<std::atomic<int>[]> reads_left;  // readers not yet done, per value
   std::atomic<bool> failed{false};
 
-  RunState(const Plan& p, std::vector<Tensor>& v)
+  RunState(const Plan& p, std::vector<Tensor>& v, StepTiming* t)
       : plan(p),
         values(v),
+        timings(t),
+        t0(std::chrono::steady_clock::now()),
         pending(new std::atomic<int>[p.steps.size()]),
         reads_left(new std::atomic<int>[static_cast<size_t>(p.num_values)]) {
     for (size_t i = 0; i < p.steps.size(); ++i) pending[i].store(p.steps[i].num_predecessors);
@@ -59,7 +65,17 @@ struct RunState {
 
   void run(size_t index) {
     const PlanStep& s = plan.steps[index];
-    run_plan_step(s, plan.constants, values);
+    if (timings) {
+      auto start = std::chrono::steady_clock::now();
+      run_plan_step(s, plan.constants, values);
+      auto end = std::chrono::steady_clock::now();
+      StepTiming& t = timings[index];
+      t.start_us = std::chrono::duration<double, std::micro>(start - t0).count();
+      t.duration_us = std::chrono::duration<double, std::micro>(end - start).count();
+      t.thread = tbb::this_task_arena::current_thread_index();
+    } else {
+      run_plan_step(s, plan.constants, values);
+    }
     // Release intermediates whose last reader this was.
     for (int id : s.in) {
       if (id < 0 || plan.constants[static_cast<size_t>(id)].defined()) continue;
@@ -85,8 +101,8 @@ void spawn(RunState& st, tbb::task_group& tg, size_t index) {
 
 }  // namespace
 
-void execute_plan(const Plan& plan, std::vector<Tensor>& values, bool inter_op) {
-  RunState st(plan, values);
+void execute_plan(const Plan& plan, std::vector<Tensor>& values, bool inter_op, StepTiming* timings) {
+  RunState st(plan, values, timings);
   if (!inter_op || !plan.has_parallel_branches) {
     for (size_t i = 0; i < plan.steps.size(); ++i) st.run(i);
   } else {

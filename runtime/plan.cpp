@@ -126,6 +126,10 @@ std::shared_ptr<const Plan> make_plan(const Graph& g, const ValueIndex& ix, cons
     for (int p : preds) plan->steps[static_cast<size_t>(p)].successors.push_back(step_index);
     plan->steps.push_back(std::move(step));
   }
+  plan->value_bytes.assign(nv, 0);
+  for (size_t i = 0; i < nv; ++i)
+    if (desc[i].present)
+      plan->value_bytes[i] = static_cast<uint64_t>(shape_numel(desc[i].shape)) * dtype_size(desc[i].dtype);
   for (auto& o : g.outputs) {
     int id = ix.get(o.name);
     plan->output_ids.push_back(id);

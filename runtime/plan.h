@@ -28,7 +28,8 @@ struct Plan {
   std::vector<Tensor> constants;  // by value id; defined() when known at planning time
   std::vector<PlanStep> steps;    // topological order
   std::vector<int> input_ids, output_ids;
-  std::vector<int> reads;  // how many steps read each value
+  std::vector<int> reads;             // how many steps read each value
+  std::vector<uint64_t> value_bytes;  // size of every value (for profiles)
   std::vector<char> is_graph_output;
   bool has_parallel_branches = false;
 };
@@ -54,6 +55,12 @@ void run_plan_step(const PlanStep& step, const std::vector<Tensor>& constants, s
 // Runs the plan's steps. `values` has num_values slots with the graph inputs
 // filled; on return it holds the graph outputs. Intermediates are released as
 // soon as their last reader finishes.
-void execute_plan(const Plan& plan, std::vector<Tensor>& values, bool inter_op);
+// `timings`, when given, has one slot per step and receives each step's start
+// (from the run's start), duration and thread.
+struct StepTiming {
+  double start_us = 0, duration_us = 0;
+  int thread = 0;
+};
+void execute_plan(const Plan& plan, std::vector<Tensor>& values, bool inter_op, StepTiming* timings = nullptr);
 
 }  // namespace normrt

@@ -6,6 +6,7 @@
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -113,7 +114,9 @@ const std::vector<ValueMeta>& Session::inputs() const { return impl_->graph.inpu
 const std::vector<ValueMeta>& Session::outputs() const { return impl_->graph.outputs; }
 int Session::threads() const { return impl_->threads; }
 
-NamedTensors Session::run(const NamedTensors& inputs) const {
+NamedTensors Session::run(const NamedTensors& inputs) const { return run(inputs, nullptr); }
+
+NamedTensors Session::run(const NamedTensors& inputs, RunProfile* profile) const {
   const Graph& g = impl_->graph;
   std::vector<const Tensor*> given(g.inputs.size(), nullptr);
   for (auto& [name, t] : inputs) {
@@ -146,7 +149,31 @@ NamedTensors Session::run(const NamedTensors& inputs) const {
   std::shared_ptr<const Plan> plan = impl_->plan_for(shapes, given);
   std::vector<Tensor> values(static_cast<size_t>(plan->num_values));
   for (size_t k = 0; k < g.inputs.size(); ++k) values[static_cast<size_t>(plan->input_ids[k])] = *given[k];
-  impl_->arena->execute([&] { execute_plan(*plan, values, impl_->options.inter_op); });
+  if (!profile) {
+    impl_->arena->execute([&] { execute_plan(*plan, values, impl_->options.inter_op); });
+  } else {
+    std::vector<StepTiming> timings(plan->steps.size());
+    auto t0 = std::chrono::steady_clock::now();
+    impl_->arena->execute([&] { execute_plan(*plan, values, impl_->options.inter_op, timings.data()); });
+    profile->total_us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+    profile->nodes.clear();
+    for (size_t i = 0; i < plan->steps.size(); ++i) {
+      const PlanStep& s = plan->steps[i];
+      NodeProfile n;
+      n.name = s.node->name;
+      n.op_type = op_key(s.node->domain, s.node->op_type);
+      n.start_us = timings[i].start_us;
+      n.duration_us = timings[i].duration_us;
+      n.thread = timings[i].thread;
+      if (!s.outputs_alias_inputs) {
+        for (size_t k = 0; k < s.in.size(); ++k)
+          if (s.in[k] >= 0) n.bytes_read += plan->value_bytes[static_cast<size_t>(s.in[k])];
+        for (size_t k = 0; k < s.out.size(); ++k)
+          if (s.out[k] >= 0) n.bytes_written += shape_numel(s.out_shape[k]) * dtype_size(s.out_dtype[k]);
+      }
+      profile->nodes.push_back(std::move(n));
+    }
+  }
   NamedTensors out;
   for (size_t k = 0; k < g.outputs.size(); ++k)
     out.emplace_back(g.outputs[k].name, std::move(values[static_cast<size_t>(plan->output_ids[k])]));
@@ -178,5 +205,6 @@ ModelSummary summarize_model(const std::string& path) {
 
 const char* active_isa() { return norm_kernels().isa; }
 const char* version() { return NORMRT_VERSION; }
+const char* build_type() { return NORMRT_BUILD_TYPE; }
 
 }  // namespace normrt

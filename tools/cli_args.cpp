@@ -54,7 +54,7 @@ double Args::get_double(const std::string& flag, double fallback, double min) co
 }
 
 Args parse_args(int argc, char** argv, int first, const std::vector<std::string>& with_value,
-                const std::vector<std::string>& switches) {
+                const std::vector<std::string>& switches, const std::vector<std::string>& optional_value) {
   Args a;
   for (int i = first; i < argc; ++i) {
     std::string s = argv[i];
@@ -67,7 +67,14 @@ Args parse_args(int argc, char** argv, int first, const std::vector<std::string>
         value = s.substr(eq + 1);
         inline_value = true;
       }
-      if (std::find(with_value.begin(), with_value.end(), flag) != with_value.end()) {
+      if (std::find(optional_value.begin(), optional_value.end(), flag) != optional_value.end()) {
+        if (inline_value) {
+          if (value.empty()) throw UsageError{flag + "= needs a value after '='"};
+          a.values.emplace(flag, value);
+        } else {
+          a.switches.push_back(flag);
+        }
+      } else if (std::find(with_value.begin(), with_value.end(), flag) != with_value.end()) {
         if (!inline_value) {
           if (i + 1 >= argc) throw UsageError{flag + " needs a value"};
           value = argv[++i];

@@ -25,9 +25,10 @@ struct Args {
   double get_double(const std::string& flag, double fallback, double min) const;
 };
 
-// `with_value`: flags that take a value; `switches`: flags that don't.
+// `with_value`: flags that take a value; `switches`: flags that don't;
+// `optional_value`: flags used alone or as --flag=VALUE.
 Args parse_args(int argc, char** argv, int first, const std::vector<std::string>& with_value,
-                const std::vector<std::string>& switches);
+                const std::vector<std::string>& switches, const std::vector<std::string>& optional_value = {});
 
 // "NAME=VALUE" → {NAME, VALUE}; the flag names the option in errors.
 std::pair<std::string, std::string> split_assignment(const std::string& s, const std::string& flag);

@@ -11,12 +11,15 @@
 #include <random>
 #include <sstream>
 
-#include "cli_args.h"
+#include "cli_common.h"
 
 namespace fs = std::filesystem;
 using namespace normrt;
-using cli::Args;
-using cli::UsageError;
+using namespace normrt::cli;
+
+namespace normrt::cli {
+int cmd_bench(int argc, char** argv);
+}
 
 namespace {
 
@@ -24,6 +27,7 @@ const char* kUsage =
     "usage: normrt <command> [options]\n"
     "commands:\n"
     "  run MODEL     run a model on given or random inputs\n"
+    "  bench MODEL   measure latency and throughput, with a per-operator profile\n"
     "  check DIR     run an ONNX backend-test folder and compare with its expected outputs\n"
     "  info MODEL    show a model's inputs, outputs, opsets, operators and unsupported ops\n"
     "  version       print the version and the active ISA path\n"
@@ -32,6 +36,7 @@ const char* kUsage =
 const char* kRunHelp =
     "usage: normrt run MODEL [options]\n"
     "  --input NAME=FILE    input from a .npy or TensorProto .pb file (repeatable)\n"
+    "  --data-dir DIR       inputs from DIR/input_N.pb (an ONNX test_data_set folder)\n"
     "  --shape NAME=1x128   shape for a generated input with dynamic dims (default: symbolic dims = 1)\n"
     "  --seed S             seed for generated inputs (default 0)\n"
     "  --threads N          intra-op threads (default: hardware concurrency)\n"
@@ -51,183 +56,11 @@ const char* kCheckHelp =
 
 const char* kInfoHelp = "usage: normrt info MODEL\n";
 
-SessionOptions session_options(const Args& a) {
-  SessionOptions o;
-  o.threads = static_cast<int>(a.get_int("--threads", 0, 1, 1024));
-  std::string inter = a.get("--inter-op", "on");
-  if (inter != "on" && inter != "off") throw UsageError{"--inter-op expects on or off, got '" + inter + "'"};
-  o.inter_op = inter == "on";
-  return o;
-}
-
-std::string dims_str(const ValueMeta& m) {
-  if (!m.has_shape) return "(unknown rank)";
-  std::string s = "[";
-  for (size_t i = 0; i < m.shape.size(); ++i) {
-    if (i) s += ",";
-    s += m.shape[i] >= 0 ? std::to_string(m.shape[i]) : (m.dim_names[i].empty() ? "?" : m.dim_names[i]);
-  }
-  return s + "]";
-}
-
-double element_as_double(const Tensor& t, int64_t i) {
-  switch (t.dtype()) {
-    case DType::Float32:
-      return t.data<float>()[i];
-    case DType::Float64:
-      return t.data<double>()[i];
-    case DType::Float16:
-      return half_to_float(t.data<uint16_t>()[i]);
-    case DType::Int8:
-      return t.data<int8_t>()[i];
-    case DType::Int16:
-      return t.data<int16_t>()[i];
-    case DType::Int32:
-      return t.data<int32_t>()[i];
-    case DType::Int64:
-      return static_cast<double>(t.data<int64_t>()[i]);
-    case DType::UInt8:
-    case DType::Bool:
-      return t.data<uint8_t>()[i];
-    case DType::UInt16:
-      return t.data<uint16_t>()[i];
-    case DType::UInt32:
-      return t.data<uint32_t>()[i];
-    case DType::UInt64:
-      return static_cast<double>(t.data<uint64_t>()[i]);
-    case DType::Undefined:
-      break;
-  }
-  return 0;
-}
-
-Tensor random_tensor(DType dt, const Shape& shape, std::mt19937_64& rng) {
-  Tensor t(dt, shape);
-  std::normal_distribution<float> normal(0.f, 1.f);
-  std::uniform_int_distribution<int> small(0, 9);
-  for (int64_t i = 0; i < t.numel(); ++i) {
-    switch (dt) {
-      case DType::Float32:
-        t.data<float>()[i] = normal(rng);
-        break;
-      case DType::Float64:
-        t.data<double>()[i] = normal(rng);
-        break;
-      case DType::Float16:
-        t.data<uint16_t>()[i] = float_to_half(normal(rng));
-        break;
-      case DType::Bool:
-        t.data<uint8_t>()[i] = small(rng) & 1;
-        break;
-      case DType::Int8:
-        t.data<int8_t>()[i] = static_cast<int8_t>(small(rng));
-        break;
-      case DType::Int16:
-        t.data<int16_t>()[i] = static_cast<int16_t>(small(rng));
-        break;
-      case DType::Int32:
-        t.data<int32_t>()[i] = small(rng);
-        break;
-      case DType::Int64:
-        t.data<int64_t>()[i] = small(rng);
-        break;
-      case DType::UInt8:
-        t.data<uint8_t>()[i] = static_cast<uint8_t>(small(rng));
-        break;
-      case DType::UInt16:
-        t.data<uint16_t>()[i] = static_cast<uint16_t>(small(rng));
-        break;
-      case DType::UInt32:
-        t.data<uint32_t>()[i] = static_cast<uint32_t>(small(rng));
-        break;
-      case DType::UInt64:
-        t.data<uint64_t>()[i] = static_cast<uint64_t>(small(rng));
-        break;
-      case DType::Undefined:
-        break;
-    }
-  }
-  return t;
-}
-
-// Inputs from --input files, the rest generated from the declared shapes.
-NamedTensors make_inputs(const Session& s, const Args& a) {
-  std::map<std::string, std::string> files;
-  std::map<std::string, Shape> shapes;
-  auto known = [&](const std::string& name, const std::string& flag) {
-    for (auto& m : s.inputs())
-      if (m.name == name) return;
-    std::string names;
-    for (auto& m : s.inputs()) names += (names.empty() ? "" : ", ") + m.name;
-    throw UsageError{flag + ": the model has no input '" + name + "' (inputs: " + names + ")"};
-  };
-  for (auto& v : a.all("--input")) {
-    auto [name, file] = cli::split_assignment(v, "--input");
-    known(name, "--input");
-    files[name] = file;
-  }
-  for (auto& v : a.all("--shape")) {
-    auto [name, dims] = cli::split_assignment(v, "--shape");
-    known(name, "--shape");
-    shapes[name] = cli::parse_shape(dims, "--shape");
-  }
-  // A symbolic dim fixed by one --shape applies to every input that names it.
-  std::map<std::string, int64_t> symbols;
-  for (auto& m : s.inputs()) {
-    if (!shapes.count(m.name) || !m.has_shape || shapes[m.name].size() != m.shape.size()) continue;
-    for (size_t d = 0; d < m.shape.size(); ++d)
-      if (m.shape[d] < 0 && !m.dim_names[d].empty()) symbols.emplace(m.dim_names[d], shapes[m.name][d]);
-  }
-  std::mt19937_64 rng(static_cast<uint64_t>(a.get_int("--seed", 0, 0, INT64_MAX)));
-  NamedTensors inputs;
-  for (auto& m : s.inputs()) {
-    if (files.count(m.name)) {
-      inputs.emplace_back(m.name, read_tensor_file(files[m.name]));
-      continue;
-    }
-    Shape shape;
-    if (shapes.count(m.name)) {
-      shape = shapes[m.name];
-    } else {
-      if (!m.has_shape)
-        throw UsageError{"input '" + m.name + "' has no declared shape; give --shape " + m.name + "=..."};
-      for (size_t d = 0; d < m.shape.size(); ++d) {
-        auto sym = symbols.find(m.dim_names[d]);
-        shape.push_back(m.shape[d] >= 0 ? m.shape[d] : sym != symbols.end() ? sym->second : 1);
-      }
-    }
-    inputs.emplace_back(m.name, random_tensor(m.dtype, shape, rng));
-  }
-  return inputs;
-}
-
-void print_tensor(const std::string& name, const Tensor& t, int64_t count) {
-  std::printf("%s: %s %s", name.c_str(), dtype_name(t.dtype()), shape_str(t.shape()).c_str());
-  std::printf("  [");
-  for (int64_t i = 0; i < std::min(count, t.numel()); ++i)
-    std::printf("%s%.6g", i ? ", " : "", element_as_double(t, i));
-  std::printf("%s]\n", t.numel() > count ? ", ..." : "");
-}
-
-std::string file_name_for(const std::string& name) {
-  std::string s;
-  for (char c : name) s += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') ? c : '_';
-  return s.empty() ? "output" : s;
-}
-
-double percentile(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  double pos = p / 100.0 * static_cast<double>(v.size() - 1);
-  size_t lo = static_cast<size_t>(pos);
-  size_t hi = std::min(lo + 1, v.size() - 1);
-  return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
-}
-
 int cmd_run(int argc, char** argv) {
-  Args a = cli::parse_args(
-      argc, argv, 2,
-      {"--input", "--shape", "--seed", "--threads", "--inter-op", "--repeat", "--output-dir", "--format", "--print"},
-      {"--help"});
+  Args a = cli::parse_args(argc, argv, 2,
+                           {"--input", "--data-dir", "--shape", "--seed", "--threads", "--inter-op", "--repeat",
+                            "--output-dir", "--format", "--print"},
+                           {"--help"});
   if (a.has("--help")) return std::fputs(kRunHelp, stdout), 0;
   if (a.positional.size() != 1) throw UsageError{"run takes one MODEL argument"};
   const std::string format = a.get("--format", "npy");
@@ -238,7 +71,9 @@ int cmd_run(int argc, char** argv) {
   const std::string out_dir = a.get("--output-dir", "");
 
   Session s(a.positional[0], opts);
-  NamedTensors inputs = make_inputs(s, a);
+  InputPlan plan = parse_input_plan(s, a);
+  if (plan.shape_sets.size() > 1) throw UsageError{"--shape gives one input several shapes; run takes one shape set"};
+  NamedTensors inputs = make_inputs(s, plan, plan.shape_sets[0]);
   std::printf("model: %s  (threads %d, isa %s)\n", a.positional[0].c_str(), s.threads(), active_isa());
   for (auto& [n, t] : inputs) print_tensor("input " + n, t, std::min<int64_t>(print_n, 4));
   std::vector<double> ms;
@@ -272,33 +107,6 @@ int cmd_run(int argc, char** argv) {
   return 0;
 }
 
-struct Compare {
-  double max_abs = 0, max_rel = 0;
-  bool pass = true;
-  std::string why;
-};
-
-Compare compare(const Tensor& got, const Tensor& want, double rtol, double atol) {
-  Compare c;
-  if (got.dtype() != want.dtype() || got.shape() != want.shape()) {
-    c.pass = false;
-    c.why = std::string("got ") + dtype_name(got.dtype()) + shape_str(got.shape()) + ", expected " +
-            dtype_name(want.dtype()) + shape_str(want.shape());
-    return c;
-  }
-  for (int64_t i = 0; i < got.numel(); ++i) {
-    double g = element_as_double(got, i), w = element_as_double(want, i);
-    if (std::isnan(w) && std::isnan(g)) continue;
-    if (std::isinf(w) && g == w) continue;
-    double err = std::fabs(g - w);
-    if (std::isnan(err)) err = INFINITY;
-    c.max_abs = std::max(c.max_abs, err);
-    if (w != 0) c.max_rel = std::max(c.max_rel, err / std::fabs(w));
-    if (!(err <= atol + rtol * std::fabs(w))) c.pass = false;
-  }
-  return c;
-}
-
 int cmd_check(int argc, char** argv) {
   Args a = cli::parse_args(argc, argv, 2, {"--rtol", "--atol", "--threads", "--inter-op"}, {"--help"});
   if (a.has("--help")) return std::fputs(kCheckHelp, stdout), 0;
@@ -320,11 +128,10 @@ int cmd_check(int argc, char** argv) {
       inputs.emplace_back(s.inputs()[i].name, read_tensor_file(p.string()));
     }
     NamedTensors outputs = s.run(inputs);
+    std::vector<std::optional<Tensor>> expected = read_expected_outputs(s, set);
     for (size_t i = 0; i < outputs.size(); ++i) {
-      fs::path p = set / ("output_" + std::to_string(i) + ".pb");
-      if (!fs::exists(p)) continue;
-      Tensor want = read_tensor_file(p.string());
-      Compare c = compare(outputs[i].second, want, rtol, atol);
+      if (!expected[i]) continue;
+      Compare c = compare(outputs[i].second, *expected[i], rtol, atol);
       all_pass = all_pass && c.pass;
       std::printf("%s  %-24s max_abs %.3g  max_rel %.3g  %s%s%s\n", set.filename().c_str(), outputs[i].first.c_str(),
                   c.max_abs, c.max_rel, c.pass ? "PASS" : "FAIL", c.why.empty() ? "" : ": ", c.why.c_str());
@@ -369,6 +176,7 @@ int main(int argc, char** argv) {
     if (cmd == "run") return cmd_run(argc, argv);
     if (cmd == "check") return cmd_check(argc, argv);
     if (cmd == "info") return cmd_info(argc, argv);
+    if (cmd == "bench") return cmd_bench(argc, argv);
     if (cmd == "version" || cmd == "--version") {
       std::printf("normrt %s (isa %s)\n", version(), active_isa());
       return 0;

@@ -41,6 +41,22 @@ ModelSummary summarize_model(const std::string& path);
 
 using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 
+// Per-node timings of one run (Session::run with a profile). Nodes folded
+// into constants at planning time do not appear.
+struct NodeProfile {
+  std::string name;
+  std::string op_type;         // "Op" or "domain::Op"
+  double start_us = 0;         // from the start of the run
+  double duration_us = 0;      // output allocation + kernel
+  int thread = 0;              // arena slot that ran it
+  uint64_t bytes_read = 0;     // all inputs (weights included); 0 for ops that only re-view their input
+  uint64_t bytes_written = 0;  // all outputs
+};
+struct RunProfile {
+  double total_us = 0;
+  std::vector<NodeProfile> nodes;  // in plan (topological) order
+};
+
 class Session {
  public:
   explicit Session(const std::string& model_path, SessionOptions options = {});
@@ -56,6 +72,8 @@ class Session {
   // dtype and a shape that fits the declared one. Returns the graph outputs in
   // declaration order. Safe to call from several threads at once.
   NamedTensors run(const NamedTensors& inputs) const;
+  // The same, also recording per-node timings into `profile` (if not null).
+  NamedTensors run(const NamedTensors& inputs, RunProfile* profile) const;
 
   struct Impl;
 
@@ -64,6 +82,8 @@ class Session {
 };
 
 // Name of the vector instruction set the normalization kernels use now.
+// "Release", "Debug", ... as built.
+const char* build_type();
 const char* active_isa();
 const char* version();
 
