@@ -19,10 +19,8 @@ namespace normrt {
 void channel_affine_fast(const float* x, float* y, int64_t planes, int64_t channels, int64_t plane, const float* a,
                          const float* b, const NormKernels& k) {
   parallel_rows(planes, plane, [&](int64_t begin, int64_t end) {
-    for (int64_t p = begin; p < end; ++p) {
-      const int64_t c = p % channels;
-      k.scale_shift(x + p * plane, y + p * plane, static_cast<size_t>(plane), a[c], b[c]);
-    }
+    k.scale_shift_planes(x + begin * plane, y + begin * plane, static_cast<size_t>(end - begin),
+                         static_cast<size_t>(plane), a, b, static_cast<size_t>(begin), static_cast<size_t>(channels));
   });
 }
 

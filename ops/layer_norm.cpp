@@ -2,8 +2,9 @@
 // normalized dims [axis, rank) of each row.
 //   mean = Σx/n, var = Σ(x - mean)²/n, y = (x - mean)/sqrt(var + eps)·Scale + B
 // Reference: scalar, fp64 statistics, 3 passes. Fast path: per row one pass
-// for the shifted mean, one for the centred variance (the row is still in
-// cache), one writing y — vectorised by norm_kernels, rows spread over threads.
+// of shifted sums for mean and centred variance (a second, centred pass only
+// when the shift was far from the mean — see norm_kernels.h), then one pass
+// writing y while the row is in cache; vectorised, rows spread over threads.
 #include <cmath>
 #include <vector>
 
@@ -46,24 +47,11 @@ template void layer_norm_reference<float>(const LayerNormArgs<float>&);
 template void layer_norm_reference<double>(const LayerNormArgs<double>&);
 
 void layer_norm_fast(const LayerNormArgs<float>& a, const NormKernels& k, float* mean, float* inv_std) {
-  const size_t n = static_cast<size_t>(a.n);
-  std::vector<float> ones;
-  const float* unit_scale = a.scale;
-  if (!unit_scale) {  // LayerNorm-simple: scale 1
-    ones.assign(n, 1.0f);
-    unit_scale = ones.data();
-  }
-  const int64_t scale_stride = a.scale ? a.scale_stride : 0;
-  parallel_rows(a.rows, 3 * a.n, [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) {
-      const float* x = a.x + r * a.n;
-      RowMoments m = k.moments(x, n);
-      const float inv = static_cast<float>(1.0 / std::sqrt(static_cast<double>(m.var) + a.eps));
-      k.normalize(x, a.y + r * a.n, n, m, inv, unit_scale + r * scale_stride,
-                  a.bias ? a.bias + r * a.bias_stride : nullptr);
-      if (mean) mean[r] = static_cast<float>(m.mean());
-      if (inv_std) inv_std[r] = inv;
-    }
+  parallel_rows(a.rows, 2 * a.n, [&](int64_t begin, int64_t end) {
+    k.layer_norm_rows(a.x + begin * a.n, a.y + begin * a.n, static_cast<size_t>(end - begin), static_cast<size_t>(a.n),
+                      a.scale ? a.scale + begin * a.scale_stride : nullptr, static_cast<size_t>(a.scale_stride),
+                      a.bias ? a.bias + begin * a.bias_stride : nullptr, static_cast<size_t>(a.bias_stride),
+                      static_cast<float>(a.eps), mean ? mean + begin : nullptr, inv_std ? inv_std + begin : nullptr);
   });
 }
 
