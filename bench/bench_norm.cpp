@@ -170,11 +170,11 @@ int register_all() {
   for (int threads : {1, 2}) {
     const std::string t = "/T" + std::to_string(threads);
     for (const NormKernels* k : available_norm_kernels()) {
-      auto* ln = benchmark::RegisterBenchmark(("LayerNorm/" + std::string(k->isa) + t).c_str(), BM_LayerNorm, k,
-                                              threads);
+      auto* ln =
+          benchmark::RegisterBenchmark(("LayerNorm/" + std::string(k->isa) + t).c_str(), BM_LayerNorm, k, threads);
       for (auto [r, n] : kLayerNormShapes) ln->Args({r, n});
-      auto* bn = benchmark::RegisterBenchmark(("BatchNorm/" + std::string(k->isa) + t).c_str(), BM_BatchNorm, k,
-                                              threads);
+      auto* bn =
+          benchmark::RegisterBenchmark(("BatchNorm/" + std::string(k->isa) + t).c_str(), BM_BatchNorm, k, threads);
       for (auto& s : kBatchNormShapes) bn->Args(s);
     }
     auto* copy = benchmark::RegisterBenchmark(("Copy" + t).c_str(), BM_Copy, threads);

@@ -1,11 +1,12 @@
 // Elementwise ops with numpy broadcasting. Binary: Add, Sub, Mul, Div (float,
-// double, every integer type; integers wrap like numpy's). Unary: Sqrt, Reciprocal, Neg, Relu, Abs, Exp, Identity.
+// double, every integer type; integers wrap like numpy's), Pow. Unary: Sqrt, Reciprocal, Neg, Relu, Abs, Exp, Identity.
 // One pass over memory; the common layouts (same shape, scalar operand) are
 // flat loops the compiler vectorises; other broadcasts walk output rows with
 // per-dim strides. Work is split over output rows.
 #include <cmath>
 #include <limits>
 #include <type_traits>
+#include <vector>
 
 #include "broadcast.h"
 #include "dispatch.h"
@@ -177,9 +178,79 @@ void plan_identity(PlanCtx& c) {
   c.kernel = [](KernelIO& io) { *io.out[0] = *io.in[0]; };
 }
 
+// Pow: float, double, int32 or int64 base; the exponent may be any of those or
+// uint32/uint64 (Pow-12+). Computed in double and rounded to the base's type.
+// A scalar exponent of 2 or 0.5 (the LayerNorm decompositions) on a float
+// base runs as x·x or sqrt(x).
+template <class T>
+void pow_kernel(const Tensor& A, const Tensor& B, Tensor& Y) {
+  std::vector<double> ep(static_cast<size_t>(B.numel()));
+  visit_numeric(B.dtype(), [&](auto tag) {
+    using E = decltype(tag);
+    if constexpr (!std::is_same_v<E, half_t>)
+      for (size_t i = 0; i < ep.size(); ++i) ep[i] = static_cast<double>(B.data<E>()[i]);
+  });
+  const T* a = A.data<T>();
+  T* y = Y.data<T>();
+  if constexpr (std::is_floating_point_v<T>) {
+    if (ep.size() == 1 && A.shape() == Y.shape() && (ep[0] == 2.0 || ep[0] == 0.5)) {
+      const bool square = ep[0] == 2.0;
+      parallel_rows(A.numel(), 1, [&](int64_t s0, int64_t e0) {
+        for (int64_t i = s0; i < e0; ++i) y[i] = square ? a[i] * a[i] : std::sqrt(a[i]);
+      });
+      return;
+    }
+  }
+  const Shape& out = Y.shape();
+  const auto sa = broadcast_strides(A.shape(), out), sb = broadcast_strides(B.shape(), out);
+  const int64_t n = Y.numel();
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t rem = i, oa = 0, ob = 0;
+    for (size_t d = out.size(); d-- > 0;) {
+      const int64_t idx = rem % out[d];
+      rem /= out[d];
+      oa += idx * sa[d];
+      ob += idx * sb[d];
+    }
+    const double v = std::pow(static_cast<double>(a[oa]), ep[static_cast<size_t>(ob)]);
+    if constexpr (std::is_integral_v<T>)
+      y[i] = std::isfinite(v) && std::fabs(v) < 9.2e18 ? static_cast<T>(v) : T(0);
+    else
+      y[i] = static_cast<T>(v);
+  }
+}
+
+void plan_pow(PlanCtx& c) {
+  c.require_inputs(2, 2);
+  c.require_dtype(0, {DType::Float32, DType::Float64, DType::Int32, DType::Int64});
+  c.require_dtype(1, {DType::Float32, DType::Float64, DType::Int32, DType::Int64, DType::UInt32, DType::UInt64});
+  Shape out;
+  if (!broadcast_shapes(c.input(0).shape, c.input(1).shape, &out))
+    c.fail("shapes " + shape_str(c.input(0).shape) + " and " + shape_str(c.input(1).shape) + " do not broadcast");
+  const DType t = c.input(0).dtype;
+  c.set_output(0, t, out);
+  c.kernel = [t](KernelIO& io) {
+    switch (t) {
+      case DType::Float32:
+        pow_kernel<float>(*io.in[0], *io.in[1], *io.out[0]);
+        break;
+      case DType::Float64:
+        pow_kernel<double>(*io.in[0], *io.in[1], *io.out[0]);
+        break;
+      case DType::Int32:
+        pow_kernel<int32_t>(*io.in[0], *io.in[1], *io.out[0]);
+        break;
+      default:
+        pow_kernel<int64_t>(*io.in[0], *io.in[1], *io.out[0]);
+        break;
+    }
+  };
+}
+
 }  // namespace
 
 void register_elementwise_ops(OpRegistry& r) {
+  r.add("", "Pow", {7, 12, 13, 15}, plan_pow);
   r.add("", "Add", {7, 13, 14}, plan_binary<BinOp::Add>);
   r.add("", "Sub", {7, 13, 14}, plan_binary<BinOp::Sub>);
   r.add("", "Mul", {7, 13, 14}, plan_binary<BinOp::Mul>);

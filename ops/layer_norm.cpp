@@ -8,13 +8,20 @@
 #include <cmath>
 #include <vector>
 
-#include "broadcast.h"
 #include "fp16.h"
+#include "norm_common.h"
 #include "normalization.h"
 #include "op.h"
 #include "parallel.h"
 
 namespace normrt {
+
+// 1/σ from the population variance of n values, per StdMode.
+static double inv_sigma_reference(double var, int64_t n, double eps, StdMode mode) {
+  if (mode == StdMode::BiasedVarEps) return 1.0 / std::sqrt(var + eps);
+  const double unbiased = n > 1 ? var * static_cast<double>(n) / static_cast<double>(n - 1) : 0.0;
+  return 1.0 / (std::sqrt(unbiased) + eps);
+}
 
 template <class T>
 void layer_norm_reference(const LayerNormArgs<T>& a) {
@@ -30,7 +37,7 @@ void layer_norm_reference(const LayerNormArgs<T>& a) {
       sq += d * d;
     }
     const double var = a.n ? sq / static_cast<double>(a.n) : 0.0;
-    const double inv = 1.0 / std::sqrt(var + a.eps);
+    const double inv = inv_sigma_reference(var, a.n, a.eps, a.std_mode);
     const T* sc = a.scale ? a.scale + r * a.scale_stride : nullptr;
     const T* b = a.bias ? a.bias + r * a.bias_stride : nullptr;
     for (int64_t i = 0; i < a.n; ++i) {
@@ -51,64 +58,56 @@ void layer_norm_fast(const LayerNormArgs<float>& a, const NormKernels& k, float*
     k.layer_norm_rows(a.x + begin * a.n, a.y + begin * a.n, static_cast<size_t>(end - begin), static_cast<size_t>(a.n),
                       a.scale ? a.scale + begin * a.scale_stride : nullptr, static_cast<size_t>(a.scale_stride),
                       a.bias ? a.bias + begin * a.bias_stride : nullptr, static_cast<size_t>(a.bias_stride),
-                      static_cast<float>(a.eps), mean ? mean + begin : nullptr, inv_std ? inv_std + begin : nullptr);
+                      static_cast<float>(a.eps), a.std_mode, mean ? mean + begin : nullptr,
+                      inv_std ? inv_std + begin : nullptr);
+  });
+}
+
+void adanorm_reference(const float* x, float* y, int64_t rows, int64_t n, double eps, StdMode mode, double k,
+                       double C) {
+  std::vector<double> t(static_cast<size_t>(n));
+  for (int64_t r = 0; r < rows; ++r) {
+    std::vector<double> xd(x + r * n, x + (r + 1) * n);
+    LayerNormArgs<double> a;
+    a.x = xd.data();
+    a.y = t.data();
+    a.rows = 1;
+    a.n = n;
+    a.eps = eps;
+    a.std_mode = mode;
+    layer_norm_reference(a);
+    for (int64_t i = 0; i < n; ++i) {
+      const double v = t[static_cast<size_t>(i)];
+      y[r * n + i] = static_cast<float>(C * (1.0 - k * v) * v);
+    }
+  }
+}
+
+void adanorm_fast(const float* x, float* y, int64_t rows, int64_t n, float eps, StdMode mode, float k, float C,
+                  const NormKernels& kern) {
+  const size_t len = static_cast<size_t>(n);
+  parallel_rows(rows, 2 * n, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      const RowMoments m = kern.moments(x + r * n, len);
+      const double inv = inv_sigma_reference(m.var, n, eps, mode);
+      kern.adanorm(x + r * n, y + r * n, len, m, static_cast<float>(inv), k, C);
+    }
   });
 }
 
 namespace {
-
-// Scale or B as the kernel reads it: n values per row, shared by all rows
-// (stride 0) when the tensor does not vary over the leading dims, else
-// expanded to the whole of X (stride n).
-struct RowParam {
-  Tensor values;
-  int64_t stride = 0;
-};
-
-RowParam row_param(const Tensor& t_in, const Shape& x_shape, int64_t axis) {
-  const Tensor t = to_float32(t_in);
-  const size_t lead = static_cast<size_t>(axis);
-  Shape norm_shape(x_shape.begin() + axis, x_shape.end());
-  size_t off = x_shape.size() - t.shape().size();
-  bool per_row_same = true;
-  for (size_t i = 0; i < t.shape().size(); ++i)
-    if (off + i < lead && t.shape()[i] != 1) per_row_same = false;
-  if (per_row_same) {
-    Shape trimmed;
-    for (size_t i = 0; i < t.shape().size(); ++i)
-      if (off + i >= lead) trimmed.push_back(t.shape()[i]);
-    Tensor v = t.reshaped(trimmed);
-    if (trimmed != norm_shape) v = expand_to(v, norm_shape);
-    return {v, 0};
-  }
-  Tensor v = t.shape() == x_shape ? t : expand_to(t, x_shape);
-  int64_t n = 1;
-  for (int64_t d : norm_shape) n *= d;
-  return {v, n};
-}
 
 void plan_layer_norm(PlanCtx& c) {
   c.require_inputs(2, 3);
   c.require_dtype(0, {DType::Float32, DType::Float64, DType::Float16});
   const ValueDesc& X = c.input(0);
   const int64_t r = static_cast<int64_t>(X.shape.size());
-  int64_t axis = c.node.attr_int("axis", -1);
-  if (axis < -r || axis >= r || r == 0)
-    c.fail("axis " + std::to_string(axis) + " is out of range for rank " + std::to_string(r));
-  if (axis < 0) axis += r;
-  const double eps = c.node.attr_float("epsilon", 1e-5f);
-  if (!(eps >= 0)) c.fail("epsilon must be >= 0");
+  const RowLayout layout = row_layout(c, X.shape);
+  const int64_t axis = layout.axis, rows = layout.rows, n = layout.n;
+  const double eps = epsilon_attr(c, 1e-5f);
   const int64_t stash = c.node.attr_int("stash_type", 1);
   if (stash != 1 && stash != 11) c.unsupported("stash_type " + std::to_string(stash) + " (float or double only)");
-  for (size_t i = 1; i < 3; ++i) {
-    if (!c.has_input(i)) continue;
-    if (c.in[i].dtype != X.dtype) c.fail("input " + std::to_string(i) + " must have the dtype of X");
-    if (!broadcasts_to(c.in[i].shape, X.shape))
-      c.fail("input " + std::to_string(i) + " of shape " + shape_str(c.in[i].shape) + " does not broadcast to X " +
-             shape_str(X.shape));
-  }
-  int64_t rows = 1, n = 1;
-  for (int64_t d = 0; d < r; ++d) (d < axis ? rows : n) *= X.shape[static_cast<size_t>(d)];
+  for (size_t i = 1; i < 3; ++i) check_row_param_input(c, i, X.shape, X.dtype);
   Shape stat_shape(X.shape.begin(), X.shape.begin() + axis);
   stat_shape.resize(static_cast<size_t>(r), 1);
   const DType stat_dtype = stash == 11 ? DType::Float64 : DType::Float32;
@@ -190,8 +189,57 @@ void plan_layer_norm(PlanCtx& c) {
   };
 }
 
+// ai.normrt LayerNormSimple (Xu et al. 2019: LayerNorm without gain and bias)
+// and AdaNorm (z = C·(1 - k·y)·y on y = (x - mean)/σ), both over [axis, rank)
+// with σ per the std_mode attribute.
+void plan_xu_norm(PlanCtx& c, bool ada) {
+  c.require_inputs(1, 1);
+  c.require_dtype(0, ada ? std::initializer_list<DType>{DType::Float32, DType::Float16}
+                         : std::initializer_list<DType>{DType::Float32, DType::Float16, DType::Float64});
+  const ValueDesc& X = c.input(0);
+  const RowLayout l = row_layout(c, X.shape);
+  const double eps = epsilon_attr(c, 1e-5f);
+  const StdMode mode = std_mode_attr(c);
+  const float k = c.node.attr_float("k", 0.1f), C = c.node.attr_float("C", 1.0f);
+  c.set_output(0, X.dtype, X.shape);
+  c.kernel = [=](KernelIO& io) {
+    if (io.in[0]->dtype() == DType::Float64) {
+      LayerNormArgs<double> a;
+      a.x = io.in[0]->data<double>();
+      a.y = io.out[0]->data<double>();
+      a.rows = l.rows;
+      a.n = l.n;
+      a.eps = eps;
+      a.std_mode = mode;
+      return layer_norm_reference(a);
+    }
+    const Tensor x = to_float32(*io.in[0]);
+    Tensor y = float32_target(*io.out[0]);
+    if (ada) {
+      adanorm_fast(x.data<float>(), y.data<float>(), l.rows, l.n, static_cast<float>(eps), mode, k, C, norm_kernels());
+    } else {
+      LayerNormArgs<float> a;
+      a.x = x.data<float>();
+      a.y = y.data<float>();
+      a.rows = l.rows;
+      a.n = l.n;
+      a.eps = eps;
+      a.std_mode = mode;
+      layer_norm_fast(a, norm_kernels(), nullptr, nullptr);
+    }
+    store_from_float32(y, *io.out[0]);
+  };
+}
+
+void plan_layer_norm_simple(PlanCtx& c) { plan_xu_norm(c, false); }
+void plan_adanorm(PlanCtx& c) { plan_xu_norm(c, true); }
+
 }  // namespace
 
-void register_layer_norm(OpRegistry& r) { r.add("", "LayerNormalization", {17}, plan_layer_norm); }
+void register_layer_norm(OpRegistry& r) {
+  r.add("", "LayerNormalization", {17}, plan_layer_norm);
+  r.add("ai.normrt", "LayerNormSimple", {1}, plan_layer_norm_simple);
+  r.add("ai.normrt", "AdaNorm", {1}, plan_adanorm);
+}
 
 }  // namespace normrt

@@ -20,6 +20,12 @@ struct RowMoments {
   double mean() const { return static_cast<double>(shift) + static_cast<double>(delta); }
 };
 
+// How σ is formed from a row's population variance (Xu et al. 2019 compare both):
+//   BiasedVarEps:   σ = sqrt(var + eps)              (LayerNormalization, PyTorch, oneDNN)
+//   UnbiasedStdEps: σ = sqrt(var · n/(n-1)) + eps    (the AdaNorm authors' released code;
+//                   n = 1 gives σ = eps, so y = 0, not NaN)
+enum class StdMode : int { BiasedVarEps = 0, UnbiasedStdEps = 1 };
+
 struct NormKernels {
   const char* isa;
   // Mean and centred variance. One pass of shifted sums S = Σd, Q = Σd²
@@ -30,16 +36,15 @@ struct NormKernels {
   RowMoments (*moments)(const float* x, size_t n);
   // One pass: y = ((x - shift) - delta) * inv * scale[i] + bias[i]; scale and
   // bias may be null (1 and 0).
-  void (*normalize)(const float* x, float* y, size_t n, RowMoments m, float inv, const float* scale,
-                    const float* bias);
+  void (*normalize)(const float* x, float* y, size_t n, RowMoments m, float inv, const float* scale, const float* bias);
   // LayerNorm over `rows` rows of n: y = (x - mean) * inv * scale + bias with
-  // inv = 1/sqrt(var + eps); scale/bias advance by their stride per row and
+  // inv = 1/σ (σ per StdMode); scale/bias advance by their stride per row and
   // may be null; mean/inv_std (optional) receive each row's statistics.
   // Software-pipelined: the shifted sums of row r+1 accumulate in the same
   // loop that writes row r, so computing statistics overlaps the stores.
   // Memory traffic: x read once from memory (the re-read hits L1), y written once.
   void (*layer_norm_rows)(const float* x, float* y, size_t rows, size_t n, const float* scale, size_t scale_stride,
-                          const float* bias, size_t bias_stride, float eps, float* mean, float* inv_std);
+                          const float* bias, size_t bias_stride, float eps, StdMode mode, float* mean, float* inv_std);
   // One pass: y = ((x - shift) - delta) * a + b.
   void (*normalize_affine)(const float* x, float* y, size_t n, RowMoments m, float a, float b);
   // One pass: y = x * a + b.

@@ -5,9 +5,8 @@
 // Tails are scalar loops (xsimd 8.1 has no masked loads); several
 // accumulators hide the add latency. No xsimd::rsqrt (a 12-bit estimate on x86).
 #pragma once
-#include <xsimd/xsimd.hpp>
-
 #include <cmath>
+#include <xsimd/xsimd.hpp>
 
 #include "norm_kernels.h"
 
@@ -88,10 +87,10 @@ struct NormImpl {
   // The shift: the mean of the first few elements, close to the row's mean
   // for all but unusual rows (those take the centred second pass).
   static float row_shift(const float* x, size_t n) {
-    const size_t head = n < 8 ? n : 8;
+    if (n >= 8) return (((x[0] + x[1]) + (x[2] + x[3])) + ((x[4] + x[5]) + (x[6] + x[7]))) * 0.125f;
     float shift = 0;
-    for (size_t i = 0; i < head; ++i) shift += x[i];
-    return shift / static_cast<float>(head);
+    for (size_t i = 0; i < n; ++i) shift += x[i];
+    return shift / static_cast<float>(n);
   }
 
   // Statistics from the shifted sums S = Σd, Q = Σd²; the centred second
@@ -99,8 +98,17 @@ struct NormImpl {
   static RowMoments finish_moments(const float* x, size_t n, float shift, double S, double Q) {
     RowMoments m;
     const double inv_n = 1.0 / static_cast<double>(n);
-    double delta = S * inv_n;
-    double var = Q * inv_n - delta * delta;
+    double delta, var;
+    if (n <= kBlock) {
+      // One block: S and Q are fp32 sums; when the check below passes,
+      // Q/n <= 4 var, so fp32 loses at most 2 bits here (and is quicker).
+      const float fi = 1.0f / static_cast<float>(n), fd = static_cast<float>(S) * fi;
+      delta = fd;
+      var = static_cast<float>(Q) * fi - fd * fd;
+    } else {
+      delta = S * inv_n;
+      var = Q * inv_n - delta * delta;
+    }
     if (!(delta * delta <= (kMaxAmplification - 1) * var)) {
       const float d32 = static_cast<float>(delta);
       double q = 0, c = 0;
@@ -183,21 +191,28 @@ struct NormImpl {
     }
   }
 
+  static float inv_sigma(float var, size_t n, float eps, StdMode mode) {
+    if (mode == StdMode::BiasedVarEps) return 1.0f / std::sqrt(var + eps);
+    const float unbiased = n > 1 ? var * (static_cast<float>(n) / static_cast<float>(n - 1)) : 0.f;
+    return 1.0f / (std::sqrt(unbiased) + eps);
+  }
+
   template <bool HasScale, bool HasBias>
   static void layer_norm_rows_impl(const float* x, float* y, size_t rows, size_t n, const float* scale,
-                                   size_t scale_stride, const float* bias, size_t bias_stride, float eps, float* mean,
-                                   float* inv_std) {
+                                   size_t scale_stride, const float* bias, size_t bias_stride, float eps, StdMode mode,
+                                   float* mean, float* inv_std) {
     if (rows == 0 || n == 0) return;
     RowMoments m = moments(x, n);
     for (size_t r = 0; r < rows; ++r) {
       const float* cur = x + r * n;
-      const float inv = 1.0f / std::sqrt(m.var + eps);
+      const float inv = inv_sigma(m.var, n, eps, mode);
       if (mean) mean[r] = static_cast<float>(m.mean());
       if (inv_std) inv_std[r] = inv;
       const float* next = r + 1 < rows && n <= kBlock ? cur + n : nullptr;
       const float next_shift = next ? row_shift(next, n) : 0.f;
       float S = 0, Q = 0;
-      normalize_and_sum_next<HasScale, HasBias>(cur, y + r * n, n, m, inv, HasScale ? scale + r * scale_stride : nullptr,
+      normalize_and_sum_next<HasScale, HasBias>(cur, y + r * n, n, m, inv,
+                                                HasScale ? scale + r * scale_stride : nullptr,
                                                 HasBias ? bias + r * bias_stride : nullptr, next, next_shift, &S, &Q);
       if (next)
         m = finish_moments(next, n, next_shift, S, Q);
@@ -206,17 +221,20 @@ struct NormImpl {
     }
   }
 
-  static void layer_norm_rows(const float* x, float* y, size_t rows, size_t n, const float* scale,
-                              size_t scale_stride, const float* bias, size_t bias_stride, float eps, float* mean,
+  static void layer_norm_rows(const float* x, float* y, size_t rows, size_t n, const float* scale, size_t scale_stride,
+                              const float* bias, size_t bias_stride, float eps, StdMode mode, float* mean,
                               float* inv_std) {
     if (scale && bias)
-      layer_norm_rows_impl<true, true>(x, y, rows, n, scale, scale_stride, bias, bias_stride, eps, mean, inv_std);
+      layer_norm_rows_impl<true, true>(x, y, rows, n, scale, scale_stride, bias, bias_stride, eps, mode, mean, inv_std);
     else if (scale)
-      layer_norm_rows_impl<true, false>(x, y, rows, n, scale, scale_stride, bias, bias_stride, eps, mean, inv_std);
+      layer_norm_rows_impl<true, false>(x, y, rows, n, scale, scale_stride, bias, bias_stride, eps, mode, mean,
+                                        inv_std);
     else if (bias)
-      layer_norm_rows_impl<false, true>(x, y, rows, n, scale, scale_stride, bias, bias_stride, eps, mean, inv_std);
+      layer_norm_rows_impl<false, true>(x, y, rows, n, scale, scale_stride, bias, bias_stride, eps, mode, mean,
+                                        inv_std);
     else
-      layer_norm_rows_impl<false, false>(x, y, rows, n, scale, scale_stride, bias, bias_stride, eps, mean, inv_std);
+      layer_norm_rows_impl<false, false>(x, y, rows, n, scale, scale_stride, bias, bias_stride, eps, mode, mean,
+                                         inv_std);
   }
 
   template <bool HasScale, bool HasBias>
@@ -273,8 +291,8 @@ struct NormImpl {
     for (; i < n; ++i) y[i] = x[i] * a + b;
   }
 
-  static void scale_shift_planes(const float* x, float* y, size_t planes, size_t plane, const float* a,
-                                 const float* b, size_t first_channel, size_t channels) {
+  static void scale_shift_planes(const float* x, float* y, size_t planes, size_t plane, const float* a, const float* b,
+                                 size_t first_channel, size_t channels) {
     size_t c = first_channel % channels;
     for (size_t p = 0; p < planes; ++p) {
       scale_shift(x + p * plane, y + p * plane, plane, a[c], b[c]);
@@ -324,8 +342,7 @@ struct NormImpl {
     const B va(a);
     size_t i = 0;
     if (scale) {
-      for (; i + W <= n; i += W)
-        (B::load_unaligned(x + i) * va * B::load_unaligned(scale + i)).store_unaligned(y + i);
+      for (; i + W <= n; i += W) (B::load_unaligned(x + i) * va * B::load_unaligned(scale + i)).store_unaligned(y + i);
       for (; i < n; ++i) y[i] = x[i] * a * scale[i];
     } else {
       for (; i + W <= n; i += W) (B::load_unaligned(x + i) * va).store_unaligned(y + i);
@@ -359,8 +376,18 @@ struct NormImpl {
   }
 
   static NormKernels table(const char* isa) {
-    return NormKernels{isa,         &moments,   &normalize, &layer_norm_rows,    &normalize_affine, &scale_shift,
-                       &sum_squares, &scale_mul, &add3,      &scale_shift_planes, &copy,             &adanorm};
+    return NormKernels{isa,
+                       &moments,
+                       &normalize,
+                       &layer_norm_rows,
+                       &normalize_affine,
+                       &scale_shift,
+                       &sum_squares,
+                       &scale_mul,
+                       &add3,
+                       &scale_shift_planes,
+                       &copy,
+                       &adanorm};
   }
 };
 

@@ -9,6 +9,11 @@ namespace normrt {
 void register_layer_norm(OpRegistry& r);
 void register_batch_norm(OpRegistry& r);
 void register_instance_norm(OpRegistry& r);
+void register_rms_norm(OpRegistry& r);
+void register_skip_norm(OpRegistry& r);
+void register_group_norm(OpRegistry& r);
+void register_lp_norm(OpRegistry& r);
+void register_mean_variance_norm(OpRegistry& r);
 void register_elementwise_ops(OpRegistry& r);
 void register_reduce_ops(OpRegistry& r);
 void register_shape_ops(OpRegistry& r);
@@ -95,6 +100,11 @@ const OpRegistry& op_registry() {
     register_layer_norm(r);
     register_batch_norm(r);
     register_instance_norm(r);
+    register_rms_norm(r);
+    register_skip_norm(r);
+    register_group_norm(r);
+    register_lp_norm(r);
+    register_mean_variance_norm(r);
     register_elementwise_ops(r);
     register_reduce_ops(r);
     register_shape_ops(r);
