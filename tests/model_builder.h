@@ -32,6 +32,19 @@ struct ModelBuilder {
     g->set_name("test");
   }
 
+  ModelBuilder& import(const std::string& domain, int64_t version) {
+    auto* op = model.add_opset_import();
+    op->set_domain(domain);
+    op->set_version(version);
+    return *this;
+  }
+  static void attr_s(onnx::NodeProto* n, const std::string& name, const std::string& v) {
+    auto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::STRING);
+    a->set_s(v);
+  }
+
   static void set_type(onnx::ValueInfoProto* v, const std::string& name, int elem, const std::vector<int64_t>& dims) {
     v->set_name(name);
     auto* tt = v->mutable_type()->mutable_tensor_type();

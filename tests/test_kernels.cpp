@@ -199,3 +199,151 @@ TEST_CASE("BatchNorm per-channel affine matches y = x*a + b on every ISA") {
     }
   }
 }
+
+namespace {
+
+std::vector<double> widen(const std::vector<float>& v) { return std::vector<double>(v.begin(), v.end()); }
+
+}  // namespace
+
+TEST_CASE("LayerNorm with std_mode unbiased_std_eps matches the reference on every ISA") {
+  for (const NormKernels* k : available_norm_kernels()) {
+    for (int64_t n : kSizes) {
+      for (Rows kind : {Rows::Normal, Rows::Offset, Rows::Constant}) {
+        CAPTURE(std::string(k->isa));
+        CAPTURE(n);
+        const int64_t rows = 3;
+        std::vector<float> x = make_rows(rows, n, kind, static_cast<uint64_t>(n) + 7), y(x.size());
+        LayerNormArgs<float> a;
+        a.x = x.data();
+        a.y = y.data();
+        a.rows = rows;
+        a.n = n;
+        a.eps = 1e-6;
+        a.std_mode = StdMode::UnbiasedStdEps;
+        layer_norm_fast(a, *k, nullptr, nullptr);
+        std::vector<double> xd = widen(x), yd(x.size());
+        LayerNormArgs<double> r;
+        r.x = xd.data();
+        r.y = yd.data();
+        r.rows = rows;
+        r.n = n;
+        r.eps = 1e-6;
+        r.std_mode = StdMode::UnbiasedStdEps;
+        layer_norm_reference(r);
+        REQUIRE(all_finite(y));
+        CHECK(rel_error(y, yd) <= 1e-5);
+      }
+    }
+  }
+}
+
+TEST_CASE("AdaNorm fast path matches the reference on every ISA, both std modes") {
+  for (const NormKernels* k : available_norm_kernels()) {
+    for (StdMode mode : {StdMode::BiasedVarEps, StdMode::UnbiasedStdEps}) {
+      for (int64_t n : kSizes) {
+        for (Rows kind : {Rows::Normal, Rows::Offset, Rows::Constant}) {
+          CAPTURE(std::string(k->isa));
+          CAPTURE(n);
+          const int64_t rows = 2;
+          std::vector<float> x = make_rows(rows, n, kind, static_cast<uint64_t>(n) + 9), y(x.size()), ref(x.size());
+          adanorm_fast(x.data(), y.data(), rows, n, 1e-5f, mode, 0.1f, 2.0f, *k);
+          adanorm_reference(x.data(), ref.data(), rows, n, 1e-5, mode, 0.1, 2.0);
+          REQUIRE(all_finite(y));
+          CHECK(rel_error(y, widen(ref)) <= 1e-5);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("RMSNorm fast path matches the fp64 reference on every ISA and size") {
+  for (const NormKernels* k : available_norm_kernels()) {
+    for (int64_t n : kSizes) {
+      for (Rows kind : {Rows::Normal, Rows::Offset, Rows::Constant}) {
+        CAPTURE(std::string(k->isa));
+        CAPTURE(n);
+        const int64_t rows = 3;
+        std::vector<float> x = make_rows(rows, n, kind, static_cast<uint64_t>(n) + 1), y(x.size());
+        std::vector<float> scale = make_rows(1, n, Rows::Normal, 2), inv(rows);
+        rms_norm_fast(x.data(), y.data(), rows, n, scale.data(), 0, 1e-5f, inv.data(), *k);
+        std::vector<double> xd = widen(x), sd = widen(scale), yd(x.size()), invd(rows);
+        rms_norm_reference(xd.data(), yd.data(), rows, n, sd.data(), 0, 1e-5, invd.data());
+        REQUIRE(all_finite(y));
+        CHECK(rel_error(y, yd) <= 1e-5);
+        for (int64_t r = 0; r < rows; ++r) CHECK(std::fabs(inv[r] - invd[r]) <= 1e-5 * invd[r]);
+      }
+    }
+  }
+}
+
+TEST_CASE("GroupNorm fast path matches the reference on every ISA") {
+  for (const NormKernels* k : available_norm_kernels()) {
+    for (int64_t plane : {1, 7, 8, 9, 64, 65, 1000}) {
+      for (auto [C, G] : {std::pair<int64_t, int64_t>{6, 3}, {4, 1}, {5, 5}}) {
+        for (Rows kind : {Rows::Normal, Rows::Offset, Rows::Constant}) {
+          CAPTURE(std::string(k->isa));
+          CAPTURE(plane);
+          CAPTURE(G);
+          const int64_t N = 2;
+          std::vector<float> x = make_rows(N * C, plane, kind, static_cast<uint64_t>(plane + C)), y(x.size());
+          std::vector<float> scale = make_rows(1, C, Rows::Normal, 3), bias = make_rows(1, C, Rows::Normal, 4);
+          group_norm_fast(x.data(), y.data(), N, C, plane, G, scale.data(), bias.data(), 1e-5f, *k);
+          std::vector<double> xd = widen(x), yd(x.size()), sd = widen(scale), bd = widen(bias);
+          group_norm_reference(xd.data(), yd.data(), N, C, plane, G, sd.data(), bd.data(), 1e-5);
+          REQUIRE(all_finite(y));
+          CHECK(rel_error(y, yd) <= 1e-5);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("Skip(Simplified)LayerNorm fast path matches the reference on every ISA") {
+  for (const NormKernels* k : available_norm_kernels()) {
+    for (bool simplified : {false, true}) {
+      for (int64_t n : {1, 7, 8, 9, 63, 64, 65, 768, 1000}) {
+        for (bool with_sum : {false, true}) {
+          CAPTURE(std::string(k->isa));
+          CAPTURE(simplified);
+          CAPTURE(n);
+          const int64_t rows = 6, skip_rows = 3;  // skip broadcast over a batch of 2
+          std::vector<float> x = make_rows(rows, n, Rows::Offset, 5), skip = make_rows(skip_rows, n, Rows::Normal, 6);
+          std::vector<float> gamma = make_rows(1, n, Rows::Normal, 7), beta = make_rows(1, n, Rows::Normal, 8);
+          std::vector<float> bias = make_rows(1, n, Rows::Normal, 9);
+          std::vector<float> y(x.size()), sum(x.size()), mean(rows), inv(rows);
+          std::vector<float> ry(x.size()), rsum(x.size()), rmean(rows), rinv(rows);
+          SkipNormArgs a;
+          a.x = x.data();
+          a.skip = skip.data();
+          a.skip_rows = skip_rows;
+          a.gamma = gamma.data();
+          a.beta = simplified ? nullptr : beta.data();
+          a.bias = bias.data();
+          a.rows = rows;
+          a.n = n;
+          a.eps = 1e-6f;
+          a.simplified = simplified;
+          SkipNormArgs r = a;
+          a.y = y.data();
+          a.sum = with_sum ? sum.data() : nullptr;
+          a.mean = mean.data();
+          a.inv_std = inv.data();
+          r.y = ry.data();
+          r.sum = rsum.data();
+          r.mean = rmean.data();
+          r.inv_std = rinv.data();
+          skip_norm_fast(a, *k);
+          skip_norm_reference(r);
+          REQUIRE(all_finite(y));
+          CHECK(rel_error(y, widen(ry)) <= 1e-5);
+          if (with_sum) CHECK(sum == rsum);  // s = x + skip + bias, exactly
+          for (int64_t i = 0; i < rows; ++i) {
+            CHECK(std::fabs(mean[i] - rmean[i]) <= 1e-4f * std::max(1.f, std::fabs(rmean[i])));
+            CHECK(std::fabs(inv[i] - rinv[i]) <= 1e-5f * rinv[i]);
+          }
+        }
+      }
+    }
+  }
+}
