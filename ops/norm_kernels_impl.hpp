@@ -31,22 +31,28 @@ struct NormImpl {
   // so not on where a thread's chunk of rows begins).
   static void block_shifted_sums(const float* x, size_t n, float shift, float* sum, float* sq) {
     const B vs(shift);
-    B s0(0.f), s1(0.f), q0(0.f), q1(0.f);
+    // Four chains each: the add (3 cycles) and FMA (4 cycles) latencies would
+    // otherwise bound the loop, not the loads.
+    B s0(0.f), s1(0.f), s2(0.f), s3(0.f), q0(0.f), q1(0.f), q2(0.f), q3(0.f);
     size_t i = 0;
-    for (; i + 2 * W <= n; i += 2 * W) {
-      const B d0 = B::load_unaligned(x + i) - vs;
-      const B d1 = B::load_unaligned(x + i + W) - vs;
+    for (; i + 4 * W <= n; i += 4 * W) {
+      const B d0 = B::load_unaligned(x + i) - vs, d1 = B::load_unaligned(x + i + W) - vs;
+      const B d2 = B::load_unaligned(x + i + 2 * W) - vs, d3 = B::load_unaligned(x + i + 3 * W) - vs;
       s0 += d0;
       s1 += d1;
+      s2 += d2;
+      s3 += d3;
       q0 = xsimd::fma(d0, d0, q0);
       q1 = xsimd::fma(d1, d1, q1);
+      q2 = xsimd::fma(d2, d2, q2);
+      q3 = xsimd::fma(d3, d3, q3);
     }
     for (; i + W <= n; i += W) {
       const B d = B::load_unaligned(x + i) - vs;
       s0 += d;
       q0 = xsimd::fma(d, d, q0);
     }
-    float s = xsimd::hadd(s0 + s1), q = xsimd::hadd(q0 + q1);
+    float s = xsimd::hadd((s0 + s1) + (s2 + s3)), q = xsimd::hadd((q0 + q1) + (q2 + q3));
     for (; i < n; ++i) {
       const float d = x[i] - shift;
       s += d;
@@ -156,15 +162,22 @@ struct NormImpl {
       t.store_unaligned(y + j);
     };
     if (next) {
-      for (; i + 2 * W <= n; i += 2 * W) {
-        const B d0 = B::load_unaligned(next + i) - vn;
-        const B d1 = B::load_unaligned(next + i + W) - vn;
+      B s2(0.f), s3(0.f), q2(0.f), q3(0.f);
+      for (; i + 4 * W <= n; i += 4 * W) {
+        const B d0 = B::load_unaligned(next + i) - vn, d1 = B::load_unaligned(next + i + W) - vn;
+        const B d2 = B::load_unaligned(next + i + 2 * W) - vn, d3 = B::load_unaligned(next + i + 3 * W) - vn;
         s0 += d0;
         s1 += d1;
+        s2 += d2;
+        s3 += d3;
         q0 = xsimd::fma(d0, d0, q0);
         q1 = xsimd::fma(d1, d1, q1);
+        q2 = xsimd::fma(d2, d2, q2);
+        q3 = xsimd::fma(d3, d3, q3);
         out(i);
         out(i + W);
+        out(i + 2 * W);
+        out(i + 3 * W);
       }
       for (; i + W <= n; i += W) {
         const B d = B::load_unaligned(next + i) - vn;
@@ -172,7 +185,7 @@ struct NormImpl {
         q0 = xsimd::fma(d, d, q0);
         out(i);
       }
-      float s = xsimd::hadd(s0 + s1), q = xsimd::hadd(q0 + q1);
+      float s = xsimd::hadd((s0 + s1) + (s2 + s3)), q = xsimd::hadd((q0 + q1) + (q2 + q3));
       for (size_t j = i; j < n; ++j) {
         const float d = next[j] - next_shift;
         s += d;
