@@ -102,8 +102,13 @@ void plan_group_norm(PlanCtx& c) {
   if (stash != 1 && stash != 11) c.unsupported("stash_type " + std::to_string(stash));
   c.set_output(0, X.dtype, X.shape);
   const bool reference = X.dtype == DType::Float64 || stash == 11;
+  // Constant scale/bias are laid out per channel once, here.
+  Tensor scale0, bias0;
+  if (c.in[1].value) scale0 = to_float32(per_channel(*c.in[1].value, C, G));
+  if (c.in[2].value) bias0 = to_float32(per_channel(*c.in[2].value, C, G));
   c.kernel = [=](KernelIO& io) {
-    const Tensor scale = to_float32(per_channel(*io.in[1], C, G)), bias = to_float32(per_channel(*io.in[2], C, G));
+    const Tensor scale = scale0.defined() ? scale0 : to_float32(per_channel(*io.in[1], C, G));
+    const Tensor bias = bias0.defined() ? bias0 : to_float32(per_channel(*io.in[2], C, G));
     if (io.in[0]->dtype() == DType::Float64)
       return group_norm_reference(io.in[0]->data<double>(), io.out[0]->data<double>(), N, C, plane, G,
                                   scale.data<double>(), bias.data<double>(), eps);

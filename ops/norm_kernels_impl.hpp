@@ -301,6 +301,12 @@ struct NormImpl {
       xsimd::fma(B::load_unaligned(x + i + 3 * W), va, vb).store_unaligned(y + i + 3 * W);
     }
     for (; i + W <= n; i += W) xsimd::fma(B::load_unaligned(x + i), va, vb).store_unaligned(y + i);
+    if (i < n && n >= W && (y + n <= x || x + n <= y)) {
+      // Tail: one vector ending at n, overlapping elements already written
+      // with the same values (x and y do not overlap, so x is unchanged).
+      xsimd::fma(B::load_unaligned(x + n - W), va, vb).store_unaligned(y + n - W);
+      return;
+    }
     for (; i < n; ++i) y[i] = x[i] * a + b;
   }
 

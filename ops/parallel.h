@@ -25,8 +25,9 @@ void parallel_rows(int64_t rows, int64_t work_per_row, F&& body) {
     return;
   }
   int64_t grain = std::max<int64_t>(1, kParallelChunkWork / work_per_row);
-  tbb::parallel_for(tbb::blocked_range<int64_t>(0, rows, static_cast<size_t>(grain)),
-                    [&](const tbb::blocked_range<int64_t>& r) { body(r.begin(), r.end()); }, tbb::static_partitioner());
+  tbb::parallel_for(
+      tbb::blocked_range<int64_t>(0, rows, static_cast<size_t>(grain)),
+      [&](const tbb::blocked_range<int64_t>& r) { body(r.begin(), r.end()); }, tbb::static_partitioner());
 }
 
 }  // namespace normrt

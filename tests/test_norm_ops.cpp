@@ -102,7 +102,8 @@ TEST_CASE("RMSNormalization-23 and SimplifiedLayerNormalization with its inv_std
     for (int64_t i = 0; i < n; ++i) q += x.data<float>()[r * n + i] * x.data<float>()[r * n + i];
     inv[static_cast<size_t>(r)] = 1.0 / std::sqrt(q / n + 1e-5);
     for (int64_t i = 0; i < n; ++i)
-      want[static_cast<size_t>(r * n + i)] = x.data<float>()[r * n + i] * inv[static_cast<size_t>(r)] * sc[static_cast<size_t>(i)];
+      want[static_cast<size_t>(r * n + i)] =
+          x.data<float>()[r * n + i] * inv[static_cast<size_t>(r)] * sc[static_cast<size_t>(i)];
   }
   ModelBuilder m(23);
   m.input("x", {rows, n}).output("y").output("z").output("inv");
@@ -146,8 +147,9 @@ TEST_CASE("com.microsoft SkipLayerNormalization with bias and the sum output; sk
       for (float v : s) ms += static_cast<double>(v) * v;
       ms /= H;
       for (int64_t i = 0; i < H; ++i)
-        want[static_cast<size_t>(r * H + i)] = simplified ? s[static_cast<size_t>(i)] / std::sqrt(ms + 1e-6) * 1.5
-                                                          : (s[static_cast<size_t>(i)] - mean) / std::sqrt(var + 1e-6) * 1.5 - 0.5;
+        want[static_cast<size_t>(r * H + i)] =
+            simplified ? s[static_cast<size_t>(i)] / std::sqrt(ms + 1e-6) * 1.5
+                       : (s[static_cast<size_t>(i)] - mean) / std::sqrt(var + 1e-6) * 1.5 - 0.5;
     }
     check_close(out[0].second, want);
     check_close(out[1].second, sum, 0);
@@ -211,7 +213,8 @@ TEST_CASE("LpNormalization p=1 on axis 0 and p=2 on the last axis; zero vectors 
   for (int64_t r = 0; r < 3; ++r) {
     double q = 0;
     for (int64_t c = 0; c < 4; ++c) q += x.data<float>()[r * 4 + c] * x.data<float>()[r * 4 + c];
-    for (int64_t c = 0; c < 4; ++c) p2[static_cast<size_t>(r * 4 + c)] = q > 0 ? x.data<float>()[r * 4 + c] / std::sqrt(q) : 0.0;
+    for (int64_t c = 0; c < 4; ++c)
+      p2[static_cast<size_t>(r * 4 + c)] = q > 0 ? x.data<float>()[r * 4 + c] / std::sqrt(q) : 0.0;
   }
   check_close(out[0].second, p1);
   check_close(out[1].second, p2);
