@@ -152,12 +152,13 @@ void plan_batch_norm(PlanCtx& c) {
   std::shared_ptr<Folded> folded;
   if (c.in[1].value && c.in[2].value && c.in[3].value && c.in[4].value)
     folded = std::make_shared<Folded>(fold(*c.in[1].value, *c.in[2].value, *c.in[3].value, *c.in[4].value, eps));
+  const NormKernels kern = *c.kernels;  // the session's ISA path
   c.kernel = [=](KernelIO& io) {
     std::shared_ptr<Folded> f = folded;
     if (!f) f = std::make_shared<Folded>(fold(*io.in[1], *io.in[2], *io.in[3], *io.in[4], eps));
     const Tensor x = to_float32(*io.in[0]);
     Tensor y = float32_target(*io.out[0]);
-    channel_affine_fast(x.data<float>(), y.data<float>(), N * C, C, plane, f->a.data(), f->b.data(), norm_kernels());
+    channel_affine_fast(x.data<float>(), y.data<float>(), N * C, C, plane, f->a.data(), f->b.data(), kern);
     store_from_float32(y, *io.out[0]);
   };
 }

@@ -106,6 +106,7 @@ void plan_group_norm(PlanCtx& c) {
   Tensor scale0, bias0;
   if (c.in[1].value) scale0 = to_float32(per_channel(*c.in[1].value, C, G));
   if (c.in[2].value) bias0 = to_float32(per_channel(*c.in[2].value, C, G));
+  const NormKernels kern = *c.kernels;  // the session's ISA path
   c.kernel = [=](KernelIO& io) {
     const Tensor scale = scale0.defined() ? scale0 : to_float32(per_channel(*io.in[1], C, G));
     const Tensor bias = bias0.defined() ? bias0 : to_float32(per_channel(*io.in[2], C, G));
@@ -119,7 +120,7 @@ void plan_group_norm(PlanCtx& c) {
                            eps);
     else
       group_norm_fast(x.data<float>(), y.data<float>(), N, C, plane, G, scale.data<float>(), bias.data<float>(),
-                      static_cast<float>(eps), norm_kernels());
+                      static_cast<float>(eps), kern);
     store_from_float32(y, *io.out[0]);
   };
 }

@@ -65,12 +65,13 @@ void plan_instance_norm(PlanCtx& c) {
   const float eps = c.node.attr_float("epsilon", 1e-5f);
   c.set_output(0, X.dtype, X.shape);
   const DType T = X.dtype;
+  const NormKernels kern = *c.kernels;  // the session's ISA path
   c.kernel = [=](KernelIO& io) {
     if (T != DType::Float64) {  // float32, or float16 computed in float32
       const Tensor x = to_float32(*io.in[0]), scale = to_float32(*io.in[1]), bias = to_float32(*io.in[2]);
       Tensor y = float32_target(*io.out[0]);
       instance_norm_fast(x.data<float>(), y.data<float>(), N * C, C, plane, scale.data<float>(), bias.data<float>(),
-                         eps, norm_kernels());
+                         eps, kern);
       store_from_float32(y, *io.out[0]);
     } else {
       instance_norm_reference(io.in[0]->data<double>(), io.out[0]->data<double>(), N * C, C, plane,

@@ -124,6 +124,7 @@ void plan_layer_norm(PlanCtx& c) {
   const Shape x_shape = X.shape;
   // float32 (and float16, computed in float32) with float statistics take the fast path.
   const bool fast = X.dtype != DType::Float64 && stash == 1;
+  const NormKernels kern = *c.kernels;  // the session's ISA path
   c.kernel = [=](KernelIO& io) {
     RowParam scale = scale0 ? *scale0 : row_param(*io.in[1], x_shape, axis);
     RowParam bias;
@@ -146,7 +147,7 @@ void plan_layer_norm(PlanCtx& c) {
       a.bias = bias.values.defined() ? bias.values.data<float>() : nullptr;
       a.bias_stride = bias.stride;
       a.eps = eps;
-      layer_norm_fast(a, norm_kernels(), mean_t ? mean_t->data<float>() : nullptr,
+      layer_norm_fast(a, kern, mean_t ? mean_t->data<float>() : nullptr,
                       inv_t ? inv_t->data<float>() : nullptr);
       store_from_float32(y, *io.out[0]);
       return;
@@ -202,6 +203,7 @@ void plan_xu_norm(PlanCtx& c, bool ada) {
   const StdMode mode = std_mode_attr(c);
   const float k = c.node.attr_float("k", 0.1f), C = c.node.attr_float("C", 1.0f);
   c.set_output(0, X.dtype, X.shape);
+  const NormKernels kern = *c.kernels;  // the session's ISA path
   c.kernel = [=](KernelIO& io) {
     if (io.in[0]->dtype() == DType::Float64) {
       LayerNormArgs<double> a;
@@ -216,7 +218,7 @@ void plan_xu_norm(PlanCtx& c, bool ada) {
     const Tensor x = to_float32(*io.in[0]);
     Tensor y = float32_target(*io.out[0]);
     if (ada) {
-      adanorm_fast(x.data<float>(), y.data<float>(), l.rows, l.n, static_cast<float>(eps), mode, k, C, norm_kernels());
+      adanorm_fast(x.data<float>(), y.data<float>(), l.rows, l.n, static_cast<float>(eps), mode, k, C, kern);
     } else {
       LayerNormArgs<float> a;
       a.x = x.data<float>();
@@ -225,7 +227,7 @@ void plan_xu_norm(PlanCtx& c, bool ada) {
       a.n = l.n;
       a.eps = eps;
       a.std_mode = mode;
-      layer_norm_fast(a, norm_kernels(), nullptr, nullptr);
+      layer_norm_fast(a, kern, nullptr, nullptr);
     }
     store_from_float32(y, *io.out[0]);
   };

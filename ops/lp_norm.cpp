@@ -63,13 +63,14 @@ void plan_lp_norm(PlanCtx& c) {
   for (int64_t d = axis + 1; d < r; ++d) inner *= X.shape[static_cast<size_t>(d)];
   const int64_t len = X.shape[static_cast<size_t>(axis)];
   c.set_output(0, X.dtype, X.shape);
+  const NormKernels kern = *c.kernels;  // the session's ISA path
   c.kernel = [=](KernelIO& io) {
     if (io.in[0]->dtype() == DType::Float64)
       return lp_norm_reference(io.in[0]->data<double>(), io.out[0]->data<double>(), outer, len, inner, p);
     const Tensor x = to_float32(*io.in[0]);
     Tensor y = float32_target(*io.out[0]);
     if (inner == 1)
-      lp_norm_fast_last_axis(x.data<float>(), y.data<float>(), outer, len, p, norm_kernels());
+      lp_norm_fast_last_axis(x.data<float>(), y.data<float>(), outer, len, p, kern);
     else
       lp_norm_reference(x.data<float>(), y.data<float>(), outer, len, inner, p);
     store_from_float32(y, *io.out[0]);

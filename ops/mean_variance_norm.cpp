@@ -95,13 +95,14 @@ void plan_mvn(PlanCtx& c) {
   for (int64_t d = 0; d < r; ++d) (d < first ? rows : len) *= X.shape[static_cast<size_t>(d)];
   c.set_output(0, X.dtype, X.shape);
   const Shape shape = X.shape;
+  const NormKernels kern = *c.kernels;  // the session's ISA path
   c.kernel = [=](KernelIO& io) {
     if (io.in[0]->dtype() == DType::Float64)
       return mvn_reference(io.in[0]->data<double>(), io.out[0]->data<double>(), shape, reduced);
     const Tensor x = to_float32(*io.in[0]);
     Tensor y = float32_target(*io.out[0]);
     if (trailing)
-      mvn_fast_rows(x.data<float>(), y.data<float>(), rows, len, norm_kernels());
+      mvn_fast_rows(x.data<float>(), y.data<float>(), rows, len, kern);
     else
       mvn_reference(x.data<float>(), y.data<float>(), shape, reduced);
     store_from_float32(y, *io.out[0]);

@@ -28,9 +28,12 @@ struct KernelIO {
 };
 using Kernel = std::function<void(KernelIO&)>;
 
+struct NormKernels;
+
 struct PlanCtx {
   const Node& node;
   int64_t version;  // the op version in force: the largest since-version <= the model's opset
+  const NormKernels* kernels;  // the session's vector kernel table (its ISA path)
   std::vector<ValueDesc> in;
   std::vector<ValueDesc> out;  // the op fills dtype and shape of each present output
   Kernel kernel;

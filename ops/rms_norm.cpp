@@ -74,6 +74,7 @@ void plan_rms(PlanCtx& c, int rms_output, bool y_takes_scale_dtype) {
   std::shared_ptr<RowParam> scale0;
   if (S.value) scale0 = std::make_shared<RowParam>(row_param(*S.value, X.shape, l.axis));
   const Shape x_shape = X.shape;
+  const NormKernels kern = *c.kernels;  // the session's ISA path
   c.kernel = [=](KernelIO& io) {
     const RowParam scale = scale0 ? *scale0 : row_param(*io.in[1], x_shape, l.axis);
     Tensor* rms_t = want_rms ? io.out[static_cast<size_t>(rms_output)] : nullptr;
@@ -95,7 +96,7 @@ void plan_rms(PlanCtx& c, int rms_output, bool y_takes_scale_dtype) {
     const Tensor x = to_float32(*io.in[0]);
     Tensor y = float32_target(*io.out[0]);
     rms_norm_fast(x.data<float>(), y.data<float>(), l.rows, l.n, scale.data(), scale.stride, static_cast<float>(eps),
-                  rms_t ? rms_t->data<float>() : nullptr, norm_kernels());
+                  rms_t ? rms_t->data<float>() : nullptr, kern);
     store_from_float32(y, *io.out[0]);
   };
 }

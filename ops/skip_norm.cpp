@@ -104,6 +104,7 @@ void plan_skip(PlanCtx& c, bool simplified) {
   if (c.has_output(3)) c.set_output(3, X.dtype, X.shape);
   if (c.out.size() > 4) c.fail("has more than 4 outputs");
   const bool has_beta = c.has_input(beta_i), has_bias = c.has_input(bias_i);
+  const NormKernels kern = *c.kernels;  // the session's ISA path
   c.kernel = [=](KernelIO& io) {
     const Tensor x = to_float32(*io.in[0]), skip = to_float32(*io.in[1]), gamma = to_float32(*io.in[2]);
     const Tensor beta = has_beta ? to_float32(*io.in[beta_i]) : Tensor();
@@ -126,7 +127,7 @@ void plan_skip(PlanCtx& c, bool simplified) {
     a.n = H;
     a.eps = eps;
     a.simplified = simplified;
-    skip_norm_fast(a, norm_kernels());
+    skip_norm_fast(a, kern);
     store_from_float32(y, *io.out[0]);
     if (sum_out) store_from_float32(sum, *sum_out);
   };

@@ -8,13 +8,15 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <memory>
 
 #include "plan.h"
 
 namespace normrt {
 
-void run_plan_step(const PlanStep& s, const std::vector<Tensor>& constants, std::vector<Tensor>& values) {
+void run_plan_step(const PlanStep& s, const std::vector<Tensor>& constants, std::vector<Tensor>& values,
+                   const std::vector<Tensor*>* bound) {
   KernelIO io;
   io.in.assign(s.in.size(), nullptr);
   for (size_t i = 0; i < s.in.size(); ++i) {
@@ -27,10 +29,21 @@ void run_plan_step(const PlanStep& s, const std::vector<Tensor>& constants, std:
   for (size_t i = 0; i < s.out.size(); ++i) {
     if (s.out[i] < 0) continue;
     Tensor& t = values[static_cast<size_t>(s.out[i])];
-    if (!s.outputs_alias_inputs) t = Tensor::uninitialized(s.out_dtype[i], s.out_shape[i]);
+    const Tensor* b = bound ? (*bound)[static_cast<size_t>(s.out[i])] : nullptr;
+    if (!s.outputs_alias_inputs) t = b ? *b : Tensor::uninitialized(s.out_dtype[i], s.out_shape[i]);
     io.out[i] = &t;
   }
   s.kernel(io);
+  if (bound && s.outputs_alias_inputs) {  // a re-view of an input: copy into the caller's buffer
+    for (size_t i = 0; i < s.out.size(); ++i) {
+      const Tensor* b = s.out[i] >= 0 ? (*bound)[static_cast<size_t>(s.out[i])] : nullptr;
+      Tensor& t = values[static_cast<size_t>(s.out[i])];
+      if (b && t.raw() != b->raw()) {
+        std::memcpy(const_cast<void*>(b->raw()), t.raw(), t.nbytes());
+        t = *b;
+      }
+    }
+  }
   for (size_t i = 0; i < s.out.size(); ++i) {
     if (s.out[i] < 0) continue;
     const Tensor& t = values[static_cast<size_t>(s.out[i])];
@@ -47,15 +60,17 @@ struct RunState {
   const Plan& plan;
   std::vector<Tensor>& values;
   StepTiming* timings;  // null unless profiling
+  const std::vector<Tensor*>* bound;
   std::chrono::steady_clock::time_point t0;
   std::unique_ptr<std::atomic<int>[]> pending;     // predecessors not yet done, per step
   std::unique_ptr<std::atomic<int>[]> reads_left;  // readers not yet done, per value
   std::atomic<bool> failed{false};
 
-  RunState(const Plan& p, std::vector<Tensor>& v, StepTiming* t)
+  RunState(const Plan& p, std::vector<Tensor>& v, StepTiming* t, const std::vector<Tensor*>* b)
       : plan(p),
         values(v),
         timings(t),
+        bound(b),
         t0(std::chrono::steady_clock::now()),
         pending(new std::atomic<int>[p.steps.size()]),
         reads_left(new std::atomic<int>[static_cast<size_t>(p.num_values)]) {
@@ -67,14 +82,14 @@ struct RunState {
     const PlanStep& s = plan.steps[index];
     if (timings) {
       auto start = std::chrono::steady_clock::now();
-      run_plan_step(s, plan.constants, values);
+      run_plan_step(s, plan.constants, values, bound);
       auto end = std::chrono::steady_clock::now();
       StepTiming& t = timings[index];
       t.start_us = std::chrono::duration<double, std::micro>(start - t0).count();
       t.duration_us = std::chrono::duration<double, std::micro>(end - start).count();
       t.thread = tbb::this_task_arena::current_thread_index();
     } else {
-      run_plan_step(s, plan.constants, values);
+      run_plan_step(s, plan.constants, values, bound);
     }
     // Release intermediates whose last reader this was.
     for (int id : s.in) {
@@ -101,8 +116,9 @@ void spawn(RunState& st, tbb::task_group& tg, size_t index) {
 
 }  // namespace
 
-void execute_plan(const Plan& plan, std::vector<Tensor>& values, bool inter_op, StepTiming* timings) {
-  RunState st(plan, values, timings);
+void execute_plan(const Plan& plan, std::vector<Tensor>& values, bool inter_op, StepTiming* timings,
+                  const std::vector<Tensor*>* bound) {
+  RunState st(plan, values, timings, bound);
   if (!inter_op || !plan.has_parallel_branches) {
     for (size_t i = 0; i < plan.steps.size(); ++i) st.run(i);
   } else {
@@ -113,7 +129,14 @@ void execute_plan(const Plan& plan, std::vector<Tensor>& values, bool inter_op, 
   }
   for (int id : plan.output_ids) {
     const Tensor& c = plan.constants[static_cast<size_t>(id)];
-    if (c.defined()) values[static_cast<size_t>(id)] = c;
+    if (!c.defined()) continue;
+    const Tensor* b = bound ? (*bound)[static_cast<size_t>(id)] : nullptr;
+    if (b) {
+      std::memcpy(const_cast<void*>(b->raw()), c.raw(), c.nbytes());
+      values[static_cast<size_t>(id)] = *b;
+    } else {
+      values[static_cast<size_t>(id)] = c;
+    }
   }
 }
 

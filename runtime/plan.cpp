@@ -24,7 +24,7 @@ ValueIndex index_values(const Graph& g) {
 }
 
 std::shared_ptr<const Plan> make_plan(const Graph& g, const ValueIndex& ix, const std::vector<Shape>& input_shapes,
-                                      const std::vector<const Tensor*>& input_values) {
+                                      const std::vector<const Tensor*>& input_values, const NormKernels& kernels) {
   auto plan = std::make_shared<Plan>();
   const size_t nv = ix.name.size();
   plan->num_values = static_cast<int>(nv);
@@ -55,7 +55,7 @@ std::shared_ptr<const Plan> make_plan(const Graph& g, const ValueIndex& ix, cons
     std::string why = unsupported_reason(node.domain, node.op_type, node.opset);
     if (!why.empty()) throw Error(ErrorCode::UnsupportedOp, node.where() + ": " + why);
     const OpDef* def = reg.find(node.domain, node.op_type);
-    PlanCtx ctx{node, reg.resolve(*def, node.opset), {}, {}, {}, false, {}};
+    PlanCtx ctx{node, reg.resolve(*def, node.opset), &kernels, {}, {}, {}, false, {}};
     bool all_known = true;
     for (auto& n : node.inputs) {
       if (n.empty()) {
@@ -127,6 +127,12 @@ std::shared_ptr<const Plan> make_plan(const Graph& g, const ValueIndex& ix, cons
     plan->steps.push_back(std::move(step));
   }
   plan->value_bytes.assign(nv, 0);
+  plan->value_dtype.assign(nv, DType::Undefined);
+  plan->value_shape.assign(nv, Shape{});
+  for (size_t i = 0; i < nv; ++i) {
+    plan->value_dtype[i] = desc[i].dtype;
+    plan->value_shape[i] = desc[i].shape;
+  }
   for (size_t i = 0; i < nv; ++i)
     if (desc[i].present)
       plan->value_bytes[i] = static_cast<uint64_t>(shape_numel(desc[i].shape)) * dtype_size(desc[i].dtype);

@@ -30,6 +30,8 @@ struct Plan {
   std::vector<int> input_ids, output_ids;
   std::vector<int> reads;             // how many steps read each value
   std::vector<uint64_t> value_bytes;  // size of every value (for profiles)
+  std::vector<DType> value_dtype;     // every value's planned dtype and shape
+  std::vector<Shape> value_shape;
   std::vector<char> is_graph_output;
   bool has_parallel_branches = false;
 };
@@ -45,12 +47,15 @@ ValueIndex index_values(const Graph& g);
 // Throws Error naming the node when an op is unsupported or shapes do not fit.
 // `input_values[i]`, when not null, makes graph input i a planning-time
 // constant (the plan is then valid only for that value).
+// `kernels` is the vector kernel table (ISA path) the plan's kernels use.
 std::shared_ptr<const Plan> make_plan(const Graph& g, const ValueIndex& index, const std::vector<Shape>& input_shapes,
-                                      const std::vector<const Tensor*>& input_values = {});
+                                      const std::vector<const Tensor*>& input_values, const NormKernels& kernels);
 
 // Runs one step: allocates its outputs (unless it aliases inputs), runs the
 // kernel and checks the outputs came out as planned.
-void run_plan_step(const PlanStep& step, const std::vector<Tensor>& constants, std::vector<Tensor>& values);
+// `bound` (optional, per value id) gives caller tensors that outputs are written into.
+void run_plan_step(const PlanStep& step, const std::vector<Tensor>& constants, std::vector<Tensor>& values,
+                   const std::vector<Tensor*>* bound = nullptr);
 
 // Runs the plan's steps. `values` has num_values slots with the graph inputs
 // filled; on return it holds the graph outputs. Intermediates are released as
@@ -61,6 +66,7 @@ struct StepTiming {
   double start_us = 0, duration_us = 0;
   int thread = 0;
 };
-void execute_plan(const Plan& plan, std::vector<Tensor>& values, bool inter_op, StepTiming* timings = nullptr);
+void execute_plan(const Plan& plan, std::vector<Tensor>& values, bool inter_op, StepTiming* timings = nullptr,
+                  const std::vector<Tensor*>* bound = nullptr);
 
 }  // namespace normrt

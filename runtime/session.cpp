@@ -1,10 +1,9 @@
 // Session: model → graph → (per input-shape set) plan → executor, inside one
-// task arena sized from the options.
+// task arena (the session's own, sized from the options, or the host's).
 #include "normrt/session.h"
 
 #include <tbb/global_control.h>
 #include <tbb/parallel_for.h>
-#include <tbb/task_arena.h>
 
 #include <chrono>
 #include <map>
@@ -21,13 +20,18 @@ struct Session::Impl {
   Graph graph;
   ValueIndex index;
   SessionOptions options;
+  const NormKernels* kernels = nullptr;
   int threads = 1;
   std::unique_ptr<tbb::global_control> oversubscribe;  // only when asked for more threads than cores
-  std::unique_ptr<tbb::task_arena> arena;
+  std::unique_ptr<tbb::task_arena> own_arena;
+  tbb::task_arena* arena = nullptr;  // own_arena or the host's
   mutable std::mutex plans_mutex;
   mutable std::map<std::string, std::shared_ptr<const Plan>> plans;
-
   mutable std::vector<char> value_keyed;  // graph inputs whose values (not just shapes) shape the plan
+
+  void log(LogLevel level, const std::string& msg) const {
+    if (options.log) options.log(level, msg);
+  }
 
   // Plans are cached by input shapes, plus the bytes of value-keyed inputs.
   // `inputs[i]` may be null (planning at creation from declared shapes).
@@ -49,7 +53,21 @@ struct Session::Impl {
       if (it != plans.end()) return it->second;
       try {
         std::shared_ptr<const Plan> p;
-        arena->execute([&] { p = make_plan(graph, index, shapes, values); });
+        const auto t0 = std::chrono::steady_clock::now();
+        arena->execute([&] { p = make_plan(graph, index, shapes, values, *kernels); });
+        if (options.log) {
+          std::string s;
+          for (auto& sh : shapes) {
+            if (!s.empty()) s += ' ';
+            s += shape_str(sh);
+          }
+          log(LogLevel::Debug,
+              "planned input shapes " + s + ": " + std::to_string(p->steps.size()) + " steps (of " +
+                  std::to_string(graph.nodes.size()) + " nodes) in " +
+                  std::to_string(
+                      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count()) +
+                  " ms");
+        }
         if (plans.size() >= 16) plans.erase(plans.begin());  // bounded cache
         return plans.emplace(key, p).first->second;
       } catch (const NeedsInputValue& e) {
@@ -57,10 +75,14 @@ struct Session::Impl {
         while (k < graph.inputs.size() && graph.inputs[k].name != e.value()) ++k;
         if (k == graph.inputs.size() || value_keyed[k] || !inputs[k]) throw;
         value_keyed[k] = 1;  // plan again with this input's value known
+        log(LogLevel::Info, "input '" + e.value() + "' shapes the graph: plans are made per value of it");
         plans.clear();
       }
     }
   }
+
+  // Checks the inputs against the model and returns them in graph-input order.
+  std::vector<const Tensor*> check_inputs(const NamedTensors& inputs) const;
 };
 
 static bool fully_static(const ValueMeta& m) {
@@ -70,40 +92,69 @@ static bool fully_static(const ValueMeta& m) {
   return true;
 }
 
-Session::Session(const std::string& model_path, SessionOptions options) : impl_(std::make_unique<Impl>()) {
+static std::unique_ptr<Session::Impl> make_impl(Graph graph, SessionOptions options) {
+  auto impl = std::make_unique<Session::Impl>();
   if (options.threads < 0)
     throw Error(ErrorCode::InvalidArgument, "threads must be >= 0, got " + std::to_string(options.threads));
-  impl_->options = options;
-  impl_->graph = load_onnx_model(model_path);
-  for (const Node& n : impl_->graph.nodes) {
+  impl->options = std::move(options);
+  impl->graph = std::move(graph);
+  for (const Node& n : impl->graph.nodes) {
     std::string why = unsupported_reason(n.domain, n.op_type, n.opset);
-    if (!why.empty()) throw Error(ErrorCode::UnsupportedOp, model_path + ": " + n.where() + ": " + why);
+    if (!why.empty()) throw Error(ErrorCode::UnsupportedOp, impl->graph.source + ": " + n.where() + ": " + why);
   }
-  impl_->index = index_values(impl_->graph);
-  int hw = static_cast<int>(std::thread::hardware_concurrency());
-  impl_->threads = options.threads > 0 ? options.threads : (hw > 0 ? hw : 1);
-  if (impl_->threads > hw)
-    impl_->oversubscribe = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
-                                                                 static_cast<size_t>(impl_->threads));
-  impl_->arena = std::make_unique<tbb::task_arena>(impl_->threads);
-  impl_->arena->initialize();
+  if (impl->options.isa.empty()) {
+    impl->kernels = &norm_kernels();
+  } else {
+    impl->kernels = find_norm_kernels(impl->options.isa);
+    if (!impl->kernels)
+      throw Error(ErrorCode::InvalidArgument,
+                  "ISA '" + impl->options.isa + "' is not a path this CPU runs (choose sse2, avx2 or avx512)");
+  }
+  impl->index = index_values(impl->graph);
+  if (impl->options.arena) {
+    impl->arena = impl->options.arena;
+    impl->threads = impl->arena->max_concurrency();
+  } else {
+    const int hw = static_cast<int>(std::thread::hardware_concurrency());
+    impl->threads = impl->options.threads > 0 ? impl->options.threads : (hw > 0 ? hw : 1);
+    if (impl->threads > hw)
+      impl->oversubscribe = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
+                                                                  static_cast<size_t>(impl->threads));
+    impl->own_arena = std::make_unique<tbb::task_arena>(impl->threads);
+    impl->own_arena->initialize();
+    impl->arena = impl->own_arena.get();
+  }
   // Warm the arena so thread start-up is not paid by the first run.
-  impl_->arena->execute([] { tbb::parallel_for(0, 256, [](int) {}); });
-  norm_kernels();  // pick the ISA path now, not in the first run
-  impl_->value_keyed.assign(impl_->graph.inputs.size(), 0);
+  impl->arena->execute([] { tbb::parallel_for(0, 256, [](int) {}); });
+  impl->value_keyed.assign(impl->graph.inputs.size(), 0);
+  impl->log(LogLevel::Info, "loaded " + impl->graph.source + ": " + std::to_string(impl->graph.nodes.size()) +
+                                " nodes, " + std::to_string(impl->graph.initializers.size()) + " initializers; isa " +
+                                impl->kernels->isa + ", " + std::to_string(impl->threads) + " threads");
   bool all_static = true;
   std::vector<Shape> shapes;
-  for (auto& in : impl_->graph.inputs) {
+  for (auto& in : impl->graph.inputs) {
     all_static = all_static && fully_static(in);
     shapes.push_back(in.shape);
   }
   if (all_static) {  // shape errors surface at load
     try {
-      impl_->plan_for(shapes, std::vector<const Tensor*>(shapes.size(), nullptr));
+      impl->plan_for(shapes, std::vector<const Tensor*>(shapes.size(), nullptr));
     } catch (const NeedsInputValue&) {
       // Planned at the first run, when the input's value is known.
     }
   }
+  return impl;
+}
+
+Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Session::Session(const std::string& model_path, SessionOptions options)
+    : impl_(make_impl(load_onnx_model(model_path), std::move(options))) {}
+
+Session Session::from_memory(const void* data, size_t size, const std::string& base_dir, SessionOptions options) {
+  if (!data && size) throw Error(ErrorCode::InvalidArgument, "Session::from_memory: null data");
+  std::string bytes(static_cast<const char*>(data), size);
+  return Session(make_impl(load_onnx_model_from_bytes(bytes, base_dir, "<model in memory>"), std::move(options)));
 }
 
 Session::~Session() = default;
@@ -113,11 +164,10 @@ Session& Session::operator=(Session&&) noexcept = default;
 const std::vector<ValueMeta>& Session::inputs() const { return impl_->graph.inputs; }
 const std::vector<ValueMeta>& Session::outputs() const { return impl_->graph.outputs; }
 int Session::threads() const { return impl_->threads; }
+const char* Session::isa() const { return impl_->kernels->isa; }
 
-NamedTensors Session::run(const NamedTensors& inputs) const { return run(inputs, nullptr); }
-
-NamedTensors Session::run(const NamedTensors& inputs, RunProfile* profile) const {
-  const Graph& g = impl_->graph;
+std::vector<const Tensor*> Session::Impl::check_inputs(const NamedTensors& inputs) const {
+  const Graph& g = graph;
   std::vector<const Tensor*> given(g.inputs.size(), nullptr);
   for (auto& [name, t] : inputs) {
     size_t k = 0;
@@ -141,20 +191,55 @@ NamedTensors Session::run(const NamedTensors& inputs, RunProfile* profile) const
     }
     given[k] = &t;
   }
-  std::vector<Shape> shapes;
-  for (size_t k = 0; k < g.inputs.size(); ++k) {
+  for (size_t k = 0; k < g.inputs.size(); ++k)
     if (!given[k]) throw Error(ErrorCode::InvalidArgument, "input '" + g.inputs[k].name + "' is missing");
-    shapes.push_back(given[k]->shape());
+  return given;
+}
+
+// One run: plan lookup, caller output binding, execution in the arena.
+static std::shared_ptr<const Plan> run_once(const Session::Impl& impl, const NamedTensors& inputs,
+                                            std::vector<Tensor>& values, NamedTensors* outputs_into,
+                                            std::vector<StepTiming>* timings) {
+  std::vector<const Tensor*> given = impl.check_inputs(inputs);
+  std::vector<Shape> shapes;
+  for (const Tensor* t : given) shapes.push_back(t->shape());
+  std::shared_ptr<const Plan> plan = impl.plan_for(shapes, given);
+  values.assign(static_cast<size_t>(plan->num_values), Tensor());
+  for (size_t k = 0; k < given.size(); ++k) values[static_cast<size_t>(plan->input_ids[k])] = *given[k];
+  std::vector<Tensor*> bound;
+  if (outputs_into) {
+    bound.assign(static_cast<size_t>(plan->num_values), nullptr);
+    const Graph& g = impl.graph;
+    for (auto& [name, t] : *outputs_into) {
+      size_t k = 0;
+      while (k < g.outputs.size() && g.outputs[k].name != name) ++k;
+      if (k == g.outputs.size()) throw Error(ErrorCode::InvalidArgument, "unknown output '" + name + "'");
+      const size_t id = static_cast<size_t>(plan->output_ids[k]);
+      if (bound[id]) throw Error(ErrorCode::InvalidArgument, "output '" + name + "' is given twice");
+      if (t.dtype() != plan->value_dtype[id] || t.shape() != plan->value_shape[id])
+        throw Error(ErrorCode::InvalidArgument,
+                    "output '" + name + "' buffer is " + dtype_name(t.dtype()) + shape_str(t.shape()) +
+                        ", this run produces " + dtype_name(plan->value_dtype[id]) + shape_str(plan->value_shape[id]));
+      if (t.nbytes() && !t.raw()) throw Error(ErrorCode::InvalidArgument, "output '" + name + "' has no memory");
+      bound[id] = &t;
+    }
   }
-  std::shared_ptr<const Plan> plan = impl_->plan_for(shapes, given);
-  std::vector<Tensor> values(static_cast<size_t>(plan->num_values));
-  for (size_t k = 0; k < g.inputs.size(); ++k) values[static_cast<size_t>(plan->input_ids[k])] = *given[k];
-  if (!profile) {
-    impl_->arena->execute([&] { execute_plan(*plan, values, impl_->options.inter_op); });
-  } else {
-    std::vector<StepTiming> timings(plan->steps.size());
-    auto t0 = std::chrono::steady_clock::now();
-    impl_->arena->execute([&] { execute_plan(*plan, values, impl_->options.inter_op, timings.data()); });
+  if (timings) timings->assign(plan->steps.size(), StepTiming{});
+  impl.arena->execute([&] {
+    execute_plan(*plan, values, impl.options.inter_op, timings ? timings->data() : nullptr,
+                 outputs_into ? &bound : nullptr);
+  });
+  return plan;
+}
+
+NamedTensors Session::run(const NamedTensors& inputs) const { return run(inputs, nullptr); }
+
+NamedTensors Session::run(const NamedTensors& inputs, RunProfile* profile) const {
+  std::vector<Tensor> values;
+  std::vector<StepTiming> timings;
+  const auto t0 = std::chrono::steady_clock::now();
+  std::shared_ptr<const Plan> plan = run_once(*impl_, inputs, values, nullptr, profile ? &timings : nullptr);
+  if (profile) {
     profile->total_us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
     profile->nodes.clear();
     for (size_t i = 0; i < plan->steps.size(); ++i) {
@@ -166,18 +251,24 @@ NamedTensors Session::run(const NamedTensors& inputs, RunProfile* profile) const
       n.duration_us = timings[i].duration_us;
       n.thread = timings[i].thread;
       if (!s.outputs_alias_inputs) {
-        for (size_t k = 0; k < s.in.size(); ++k)
-          if (s.in[k] >= 0) n.bytes_read += plan->value_bytes[static_cast<size_t>(s.in[k])];
-        for (size_t k = 0; k < s.out.size(); ++k)
-          if (s.out[k] >= 0) n.bytes_written += shape_numel(s.out_shape[k]) * dtype_size(s.out_dtype[k]);
+        for (int id : s.in)
+          if (id >= 0) n.bytes_read += plan->value_bytes[static_cast<size_t>(id)];
+        for (int id : s.out)
+          if (id >= 0) n.bytes_written += plan->value_bytes[static_cast<size_t>(id)];
       }
       profile->nodes.push_back(std::move(n));
     }
   }
   NamedTensors out;
+  const Graph& g = impl_->graph;
   for (size_t k = 0; k < g.outputs.size(); ++k)
     out.emplace_back(g.outputs[k].name, std::move(values[static_cast<size_t>(plan->output_ids[k])]));
   return out;
+}
+
+void Session::run_into(const NamedTensors& inputs, NamedTensors& outputs) const {
+  std::vector<Tensor> values;
+  run_once(*impl_, inputs, values, &outputs, nullptr);
 }
 
 ModelSummary summarize_model(const std::string& path) {

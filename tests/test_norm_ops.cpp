@@ -25,8 +25,6 @@ Tensor random_tensor(const Shape& shape, uint64_t seed, float offset = 0.f) {
   return t;
 }
 
-std::vector<float> values(const Tensor& t) { return std::vector<float>(t.data<float>(), t.data<float>() + t.numel()); }
-
 NamedTensors run(ModelBuilder& m, const NamedTensors& in, const std::string& tag) {
   auto dir = test::temp_dir(tag);
   Session s(m.save(dir / "m.onnx"));

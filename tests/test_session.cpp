@@ -2,12 +2,15 @@
 // results across thread counts and inter-op settings, concurrent runs.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <cstring>
+#include <fstream>
 #include <random>
 #include <thread>
 
 #include "model_builder.h"
 #include "normrt/normrt.h"
+#include "ops/norm_kernels.h"
 
 using namespace normrt;
 
@@ -87,7 +90,7 @@ TEST_CASE("a new input shape re-plans; the old shape still works") {
   CHECK(bit_identical(a, c));
 }
 
-TEST_CASE("one session run from 8 threads gives the single-threaded result") {
+TEST_CASE("one session run from 8 threads x 200 runs gives the single-threaded result, bit for bit") {
   Session s(kExample);
   NamedTensors in = example_inputs(2, 33);
   NamedTensors ref = s.run(in);
@@ -96,11 +99,11 @@ TEST_CASE("one session run from 8 threads gives the single-threaded result") {
   for (int t = 0; t < 8; ++t)
     pool.emplace_back([&, t] {
       int good = 0;
-      for (int i = 0; i < 25; ++i) good += bit_identical(s.run(in), ref);
+      for (int i = 0; i < 200; ++i) good += bit_identical(s.run(in), ref);
       ok[static_cast<size_t>(t)] = good;
     });
   for (auto& th : pool) th.join();
-  for (int v : ok) CHECK(v == 25);
+  for (int v : ok) CHECK(v == 200);
 }
 
 TEST_CASE("wrong inputs get errors naming the input and what is wrong") {
@@ -141,4 +144,114 @@ TEST_CASE("shape errors inside the graph name the node") {
   });
   CHECK(e.find("node 'Add_1' (Add)") != std::string::npos);
   CHECK(e.find("do not broadcast") != std::string::npos);
+}
+
+TEST_CASE("Session::from_memory: same results as from a file; external data needs a base folder") {
+  std::ifstream f(kExample, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  Session mem = Session::from_memory(bytes.data(), bytes.size(), "");
+  bytes.assign(bytes.size(), '\0');  // the session keeps no reference to the buffer
+  NamedTensors in = example_inputs(1, 9);
+  CHECK(bit_identical(mem.run(in), Session(kExample).run(in)));
+  CHECK(error_of([] { Session::from_memory("nope", 4, ""); }).find("<model in memory>: not a valid ONNX model") !=
+        std::string::npos);
+
+  test::ModelBuilder m;
+  m.input("x", {2}).output("y");
+  auto* w = m.init_f("w", {2}, {});
+  w->set_data_location(onnx::TensorProto::EXTERNAL);
+  auto* kv = w->add_external_data();
+  kv->set_key("location");
+  kv->set_value("w.bin");
+  m.node("Add", {"x", "w"}, {"y"});
+  const std::string model = m.bytes();
+  CHECK(error_of([&] {
+          Session::from_memory(model.data(), model.size(), "");
+        }).find("external data needs the model's folder") != std::string::npos);
+  auto dir = test::temp_dir("memext");
+  std::ofstream(dir / "w.bin", std::ios::binary).write("\0\0\200?\0\0\0@", 8);  // 1.0f, 2.0f
+  Session ok = Session::from_memory(model.data(), model.size(), dir.string());
+  Tensor x(DType::Float32, {2});
+  auto out = ok.run({{"x", x}});
+  CHECK(out[0].second.data<float>()[0] == 1.f);
+  CHECK(out[0].second.data<float>()[1] == 2.f);
+}
+
+TEST_CASE("run_into writes into caller buffers, checks them, and matches run") {
+  Session s(kExample);
+  NamedTensors in = example_inputs(2, 7);
+  NamedTensors ref = s.run(in);
+  std::vector<float> ybuf(2 * 7 * 64), zbuf(2 * 8 * 16 * 16);
+  NamedTensors out = {{"z", Tensor::view(zbuf.data(), DType::Float32, {2, 8, 16, 16})},
+                      {"y", Tensor::view(ybuf.data(), DType::Float32, {2, 7, 64})}};
+  s.run_into(in, out);
+  CHECK(std::memcmp(ybuf.data(), ref[0].second.raw(), ybuf.size() * 4) == 0);
+  CHECK(std::memcmp(zbuf.data(), ref[1].second.raw(), zbuf.size() * 4) == 0);
+  NamedTensors only_y = {{"y", Tensor::view(ybuf.data(), DType::Float32, {2, 7, 64})}};
+  s.run_into(in, only_y);  // z computed and dropped
+  NamedTensors wrong = {{"y", Tensor::view(ybuf.data(), DType::Float32, {2, 6, 64})}};
+  CHECK(error_of([&] { s.run_into(in, wrong); })
+            .find("output 'y' buffer is float32[2,6,64], this run produces "
+                  "float32[2,7,64]") != std::string::npos);
+  NamedTensors unknown = {{"w", Tensor::view(ybuf.data(), DType::Float32, {2, 7, 64})}};
+  CHECK(error_of([&] { s.run_into(in, unknown); }).find("unknown output 'w'") != std::string::npos);
+
+  // An output produced by a re-view (Reshape) and one that is a constant both land in the buffer.
+  test::ModelBuilder m;
+  m.input("x", {2, 3}).output("r").output("c");
+  m.init_i64("shape", {3, 2});
+  m.node("Reshape", {"x", "shape"}, {"r"});
+  m.node("Shape", {"x"}, {"c"});
+  auto dir = test::temp_dir("runinto");
+  Session rs(m.save(dir / "m.onnx"));
+  Tensor x(DType::Float32, {2, 3});
+  for (int i = 0; i < 6; ++i) x.data<float>()[i] = static_cast<float>(i);
+  std::vector<float> rbuf(6, -1.f);
+  std::vector<int64_t> cbuf(2, 0);
+  NamedTensors o = {{"r", Tensor::view(rbuf.data(), DType::Float32, {3, 2})},
+                    {"c", Tensor::view(cbuf.data(), DType::Int64, {2})}};
+  rs.run_into({{"x", x}}, o);
+  CHECK(rbuf == std::vector<float>{0, 1, 2, 3, 4, 5});
+  CHECK(cbuf == std::vector<int64_t>{2, 3});
+}
+
+TEST_CASE("SessionOptions: ISA override, a host-owned arena, the log callback") {
+  NamedTensors in = example_inputs(2, 5);
+  NamedTensors ref = Session(kExample).run(in);
+  for (const char* isa : {"sse2", "avx2", "avx512"}) {
+    SessionOptions o;
+    o.isa = isa;
+    bool runs = false;
+    for (const NormKernels* k : available_norm_kernels()) runs = runs || std::string(k->isa) == isa;
+    if (!runs) {
+      CHECK(error_of([&] { Session s(kExample, o); }).find("is not a path this CPU runs") != std::string::npos);
+      continue;
+    }
+    Session s(kExample, o);
+    CHECK(std::string(s.isa()) == isa);
+    NamedTensors out = s.run(in);
+    for (size_t k = 0; k < out.size(); ++k)
+      for (int64_t i = 0; i < out[k].second.numel(); ++i)
+        CHECK(std::fabs(out[k].second.data<float>()[i] - ref[k].second.data<float>()[i]) <= 1e-4f);
+  }
+  tbb::task_arena host(1);
+  SessionOptions o;
+  o.arena = &host;
+  std::vector<std::string> lines;
+  o.log = [&](LogLevel, const std::string& msg) { lines.push_back(msg); };
+  Session s(kExample, o);
+  CHECK(s.threads() == 1);
+  CHECK(bit_identical(s.run(in), ref));
+  REQUIRE(!lines.empty());
+  CHECK(lines[0].find("loaded ") == 0);
+  CHECK(lines.back().find("planned input shapes [2,5,64] [2,8,16,16]") == 0);
+}
+
+TEST_CASE("Tensor::span checks the element type") {
+  Tensor t(DType::Float32, {3});
+  CHECK(t.span<float>().size() == 3);
+  CHECK(error_of([&] { t.span<int32_t>(); }).find("tensor of dtype float32 viewed with another element type") !=
+        std::string::npos);
+  Tensor h(DType::Float16, {2});
+  CHECK(h.span<uint16_t>().size() == 2);
 }

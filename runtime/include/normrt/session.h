@@ -1,5 +1,8 @@
 // Session: load an ONNX model once, run it many times (concurrently if wanted).
 #pragma once
+#include <tbb/task_arena.h>
+
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -10,9 +13,30 @@
 
 namespace normrt {
 
+enum class OptimizationLevel {
+  None,   // run the graph as written (values computable from constants and shapes are still folded)
+  Basic,  // + graph rewrites that never change results
+  All,    // + normalization fusions
+};
+
+enum class LogLevel { Debug, Info, Warning, Error };
+using LogCallback = std::function<void(LogLevel, const std::string&)>;
+
 struct SessionOptions {
-  int threads = 0;       // intra-op threads; 0 = hardware concurrency
-  bool inter_op = true;  // run independent operators concurrently
+  // Intra-op threads; 0 = hardware concurrency. Ignored when `arena` is given.
+  int threads = 0;
+  // Run independent operators concurrently (within the same threads).
+  bool inter_op = true;
+  OptimizationLevel optimization = OptimizationLevel::All;
+  // Vector instruction set of the kernels: "" = the best this CPU runs, or
+  // "sse2", "avx2", "avx512" (an Error if the CPU lacks it). Overrides the
+  // NORMRT_ISA environment variable for this session.
+  std::string isa;
+  // Run inside a task arena the host application owns (and keeps alive
+  // longer than the session) instead of one the session creates.
+  tbb::task_arena* arena = nullptr;
+  // Receives the session's log lines (creation, planning); none if empty.
+  LogCallback log;
 };
 
 // A graph input or output as the model declares it. Unknown dims are -1 and
@@ -34,7 +58,7 @@ struct ModelSummary {
   std::vector<ValueMeta> inputs, outputs;
   size_t initializer_count = 0;
   std::vector<std::pair<std::string, int>> op_counts;  // "domain::Op" or "Op", count
-  std::vector<std::string> unsupported;                // "Op (domain ai.onnx, opset 11)"
+  std::vector<std::string> unsupported;                // "Op (domain ai.onnx, opset 11) ..."
 };
 
 ModelSummary summarize_model(const std::string& path);
@@ -59,7 +83,11 @@ struct RunProfile {
 
 class Session {
  public:
+  // Loads a model file; external data is read from the file's folder.
   explicit Session(const std::string& model_path, SessionOptions options = {});
+  // Loads a model from memory; external data, if any, is read from `base_dir`
+  // ("" forbids external data). `data` may be freed once this returns.
+  static Session from_memory(const void* data, size_t size, const std::string& base_dir, SessionOptions options = {});
   ~Session();
   Session(Session&&) noexcept;
   Session& operator=(Session&&) noexcept;
@@ -67,24 +95,33 @@ class Session {
   const std::vector<ValueMeta>& inputs() const;
   const std::vector<ValueMeta>& outputs() const;
   int threads() const;
+  const char* isa() const;  // the kernels' ISA path
 
   // Runs the model. Every graph input must be given by name with the declared
-  // dtype and a shape that fits the declared one. Returns the graph outputs in
-  // declaration order. Safe to call from several threads at once.
+  // dtype and a shape that fits the declared one; inputs may be views of
+  // caller memory (Tensor::view), which is not copied. Returns the graph
+  // outputs in declaration order. Safe to call from several threads at once:
+  // each run has its own intermediate tensors.
   NamedTensors run(const NamedTensors& inputs) const;
   // The same, also recording per-node timings into `profile` (if not null).
   NamedTensors run(const NamedTensors& inputs, RunProfile* profile) const;
+  // Writes outputs straight into caller tensors (typically Tensor::view of
+  // caller memory): each entry of `outputs` names a graph output and must have
+  // its dtype and this run's shape (an Error otherwise, before anything runs).
+  // Outputs not named are computed and dropped.
+  void run_into(const NamedTensors& inputs, NamedTensors& outputs) const;
 
   struct Impl;
 
  private:
+  explicit Session(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
 
-// Name of the vector instruction set the normalization kernels use now.
-// "Release", "Debug", ... as built.
-const char* build_type();
+// The ISA path the kernels use by default (NORMRT_ISA or the best available).
 const char* active_isa();
 const char* version();
+// "Release", "Debug", ... as built.
+const char* build_type();
 
 }  // namespace normrt

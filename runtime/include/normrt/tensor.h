@@ -4,7 +4,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "normrt/error.h"
@@ -46,6 +48,24 @@ std::string shape_str(const Shape& shape);  // "[2,3,4]"
 
 inline constexpr size_t kTensorAlignment = 64;
 
+// Whether C++ type T holds elements of dtype t (uint16_t also holds float16
+// bits, uint8_t also bool).
+template <class T>
+constexpr bool holds(DType t) {
+  if constexpr (std::is_same_v<T, float>) return t == DType::Float32;
+  if constexpr (std::is_same_v<T, double>) return t == DType::Float64;
+  if constexpr (std::is_same_v<T, int8_t>) return t == DType::Int8;
+  if constexpr (std::is_same_v<T, int16_t>) return t == DType::Int16;
+  if constexpr (std::is_same_v<T, int32_t>) return t == DType::Int32;
+  if constexpr (std::is_same_v<T, int64_t>) return t == DType::Int64;
+  if constexpr (std::is_same_v<T, uint8_t>) return t == DType::UInt8 || t == DType::Bool;
+  if constexpr (std::is_same_v<T, uint16_t>) return t == DType::UInt16 || t == DType::Float16;
+  if constexpr (std::is_same_v<T, uint32_t>) return t == DType::UInt32;
+  if constexpr (std::is_same_v<T, uint64_t>) return t == DType::UInt64;
+  if constexpr (std::is_same_v<T, bool>) return t == DType::Bool;
+  return false;
+}
+
 class Tensor {
  public:
   Tensor() = default;
@@ -75,12 +95,32 @@ class Tensor {
     return static_cast<const T*>(data_);
   }
 
+  // The elements as a typed span; Error(InvalidArgument) if T does not hold
+  // this tensor's dtype.
+  template <class T>
+  std::span<T> span() {
+    check_holds<T>();
+    return {data<T>(), static_cast<size_t>(numel_)};
+  }
+  template <class T>
+  std::span<const T> span() const {
+    check_holds<T>();
+    return {data<T>(), static_cast<size_t>(numel_)};
+  }
+
   // Same buffer, another shape with the same element count.
   Tensor reshaped(Shape shape) const;
   // A deep copy with its own buffer.
   Tensor clone() const;
 
  private:
+  template <class T>
+  void check_holds() const {
+    if (!holds<std::remove_const_t<T>>(dtype_))
+      throw Error(ErrorCode::InvalidArgument,
+                  std::string("tensor of dtype ") + dtype_name(dtype_) + " viewed with another element type");
+  }
+
   std::shared_ptr<void> owner_;
   void* data_ = nullptr;
   DType dtype_ = DType::Undefined;
