@@ -87,8 +87,9 @@ std::string dict_value(const std::string& h, const std::string& key, const std::
 
 }  // namespace
 
-Tensor read_npy(const std::string& path) {
-  std::string bytes = read_file_bytes(path, "tensor file");
+Tensor read_npy(const std::string& path) { return parse_npy(read_file_bytes(path, "tensor file"), path); }
+
+Tensor parse_npy(const std::string& bytes, const std::string& path) {
   auto bad = [&](const std::string& m) { return Error(ErrorCode::InvalidArgument, path + ": " + m); };
   if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0) throw bad("not a .npy file (bad magic)");
   int major = static_cast<uint8_t>(bytes[6]);
@@ -144,15 +145,24 @@ Tensor read_npy(const std::string& path) {
 }
 
 Tensor read_tensor_pb(const std::string& path, std::string* name) {
-  std::string bytes = read_file_bytes(path, "tensor file");
+  return parse_tensor_pb(read_file_bytes(path, "tensor file"), path, name);
+}
+
+Tensor parse_tensor_pb(const std::string& bytes, const std::string& path, std::string* name) {
   onnx::TensorProto tp;
   if (!tp.ParseFromString(bytes))
     throw Error(ErrorCode::InvalidArgument, path + ": not a valid TensorProto (protobuf parsing failed)");
   if (tp.data_type() == 0 && tp.dims_size() == 0 && !tp.has_raw_data())
     throw Error(ErrorCode::InvalidArgument, path + ": not a TensorProto (no data type)");
   if (name) *name = tp.name();
-  // External data in a loose tensor file is not followed.
-  return tensor_from_proto(tp, "", path);
+  // External data in a loose tensor file is not followed. A malformed tensor
+  // file is the caller's bad argument, not a bad model.
+  try {
+    return tensor_from_proto(tp, "", path);
+  } catch (const Error& e) {
+    if (e.code() == ErrorCode::InvalidModel) throw Error(ErrorCode::InvalidArgument, e.what());
+    throw;
+  }
 }
 
 Tensor read_tensor_file(const std::string& path, std::string* name) {

@@ -35,7 +35,11 @@ const Tensor& PlanCtx::constant_input(size_t i) const {
 
 void PlanCtx::set_output(size_t i, DType dtype, Shape shape) {
   if (i >= out.size()) fail("has no output " + std::to_string(i));
-  shape_numel(shape, dtype);  // rejects negative dims and overflow
+  try {
+    shape_numel(shape, dtype);  // rejects negative dims and overflow
+  } catch (const Error& e) {
+    fail(std::string("output ") + std::to_string(i) + ": " + e.what());
+  }
   out[i].dtype = dtype;
   out[i].shape = std::move(shape);
 }

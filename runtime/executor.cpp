@@ -33,7 +33,13 @@ void run_plan_step(const PlanStep& s, const std::vector<Tensor>& constants, std:
     if (!s.outputs_alias_inputs) t = b ? *b : Tensor::uninitialized(s.out_dtype[i], s.out_shape[i]);
     io.out[i] = &t;
   }
-  s.kernel(io);
+  try {
+    s.kernel(io);
+  } catch (const Error& e) {  // name the node (zero cost unless something throws)
+    const std::string where = s.node->where();
+    if (std::string(e.what()).find(where) != std::string::npos) throw;
+    throw Error(e.code(), where + ": " + e.what());
+  }
   if (bound && s.outputs_alias_inputs) {  // a re-view of an input: copy into the caller's buffer
     for (size_t i = 0; i < s.out.size(); ++i) {
       const Tensor* b = s.out[i] >= 0 ? (*bound)[static_cast<size_t>(s.out[i])] : nullptr;

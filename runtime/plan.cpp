@@ -71,7 +71,13 @@ std::shared_ptr<const Plan> make_plan(const Graph& g, const ValueIndex& ix, cons
       d.present = !n.empty();
       ctx.out.push_back(d);
     }
-    def->plan(ctx);
+    try {
+      def->plan(ctx);
+    } catch (const NeedsInputValue& e) {
+      throw NeedsInputValue(e.value(), g.source + ": " + e.what());
+    } catch (const Error& e) {  // name the model file too
+      throw Error(e.code(), g.source + ": " + e.what());
+    }
     if (!ctx.out_value.empty()) {  // outputs known from shapes or attributes alone
       for (size_t i = 0; i < node.outputs.size(); ++i) {
         if (!ctx.out[i].present) continue;

@@ -194,7 +194,14 @@ std::string shape_str(const Shape& shape) {
   return s + "]";
 }
 
+// A single tensor larger than this is refused (a corrupt or hostile shape,
+// not a real model); it keeps one bad dim from exhausting memory.
+constexpr size_t kMaxTensorBytes = size_t{64} << 30;
+
 static std::shared_ptr<void> aligned_buffer(size_t bytes, bool zero) {
+  if (bytes > kMaxTensorBytes)
+    throw Error(ErrorCode::InvalidArgument,
+                "a tensor of " + std::to_string(bytes) + " bytes exceeds normrt's 64 GiB limit per tensor");
   size_t rounded = (bytes + kTensorAlignment - 1) / kTensorAlignment * kTensorAlignment;
   if (rounded == 0) rounded = kTensorAlignment;
   void* p = std::aligned_alloc(kTensorAlignment, rounded);

@@ -12,6 +12,10 @@ Tensor read_tensor_file(const std::string& path, std::string* name = nullptr);
 Tensor read_npy(const std::string& path);
 Tensor read_tensor_pb(const std::string& path, std::string* name = nullptr);
 
+// The same from bytes in memory; `label` names them in error messages.
+Tensor parse_npy(const std::string& bytes, const std::string& label);
+Tensor parse_tensor_pb(const std::string& bytes, const std::string& label, std::string* name = nullptr);
+
 void write_npy(const std::string& path, const Tensor& t);
 void write_tensor_pb(const std::string& path, const Tensor& t, const std::string& name);
 

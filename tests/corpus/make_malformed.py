@@ -1,0 +1,251 @@
+#!/usr/bin/python3
+"""Writes tests/corpus/malformed/: hand-made malformed models and tensor files,
+and expected.tsv (file, error category, a substring of the message) that
+tests/test_corpus.cpp asserts. Deterministic; rerun after changing it.
+Run with /usr/bin/python3 (Debian's, with python3-onnx and python3-numpy)."""
+import os
+import shutil
+import struct
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, "malformed")
+expected = []
+
+
+def write(name, data, category, message):
+    with open(os.path.join(OUT, name), "wb") as f:
+        f.write(data)
+    expected.append((name, category, message))
+
+
+def ln_model(opset=17, nodes=None, inits=None, inputs=None, outputs=None):
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 4])
+    w = numpy_helper.from_array(np.arange(1, 5, dtype=np.float32), "w")
+    g = helper.make_graph(nodes if nodes is not None else [helper.make_node("LayerNormalization", ["x", "w"], ["y"])],
+                          "m", inputs if inputs is not None else [x], outputs if outputs is not None else [y],
+                          initializer=inits if inits is not None else [w])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
+    m.ir_version = 8
+    return m
+
+
+def model(name, m, category, message):
+    write(name, m.SerializeToString(), category, message)
+
+
+def main():
+    shutil.rmtree(OUT, ignore_errors=True)
+    os.makedirs(OUT)
+    good = ln_model().SerializeToString()
+
+    # --- truncated and garbled bytes -----------------------------------------
+    # Top-level field boundaries of the ModelProto, then cuts inside fields.
+    m = ln_model()
+    cuts = set()
+    partial = onnx.ModelProto()
+    for field, value in m.ListFields():
+        if field.label == field.LABEL_REPEATED:
+            for v in value:
+                getattr(partial, field.name).add().CopyFrom(v)
+                cuts.add(len(partial.SerializeToString()))
+        elif field.message_type is not None:
+            getattr(partial, field.name).CopyFrom(value)
+            cuts.add(len(partial.SerializeToString()))
+        else:
+            setattr(partial, field.name, value)
+            cuts.add(len(partial.SerializeToString()))
+    boundary = sorted(c for c in cuts if c < len(good))
+    for i, c in enumerate(boundary):
+        write(f"truncated_at_field_{i}.onnx", good[:c], "InvalidModel", "")
+    for frac in (1, 3, 10, 25, 50, 75, 90, 99):
+        c = max(1, len(good) * frac // 100)
+        write(f"truncated_{frac}pct.onnx", good[:c], "InvalidModel", "")
+    write("truncated_minus1.onnx", good[:-1], "InvalidModel", "not a valid ONNX model")
+    write("empty.onnx", b"", "InvalidModel", "")
+    rng = np.random.default_rng(7)
+    for i in range(3):
+        write(f"random_{i}.onnx", rng.integers(0, 256, 300 + 100 * i, dtype=np.uint8).tobytes(), "InvalidModel", "")
+    # ir_version's tag (field 1, varint = 0x08) turned into field 1, length-delimited (0x0a).
+    assert good[0] == 0x08
+    write("wrong_wire_type.onnx", b"\x0a" + good[1:], "InvalidModel", "")
+    write("not_onnx_text.onnx", b"ir_version: 8\ngraph { }\n", "InvalidModel", "")
+
+    # --- bad tensors inside the model ----------------------------------------
+    t = numpy_helper.from_array(np.zeros(4, np.float32), "w")
+    t.ClearField("dims")
+    t.dims.extend([1 << 40, 1 << 40])
+    model("huge_dims.onnx", ln_model(inits=[t]), "InvalidModel", "too large")
+    t = numpy_helper.from_array(np.zeros(4, np.float32), "w")
+    t.dims[0] = -4
+    model("negative_dim.onnx", ln_model(inits=[t]), "InvalidModel", "negative dimension")
+    t = numpy_helper.from_array(np.zeros(4, np.float32), "w")
+    t.raw_data = t.raw_data[:10]
+    model("raw_data_short.onnx", ln_model(inits=[t]), "InvalidModel", "raw_data has 10 bytes")
+    t = helper.make_tensor("w", TensorProto.FLOAT, [4], [1.0, 2.0, 3.0, 4.0])
+    del t.float_data[3]
+    model("float_data_count.onnx", ln_model(inits=[t]), "InvalidModel", "float_data holds 3 values")
+    t = helper.make_tensor("w", TensorProto.STRING, [1], [b"a"])
+    model("string_initializer.onnx", ln_model(inits=[t]), "UnsupportedOp", "data type string")
+    t = helper.make_tensor("w", TensorProto.BFLOAT16, [4], [1.0, 2.0, 3.0, 4.0])
+    model("bfloat16_initializer.onnx", ln_model(inits=[t]), "UnsupportedOp", "data type bfloat16")
+    t = helper.make_tensor("w", TensorProto.FLOAT, [4], [1.0, 2.0, 3.0, 4.0])
+    model("initializer_twice.onnx", ln_model(inits=[t, t]), "InvalidModel", "defined twice")
+
+    # --- external data -------------------------------------------------------
+    def ext(name, location, offset=None, length=None, category="InvalidModel", message=""):
+        t = onnx.TensorProto()
+        t.name, t.data_type = "w", TensorProto.FLOAT
+        t.dims.append(4)
+        t.data_location = TensorProto.EXTERNAL
+        for k, v in (("location", location), ("offset", offset), ("length", length)):
+            if v is not None:
+                e = t.external_data.add()
+                e.key, e.value = k, str(v)
+        model(name, ln_model(inits=[t]), category, message)
+
+    with open(os.path.join(OUT, "weights.bin"), "wb") as f:
+        f.write(struct.pack("<6f", 0, 0, 1, 2, 3, 4))
+    os.makedirs(os.path.join(OUT, "a_directory"), exist_ok=True)
+    with open(os.path.join(OUT, "a_directory", ".keep"), "w") as f:
+        f.write("")
+    ext("ext_absolute.onnx", "/etc/passwd", message="is an absolute path")
+    ext("ext_escape.onnx", "../malformed/../../CMakeLists.txt", message="points outside the model's folder")
+    ext("ext_missing.onnx", "no_such_file.bin", category="IO", message="does not exist")
+    ext("ext_directory.onnx", "a_directory", message="not a regular file")
+    ext("ext_too_short.onnx", "weights.bin", offset=16, length=16, message="too short")
+    ext("ext_negative_offset.onnx", "weights.bin", offset=-8, message="negative external data offset")
+    ext("ext_length_mismatch.onnx", "weights.bin", offset=0, length=12, message="does not match")
+    ext("ext_not_a_number.onnx", "weights.bin", offset="eight", message="is not a number")
+    ext("ext_no_location.onnx", "", message="no 'location'")
+
+    # --- graph structure -----------------------------------------------------
+    model("cycle.onnx", ln_model(nodes=[helper.make_node("Add", ["x", "b"], ["a"]),
+                                        helper.make_node("Neg", ["a"], ["b"]),
+                                        helper.make_node("LayerNormalization", ["a", "w"], ["y"])]),
+          "InvalidModel", "cycle")
+    model("dangling_input.onnx", ln_model(nodes=[helper.make_node("LayerNormalization", ["x", "nowhere"], ["y"])]),
+          "InvalidModel", "'nowhere', which no node")
+    model("duplicate_output.onnx", ln_model(nodes=[helper.make_node("Neg", ["x"], ["y"]),
+                                                   helper.make_node("Abs", ["x"], ["y"])]),
+          "InvalidModel", "produced twice")
+    model("output_not_produced.onnx", ln_model(nodes=[helper.make_node("Neg", ["x"], ["z"])]),
+          "InvalidModel", "graph output 'y' is not produced")
+    m = ln_model()
+    del m.opset_import[:]
+    model("no_opset.onnx", m, "InvalidModel", "imports no opset")
+    m = ln_model()
+    m.ClearField("graph")
+    model("no_graph.onnx", m, "InvalidModel", "no graph")
+    bad_in = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 4])
+    bad_in.type.tensor_type.shape.dim[0].dim_value = -3
+    model("negative_input_dim.onnx", ln_model(inputs=[bad_in]), "InvalidModel", "negative dimension")
+    seq = helper.make_tensor_sequence_value_info("x", TensorProto.FLOAT, [2])
+    model("sequence_input.onnx", ln_model(inputs=[seq]), "UnsupportedOp", "is not a tensor")
+
+    # --- operators and attributes --------------------------------------------
+    model("unknown_op.onnx", ln_model(nodes=[helper.make_node("FrobnicateNorm", ["x"], ["y"])]),
+          "UnsupportedOp", "FrobnicateNorm (domain ai.onnx, opset 17) is not implemented")
+    model("old_opset_batchnorm.onnx",
+          ln_model(opset=5, nodes=[helper.make_node("BatchNormalization", ["x", "w", "w", "w", "w"], ["y"])]),
+          "UnsupportedOp", "normrt implements versions from 7")
+    model("future_opset.onnx", ln_model(opset=99), "UnsupportedOp", "knows ai.onnx opsets up to")
+    model("domain_not_imported.onnx",
+          ln_model(nodes=[helper.make_node("AdaNorm", ["x"], ["y"], domain="ai.normrt")]),
+          "UnsupportedOp", "does not import domain ai.normrt")
+    model("ln_axis_out_of_range.onnx", ln_model(nodes=[helper.make_node("LayerNormalization", ["x", "w"], ["y"], axis=5)]),
+          "InvalidModel", "axis 5 is out of range")
+    t = numpy_helper.from_array(np.ones(3, np.float32), "w")
+    model("ln_scale_shape.onnx", ln_model(inits=[t]), "InvalidModel", "does not broadcast")
+    model("ln_axis_float.onnx",
+          ln_model(nodes=[helper.make_node("LayerNormalization", ["x", "w"], ["y"], axis=1.5)]),
+          "InvalidModel", "attribute 'axis' must be an int")
+    model("ln_missing_scale.onnx", ln_model(nodes=[helper.make_node("LayerNormalization", ["x", ""], ["y"])]),
+          "InvalidModel", "required input 1 is missing")
+    t = numpy_helper.from_array(np.ones(3, np.float32), "w")
+    model("batchnorm_scale_shape.onnx",
+          ln_model(nodes=[helper.make_node("BatchNormalization", ["x", "w", "w", "w", "w"], ["y"])], inits=[t]),
+          "InvalidModel", "must have shape [4]")
+    s = numpy_helper.from_array(np.array([-2, 4], np.int64), "s")
+    model("reshape_bad_dim.onnx",
+          ln_model(nodes=[helper.make_node("Reshape", ["x", "s"], ["y"])], inits=[s]),
+          "InvalidModel", "invalid dimension -2")
+    model("concat_no_axis.onnx", ln_model(nodes=[helper.make_node("Concat", ["x", "x"], ["y"])]),
+          "InvalidModel", "missing required attribute 'axis'")
+    st = [numpy_helper.from_array(np.array([v], np.int64), n) for n, v in (("b", 0), ("e", 2), ("a", 1), ("p", 0))]
+    model("slice_step_zero.onnx",
+          ln_model(nodes=[helper.make_node("Slice", ["x", "b", "e", "a", "p"], ["y"])], inits=st),
+          "InvalidModel", "step 0")
+    gn = [numpy_helper.from_array(np.ones(4, np.float32), n) for n in ("s", "b")]
+    gx = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 3])
+    gy = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 3])
+    model("groupnorm_groups.onnx",
+          ln_model(opset=21, nodes=[helper.make_node("GroupNormalization", ["x", "s", "b"], ["y"], num_groups=3)],
+                   inits=gn, inputs=[gx], outputs=[gy]),
+          "InvalidModel", "must be positive and divide the 4 channels")
+    model("constant_no_value.onnx",
+          ln_model(nodes=[helper.make_node("Constant", [], ["y"])], inputs=[]),
+          "InvalidModel", "exactly one value attribute")
+    model("cast_to_string.onnx", ln_model(nodes=[helper.make_node("Cast", ["x"], ["y"], to=TensorProto.STRING)]),
+          "UnsupportedOp", "cast to string")
+    big = numpy_helper.from_array(np.array([1 << 40, 1 << 40], np.int64), "s")
+    model("constant_of_shape_huge.onnx",
+          ln_model(nodes=[helper.make_node("ConstantOfShape", ["s"], ["y"])], inits=[big], inputs=[]),
+          "InvalidModel", "too large")
+
+    # --- .npy files ------------------------------------------------------------
+    def npy(header, payload=b"", version=1):
+        h = header.encode()
+        pad = (64 - (10 + len(h) + 1) % 64) % 64
+        h = h + b" " * pad + b"\n"
+        return b"\x93NUMPY" + bytes([version, 0]) + struct.pack("<H", len(h)) + h + payload
+
+    ok = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }"
+    write("npy_bad_magic.npy", b"\x93NUMPZ" + npy(ok, b"\0" * 24)[6:], "InvalidArgument", "bad magic")
+    write("npy_version_9.npy", npy(ok, b"\0" * 24, version=9), "InvalidArgument", "format version 9")
+    write("npy_header_past_end.npy", b"\x93NUMPY\x01\x00\xff\x7f{'descr'", "InvalidArgument", "truncated .npy header")
+    write("npy_no_descr.npy", npy("{'fortran_order': False, 'shape': (2, 3), }", b"\0" * 24),
+          "InvalidArgument", "has no 'descr'")
+    write("npy_big_endian.npy", npy(ok.replace("<f4", ">f4"), b"\0" * 24), "InvalidArgument", "not supported")
+    write("npy_object.npy", npy(ok.replace("<f4", "|O"), b"\0" * 24), "InvalidArgument", "not supported")
+    write("npy_fortran.npy", npy(ok.replace("False", "True"), b"\0" * 24), "InvalidArgument", "Fortran")
+    write("npy_bad_shape.npy", npy(ok.replace("(2, 3)", "(2, -3)"), b"\0" * 24), "InvalidArgument", "malformed 'shape'")
+    write("npy_short_payload.npy", npy(ok, b"\0" * 20), "InvalidArgument", "needs 24")
+    write("npy_long_payload.npy", npy(ok, b"\0" * 28), "InvalidArgument", "needs 24")
+    write("npy_shape_overflow.npy", npy(ok.replace("(2, 3)", "(4294967296, 4294967296, 4294967296)")),
+          "InvalidArgument", "too large")
+    write("npy_truncated.npy", b"\x93NUMP", "InvalidArgument", "bad magic")
+
+    # --- TensorProto (.pb) files ----------------------------------------------
+    write("pb_garbage.pb", b"\xff\xff\xff\xff\xff\xff", "InvalidArgument", "")
+    t = numpy_helper.from_array(np.zeros(6, np.float32), "t")
+    t.raw_data = t.raw_data[:8]
+    write("pb_raw_short.pb", t.SerializeToString(), "InvalidArgument", "raw_data has 8 bytes")
+    t = numpy_helper.from_array(np.zeros(6, np.float32), "t")
+    t.ClearField("raw_data")
+    t.data_location = TensorProto.EXTERNAL
+    e = t.external_data.add()
+    e.key, e.value = "location", "weights.bin"
+    write("pb_external.pb", t.SerializeToString(), "InvalidArgument", "external data needs the model's folder")
+    t = helper.make_tensor("t", TensorProto.STRING, [1], [b"x"])
+    write("pb_string.pb", t.SerializeToString(), "UnsupportedOp", "data type string")
+    t = numpy_helper.from_array(np.zeros(1, np.float32), "t")
+    t.ClearField("dims")
+    t.dims.extend([1 << 31, 1 << 31, 1 << 31])
+    write("pb_huge_dims.pb", t.SerializeToString(), "InvalidArgument", "too large")
+    write("pb_empty.pb", b"", "InvalidArgument", "not a TensorProto")
+
+    with open(os.path.join(OUT, "expected.tsv"), "w") as f:
+        f.write("# file\tcategory\tmessage substring (may be empty)\n")
+        for name, category, message in expected:
+            f.write(f"{name}\t{category}\t{message}\n")
+    print(f"wrote {len(expected)} malformed inputs to {OUT}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
