@@ -124,6 +124,19 @@ Tensor tensor_from_proto(const onnx::TensorProto& tp, const std::string& base_di
     if (nbytes) std::memcpy(t.raw(), tp.raw_data().data(), nbytes);
     return t;
   }
+  // The typed field must hold exactly n values; check before allocating.
+  int field_size = 0;
+  const char* field = "int32_data";
+  switch (dt) {
+    case DType::Float32: field_size = tp.float_data_size(), field = "float_data"; break;
+    case DType::Float64: field_size = tp.double_data_size(), field = "double_data"; break;
+    case DType::Int64: field_size = tp.int64_data_size(), field = "int64_data"; break;
+    case DType::UInt32: case DType::UInt64: field_size = tp.uint64_data_size(), field = "uint64_data"; break;
+    default: field_size = tp.int32_data_size(); break;
+  }
+  if (field_size != n)
+    throw Error(ErrorCode::InvalidModel, label + ": " + field + " holds " + std::to_string(field_size) +
+                                             " values, the shape needs " + std::to_string(n));
   Tensor t(dt, shape);
   switch (dt) {
     case DType::Float32:

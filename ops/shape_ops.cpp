@@ -153,6 +153,8 @@ void plan_reshape(PlanCtx& c) {
     }
     if (d < 0) c.fail("shape has invalid dimension " + std::to_string(d));
     out[i] = d;
+    if (d != 0 && known > std::numeric_limits<int64_t>::max() / d)
+      c.fail("cannot reshape " + shape_str(in) + " to " + shape_str(spec) + " (element count overflows)");
     known *= d;
   }
   const int64_t total = shape_numel(in);
@@ -301,6 +303,7 @@ void plan_concat(PlanCtx& c) {
       if (d != axis && v.shape[d] != first[d])
         c.fail("input " + std::to_string(i) + " has shape " + shape_str(v.shape) + ", incompatible with " +
                shape_str(first));
+    if (v.shape[axis] > std::numeric_limits<int64_t>::max() - out[axis]) c.fail("concatenated dimension overflows");
     out[axis] += v.shape[axis];
   }
   c.set_output(0, c.input(0).dtype, out);

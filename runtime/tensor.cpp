@@ -195,13 +195,23 @@ std::string shape_str(const Shape& shape) {
 }
 
 // A single tensor larger than this is refused (a corrupt or hostile shape,
-// not a real model); it keeps one bad dim from exhausting memory.
-constexpr size_t kMaxTensorBytes = size_t{64} << 30;
+// not a real model): 64 GiB, or NORMRT_MAX_TENSOR_BYTES when set (the fuzz
+// harnesses use 1 GiB).
+static size_t max_tensor_bytes() {
+  static const size_t limit = [] {
+    const char* env = std::getenv("NORMRT_MAX_TENSOR_BYTES");
+    char* end = nullptr;
+    const unsigned long long v = env ? std::strtoull(env, &end, 10) : 0;
+    return env && *env && end && *end == '\0' && v > 0 ? static_cast<size_t>(v) : size_t{64} << 30;
+  }();
+  return limit;
+}
 
 static std::shared_ptr<void> aligned_buffer(size_t bytes, bool zero) {
-  if (bytes > kMaxTensorBytes)
-    throw Error(ErrorCode::InvalidArgument,
-                "a tensor of " + std::to_string(bytes) + " bytes exceeds normrt's 64 GiB limit per tensor");
+  if (bytes > max_tensor_bytes())
+    throw Error(ErrorCode::InvalidArgument, "a tensor of " + std::to_string(bytes) + " bytes exceeds the limit of " +
+                                                std::to_string(max_tensor_bytes()) +
+                                                " bytes per tensor (NORMRT_MAX_TENSOR_BYTES)");
   size_t rounded = (bytes + kTensorAlignment - 1) / kTensorAlignment * kTensorAlignment;
   if (rounded == 0) rounded = kTensorAlignment;
   void* p = std::aligned_alloc(kTensorAlignment, rounded);

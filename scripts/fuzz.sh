@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer harnesses with clang (AddressSanitizer + UBSan) into
+# build-fuzz/ and runs each for SECONDS (default 60) on a seed corpus made from
+# the repo's models, malformed corpus and tensor files. A crashing input is
+# copied into tests/corpus/regressions/ (replayed by the unit tests) and the
+# script fails.   scripts/fuzz.sh [SECONDS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-60}
+san="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fsanitize=fuzzer-no-link -fno-omit-frame-pointer"
+CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNORMRT_FUZZ=ON \
+  -DNORMRT_BUILD_TESTS=OFF -DNORMRT_BUILD_BENCH=OFF -DCMAKE_C_FLAGS="$san" -DCMAKE_CXX_FLAGS="$san" > /dev/null
+cmake --build build-fuzz -j"$(nproc)" --target fuzz_model fuzz_tensor fuzz_run > build-fuzz/build.log 2>&1 ||
+  { tail -30 build-fuzz/build.log; exit 1; }
+
+seeds=build-fuzz/seeds
+rm -rf "$seeds"
+mkdir -p "$seeds/model" "$seeds/tensor" "$seeds/run"
+cp models/example/model.onnx "$seeds/model/example.onnx"
+cp tests/corpus/malformed/*.onnx "$seeds/model/"
+node=/usr/share/libonnx-testdata/data/node
+for d in "$node"/test_layer_normalization_* "$node"/test_batchnorm_* "$node"/test_instancenorm_* "$node"/test_mvn*; do
+  [ -f "$d/model.onnx" ] && cp "$d/model.onnx" "$seeds/model/$(basename "$d").onnx"
+  [ -f "$d/test_data_set_0/input_0.pb" ] && cp "$d/test_data_set_0/input_0.pb" "$seeds/tensor/$(basename "$d").pb"
+done
+cp tests/corpus/malformed/*.npy tests/corpus/malformed/*.pb models/example/test_data_set_0/*.pb "$seeds/tensor/"
+for m in "$seeds"/model/*.onnx; do
+  { printf '\x02\x03\x04\x01\x05\x02\x07\x03'; cat "$m"; } > "$seeds/run/$(basename "$m").run"
+done
+
+export ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=1
+export NORMRT_MAX_TENSOR_BYTES=$((1 << 30))  # keep hostile shapes below the fuzzer's memory limit
+export UBSAN_OPTIONS=print_stacktrace=1
+status=0
+for h in model tensor run; do
+  work=build-fuzz/corpus_$h
+  mkdir -p "$work" build-fuzz/artifacts_$h
+  echo "fuzz_$h: ${seconds}s"
+  if ! ./build-fuzz/fuzz_$h "$work" "$seeds/$h" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=4096 \
+      -max_len=200000 -artifact_prefix=build-fuzz/artifacts_$h/ -print_final_stats=1 > build-fuzz/fuzz_$h.log 2>&1; then
+    status=1
+    ext=onnx
+    [ $h = tensor ] && ext=pb
+    [ $h = run ] && ext=run
+    for a in build-fuzz/artifacts_$h/*; do
+      [ -f "$a" ] && cp "$a" "tests/corpus/regressions/$(basename "$a").$ext" && echo "  crash input kept: $(basename "$a").$ext"
+    done
+    grep -E "ERROR|SUMMARY|runtime error" build-fuzz/fuzz_$h.log | head -5
+  fi
+  grep -E "stat::number_of_executed_units|stat::new_units_added" build-fuzz/fuzz_$h.log | sed 's/^/  /'
+done
+exit $status
