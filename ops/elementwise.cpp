@@ -4,6 +4,7 @@
 // flat loops the compiler vectorises; other broadcasts walk output rows with
 // per-dim strides. Work is split over output rows.
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <type_traits>
 #include <vector>
@@ -171,6 +172,29 @@ void plan_unary(PlanCtx& c) {
   };
 }
 
+// Dropout at inference is the identity; its optional mask output is all true.
+// A training_mode input that is true (or unknown) is not supported.
+void plan_dropout(PlanCtx& c) {
+  c.require_inputs(1, 3);
+  if (c.has_input(2)) {
+    const Tensor& t = c.constant_input(2);
+    if (t.numel() != 1 || t.dtype() != DType::Bool) c.fail("training_mode must be a bool scalar");
+    if (t.data<uint8_t>()[0]) c.unsupported("training_mode=true (normrt runs inference)");
+  }
+  const Shape shape = c.input(0).shape;
+  c.set_output(0, c.input(0).dtype, shape);
+  const bool mask = c.has_output(1);
+  if (mask) c.set_output(1, DType::Bool, shape);
+  c.outputs_alias_inputs = true;  // output 0 re-views input 0; the mask is made here
+  c.kernel = [mask, shape](KernelIO& io) {
+    *io.out[0] = *io.in[0];
+    if (mask) {
+      *io.out[1] = Tensor::uninitialized(DType::Bool, shape);
+      std::memset(io.out[1]->raw(), 1, io.out[1]->nbytes());
+    }
+  };
+}
+
 void plan_identity(PlanCtx& c) {
   c.require_inputs(1, 1);
   c.set_output(0, c.input(0).dtype, c.input(0).shape);
@@ -262,6 +286,7 @@ void register_elementwise_ops(OpRegistry& r) {
   r.add("", "Abs", {6, 13}, plan_unary<UnOp::Abs>);
   r.add("", "Exp", {6, 13}, plan_unary<UnOp::Exp>);
   r.add("", "Identity", {1, 13, 14, 16, 19, 21, 23}, plan_identity);
+  r.add("", "Dropout", {7, 10, 12, 13, 22}, plan_dropout);
 }
 
 }  // namespace normrt

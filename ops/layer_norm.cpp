@@ -147,8 +147,7 @@ void plan_layer_norm(PlanCtx& c) {
       a.bias = bias.values.defined() ? bias.values.data<float>() : nullptr;
       a.bias_stride = bias.stride;
       a.eps = eps;
-      layer_norm_fast(a, kern, mean_t ? mean_t->data<float>() : nullptr,
-                      inv_t ? inv_t->data<float>() : nullptr);
+      layer_norm_fast(a, kern, mean_t ? mean_t->data<float>() : nullptr, inv_t ? inv_t->data<float>() : nullptr);
       store_from_float32(y, *io.out[0]);
       return;
     }
@@ -240,6 +239,7 @@ void plan_adanorm(PlanCtx& c) { plan_xu_norm(c, true); }
 
 void register_layer_norm(OpRegistry& r) {
   r.add("", "LayerNormalization", {17}, plan_layer_norm);
+  r.add("ai.normrt", "LayerNormalization", {1}, plan_layer_norm);  // made by the optimizer at any opset
   r.add("ai.normrt", "LayerNormSimple", {1}, plan_layer_norm_simple);
   r.add("ai.normrt", "AdaNorm", {1}, plan_adanorm);
 }

@@ -110,6 +110,7 @@ void register_rms_norm(OpRegistry& r) {
   r.add("", "RMSNormalization", {23}, plan_rms_normalization);
   r.add("", "SimplifiedLayerNormalization", {1}, plan_simplified_layer_norm);
   r.add("com.microsoft", "SimplifiedLayerNormalization", {1}, plan_simplified_layer_norm);
+  r.add("ai.normrt", "RMSNormalization", {1}, plan_rms_normalization);  // made by the optimizer
 }
 
 }  // namespace normrt

@@ -13,6 +13,7 @@
 #include <cmath>
 #include <vector>
 
+#include "broadcast.h"
 #include "fp16.h"
 #include "normalization.h"
 #include "op.h"
@@ -75,18 +76,29 @@ void plan_skip(PlanCtx& c, bool simplified) {
   c.require_dtype(0, {DType::Float32, DType::Float16});
   const ValueDesc& X = c.input(0);
   const ValueDesc& S = c.input(1);
-  if (X.shape.size() != 2 && X.shape.size() != 3) c.fail("input must be 2-D or 3-D, got " + shape_str(X.shape));
-  const int64_t H = X.shape.back();
-  const int64_t rows = shape_numel(X.shape) / (H ? H : 1);
   if (S.dtype != X.dtype) c.fail("skip must have the input's dtype");
-  if (S.shape.empty() || S.shape.back() != H) c.fail("skip must end in the hidden size " + std::to_string(H));
-  const int64_t skip_rows = shape_numel(S.shape) / (H ? H : 1);
-  // skip is input-shaped or broadcasts over the leading (batch) dim.
+  // ai.normrt's form (made by the optimizer from Add → LayerNormalization)
+  // takes any two inputs that broadcast; the contrib form the layouts above.
+  const bool general = c.node.domain == "ai.normrt";
+  Shape out_shape = X.shape;
+  if (general) {
+    if (!broadcast_shapes(X.shape, S.shape, &out_shape) || out_shape.empty())
+      c.fail("inputs of shapes " + shape_str(X.shape) + " and " + shape_str(S.shape) + " do not broadcast");
+  } else if (X.shape.size() != 2 && X.shape.size() != 3) {
+    c.fail("input must be 2-D or 3-D, got " + shape_str(X.shape));
+  }
+  const int64_t H = out_shape.back();
+  const int64_t rows = shape_numel(out_shape) / (H ? H : 1);
+  if (S.shape.empty() || (!general && S.shape.back() != H))
+    c.fail("skip must end in the hidden size " + std::to_string(H));
+  const int64_t skip_rows = general ? rows : shape_numel(S.shape) / (H ? H : 1);
+  // contrib form: skip is input-shaped or broadcasts over the leading (batch) dim.
   const bool same = S.shape == X.shape;
   const bool batch_broadcast = X.shape.size() == 3 && skip_rows == X.shape[1] &&
                                ((S.shape.size() == 3 && S.shape[0] == 1) || S.shape.size() == 2);
-  if (!same && !batch_broadcast)
+  if (!general && !same && !batch_broadcast)
     c.fail("skip of shape " + shape_str(S.shape) + " does not fit input " + shape_str(X.shape));
+  const bool expand_x = general && X.shape != out_shape, expand_s = general && S.shape != out_shape;
   const size_t beta_i = simplified ? 99 : 3, bias_i = simplified ? 3 : 4;
   for (size_t i = 2; i < c.num_inputs(); ++i) {
     if (!c.has_input(i)) continue;
@@ -96,17 +108,19 @@ void plan_skip(PlanCtx& c, bool simplified) {
   }
   const float eps = static_cast<float>(c.node.attr_float("epsilon", 1e-12f));
   if (!(eps >= 0)) c.fail("epsilon must be >= 0");
-  c.set_output(0, X.dtype, X.shape);
-  Shape stat_shape = X.shape;
+  c.set_output(0, X.dtype, out_shape);
+  Shape stat_shape = out_shape;
   stat_shape.back() = 1;
   if (c.has_output(1)) c.set_output(1, DType::Float32, stat_shape);
   if (c.has_output(2)) c.set_output(2, DType::Float32, stat_shape);
-  if (c.has_output(3)) c.set_output(3, X.dtype, X.shape);
+  if (c.has_output(3)) c.set_output(3, X.dtype, out_shape);
   if (c.out.size() > 4) c.fail("has more than 4 outputs");
   const bool has_beta = c.has_input(beta_i), has_bias = c.has_input(bias_i);
   const NormKernels kern = *c.kernels;  // the session's ISA path
   c.kernel = [=](KernelIO& io) {
-    const Tensor x = to_float32(*io.in[0]), skip = to_float32(*io.in[1]), gamma = to_float32(*io.in[2]);
+    const Tensor x = to_float32(expand_x ? expand_to(*io.in[0], out_shape) : *io.in[0]);
+    const Tensor skip = to_float32(expand_s ? expand_to(*io.in[1], out_shape) : *io.in[1]);
+    const Tensor gamma = to_float32(*io.in[2]);
     const Tensor beta = has_beta ? to_float32(*io.in[beta_i]) : Tensor();
     const Tensor bias = has_bias ? to_float32(*io.in[bias_i]) : Tensor();
     Tensor y = float32_target(*io.out[0]);
@@ -141,6 +155,7 @@ void plan_skip_simplified_layer_norm(PlanCtx& c) { plan_skip(c, true); }
 void register_skip_norm(OpRegistry& r) {
   r.add("com.microsoft", "SkipLayerNormalization", {1}, plan_skip_layer_norm);
   r.add("com.microsoft", "SkipSimplifiedLayerNormalization", {1}, plan_skip_simplified_layer_norm);
+  r.add("ai.normrt", "SkipLayerNormalization", {1}, plan_skip_layer_norm);
 }
 
 }  // namespace normrt

@@ -12,6 +12,7 @@
 
 #include "../loaders/onnx_loader.h"
 #include "../ops/norm_kernels.h"
+#include "optimizer.h"
 #include "plan.h"
 
 namespace normrt {
@@ -110,6 +111,9 @@ static std::unique_ptr<Session::Impl> make_impl(Graph graph, SessionOptions opti
       throw Error(ErrorCode::InvalidArgument,
                   "ISA '" + impl->options.isa + "' is not a path this CPU runs (choose sse2, avx2 or avx512)");
   }
+  const size_t loaded_nodes = impl->graph.nodes.size();
+  OptimizeStats stats;
+  optimize_graph(impl->graph, impl->options.optimization, &stats);
   impl->index = index_values(impl->graph);
   if (impl->options.arena) {
     impl->arena = impl->options.arena;
@@ -127,9 +131,10 @@ static std::unique_ptr<Session::Impl> make_impl(Graph graph, SessionOptions opti
   // Warm the arena so thread start-up is not paid by the first run.
   impl->arena->execute([] { tbb::parallel_for(0, 256, [](int) {}); });
   impl->value_keyed.assign(impl->graph.inputs.size(), 0);
-  impl->log(LogLevel::Info, "loaded " + impl->graph.source + ": " + std::to_string(impl->graph.nodes.size()) +
-                                " nodes, " + std::to_string(impl->graph.initializers.size()) + " initializers; isa " +
+  impl->log(LogLevel::Info, "loaded " + impl->graph.source + ": " + std::to_string(loaded_nodes) + " nodes, " +
+                                std::to_string(impl->graph.initializers.size()) + " initializers; isa " +
                                 impl->kernels->isa + ", " + std::to_string(impl->threads) + " threads");
+  for (auto& [pass, n] : stats.fired) impl->log(LogLevel::Info, pass + ": applied " + std::to_string(n) + " times");
   bool all_static = true;
   std::vector<Shape> shapes;
   for (auto& in : impl->graph.inputs) {
@@ -271,9 +276,14 @@ void Session::run_into(const NamedTensors& inputs, NamedTensors& outputs) const 
   run_once(*impl_, inputs, values, &outputs, nullptr);
 }
 
-ModelSummary summarize_model(const std::string& path) {
-  Graph g = load_onnx_model(path, /*validate=*/false);
+ModelSummary summarize_model(const std::string& path, bool optimized) {
+  Graph g = load_onnx_model(path, /*validate=*/optimized);
   ModelSummary s;
+  if (optimized) {
+    OptimizeStats stats;
+    optimize_graph(g, OptimizationLevel::All, &stats);
+    s.passes_applied.assign(stats.fired.begin(), stats.fired.end());
+  }
   s.path = path;
   s.ir_version = g.ir_version;
   s.producer = g.producer;

@@ -7,8 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
-san="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fsanitize=fuzzer-no-link -fno-omit-frame-pointer"
-CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNORMRT_FUZZ=ON \
+san="-O1 -g1 -fsanitize=address,undefined -fno-sanitize-recover=undefined -fsanitize=fuzzer-no-link -fno-omit-frame-pointer"
+CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Fuzz -DNORMRT_FUZZ=ON \
   -DNORMRT_BUILD_TESTS=OFF -DNORMRT_BUILD_BENCH=OFF -DCMAKE_C_FLAGS="$san" -DCMAKE_CXX_FLAGS="$san" > /dev/null
 cmake --build build-fuzz -j"$(nproc)" --target fuzz_model fuzz_tensor fuzz_run > build-fuzz/build.log 2>&1 ||
   { tail -30 build-fuzz/build.log; exit 1; }

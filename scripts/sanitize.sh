@@ -9,8 +9,8 @@ what=${1:-all}
 jobs=$(nproc)
 
 if [ "$what" = asan ] || [ "$what" = all ]; then
-  san="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
-  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNORMRT_BUILD_BENCH=OFF \
+  san="-O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Sanitize -DNORMRT_BUILD_BENCH=OFF \
     -DCMAKE_C_FLAGS="$san" -DCMAKE_CXX_FLAGS="$san" -DCMAKE_EXE_LINKER_FLAGS="$san" \
     -DCMAKE_SHARED_LINKER_FLAGS="$san" > /dev/null
   cmake --build build-asan -j"$jobs" > build-asan/build.log 2>&1 || { tail -30 build-asan/build.log; exit 1; }
@@ -39,8 +39,8 @@ if [ "$what" = asan ] || [ "$what" = all ]; then
 fi
 
 if [ "$what" = tsan ] || [ "$what" = all ]; then
-  san="-fsanitize=thread -fno-omit-frame-pointer"
-  cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNORMRT_BUILD_BENCH=OFF \
+  san="-O1 -fsanitize=thread -fno-omit-frame-pointer"
+  cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Sanitize -DNORMRT_BUILD_BENCH=OFF \
     -DCMAKE_C_FLAGS="$san" -DCMAKE_CXX_FLAGS="$san" -DCMAKE_EXE_LINKER_FLAGS="$san" > /dev/null
   cmake --build build-tsan -j"$jobs" --target unit_tests > build-tsan/build.log 2>&1 ||
     { tail -30 build-tsan/build.log; exit 1; }

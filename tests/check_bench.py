@@ -68,7 +68,7 @@ check(r["concurrency"] == 3, "concurrency recorded")
 #    Chrome trace events for every node of every profiled run.
 trace = os.path.join(work, "trace.json")
 bench(model, "--shape", "x=2x64x64", "--warmup", "2", "--warmup-ms", "0", "--iterations", "5", "--duration", "0",
-      "--inter-op", "off", "--profile=" + trace, "--profile-runs", "10", "--json", out)
+      "--inter-op", "off", "--optimize", "none", "--profile=" + trace, "--profile-runs", "10", "--json", out)
 r = json.load(open(out))[0]
 p = r["profile"]
 check(p["runs"] == 10, "profile runs")

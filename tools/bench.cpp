@@ -40,6 +40,7 @@ const char* kBenchHelp =
     "execution:\n"
     "  --threads N            intra-op threads (default: hardware concurrency)\n"
     "  --inter-op on|off      run independent operators concurrently (default on)\n"
+    "  --optimize LEVEL       none, basic or all (default all)\n"
     "  --concurrency K        K threads calling run on one session (throughput mode, default 1)\n"
     "report:\n"
     "  --percentiles LIST     percentiles to print, e.g. 50,90,99 (default 50,90,95,99)\n"
@@ -396,8 +397,8 @@ void profile_json(JsonWriter& j, const ProfileResult& r) {
 int cmd_bench(int argc, char** argv) {
   Args a = parse_args(argc, argv, 2,
                       {"--input", "--data-dir", "--shape", "--seed", "--warmup", "--warmup-ms", "--iterations",
-                       "--duration", "--max-iterations", "--threads", "--inter-op", "--concurrency", "--percentiles",
-                       "--json", "--export-times", "--profile-runs", "--rtol", "--atol"},
+                       "--duration", "--max-iterations", "--threads", "--inter-op", "--optimize", "--concurrency",
+                       "--percentiles", "--json", "--export-times", "--profile-runs", "--rtol", "--atol"},
                       {"--help", "--quiet", "--check", "--load-only"}, {"--profile"});
   if (a.has("--help")) return std::fputs(kBenchHelp, stdout), 0;
   if (a.positional.size() != 1) throw UsageError{"bench takes one MODEL argument"};

@@ -14,6 +14,15 @@ SessionOptions session_options(const Args& a) {
   std::string inter = a.get("--inter-op", "on");
   if (inter != "on" && inter != "off") throw UsageError{"--inter-op expects on or off, got '" + inter + "'"};
   o.inter_op = inter == "on";
+  const std::string opt = a.get("--optimize", "all");
+  if (opt == "none")
+    o.optimization = OptimizationLevel::None;
+  else if (opt == "basic")
+    o.optimization = OptimizationLevel::Basic;
+  else if (opt == "all")
+    o.optimization = OptimizationLevel::All;
+  else
+    throw UsageError{"--optimize expects none, basic or all, got '" + opt + "'"};
   return o;
 }
 

@@ -41,6 +41,7 @@ const char* kRunHelp =
     "  --seed S             seed for generated inputs (default 0)\n"
     "  --threads N          intra-op threads (default: hardware concurrency)\n"
     "  --inter-op on|off    run independent operators concurrently (default on)\n"
+    "  --optimize LEVEL     none, basic or all (default all: normalization fusions)\n"
     "  --repeat N           run N times and print median and p90 latency\n"
     "  --output-dir DIR     write each output as DIR/NAME.npy (or .pb)\n"
     "  --format npy|pb      file format for --output-dir (default npy)\n"
@@ -52,14 +53,17 @@ const char* kCheckHelp =
     "  --rtol R       relative tolerance (default 1e-3)\n"
     "  --atol A       absolute tolerance (default 1e-5)\n"
     "  --threads N    intra-op threads\n"
+    "  --optimize L   none, basic or all (default all)\n"
     "exit status: 0 all outputs match, 1 a mismatch, 2 an error (unreadable model, unsupported op)\n";
 
-const char* kInfoHelp = "usage: normrt info MODEL\n";
+const char* kInfoHelp =
+    "usage: normrt info MODEL [--optimized]\n"
+    "  --optimized    show the op counts after the optimizer's passes and how often each fired\n";
 
 int cmd_run(int argc, char** argv) {
   Args a = cli::parse_args(argc, argv, 2,
-                           {"--input", "--data-dir", "--shape", "--seed", "--threads", "--inter-op", "--repeat",
-                            "--output-dir", "--format", "--print"},
+                           {"--input", "--data-dir", "--shape", "--seed", "--threads", "--inter-op", "--optimize",
+                            "--repeat", "--output-dir", "--format", "--print"},
                            {"--help"});
   if (a.has("--help")) return std::fputs(kRunHelp, stdout), 0;
   if (a.positional.size() != 1) throw UsageError{"run takes one MODEL argument"};
@@ -108,7 +112,7 @@ int cmd_run(int argc, char** argv) {
 }
 
 int cmd_check(int argc, char** argv) {
-  Args a = cli::parse_args(argc, argv, 2, {"--rtol", "--atol", "--threads", "--inter-op"}, {"--help"});
+  Args a = cli::parse_args(argc, argv, 2, {"--rtol", "--atol", "--threads", "--inter-op", "--optimize"}, {"--help"});
   if (a.has("--help")) return std::fputs(kCheckHelp, stdout), 0;
   if (a.positional.size() != 1) throw UsageError{"check takes one DIR argument"};
   const double rtol = a.get_double("--rtol", 1e-3, 0), atol = a.get_double("--atol", 1e-5, 0);
@@ -142,10 +146,10 @@ int cmd_check(int argc, char** argv) {
 }
 
 int cmd_info(int argc, char** argv) {
-  Args a = cli::parse_args(argc, argv, 2, {}, {"--help"});
+  Args a = cli::parse_args(argc, argv, 2, {}, {"--help", "--optimized"});
   if (a.has("--help")) return std::fputs(kInfoHelp, stdout), 0;
   if (a.positional.size() != 1) throw UsageError{"info takes one MODEL argument"};
-  ModelSummary m = summarize_model(a.positional[0]);
+  ModelSummary m = summarize_model(a.positional[0], a.has("--optimized"));
   std::printf("model: %s\nir_version: %lld\nproducer: %s\nopsets:", m.path.c_str(),
               static_cast<long long>(m.ir_version), m.producer.empty() ? "(none)" : m.producer.c_str());
   for (auto& [d, v] : m.opsets) std::printf(" %s=%lld", d.empty() ? "ai.onnx" : d.c_str(), static_cast<long long>(v));
@@ -153,8 +157,13 @@ int cmd_info(int argc, char** argv) {
   for (auto& v : m.inputs) std::printf("  %s: %s %s\n", v.name.c_str(), dtype_name(v.dtype), dims_str(v).c_str());
   std::printf("outputs:\n");
   for (auto& v : m.outputs) std::printf("  %s: %s %s\n", v.name.c_str(), dtype_name(v.dtype), dims_str(v).c_str());
-  std::printf("initializers: %zu\nnodes by op type:\n", m.initializer_count);
+  std::printf("initializers: %zu\nnodes by op type%s:\n", m.initializer_count,
+              a.has("--optimized") ? " (after the optimizer)" : "");
   for (auto& [op, n] : m.op_counts) std::printf("  %-28s %d\n", op.c_str(), n);
+  if (a.has("--optimized")) {
+    std::printf("passes applied:%s\n", m.passes_applied.empty() ? " none" : "");
+    for (auto& [p, n] : m.passes_applied) std::printf("  %-28s %d\n", p.c_str(), n);
+  }
   if (m.unsupported.empty()) {
     std::printf("unsupported ops: none\n");
   } else {

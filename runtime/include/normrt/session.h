@@ -59,9 +59,12 @@ struct ModelSummary {
   size_t initializer_count = 0;
   std::vector<std::pair<std::string, int>> op_counts;  // "domain::Op" or "Op", count
   std::vector<std::string> unsupported;                // "Op (domain ai.onnx, opset 11) ..."
+  std::vector<std::pair<std::string, int>> passes_applied;  // with `optimized`: pass → times it fired
 };
 
-ModelSummary summarize_model(const std::string& path);
+// With `optimized`, the op counts are those after the optimizer's passes
+// (level All) and passes_applied says what fired; the model must then be valid.
+ModelSummary summarize_model(const std::string& path, bool optimized = false);
 
 using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 

@@ -1,0 +1,187 @@
+// LayerNorm fusion: the decomposition exporters emit below opset 17,
+//   mean = ReduceMean(X, axes)            axes: the last k axes, keepdims
+//   D    = Sub(X, mean)                   (one Sub read twice, or two identical Subs)
+//   V    = ReduceMean(Pow(D, 2) | Mul(D, D), axes)
+//   S    = Sqrt(Add(V, eps))              eps a constant scalar
+//   N    = Div(D, S) | Mul(D, Reciprocal(S))
+//   Y    = Add(Mul(N, scale), bias)       scale, bias constants over the normalized dims (both optional)
+// becomes LayerNormalization(X, scale, bias; axis = -k, epsilon = eps), or
+// LayerNormSimple (no gain, no bias) when there is no scale, in ai.normrt.
+// Nothing is fused when an intermediate has another reader, is a graph
+// output, or the constants do not fit.
+#include <algorithm>
+
+#include "optimizer.h"
+
+namespace normrt {
+
+namespace {
+
+// Axes that are exactly the last k: [-k, ..., -1] in any order. Returns k or 0.
+int trailing_axes(std::vector<int64_t> axes) {
+  if (axes.empty()) return 0;
+  std::sort(axes.begin(), axes.end());
+  const int k = static_cast<int>(axes.size());
+  for (int i = 0; i < k; ++i)
+    if (axes[static_cast<size_t>(i)] != -k + i) return 0;
+  return k;
+}
+
+// The single node reading `value` (and nothing else reads it), or -1.
+int sole_consumer(const GraphIndex& ix, const std::string& value) {
+  if (ix.uses(value) != 1) return -1;
+  auto it = ix.consumers.find(value);
+  return it == ix.consumers.end() ? -1 : it->second[0];
+}
+
+bool is_op(const Node& n, const char* op) { return n.domain.empty() && n.op_type == op; }
+
+// The other input of binary node n (the one that is not `value`), or "".
+std::string other_input(const Node& n, const std::string& value) {
+  if (n.inputs.size() != 2) return "";
+  if (n.inputs[0] == value) return n.inputs[1];
+  if (n.inputs[1] == value) return n.inputs[0];
+  return "";
+}
+
+// A float constant that broadcasts over the last k dims only.
+bool fits_normalized_dims(const Tensor* t, int k) {
+  if (!t || !dtype_is_float(t->dtype())) return false;
+  const int extra = t->rank() - k;
+  for (int i = 0; i < extra; ++i)
+    if (t->shape()[static_cast<size_t>(i)] != 1) return false;
+  return true;
+}
+
+}  // namespace
+
+int fuse_layer_norm(Graph& g) {
+  int fused = 0;
+  bool changed = true;
+  while (changed) {  // one fusion per sweep: indices shift after each rewrite
+    changed = false;
+    GraphIndex ix(g);
+    for (size_t mi = 0; mi < g.nodes.size() && !changed; ++mi) {
+      const Node& mean = g.nodes[mi];
+      if (!is_op(mean, "ReduceMean") || mean.inputs.empty()) continue;
+      const int k = trailing_axes(reduce_mean_axes(g, ix, mean));
+      if (!k) continue;
+      const std::string X = mean.inputs[0];
+      const std::string& mean_out = mean.outputs[0];
+      // D = Sub(X, mean): one Sub read by the square and the division, or two Subs.
+      std::vector<int> subs;
+      for (int c : ix.consumers.count(mean_out) ? ix.consumers.at(mean_out) : std::vector<int>{}) {
+        const Node& s = g.nodes[static_cast<size_t>(c)];
+        if (is_op(s, "Sub") && s.inputs.size() == 2 && s.inputs[0] == X && s.inputs[1] == mean_out) subs.push_back(c);
+      }
+      if (subs.empty() || subs.size() > 2 || ix.uses(mean_out) != static_cast<int>(subs.size())) continue;
+      // Find the square among the Subs' readers.
+      int sq = -1, sq_sub = -1;
+      for (int s : subs) {
+        const std::string& d = g.nodes[static_cast<size_t>(s)].outputs[0];
+        for (int c : ix.consumers.count(d) ? ix.consumers.at(d) : std::vector<int>{}) {
+          const Node& n = g.nodes[static_cast<size_t>(c)];
+          double e;
+          if ((is_op(n, "Pow") && n.inputs[0] == d && constant_scalar(g, ix, n.inputs[1], &e) && e == 2.0) ||
+              (is_op(n, "Mul") && n.inputs.size() == 2 && n.inputs[0] == d && n.inputs[1] == d)) {
+            sq = c;
+            sq_sub = s;
+          }
+        }
+      }
+      if (sq < 0) continue;
+      const std::string& sq_out = g.nodes[static_cast<size_t>(sq)].outputs[0];
+      const int var = sole_consumer(ix, sq_out);
+      if (var < 0 || !is_op(g.nodes[static_cast<size_t>(var)], "ReduceMean") ||
+          trailing_axes(reduce_mean_axes(g, ix, g.nodes[static_cast<size_t>(var)])) != k)
+        continue;
+      const int add = sole_consumer(ix, g.nodes[static_cast<size_t>(var)].outputs[0]);
+      if (add < 0 || !is_op(g.nodes[static_cast<size_t>(add)], "Add")) continue;
+      double eps;
+      if (!constant_scalar(g, ix,
+                           other_input(g.nodes[static_cast<size_t>(add)], g.nodes[static_cast<size_t>(var)].outputs[0]),
+                           &eps) ||
+          !(eps >= 0))
+        continue;
+      const int sqrt_n = sole_consumer(ix, g.nodes[static_cast<size_t>(add)].outputs[0]);
+      if (sqrt_n < 0 || !is_op(g.nodes[static_cast<size_t>(sqrt_n)], "Sqrt")) continue;
+      const std::string& std_out = g.nodes[static_cast<size_t>(sqrt_n)].outputs[0];
+      // N = Div(D, S) or Mul(D, Reciprocal(S)), D from the same or the other Sub.
+      int div = sole_consumer(ix, std_out), recip = -1;
+      if (div < 0) continue;
+      if (is_op(g.nodes[static_cast<size_t>(div)], "Reciprocal")) {
+        recip = div;
+        div = sole_consumer(ix, g.nodes[static_cast<size_t>(recip)].outputs[0]);
+        if (div < 0 || !is_op(g.nodes[static_cast<size_t>(div)], "Mul")) continue;
+      } else if (!is_op(g.nodes[static_cast<size_t>(div)], "Div") ||
+                 g.nodes[static_cast<size_t>(div)].inputs[1] != std_out) {
+        continue;
+      }
+      const Node& dn = g.nodes[static_cast<size_t>(div)];
+      const std::string numer =
+          recip >= 0 ? other_input(dn, g.nodes[static_cast<size_t>(recip)].outputs[0]) : dn.inputs[0];
+      int num_sub = -1;
+      for (int s : subs)
+        if (g.nodes[static_cast<size_t>(s)].outputs[0] == numer) num_sub = s;
+      if (num_sub < 0) continue;
+      // Every intermediate is read only inside the pattern.
+      const std::string& d_sq = g.nodes[static_cast<size_t>(sq_sub)].outputs[0];
+      const int sq_reads = g.nodes[static_cast<size_t>(sq)].op_type == "Mul" ? 2 : 1;
+      const int d_uses_expected = sq_reads + (sq_sub == num_sub ? 1 : 0);
+      if (ix.uses(d_sq) != d_uses_expected) continue;
+      if (num_sub != sq_sub && ix.uses(numer) != 1) continue;
+      // Optional Mul(scale) then Add(bias).
+      std::vector<int> pattern = subs;
+      for (int n : {static_cast<int>(mi), sq, var, add, sqrt_n, div}) pattern.push_back(n);
+      if (recip >= 0) pattern.push_back(recip);
+      std::string out = dn.outputs[0], scale, bias;
+      const int mul = sole_consumer(ix, out);
+      if (mul >= 0 && is_op(g.nodes[static_cast<size_t>(mul)], "Mul")) {
+        const std::string s = other_input(g.nodes[static_cast<size_t>(mul)], out);
+        if (fits_normalized_dims(constant_tensor(g, ix, s), k)) {
+          scale = s;
+          pattern.push_back(mul);
+          out = g.nodes[static_cast<size_t>(mul)].outputs[0];
+          const int badd = sole_consumer(ix, out);
+          if (badd >= 0 && is_op(g.nodes[static_cast<size_t>(badd)], "Add")) {
+            const std::string b = other_input(g.nodes[static_cast<size_t>(badd)], out);
+            if (fits_normalized_dims(constant_tensor(g, ix, b), k)) {
+              bias = b;
+              pattern.push_back(badd);
+              out = g.nodes[static_cast<size_t>(badd)].outputs[0];
+            }
+          }
+        }
+      }
+      // Rewrite: the fused node takes the place of the first pattern node.
+      Node f;
+      f.domain = "ai.normrt";
+      f.opset = 1;
+      f.op_type = scale.empty() ? "LayerNormSimple" : "LayerNormalization";
+      f.name = mean.name + "/fused_" + f.op_type;
+      f.inputs = {X};
+      if (!scale.empty()) f.inputs.push_back(scale);
+      if (!bias.empty()) f.inputs.push_back(bias);
+      f.outputs = {out};
+      Attribute axis, epsilon;
+      axis.kind = Attribute::Kind::Int;
+      axis.i = -k;
+      epsilon.kind = Attribute::Kind::Float;
+      epsilon.f = static_cast<float>(eps);
+      f.attrs["axis"] = axis;
+      f.attrs["epsilon"] = epsilon;
+      std::vector<char> dead(g.nodes.size(), 0);
+      for (int n : pattern) dead[static_cast<size_t>(n)] = 1;
+      const size_t at = static_cast<size_t>(*std::max_element(pattern.begin(), pattern.end()));
+      dead[at] = 0;
+      g.nodes[at] = std::move(f);  // the last pattern node's slot keeps topological order
+      erase_nodes(g, dead);
+      import_normrt_domain(g);
+      ++fused;
+      changed = true;
+    }
+  }
+  return fused;
+}
+
+}  // namespace normrt

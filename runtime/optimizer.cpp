@@ -1,0 +1,151 @@
+// The pass pipeline (order documented in optimizer.h), the cleanup passes and
+// the matching helpers the fusion passes share.
+#include "optimizer.h"
+
+#include <set>
+
+namespace normrt {
+
+GraphIndex::GraphIndex(const Graph& g) {
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    for (auto& o : g.nodes[i].outputs)
+      if (!o.empty()) producer[o] = static_cast<int>(i);
+    for (auto& in : g.nodes[i].inputs)
+      if (!in.empty()) consumers[in].push_back(static_cast<int>(i));
+  }
+  for (auto& o : g.outputs) is_graph_output[o.name] = true;
+}
+
+const Node* GraphIndex::producer_of(const Graph& g, const std::string& value, const char* op_type) const {
+  auto it = producer.find(value);
+  if (it == producer.end()) return nullptr;
+  const Node& n = g.nodes[static_cast<size_t>(it->second)];
+  return n.op_type == op_type && n.domain.empty() ? &n : nullptr;
+}
+
+int GraphIndex::uses(const std::string& value) const {
+  auto it = consumers.find(value);
+  int n = it == consumers.end() ? 0 : static_cast<int>(it->second.size());
+  return n + (is_graph_output.count(value) ? 1 : 0);
+}
+
+const Tensor* constant_tensor(const Graph& g, const GraphIndex& ix, const std::string& value) {
+  auto it = g.initializers.find(value);
+  if (it != g.initializers.end()) return &it->second;
+  const Node* c = ix.producer_of(g, value, "Constant");
+  if (c && c->attrs.size() == 1 && c->attrs.begin()->first == "value" &&
+      c->attrs.begin()->second.kind == Attribute::Kind::Tensor)
+    return &c->attrs.begin()->second.t;
+  return nullptr;
+}
+
+bool constant_scalar(const Graph& g, const GraphIndex& ix, const std::string& value, double* out) {
+  const Node* c = ix.producer_of(g, value, "Constant");
+  if (c && c->has_attr("value_float")) {
+    if (c->attrs.at("value_float").kind != Attribute::Kind::Float) return false;
+    *out = c->attrs.at("value_float").f;
+    return true;
+  }
+  const Tensor* t = constant_tensor(g, ix, value);
+  if (!t || t->numel() != 1) return false;
+  if (t->dtype() == DType::Float32)
+    *out = t->data<float>()[0];
+  else if (t->dtype() == DType::Float64)
+    *out = t->data<double>()[0];
+  else if (t->dtype() == DType::Float16)
+    *out = half_to_float(t->data<uint16_t>()[0]);
+  else
+    return false;
+  return true;
+}
+
+std::vector<int64_t> reduce_mean_axes(const Graph& g, const GraphIndex& ix, const Node& n) {
+  try {  // a malformed attribute means "no match"; planning reports it
+    if (n.attr_int("keepdims", 1) != 1) return {};
+    if (n.has_attr("axes")) return n.attr_ints("axes");
+  } catch (const Error&) {
+    return {};
+  }
+  if (n.inputs.size() > 1 && !n.inputs[1].empty()) {
+    const Tensor* t = constant_tensor(g, ix, n.inputs[1]);
+    if (t && t->dtype() == DType::Int64)
+      return std::vector<int64_t>(t->data<int64_t>(), t->data<int64_t>() + t->numel());
+  }
+  return {};
+}
+
+void import_normrt_domain(Graph& g) {
+  if (g.opset_for("ai.normrt") < 0) g.opsets.emplace_back("ai.normrt", 1);
+}
+
+void erase_nodes(Graph& g, const std::vector<char>& dead) {
+  std::vector<Node> kept;
+  for (size_t i = 0; i < g.nodes.size(); ++i)
+    if (!dead[i]) kept.push_back(std::move(g.nodes[i]));
+  g.nodes = std::move(kept);
+}
+
+// Identity, and Dropout whose mask output is unused (inference): readers of
+// the output read the input instead. Kept when the output is a graph output.
+int remove_identities(Graph& g) {
+  GraphIndex ix(g);
+  std::map<std::string, std::string> rename;
+  std::vector<char> dead(g.nodes.size(), 0);
+  int removed = 0;
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const Node& n = g.nodes[i];
+    if (!n.domain.empty() || n.inputs.empty() || n.outputs.empty()) continue;
+    const bool identity = n.op_type == "Identity";
+    const bool dropout = n.op_type == "Dropout" && (n.outputs.size() < 2 || ix.uses(n.outputs[1]) == 0) &&
+                         (n.inputs.size() < 3 || n.inputs[2].empty());  // no training_mode input
+    if (!identity && !dropout) continue;
+    if (ix.is_graph_output.count(n.outputs[0])) continue;
+    std::string src = n.inputs[0];
+    while (rename.count(src)) src = rename[src];
+    rename[n.outputs[0]] = src;
+    dead[i] = 1;
+    ++removed;
+  }
+  if (!removed) return 0;
+  for (auto& n : g.nodes)
+    for (auto& in : n.inputs)
+      while (rename.count(in)) in = rename[in];
+  erase_nodes(g, dead);
+  return removed;
+}
+
+// Nodes none of whose outputs is read (transitively) by a graph output.
+int remove_dead_nodes(Graph& g) {
+  std::set<std::string> live;
+  for (auto& o : g.outputs) live.insert(o.name);
+  std::vector<char> dead(g.nodes.size(), 1);
+  for (size_t i = g.nodes.size(); i-- > 0;) {  // nodes are topologically sorted
+    const Node& n = g.nodes[i];
+    for (auto& o : n.outputs)
+      if (!o.empty() && live.count(o)) dead[i] = 0;
+    if (!dead[i])
+      for (auto& in : n.inputs)
+        if (!in.empty()) live.insert(in);
+  }
+  int removed = 0;
+  for (char d : dead) removed += d;
+  if (removed) erase_nodes(g, dead);
+  return removed;
+}
+
+void optimize_graph(Graph& g, OptimizationLevel level, OptimizeStats* stats) {
+  auto note = [&](const char* name, int n) {
+    if (stats && n) stats->fired[name] += n;
+  };
+  if (level == OptimizationLevel::None) return;
+  note("identity-removal", remove_identities(g));
+  note("dead-node-removal", remove_dead_nodes(g));
+  if (level == OptimizationLevel::All) {
+    note("layer-norm-fusion", fuse_layer_norm(g));
+    note("rms-norm-fusion", fuse_rms_norm(g));
+    note("skip-layer-norm-fusion", fuse_skip_norm(g));
+    note("dead-node-removal", remove_dead_nodes(g));
+  }
+}
+
+}  // namespace normrt

@@ -1,0 +1,59 @@
+// Graph optimizer: rewrites a validated graph at session creation, before
+// planning. Passes run in this fixed order (each in its own file):
+//   basic: 1. cleanup            — Identity/Dropout removal, dead-node removal
+//   all:   2. layer-norm fusion  — decomposed LayerNorm (ReduceMean, Sub, Pow|Mul,
+//                                   ReduceMean, Add eps, Sqrt, Div|Reciprocal·Mul,
+//                                   [Mul scale], [Add bias]) → LayerNormalization,
+//                                   or ai.normrt LayerNormSimple without scale and bias
+//          3. rms-norm fusion    — Pow 2, ReduceMean, Add eps, Sqrt, Div|Reciprocal·Mul,
+//                                   Mul scale → RMSNormalization
+//          4. skip-norm fusion   — Add feeding a LayerNormalization over the last
+//                                   axis → SkipLayerNormalization (also writing the
+//                                   sum when other nodes read it)
+//          5. cleanup again
+// Fused nodes live in normrt's own domain `ai.normrt` (version 1), so they run
+// whatever ai.onnx opset the model imports. Constant folding is not a pass:
+// the planner folds every node whose inputs are known (constants and shapes).
+#pragma once
+#include <map>
+#include <string>
+
+#include "graph.h"
+#include "normrt/session.h"
+
+namespace normrt {
+
+struct OptimizeStats {
+  std::map<std::string, int> fired;  // pass or fusion name → times applied
+};
+
+void optimize_graph(Graph& g, OptimizationLevel level, OptimizeStats* stats);
+
+// The passes (graph_cleanup.cpp, fuse_layer_norm.cpp, fuse_rms_norm.cpp, fuse_skip_norm.cpp).
+int remove_identities(Graph& g);
+int remove_dead_nodes(Graph& g);
+int fuse_layer_norm(Graph& g);
+int fuse_rms_norm(Graph& g);
+int fuse_skip_norm(Graph& g);
+
+// ---- helpers shared by the fusion passes (graph_match.cpp) -----------------
+struct GraphIndex {
+  std::map<std::string, int> producer;                // value → node index
+  std::map<std::string, std::vector<int>> consumers;  // value → node indices (repeats per use)
+  std::map<std::string, bool> is_graph_output;
+  explicit GraphIndex(const Graph& g);
+  const Node* producer_of(const Graph& g, const std::string& value, const char* op_type) const;
+  int uses(const std::string& value) const;  // consumers + graph outputs
+};
+// The value of a scalar float constant (initializer or Constant node), if it is one.
+bool constant_scalar(const Graph& g, const GraphIndex& ix, const std::string& value, double* out);
+// An initializer (or Constant node's tensor) named `value`, or nullptr.
+const Tensor* constant_tensor(const Graph& g, const GraphIndex& ix, const std::string& value);
+// A ReduceMean's axes (attribute or constant input) if keepdims=1, else empty.
+std::vector<int64_t> reduce_mean_axes(const Graph& g, const GraphIndex& ix, const Node& n);
+// Makes sure the graph imports ai.normrt version 1.
+void import_normrt_domain(Graph& g);
+// Removes the nodes whose indices are marked, keeping the order of the rest.
+void erase_nodes(Graph& g, const std::vector<char>& dead);
+
+}  // namespace normrt

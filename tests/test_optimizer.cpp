@@ -1,0 +1,222 @@
+// Optimizer passes: each fusion fires on its pattern (fewer nodes, outputs
+// equal to the unfused graph within 1e-5) and does not fire where it must not.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <random>
+
+#include "model_builder.h"
+#include "normrt/normrt.h"
+
+using namespace normrt;
+using test::ModelBuilder;
+
+namespace {
+
+Tensor random_tensor(const Shape& shape, uint64_t seed, float offset = 0.f) {
+  Tensor t(DType::Float32, shape);
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> g(0.f, 1.f);
+  for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = offset + g(rng);
+  return t;
+}
+
+int count(const ModelSummary& s, const std::string& op) {
+  for (auto& [k, n] : s.op_counts)
+    if (k == op) return n;
+  return 0;
+}
+
+struct Result {
+  ModelSummary optimized;
+  double max_rel = 0;  // between --optimize all and none
+};
+
+Result check(ModelBuilder& m, const NamedTensors& in, const std::string& tag) {
+  auto dir = test::temp_dir("opt_" + tag);
+  const std::string path = m.save(dir / "m.onnx");
+  SessionOptions none, all;
+  none.optimization = OptimizationLevel::None;
+  all.optimization = OptimizationLevel::All;
+  NamedTensors a = Session(path, none).run(in), b = Session(path, all).run(in);
+  Result r;
+  r.optimized = summarize_model(path, true);
+  for (size_t k = 0; k < a.size(); ++k) {
+    double err = 0, mag = 0;
+    for (int64_t i = 0; i < a[k].second.numel(); ++i) {
+      err = std::max(err, std::fabs(double(a[k].second.data<float>()[i]) - b[k].second.data<float>()[i]));
+      mag = std::max(mag, std::fabs(double(a[k].second.data<float>()[i])));
+    }
+    r.max_rel = std::max(r.max_rel, err / std::max(1.0, mag));
+  }
+  return r;
+}
+
+// The opset-13 LayerNorm decomposition over the last `k` axes.
+struct LnOptions {
+  bool mul_square = false, reciprocal = false, scale = true, bias = true, two_subs = false;
+  bool mean_is_output = false, eps_input = false;
+  std::vector<int64_t> axes = {-1};
+};
+
+ModelBuilder decomposed_ln(const LnOptions& o) {
+  ModelBuilder m(13);
+  m.input("x", {2, 3, 8}).output("y");
+  if (o.eps_input) m.input("eps", {});
+  if (o.mean_is_output) m.output("mean");
+  m.init_f("two", {}, {2.f});
+  if (!o.eps_input) m.init_f("eps", {}, {1e-5f});
+  ModelBuilder::attr_ints(m.node("ReduceMean", {"x"}, {"mean"}), "axes", o.axes);
+  m.node("Sub", {"x", "mean"}, {"d"});
+  if (o.two_subs) m.node("Sub", {"x", "mean"}, {"d2"});
+  const std::string dn = o.two_subs ? "d2" : "d";
+  if (o.mul_square)
+    m.node("Mul", {"d", "d"}, {"sq"});
+  else
+    m.node("Pow", {"d", "two"}, {"sq"});
+  ModelBuilder::attr_ints(m.node("ReduceMean", {"sq"}, {"var"}), "axes", o.axes);
+  m.node("Add", {"var", "eps"}, {"ve"});
+  m.node("Sqrt", {"ve"}, {"std"});
+  const std::string norm = o.scale ? "n" : "y";
+  if (o.reciprocal) {
+    m.node("Reciprocal", {"std"}, {"r"});
+    m.node("Mul", {dn, "r"}, {o.scale ? "n" : (o.bias ? "n" : "y")});
+  } else {
+    m.node("Div", {dn, "std"}, {o.scale ? "n" : (o.bias ? "n" : "y")});
+  }
+  (void)norm;
+  std::vector<float> sc(o.axes.size() == 2 ? 24 : 8), bi(sc.size());
+  for (size_t i = 0; i < sc.size(); ++i) {
+    sc[i] = 0.5f + 0.1f * static_cast<float>(i);
+    bi[i] = -0.2f + 0.05f * static_cast<float>(i);
+  }
+  const Shape ps = o.axes.size() == 2 ? Shape{3, 8} : Shape{8};
+  if (o.scale) {
+    m.init_f("scale", ps, sc);
+    m.node("Mul", {"n", "scale"}, {o.bias ? "ns" : "y"});
+    if (o.bias) {
+      m.init_f("bias", ps, bi);
+      m.node("Add", {"ns", "bias"}, {"y"});
+    }
+  }
+  return m;
+}
+
+NamedTensors ln_inputs(bool eps_input = false) {
+  NamedTensors in = {{"x", random_tensor({2, 3, 8}, 1, 30.f)}};
+  if (eps_input) {
+    Tensor e(DType::Float32, {});
+    e.data<float>()[0] = 1e-5f;
+    in.emplace_back("eps", e);
+  }
+  return in;
+}
+
+}  // namespace
+
+TEST_CASE("LayerNorm fusion: the opset-13 decomposition and its variants become one LayerNormalization") {
+  struct Case {
+    const char* name;
+    LnOptions o;
+    const char* fused;
+  };
+  LnOptions mul_recip;
+  mul_recip.mul_square = true;
+  mul_recip.reciprocal = true;
+  LnOptions two_subs;
+  two_subs.two_subs = true;
+  LnOptions last_two;
+  last_two.axes = {-2, -1};
+  LnOptions simple;
+  simple.scale = false;
+  simple.bias = false;
+  LnOptions no_bias;
+  no_bias.bias = false;
+  for (const Case& c : {Case{"pow-div", LnOptions{}, "ai.normrt::LayerNormalization"},
+                        Case{"mul-reciprocal", mul_recip, "ai.normrt::LayerNormalization"},
+                        Case{"two-subs", two_subs, "ai.normrt::LayerNormalization"},
+                        Case{"last-two-axes", last_two, "ai.normrt::LayerNormalization"},
+                        Case{"no-bias", no_bias, "ai.normrt::LayerNormalization"},
+                        Case{"simple", simple, "ai.normrt::LayerNormSimple"}}) {
+    CAPTURE(std::string(c.name));
+    ModelBuilder m = decomposed_ln(c.o);
+    Result r = check(m, ln_inputs(), c.name);
+    CHECK(count(r.optimized, c.fused) == 1);
+    CHECK(count(r.optimized, "ReduceMean") == 0);
+    CHECK(count(r.optimized, "Sqrt") == 0);
+    CHECK(r.max_rel <= 1e-5);
+  }
+}
+
+TEST_CASE("LayerNorm fusion does not fire where it must not") {
+  LnOptions extra_reader;
+  extra_reader.mean_is_output = true;  // the mean is also a graph output
+  LnOptions eps_input;
+  eps_input.eps_input = true;  // epsilon not a constant
+  LnOptions middle_axis;
+  middle_axis.axes = {1};  // not the trailing axes
+  for (auto [name, o] : {std::pair{"extra-reader", extra_reader}, std::pair{"eps-input", eps_input},
+                         std::pair{"middle-axis", middle_axis}}) {
+    CAPTURE(std::string(name));
+    ModelBuilder m = decomposed_ln(o);
+    Result r = check(m, ln_inputs(o.eps_input), name);
+    CHECK(count(r.optimized, "ai.normrt::LayerNormalization") == 0);
+    CHECK(count(r.optimized, "ai.normrt::LayerNormSimple") == 0);
+    // With the mean read elsewhere, the centred tail (Pow, ReduceMean, Add,
+    // Sqrt, Div, Mul) is still a valid RMSNorm of d and may fuse as one.
+    CHECK(count(r.optimized, "ReduceMean") >= 1);
+    CHECK(r.max_rel <= 1e-5);
+  }
+}
+
+TEST_CASE("RMSNorm fusion, and not when the division is not by x's own RMS") {
+  for (bool good : {true, false}) {
+    ModelBuilder m(13);
+    m.input("x", {4, 16}).input("z", {4, 16}).output("y");
+    m.init_f("two", {}, {2.f});
+    m.init_f("eps", {}, {1e-6f});
+    m.init_f("scale", {16}, std::vector<float>(16, 1.5f));
+    m.node("Pow", {"x", "two"}, {"sq"});
+    ModelBuilder::attr_ints(m.node("ReduceMean", {"sq"}, {"ms"}), "axes", {-1});
+    m.node("Add", {"ms", "eps"}, {"mse"});
+    m.node("Sqrt", {"mse"}, {"rms"});
+    m.node("Div", {good ? "x" : "z", "rms"}, {"n"});
+    m.node("Mul", {"n", "scale"}, {"y"});
+    Result r = check(m, {{"x", random_tensor({4, 16}, 2)}, {"z", random_tensor({4, 16}, 3)}}, good ? "rms" : "rms_no");
+    CHECK(count(r.optimized, "ai.normrt::RMSNormalization") == (good ? 1 : 0));
+    CHECK(r.max_rel <= 1e-5);
+  }
+}
+
+TEST_CASE("Skip-LayerNorm fusion, writing the sum when another node reads it") {
+  for (bool sum_read : {false, true}) {
+    ModelBuilder m(17);
+    m.input("a", {2, 5, 16}).input("b", {2, 5, 16}).output("y");
+    if (sum_read) m.output("s2");
+    m.init_f("g", {16}, std::vector<float>(16, 0.75f));
+    m.init_f("beta", {16}, std::vector<float>(16, 0.1f));
+    m.node("Add", {"a", "b"}, {"s"});
+    m.node("LayerNormalization", {"s", "g", "beta"}, {"y"});
+    if (sum_read) m.node("Neg", {"s"}, {"s2"});
+    Result r = check(m, {{"a", random_tensor({2, 5, 16}, 4)}, {"b", random_tensor({2, 5, 16}, 5)}},
+                     sum_read ? "skip_sum" : "skip");
+    CHECK(count(r.optimized, "ai.normrt::SkipLayerNormalization") == 1);
+    CHECK(count(r.optimized, "Add") == 0);
+    CHECK(r.max_rel <= 1e-5);
+  }
+}
+
+TEST_CASE("Identity, inference Dropout and dead nodes are removed; graph outputs stay") {
+  ModelBuilder m(13);
+  m.input("x", {3}).output("y").output("i2");
+  m.node("Identity", {"x"}, {"i1"});
+  m.node("Dropout", {"i1"}, {"d"});
+  m.node("Neg", {"d"}, {"y"});
+  m.node("Abs", {"x"}, {"unused"});
+  m.node("Identity", {"x"}, {"i2"});  // a graph output: kept
+  Result r = check(m, {{"x", random_tensor({3}, 6)}}, "cleanup");
+  CHECK(count(r.optimized, "Identity") == 1);
+  CHECK(count(r.optimized, "Dropout") == 0);
+  CHECK(count(r.optimized, "Abs") == 0);
+  CHECK(r.max_rel == 0);
+}
