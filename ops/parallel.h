@@ -12,6 +12,16 @@
 
 namespace normrt {
 
+// Set while a single-threaded session runs on the caller's thread (no arena):
+// kernels then never hand work to TBB.
+inline thread_local bool t_run_inline = false;
+
+struct RunInlineScope {
+  bool saved = t_run_inline;
+  RunInlineScope() { t_run_inline = true; }
+  ~RunInlineScope() { t_run_inline = saved; }
+};
+
 inline constexpr int64_t kParallelMinWork = int64_t{1} << 15;  // elements touched before splitting pays
 inline constexpr int64_t kParallelChunkWork = int64_t{1} << 14;
 
@@ -20,7 +30,8 @@ template <class F>
 void parallel_rows(int64_t rows, int64_t work_per_row, F&& body) {
   if (rows <= 0) return;
   work_per_row = std::max<int64_t>(1, work_per_row);
-  if (rows == 1 || rows * work_per_row < kParallelMinWork || tbb::this_task_arena::max_concurrency() <= 1) {
+  if (rows == 1 || rows * work_per_row < kParallelMinWork || t_run_inline ||
+      tbb::this_task_arena::max_concurrency() <= 1) {
     body(int64_t{0}, rows);
     return;
   }

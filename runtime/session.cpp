@@ -12,6 +12,7 @@
 
 #include "../loaders/onnx_loader.h"
 #include "../ops/norm_kernels.h"
+#include "../ops/parallel.h"
 #include "optimizer.h"
 #include "plan.h"
 
@@ -25,7 +26,19 @@ struct Session::Impl {
   int threads = 1;
   std::unique_ptr<tbb::global_control> oversubscribe;  // only when asked for more threads than cores
   std::unique_ptr<tbb::task_arena> own_arena;
-  tbb::task_arena* arena = nullptr;  // own_arena or the host's
+  tbb::task_arena* arena = nullptr;  // own_arena or the host's; null: one thread, the caller's
+
+  // Runs f in the session's arena, or inline on the calling thread for a
+  // single-threaded session (no TBB hand-off at all).
+  template <class F>
+  void in_arena(F&& f) const {
+    if (arena) {
+      arena->execute(f);
+    } else {
+      RunInlineScope inline_scope;
+      f();
+    }
+  }
   mutable std::mutex plans_mutex;
   mutable std::map<std::string, std::shared_ptr<const Plan>> plans;
   mutable std::vector<char> value_keyed;  // graph inputs whose values (not just shapes) shape the plan
@@ -55,7 +68,7 @@ struct Session::Impl {
       try {
         std::shared_ptr<const Plan> p;
         const auto t0 = std::chrono::steady_clock::now();
-        arena->execute([&] { p = make_plan(graph, index, shapes, values, *kernels); });
+        in_arena([&] { p = make_plan(graph, index, shapes, values, *kernels); });
         if (options.log) {
           std::string s;
           for (auto& sh : shapes) {
@@ -124,12 +137,14 @@ static std::unique_ptr<Session::Impl> make_impl(Graph graph, SessionOptions opti
     if (impl->threads > hw)
       impl->oversubscribe = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
                                                                   static_cast<size_t>(impl->threads));
-    impl->own_arena = std::make_unique<tbb::task_arena>(impl->threads);
-    impl->own_arena->initialize();
-    impl->arena = impl->own_arena.get();
+    if (impl->threads > 1) {
+      impl->own_arena = std::make_unique<tbb::task_arena>(impl->threads);
+      impl->own_arena->initialize();
+      impl->arena = impl->own_arena.get();
+    }
   }
   // Warm the arena so thread start-up is not paid by the first run.
-  impl->arena->execute([] { tbb::parallel_for(0, 256, [](int) {}); });
+  if (impl->arena) impl->arena->execute([] { tbb::parallel_for(0, 256, [](int) {}); });
   impl->value_keyed.assign(impl->graph.inputs.size(), 0);
   impl->log(LogLevel::Info, "loaded " + impl->graph.source + ": " + std::to_string(loaded_nodes) + " nodes, " +
                                 std::to_string(impl->graph.initializers.size()) + " initializers; isa " +
@@ -230,8 +245,8 @@ static std::shared_ptr<const Plan> run_once(const Session::Impl& impl, const Nam
     }
   }
   if (timings) timings->assign(plan->steps.size(), StepTiming{});
-  impl.arena->execute([&] {
-    execute_plan(*plan, values, impl.options.inter_op, timings ? timings->data() : nullptr,
+  impl.in_arena([&] {
+    execute_plan(*plan, values, impl.options.inter_op && impl.arena != nullptr, timings ? timings->data() : nullptr,
                  outputs_into ? &bound : nullptr);
   });
   return plan;

@@ -255,3 +255,31 @@ TEST_CASE("Tensor::span checks the element type") {
   Tensor h(DType::Float16, {2});
   CHECK(h.span<uint16_t>().size() == 2);
 }
+
+// Run under ThreadSanitizer by scripts/sanitize.sh: a single-threaded session
+// runs on its callers' threads with no TBB hand-off, so every synchronisation
+// is normrt's own (plan cache, shared plans, per-run state) and visible to TSan.
+TEST_CASE("concurrency (tsan): 8 threads create sessions, plan new shapes and run one session at once") {
+  SessionOptions o;
+  o.threads = 1;
+  Session s(kExample, o);
+  CHECK(s.threads() == 1);
+  std::vector<NamedTensors> inputs;
+  std::vector<NamedTensors> refs;
+  for (int t = 0; t < 8; ++t) {
+    inputs.push_back(example_inputs(1 + t % 3, 3 + t));  // different shapes: concurrent planning
+    refs.push_back(Session(kExample, o).run(inputs.back()));
+  }
+  std::vector<int> ok(8, 0);
+  std::vector<std::thread> pool;
+  for (int t = 0; t < 8; ++t)
+    pool.emplace_back([&, t] {
+      Session own(kExample, o);  // concurrent creation (registry, kernel table)
+      int good = bit_identical(own.run(inputs[static_cast<size_t>(t)]), refs[static_cast<size_t>(t)]);
+      for (int i = 0; i < 20; ++i)
+        good += bit_identical(s.run(inputs[static_cast<size_t>(t)]), refs[static_cast<size_t>(t)]);
+      ok[static_cast<size_t>(t)] = good;
+    });
+  for (auto& th : pool) th.join();
+  for (int v : ok) CHECK(v == 21);
+}
