@@ -17,32 +17,7 @@ namespace normrt {
 
 namespace {
 
-// Axes that are exactly the last k: [-k, ..., -1] in any order. Returns k or 0.
-int trailing_axes(std::vector<int64_t> axes) {
-  if (axes.empty()) return 0;
-  std::sort(axes.begin(), axes.end());
-  const int k = static_cast<int>(axes.size());
-  for (int i = 0; i < k; ++i)
-    if (axes[static_cast<size_t>(i)] != -k + i) return 0;
-  return k;
-}
-
-// The single node reading `value` (and nothing else reads it), or -1.
-int sole_consumer(const GraphIndex& ix, const std::string& value) {
-  if (ix.uses(value) != 1) return -1;
-  auto it = ix.consumers.find(value);
-  return it == ix.consumers.end() ? -1 : it->second[0];
-}
-
-bool is_op(const Node& n, const char* op) { return n.domain.empty() && n.op_type == op; }
-
-// The other input of binary node n (the one that is not `value`), or "".
-std::string other_input(const Node& n, const std::string& value) {
-  if (n.inputs.size() != 2) return "";
-  if (n.inputs[0] == value) return n.inputs[1];
-  if (n.inputs[1] == value) return n.inputs[0];
-  return "";
-}
+bool is_onnx_op_node(const Node& n, const char* op) { return n.domain.empty() && n.op_type == op; }
 
 // A float constant that broadcasts over the last k dims only.
 bool fits_normalized_dims(const Tensor* t, int k) {
@@ -63,7 +38,7 @@ int fuse_layer_norm(Graph& g) {
     GraphIndex ix(g);
     for (size_t mi = 0; mi < g.nodes.size() && !changed; ++mi) {
       const Node& mean = g.nodes[mi];
-      if (!is_op(mean, "ReduceMean") || mean.inputs.empty()) continue;
+      if (!is_onnx_op_node(mean, "ReduceMean") || mean.inputs.empty()) continue;
       const int k = trailing_axes(reduce_mean_axes(g, ix, mean));
       if (!k) continue;
       const std::string X = mean.inputs[0];
@@ -72,7 +47,8 @@ int fuse_layer_norm(Graph& g) {
       std::vector<int> subs;
       for (int c : ix.consumers.count(mean_out) ? ix.consumers.at(mean_out) : std::vector<int>{}) {
         const Node& s = g.nodes[static_cast<size_t>(c)];
-        if (is_op(s, "Sub") && s.inputs.size() == 2 && s.inputs[0] == X && s.inputs[1] == mean_out) subs.push_back(c);
+        if (is_onnx_op_node(s, "Sub") && s.inputs.size() == 2 && s.inputs[0] == X && s.inputs[1] == mean_out)
+          subs.push_back(c);
       }
       if (subs.empty() || subs.size() > 2 || ix.uses(mean_out) != static_cast<int>(subs.size())) continue;
       // Find the square among the Subs' readers.
@@ -82,8 +58,8 @@ int fuse_layer_norm(Graph& g) {
         for (int c : ix.consumers.count(d) ? ix.consumers.at(d) : std::vector<int>{}) {
           const Node& n = g.nodes[static_cast<size_t>(c)];
           double e;
-          if ((is_op(n, "Pow") && n.inputs[0] == d && constant_scalar(g, ix, n.inputs[1], &e) && e == 2.0) ||
-              (is_op(n, "Mul") && n.inputs.size() == 2 && n.inputs[0] == d && n.inputs[1] == d)) {
+          if ((is_onnx_op_node(n, "Pow") && n.inputs[0] == d && constant_scalar(g, ix, n.inputs[1], &e) && e == 2.0) ||
+              (is_onnx_op_node(n, "Mul") && n.inputs.size() == 2 && n.inputs[0] == d && n.inputs[1] == d)) {
             sq = c;
             sq_sub = s;
           }
@@ -92,11 +68,11 @@ int fuse_layer_norm(Graph& g) {
       if (sq < 0) continue;
       const std::string& sq_out = g.nodes[static_cast<size_t>(sq)].outputs[0];
       const int var = sole_consumer(ix, sq_out);
-      if (var < 0 || !is_op(g.nodes[static_cast<size_t>(var)], "ReduceMean") ||
+      if (var < 0 || !is_onnx_op_node(g.nodes[static_cast<size_t>(var)], "ReduceMean") ||
           trailing_axes(reduce_mean_axes(g, ix, g.nodes[static_cast<size_t>(var)])) != k)
         continue;
       const int add = sole_consumer(ix, g.nodes[static_cast<size_t>(var)].outputs[0]);
-      if (add < 0 || !is_op(g.nodes[static_cast<size_t>(add)], "Add")) continue;
+      if (add < 0 || !is_onnx_op_node(g.nodes[static_cast<size_t>(add)], "Add")) continue;
       double eps;
       if (!constant_scalar(g, ix,
                            other_input(g.nodes[static_cast<size_t>(add)], g.nodes[static_cast<size_t>(var)].outputs[0]),
@@ -104,16 +80,16 @@ int fuse_layer_norm(Graph& g) {
           !(eps >= 0))
         continue;
       const int sqrt_n = sole_consumer(ix, g.nodes[static_cast<size_t>(add)].outputs[0]);
-      if (sqrt_n < 0 || !is_op(g.nodes[static_cast<size_t>(sqrt_n)], "Sqrt")) continue;
+      if (sqrt_n < 0 || !is_onnx_op_node(g.nodes[static_cast<size_t>(sqrt_n)], "Sqrt")) continue;
       const std::string& std_out = g.nodes[static_cast<size_t>(sqrt_n)].outputs[0];
       // N = Div(D, S) or Mul(D, Reciprocal(S)), D from the same or the other Sub.
       int div = sole_consumer(ix, std_out), recip = -1;
       if (div < 0) continue;
-      if (is_op(g.nodes[static_cast<size_t>(div)], "Reciprocal")) {
+      if (is_onnx_op_node(g.nodes[static_cast<size_t>(div)], "Reciprocal")) {
         recip = div;
         div = sole_consumer(ix, g.nodes[static_cast<size_t>(recip)].outputs[0]);
-        if (div < 0 || !is_op(g.nodes[static_cast<size_t>(div)], "Mul")) continue;
-      } else if (!is_op(g.nodes[static_cast<size_t>(div)], "Div") ||
+        if (div < 0 || !is_onnx_op_node(g.nodes[static_cast<size_t>(div)], "Mul")) continue;
+      } else if (!is_onnx_op_node(g.nodes[static_cast<size_t>(div)], "Div") ||
                  g.nodes[static_cast<size_t>(div)].inputs[1] != std_out) {
         continue;
       }
@@ -136,14 +112,14 @@ int fuse_layer_norm(Graph& g) {
       if (recip >= 0) pattern.push_back(recip);
       std::string out = dn.outputs[0], scale, bias;
       const int mul = sole_consumer(ix, out);
-      if (mul >= 0 && is_op(g.nodes[static_cast<size_t>(mul)], "Mul")) {
+      if (mul >= 0 && is_onnx_op_node(g.nodes[static_cast<size_t>(mul)], "Mul")) {
         const std::string s = other_input(g.nodes[static_cast<size_t>(mul)], out);
         if (fits_normalized_dims(constant_tensor(g, ix, s), k)) {
           scale = s;
           pattern.push_back(mul);
           out = g.nodes[static_cast<size_t>(mul)].outputs[0];
           const int badd = sole_consumer(ix, out);
-          if (badd >= 0 && is_op(g.nodes[static_cast<size_t>(badd)], "Add")) {
+          if (badd >= 0 && is_onnx_op_node(g.nodes[static_cast<size_t>(badd)], "Add")) {
             const std::string b = other_input(g.nodes[static_cast<size_t>(badd)], out);
             if (fits_normalized_dims(constant_tensor(g, ix, b), k)) {
               bias = b;
@@ -153,30 +129,13 @@ int fuse_layer_norm(Graph& g) {
           }
         }
       }
-      // Rewrite: the fused node takes the place of the first pattern node.
-      Node f;
-      f.domain = "ai.normrt";
-      f.opset = 1;
-      f.op_type = scale.empty() ? "LayerNormSimple" : "LayerNormalization";
-      f.name = mean.name + "/fused_" + f.op_type;
-      f.inputs = {X};
-      if (!scale.empty()) f.inputs.push_back(scale);
-      if (!bias.empty()) f.inputs.push_back(bias);
-      f.outputs = {out};
-      Attribute axis, epsilon;
-      axis.kind = Attribute::Kind::Int;
-      axis.i = -k;
-      epsilon.kind = Attribute::Kind::Float;
-      epsilon.f = static_cast<float>(eps);
-      f.attrs["axis"] = axis;
-      f.attrs["epsilon"] = epsilon;
-      std::vector<char> dead(g.nodes.size(), 0);
-      for (int n : pattern) dead[static_cast<size_t>(n)] = 1;
-      const size_t at = static_cast<size_t>(*std::max_element(pattern.begin(), pattern.end()));
-      dead[at] = 0;
-      g.nodes[at] = std::move(f);  // the last pattern node's slot keeps topological order
-      erase_nodes(g, dead);
-      import_normrt_domain(g);
+      const int64_t axis = -k;
+      replace_with_fused(
+          g, pattern,
+          normrt_node(scale.empty() ? "LayerNormSimple" : "LayerNormalization", mean.name,
+                      bias.empty() ? (scale.empty() ? std::vector<std::string>{X} : std::vector<std::string>{X, scale})
+                                   : std::vector<std::string>{X, scale, bias},
+                      {out}, &axis, static_cast<float>(eps)));
       ++fused;
       changed = true;
     }

@@ -43,24 +43,14 @@ int fuse_skip_norm(Graph& g) {
       if (constant_tensor(g, ix, add.inputs[0]) || constant_tensor(g, ix, add.inputs[1])) continue;
       const std::string sum = add.outputs[0];
       const bool sum_read_elsewhere = ix.uses(sum) > 1;
-      Node f;
-      f.domain = "ai.normrt";
-      f.opset = 1;
-      f.op_type = "SkipLayerNormalization";
-      f.name = ln.name + "/fused_SkipLayerNormalization";
-      f.inputs = {add.inputs[0], add.inputs[1], ln.inputs[1]};
-      if (bias) f.inputs.push_back(ln.inputs[2]);
-      f.outputs = {ln.outputs[0]};
-      if (sum_read_elsewhere) f.outputs = {ln.outputs[0], "", "", sum};
-      Attribute eps;
-      eps.kind = Attribute::Kind::Float;
-      eps.f = eps_it != ln.attrs.end() ? eps_it->second.f : 1e-5f;
-      f.attrs["epsilon"] = eps;
-      std::vector<char> dead(g.nodes.size(), 0);
-      dead[static_cast<size_t>(ai)] = 1;
-      g.nodes[li] = std::move(f);  // after the Add: topological order holds
-      erase_nodes(g, dead);
-      import_normrt_domain(g);
+      std::vector<std::string> inputs = {add.inputs[0], add.inputs[1], ln.inputs[1]};
+      if (bias) inputs.push_back(ln.inputs[2]);
+      std::vector<std::string> outputs = {ln.outputs[0]};
+      if (sum_read_elsewhere) outputs = {ln.outputs[0], "", "", sum};
+      const float eps = eps_it != ln.attrs.end() ? eps_it->second.f : 1e-5f;
+      // The Add goes; the fused node takes the LayerNorm's slot (after the Add).
+      replace_with_fused(g, {ai, static_cast<int>(li)},
+                         normrt_node("SkipLayerNormalization", ln.name, inputs, outputs, nullptr, eps));
       ++fused;
       changed = true;
     }

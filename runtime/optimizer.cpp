@@ -2,6 +2,7 @@
 // the matching helpers the fusion passes share.
 #include "optimizer.h"
 
+#include <algorithm>
 #include <set>
 
 namespace normrt {
@@ -74,7 +75,60 @@ std::vector<int64_t> reduce_mean_axes(const Graph& g, const GraphIndex& ix, cons
   return {};
 }
 
-void import_normrt_domain(Graph& g) {
+int trailing_axes(std::vector<int64_t> axes) {
+  if (axes.empty()) return 0;
+  std::sort(axes.begin(), axes.end());
+  const int k = static_cast<int>(axes.size());
+  for (int i = 0; i < k; ++i)
+    if (axes[static_cast<size_t>(i)] != -k + i) return 0;
+  return k;
+}
+
+int sole_consumer(const GraphIndex& ix, const std::string& value) {
+  if (ix.uses(value) != 1 || !ix.consumers.count(value)) return -1;
+  return ix.consumers.at(value)[0];
+}
+
+bool is_onnx_op(const Graph& g, int i, const char* op) {
+  return i >= 0 && g.nodes[static_cast<size_t>(i)].domain.empty() && g.nodes[static_cast<size_t>(i)].op_type == op;
+}
+
+std::string other_input(const Node& n, const std::string& value) {
+  if (n.inputs.size() != 2) return "";
+  if (n.inputs[0] == value) return n.inputs[1];
+  if (n.inputs[1] == value) return n.inputs[0];
+  return "";
+}
+
+Node normrt_node(const std::string& op_type, const std::string& name, std::vector<std::string> inputs,
+                 std::vector<std::string> outputs, const int64_t* axis, float epsilon) {
+  Node f;
+  f.domain = "ai.normrt";
+  f.opset = 1;
+  f.op_type = op_type;
+  f.name = name + "/fused_" + op_type;
+  f.inputs = std::move(inputs);
+  f.outputs = std::move(outputs);
+  if (axis) {
+    Attribute a;
+    a.kind = Attribute::Kind::Int;
+    a.i = *axis;
+    f.attrs["axis"] = a;
+  }
+  Attribute e;
+  e.kind = Attribute::Kind::Float;
+  e.f = epsilon;
+  f.attrs["epsilon"] = e;
+  return f;
+}
+
+void replace_with_fused(Graph& g, const std::vector<int>& pattern, Node fused) {
+  std::vector<char> dead(g.nodes.size(), 0);
+  for (int n : pattern) dead[static_cast<size_t>(n)] = 1;
+  const size_t at = static_cast<size_t>(*std::max_element(pattern.begin(), pattern.end()));
+  dead[at] = 0;
+  g.nodes[at] = std::move(fused);
+  erase_nodes(g, dead);
   if (g.opset_for("ai.normrt") < 0) g.opsets.emplace_back("ai.normrt", 1);
 }
 

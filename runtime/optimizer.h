@@ -51,8 +51,20 @@ bool constant_scalar(const Graph& g, const GraphIndex& ix, const std::string& va
 const Tensor* constant_tensor(const Graph& g, const GraphIndex& ix, const std::string& value);
 // A ReduceMean's axes (attribute or constant input) if keepdims=1, else empty.
 std::vector<int64_t> reduce_mean_axes(const Graph& g, const GraphIndex& ix, const Node& n);
-// Makes sure the graph imports ai.normrt version 1.
-void import_normrt_domain(Graph& g);
+// Axes that are exactly the last k ([-k … -1], any order): k, else 0.
+int trailing_axes(std::vector<int64_t> axes);
+// The one node reading `value` when nothing else reads it (nor is it a graph output), else -1.
+int sole_consumer(const GraphIndex& ix, const std::string& value);
+// Node i is the ai.onnx op `op` (false for i < 0).
+bool is_onnx_op(const Graph& g, int i, const char* op);
+// The other input of a binary node (the one that is not `value`), or "".
+std::string other_input(const Node& n, const std::string& value);
+// An ai.normrt (version 1) node with optional int `axis` and float `epsilon` attributes.
+Node normrt_node(const std::string& op_type, const std::string& name, std::vector<std::string> inputs,
+                 std::vector<std::string> outputs, const int64_t* axis, float epsilon);
+// Replaces the pattern's nodes by `fused`, placed in the slot of the last of
+// them (so topological order holds), and imports the ai.normrt domain.
+void replace_with_fused(Graph& g, const std::vector<int>& pattern, Node fused);
 // Removes the nodes whose indices are marked, keeping the order of the rest.
 void erase_nodes(Graph& g, const std::vector<char>& dead);
 
