@@ -128,11 +128,22 @@ Tensor tensor_from_proto(const onnx::TensorProto& tp, const std::string& base_di
   int field_size = 0;
   const char* field = "int32_data";
   switch (dt) {
-    case DType::Float32: field_size = tp.float_data_size(), field = "float_data"; break;
-    case DType::Float64: field_size = tp.double_data_size(), field = "double_data"; break;
-    case DType::Int64: field_size = tp.int64_data_size(), field = "int64_data"; break;
-    case DType::UInt32: case DType::UInt64: field_size = tp.uint64_data_size(), field = "uint64_data"; break;
-    default: field_size = tp.int32_data_size(); break;
+    case DType::Float32:
+      field_size = tp.float_data_size(), field = "float_data";
+      break;
+    case DType::Float64:
+      field_size = tp.double_data_size(), field = "double_data";
+      break;
+    case DType::Int64:
+      field_size = tp.int64_data_size(), field = "int64_data";
+      break;
+    case DType::UInt32:
+    case DType::UInt64:
+      field_size = tp.uint64_data_size(), field = "uint64_data";
+      break;
+    default:
+      field_size = tp.int32_data_size();
+      break;
   }
   if (field_size != n)
     throw Error(ErrorCode::InvalidModel, label + ": " + field + " holds " + std::to_string(field_size) +

@@ -3,6 +3,7 @@
 #include "optimizer.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <set>
 
 namespace normrt {
@@ -168,6 +169,77 @@ int remove_identities(Graph& g) {
   return removed;
 }
 
+// A node's identity for common-subexpression merging: op, inputs, attributes.
+static std::string node_key(const Node& n) {
+  std::string k = n.domain + "::" + n.op_type + "(";
+  for (auto& in : n.inputs) k += in + ",";
+  k += ")";
+  for (auto& [name, a] : n.attrs) {
+    k += name + "=" + std::to_string(static_cast<int>(a.kind)) + ":";
+    char buf[40];
+    switch (a.kind) {
+      case Attribute::Kind::Float:
+        std::snprintf(buf, sizeof buf, "%a", static_cast<double>(a.f)), k += buf;
+        break;
+      case Attribute::Kind::Int:
+        k += std::to_string(a.i);
+        break;
+      case Attribute::Kind::String:
+        k += a.s;
+        break;
+      case Attribute::Kind::Tensor:
+        k += std::to_string(static_cast<int>(a.t.dtype())) + shape_str(a.t.shape());
+        k.append(static_cast<const char*>(a.t.raw()), a.t.nbytes());
+        break;
+      case Attribute::Kind::Floats:
+        for (float f : a.floats) std::snprintf(buf, sizeof buf, "%a,", static_cast<double>(f)), k += buf;
+        break;
+      case Attribute::Kind::Ints:
+        for (int64_t i : a.ints) k += std::to_string(i) + ",";
+        break;
+      case Attribute::Kind::Strings:
+        for (auto& x : a.strings) k += x + ",";
+        break;
+      case Attribute::Kind::Unsupported:
+        return "";  // never merged
+    }
+    k += ";";
+  }
+  return k;
+}
+
+// Common-subexpression merging: a node identical to an earlier one (same op,
+// inputs and attributes — exporters repeat Shape and Constant subgraphs) is
+// dropped and its readers read the earlier node's outputs. Random ops and
+// nodes producing graph outputs are kept.
+int merge_duplicates(Graph& g) {
+  GraphIndex ix(g);
+  std::map<std::string, size_t> seen;
+  std::map<std::string, std::string> rename;
+  std::vector<char> dead(g.nodes.size(), 0);
+  int merged = 0;
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    Node& n = g.nodes[i];
+    for (auto& in : n.inputs)
+      if (rename.count(in)) in = rename[in];
+    if (n.op_type.rfind("Random", 0) == 0 || n.op_type == "Multinomial" || n.op_type == "Bernoulli") continue;
+    bool feeds_output = false;
+    for (auto& o : n.outputs) feeds_output = feeds_output || ix.is_graph_output.count(o);
+    const std::string key = node_key(n);
+    if (key.empty() || feeds_output) continue;
+    auto [it, fresh] = seen.emplace(key, i);
+    if (fresh) continue;
+    const Node& first = g.nodes[it->second];
+    if (first.outputs.size() != n.outputs.size()) continue;
+    for (size_t o = 0; o < n.outputs.size(); ++o)
+      if (!n.outputs[o].empty()) rename[n.outputs[o]] = first.outputs[o];
+    dead[i] = 1;
+    ++merged;
+  }
+  if (merged) erase_nodes(g, dead);
+  return merged;
+}
+
 // Nodes none of whose outputs is read (transitively) by a graph output.
 int remove_dead_nodes(Graph& g) {
   std::set<std::string> live;
@@ -193,6 +265,7 @@ void optimize_graph(Graph& g, OptimizationLevel level, OptimizeStats* stats) {
   };
   if (level == OptimizationLevel::None) return;
   note("identity-removal", remove_identities(g));
+  note("common-subexpression-merging", merge_duplicates(g));
   note("dead-node-removal", remove_dead_nodes(g));
   if (level == OptimizationLevel::All) {
     note("layer-norm-fusion", fuse_layer_norm(g));

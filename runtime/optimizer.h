@@ -1,6 +1,7 @@
 // Graph optimizer: rewrites a validated graph at session creation, before
 // planning. Passes run in this fixed order (each in its own file):
-//   basic: 1. cleanup            — Identity/Dropout removal, dead-node removal
+//   basic: 1. cleanup            — Identity/Dropout removal, common-subexpression
+//                                   merging (identical Shape/Constant/… nodes), dead nodes
 //   all:   2. layer-norm fusion  — decomposed LayerNorm (ReduceMean, Sub, Pow|Mul,
 //                                   ReduceMean, Add eps, Sqrt, Div|Reciprocal·Mul,
 //                                   [Mul scale], [Add bias]) → LayerNormalization,
@@ -32,6 +33,7 @@ void optimize_graph(Graph& g, OptimizationLevel level, OptimizeStats* stats);
 // The passes (graph_cleanup.cpp, fuse_layer_norm.cpp, fuse_rms_norm.cpp, fuse_skip_norm.cpp).
 int remove_identities(Graph& g);
 int remove_dead_nodes(Graph& g);
+int merge_duplicates(Graph& g);
 int fuse_layer_norm(Graph& g);
 int fuse_rms_norm(Graph& g);
 int fuse_skip_norm(Graph& g);

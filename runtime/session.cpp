@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "../loaders/onnx_loader.h"
+#include "../loaders/onnx_writer.h"
 #include "../ops/norm_kernels.h"
 #include "../ops/parallel.h"
 #include "optimizer.h"
@@ -317,6 +318,13 @@ ModelSummary summarize_model(const std::string& path, bool optimized) {
   s.op_counts.assign(counts.begin(), counts.end());
   for (auto& [k, why] : missing) s.unsupported.push_back(why);
   return s;
+}
+
+void save_optimized_model(const std::string& path, const std::string& out_path) {
+  Graph g = load_onnx_model(path);
+  OptimizeStats stats;
+  optimize_graph(g, OptimizationLevel::All, &stats);
+  save_onnx_model(g, out_path);
 }
 
 const char* active_isa() { return norm_kernels().isa; }

@@ -220,3 +220,31 @@ TEST_CASE("Identity, inference Dropout and dead nodes are removed; graph outputs
   CHECK(count(r.optimized, "Abs") == 0);
   CHECK(r.max_rel == 0);
 }
+
+TEST_CASE("common subexpressions merge; the optimized model saves as ONNX and reloads with equal outputs") {
+  ModelBuilder m(13);
+  m.input("x", {2, 6}).output("y");
+  m.node("Shape", {"x"}, {"s1"});
+  m.node("Shape", {"x"}, {"s2"});  // the same Shape twice, as exporters emit
+  m.node("Reshape", {"x", "s1"}, {"r1"});
+  m.node("Reshape", {"x", "s2"}, {"r2"});
+  m.node("Add", {"r1", "r2"}, {"y"});
+  Result r = check(m, {{"x", random_tensor({2, 6}, 7)}}, "cse");
+  CHECK(count(r.optimized, "Shape") == 1);
+  CHECK(count(r.optimized, "Reshape") == 1);
+  CHECK(r.max_rel == 0);
+
+  // Decomposed LayerNorm → saved with the fused ai.normrt node → loads and runs the same.
+  ModelBuilder ln = decomposed_ln(LnOptions{});
+  auto dir = test::temp_dir("save_opt");
+  const std::string src = ln.save(dir / "ln.onnx"), dst = (dir / "ln_opt.onnx").string();
+  save_optimized_model(src, dst);
+  ModelSummary s = summarize_model(dst);
+  CHECK(count(s, "ai.normrt::LayerNormalization") == 1);
+  CHECK(s.unsupported.empty());
+  SessionOptions none;
+  none.optimization = OptimizationLevel::None;
+  NamedTensors a = Session(src, none).run(ln_inputs()), b = Session(dst, none).run(ln_inputs());
+  for (int64_t i = 0; i < a[0].second.numel(); ++i)
+    CHECK(std::fabs(a[0].second.data<float>()[i] - b[0].second.data<float>()[i]) <= 1e-5f);
+}

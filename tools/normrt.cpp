@@ -57,8 +57,9 @@ const char* kCheckHelp =
     "exit status: 0 all outputs match, 1 a mismatch, 2 an error (unreadable model, unsupported op)\n";
 
 const char* kInfoHelp =
-    "usage: normrt info MODEL [--optimized]\n"
-    "  --optimized    show the op counts after the optimizer's passes and how often each fired\n";
+    "usage: normrt info MODEL [--optimized] [--save-optimized FILE]\n"
+    "  --optimized            show the op counts after the optimizer's passes and how often each fired\n"
+    "  --save-optimized FILE  write the optimized graph as an ONNX file (ai.normrt ops declared)\n";
 
 int cmd_run(int argc, char** argv) {
   Args a = cli::parse_args(argc, argv, 2,
@@ -146,10 +147,12 @@ int cmd_check(int argc, char** argv) {
 }
 
 int cmd_info(int argc, char** argv) {
-  Args a = cli::parse_args(argc, argv, 2, {}, {"--help", "--optimized"});
+  Args a = cli::parse_args(argc, argv, 2, {"--save-optimized"}, {"--help", "--optimized"});
   if (a.has("--help")) return std::fputs(kInfoHelp, stdout), 0;
   if (a.positional.size() != 1) throw UsageError{"info takes one MODEL argument"};
   ModelSummary m = summarize_model(a.positional[0], a.has("--optimized"));
+  const std::string save = a.get("--save-optimized", "");
+  if (!save.empty()) save_optimized_model(a.positional[0], save);
   std::printf("model: %s\nir_version: %lld\nproducer: %s\nopsets:", m.path.c_str(),
               static_cast<long long>(m.ir_version), m.producer.empty() ? "(none)" : m.producer.c_str());
   for (auto& [d, v] : m.opsets) std::printf(" %s=%lld", d.empty() ? "ai.onnx" : d.c_str(), static_cast<long long>(v));
@@ -164,6 +167,7 @@ int cmd_info(int argc, char** argv) {
     std::printf("passes applied:%s\n", m.passes_applied.empty() ? " none" : "");
     for (auto& [p, n] : m.passes_applied) std::printf("  %-28s %d\n", p.c_str(), n);
   }
+  if (!save.empty()) std::printf("wrote the optimized model to %s\n", save.c_str());
   if (m.unsupported.empty()) {
     std::printf("unsupported ops: none\n");
   } else {

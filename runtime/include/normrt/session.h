@@ -66,6 +66,10 @@ struct ModelSummary {
 // (level All) and passes_applied says what fired; the model must then be valid.
 ModelSummary summarize_model(const std::string& path, bool optimized = false);
 
+// Loads a model, runs the optimizer's passes (level All) and writes the result
+// as an ONNX file that normrt (and any runtime knowing ai.normrt) can load.
+void save_optimized_model(const std::string& path, const std::string& out_path);
+
 using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 
 // Per-node timings of one run (Session::run with a profile). Nodes folded
