@@ -243,19 +243,26 @@ void plan_slice(PlanCtx& c) {
     const size_t d = static_cast<size_t>(normalize_axis(c, axes[i], r));
     if (seen[d]) c.fail("axis " + std::to_string(axes[i]) + " appears twice");
     seen[d] = 1;
-    const int64_t dim = in[d], st = steps[i];
+    const int64_t dim = in[d];
+    // |step| >= dim takes one element either way; clamping keeps -step and
+    // the count arithmetic below from overflowing.
+    const int64_t st = std::clamp<int64_t>(steps[i], -std::numeric_limits<int64_t>::max(),
+                                           std::numeric_limits<int64_t>::max());
     if (st == 0) c.fail("step 0");
     int64_t s = starts[i], e = ends[i];
     if (s < 0) s += dim;
     if (e < 0) e += dim;
-    if (st > 0) {
+    if (dim == 0) {
+      s = 0;
+      out[d] = 0;
+    } else if (st > 0) {
       s = std::clamp<int64_t>(s, 0, dim);
       e = std::clamp<int64_t>(e, 0, dim);
-      out[d] = e > s ? (e - s + st - 1) / st : 0;
+      out[d] = e > s ? 1 + (e - s - 1) / st : 0;
     } else {
       s = std::clamp<int64_t>(s, 0, dim - 1);
       e = std::clamp<int64_t>(e, -1, dim - 1);
-      out[d] = s > e ? (s - e + (-st) - 1) / (-st) : 0;
+      out[d] = s > e ? 1 + (s - e - 1) / (-st) : 0;
     }
     begin[d] = s;
     step[d] = st;
@@ -280,7 +287,7 @@ void plan_slice(PlanCtx& c) {
           off += step[d] * in_stride[d];
           break;
         }
-        off -= step[d] * in_stride[d] * (out[d] - 1);
+        off -= step[d] * (in_stride[d] * (out[d] - 1));  // out[d] > 1 implies |step| < dim
         idx[d] = 0;
       }
     }
