@@ -3,10 +3,14 @@
 # build-fuzz/ and runs each for SECONDS (default 60) on a seed corpus made from
 # the repo's models, malformed corpus and tensor files. A crashing input is
 # copied into tests/corpus/regressions/ (replayed by the unit tests) and the
-# script fails.   scripts/fuzz.sh [SECONDS]
+# script fails.
+#   scripts/fuzz.sh [SECONDS]  each harness for SECONDS (default 60), corpus kept in build-fuzz/
+#   scripts/fuzz.sh --smoke    CI: each harness for a fixed number of runs (about a minute
+#                              each here) from the seeds with a fixed seed, so the smoke is
+#                              reproducible: what passes here passes in CI
 set -euo pipefail
 cd "$(dirname "$0")/.."
-seconds=${1:-60}
+mode=${1:-60}
 san="-O1 -g1 -fsanitize=address,undefined -fno-sanitize-recover=undefined -fsanitize=fuzzer-no-link -fno-omit-frame-pointer"
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Fuzz -DNORMRT_FUZZ=ON \
   -DNORMRT_BUILD_TESTS=OFF -DNORMRT_BUILD_BENCH=OFF -DCMAKE_C_FLAGS="$san" -DCMAKE_CXX_FLAGS="$san" > /dev/null
@@ -32,11 +36,19 @@ export ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=1
 export NORMRT_MAX_TENSOR_BYTES=$((1 << 30))  # keep hostile shapes below the fuzzer's memory limit
 export UBSAN_OPTIONS=print_stacktrace=1
 status=0
+declare -A smoke_runs=([model]=400000 [tensor]=1200000 [run]=250000)
 for h in model tensor run; do
   work=build-fuzz/corpus_$h
+  if [ "$mode" = --smoke ]; then
+    rm -rf "$work"
+    limit="-runs=${smoke_runs[$h]} -seed=1"
+    echo "fuzz_$h: ${smoke_runs[$h]} runs, seed 1"
+  else
+    limit="-max_total_time=$mode"
+    echo "fuzz_$h: ${mode}s"
+  fi
   mkdir -p "$work" build-fuzz/artifacts_$h
-  echo "fuzz_$h: ${seconds}s"
-  if ! ./build-fuzz/fuzz_$h "$work" "$seeds/$h" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=4096 \
+  if ! ./build-fuzz/fuzz_$h "$work" "$seeds/$h" $limit -timeout=20 -rss_limit_mb=4096 \
       -max_len=200000 -artifact_prefix=build-fuzz/artifacts_$h/ -print_final_stats=1 > build-fuzz/fuzz_$h.log 2>&1; then
     status=1
     ext=onnx

@@ -11,7 +11,7 @@ bash scripts/install-deps.sh
 bash scripts/build.sh
 if [ "${1:-}" != "--quick" ]; then
   bash scripts/sanitize.sh all
-  bash scripts/fuzz.sh "${NORMRT_FUZZ_SECONDS:-60}"
+  bash scripts/fuzz.sh --smoke
 fi
 cd build
 ctest --output-on-failure -j"$(nproc)"
