@@ -6,10 +6,22 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <string>
 #include <vector>
 
+#include "normrt/tensor.h"
+
 namespace normrt::test {
+
+// A float32 tensor of N(offset, 1) values from a fixed seed.
+inline Tensor random_tensor(const Shape& shape, uint64_t seed, float offset = 0.f) {
+  Tensor t(DType::Float32, shape);
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> g(0.f, 1.f);
+  for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = offset + g(rng);
+  return t;
+}
 
 inline std::filesystem::path temp_dir(const std::string& tag) {
   auto p = std::filesystem::temp_directory_path() / ("normrt_test_" + tag + "_" + std::to_string(::getpid()));

@@ -20,13 +20,7 @@ namespace {
 
 constexpr int64_t B = 8, D = 6, H = 5;
 
-Tensor random_tensor(const Shape& shape, uint64_t seed) {
-  Tensor t(DType::Float32, shape);
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> g(0.f, 1.f);
-  for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = g(rng);
-  return t;
-}
+using test::random_tensor;
 
 // y = LayerNormalization(x·W) or BatchNormalization(x·W, training_mode=1), gain 1, bias 0.
 Session make_session(bool layer_norm) {

@@ -13,13 +13,7 @@ using test::ModelBuilder;
 
 namespace {
 
-Tensor random_tensor(const Shape& shape, uint64_t seed, float offset = 0.f) {
-  Tensor t(DType::Float32, shape);
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> g(0.f, 1.f);
-  for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = offset + g(rng);
-  return t;
-}
+using test::random_tensor;
 
 int count(const ModelSummary& s, const std::string& op) {
   for (auto& [k, n] : s.op_counts)

@@ -18,13 +18,7 @@ namespace {
 
 const std::string kExample = std::string(NORMRT_SOURCE_DIR) + "/models/example/model.onnx";
 
-Tensor random_tensor(const Shape& shape, uint64_t seed, float offset = 0.f) {
-  Tensor t(DType::Float32, shape);
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> g(0.f, 1.f);
-  for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = offset + g(rng);
-  return t;
-}
+using test::random_tensor;
 
 NamedTensors example_inputs(int64_t batch, int64_t seq) {
   return {{"x", random_tensor({batch, seq, 64}, 1, 100.f)}, {"img", random_tensor({batch, 8, 16, 16}, 2)}};
