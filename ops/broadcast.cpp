@@ -62,4 +62,57 @@ Tensor expand_to(const Tensor& t, const Shape& out) {
   return r;
 }
 
+BroadcastWalk::BroadcastWalk(const Shape& out, const std::vector<const Shape*>& inputs) {
+  const size_t r = out.size(), k = inputs.size();
+  // Each input's dims padded to the output rank.
+  std::vector<Shape> in(k, Shape(r, 1));
+  for (size_t j = 0; j < k; ++j) {
+    const Shape& s = *inputs[j];
+    for (size_t i = 0; i < s.size(); ++i) in[j][r - s.size() + i] = s[i];
+  }
+  // Merge dims: drop size-1 output dims; join d into the previous merged dim
+  // when every input is whole on both or broadcast on both.
+  Shape mdims;
+  std::vector<std::vector<char>> mwhole(k);  // per input, per merged dim: whole (1) or broadcast (0)
+  for (size_t d = 0; d < r; ++d) {
+    if (out[d] == 1) continue;
+    bool can_merge = !mdims.empty();
+    for (size_t j = 0; j < k && can_merge; ++j) can_merge = mwhole[j].back() == (in[j][d] != 1);
+    if (can_merge) {
+      mdims.back() *= out[d];
+    } else {
+      mdims.push_back(out[d]);
+      for (size_t j = 0; j < k; ++j) mwhole[j].push_back(in[j][d] != 1);
+    }
+  }
+  if (mdims.empty()) {
+    mdims.push_back(1);
+    for (size_t j = 0; j < k; ++j) mwhole[j].push_back(1);
+  }
+  inner = mdims.back();
+  inner_stride.resize(k);
+  for (size_t j = 0; j < k; ++j) inner_stride[j] = mwhole[j].back() ? 1 : 0;
+  dims_.assign(mdims.begin(), mdims.end() - 1);
+  stride_.assign(k, std::vector<int64_t>(dims_.size(), 0));
+  for (size_t j = 0; j < k; ++j) {
+    int64_t s = mwhole[j].back() ? inner : 1;
+    for (size_t d = dims_.size(); d-- > 0;) {
+      stride_[j][d] = mwhole[j][d] ? s : 0;
+      if (mwhole[j][d]) s *= dims_[d];
+    }
+  }
+  rows = 1;
+  for (int64_t d : dims_) rows *= d;
+}
+
+void BroadcastWalk::offsets(int64_t row, int64_t* off) const {
+  const size_t k = stride_.size();
+  for (size_t j = 0; j < k; ++j) off[j] = 0;
+  for (size_t d = dims_.size(); d-- > 0;) {
+    const int64_t idx = row % dims_[d];
+    row /= dims_[d];
+    for (size_t j = 0; j < k; ++j) off[j] += idx * stride_[j][d];
+  }
+}
+
 }  // namespace normrt

@@ -1,8 +1,10 @@
-// Elementwise ops with numpy broadcasting. Binary: Add, Sub, Mul, Div (float,
-// double, every integer type; integers wrap like numpy's), Pow. Unary: Sqrt, Reciprocal, Neg, Relu, Abs, Exp, Identity.
-// One pass over memory; the common layouts (same shape, scalar operand) are
-// flat loops the compiler vectorises; other broadcasts walk output rows with
-// per-dim strides. Work is split over output rows.
+// Arithmetic with numpy broadcasting: Add, Sub, Mul, Div, Mod (float, double,
+// every integer type; integers wrap like numpy's), Pow, PRelu, and the
+// variadic Min, Max, Sum, Mean; Identity and Dropout (inference) alias their
+// input. One pass over memory; the common layouts (same shape, scalar operand)
+// are flat loops the compiler vectorises; other broadcasts walk rows of the
+// merged innermost dims (BroadcastWalk). Work is split over output rows.
+// Unary math lives in unary.cpp, comparisons and logic in logic.cpp.
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -18,16 +20,45 @@ namespace normrt {
 
 namespace {
 
-enum class BinOp { Add, Sub, Mul, Div };
+enum class BinOp { Add, Sub, Mul, Div, Min, Max, Mod, FMod };
 
 template <class T, BinOp op>
 inline T apply(T a, T b) {
-  if constexpr (std::is_integral_v<T> && op != BinOp::Div) {
+  if constexpr (std::is_integral_v<T> && (op == BinOp::Add || op == BinOp::Sub || op == BinOp::Mul)) {
     // Wraparound as numpy does, in unsigned 64-bit arithmetic (no signed-overflow UB).
     const uint64_t x = static_cast<uint64_t>(a), y = static_cast<uint64_t>(b);
     if constexpr (op == BinOp::Add) return static_cast<T>(x + y);
     if constexpr (op == BinOp::Sub) return static_cast<T>(x - y);
     if constexpr (op == BinOp::Mul) return static_cast<T>(x * y);
+  }
+  if constexpr (op == BinOp::Min) {
+    if constexpr (std::is_floating_point_v<T>)
+      if (std::isnan(a) || std::isnan(b)) return std::numeric_limits<T>::quiet_NaN();
+    return b < a ? b : a;
+  }
+  if constexpr (op == BinOp::Max) {
+    if constexpr (std::is_floating_point_v<T>)
+      if (std::isnan(a) || std::isnan(b)) return std::numeric_limits<T>::quiet_NaN();
+    return a < b ? b : a;
+  }
+  if constexpr (op == BinOp::FMod) {  // sign of the dividend (C fmod)
+    if constexpr (std::is_floating_point_v<T>)
+      return std::fmod(a, b);
+    else
+      return b == 0 ? T(0) : (b == T(-1) ? T(0) : static_cast<T>(a % b));
+  }
+  if constexpr (op == BinOp::Mod) {  // sign of the divisor (Python %)
+    if constexpr (std::is_floating_point_v<T>) {
+      T m = std::fmod(a, b);
+      if (m != 0 && ((m < 0) != (b < 0))) m += b;
+      return m;
+    } else {
+      if (b == 0 || b == T(-1)) return T(0);
+      T m = static_cast<T>(a % b);
+      if constexpr (std::is_signed_v<T>)
+        if (m != 0 && ((m < 0) != (b < 0))) m = static_cast<T>(m + b);
+      return m;
+    }
   }
   if constexpr (op == BinOp::Add) return a + b;
   if constexpr (op == BinOp::Sub) return a - b;
@@ -42,62 +73,19 @@ inline T apply(T a, T b) {
 
 template <class T, BinOp op>
 void check_divisor(const Tensor& b) {
-  if constexpr (op == BinOp::Div && std::is_integral_v<T>) {
+  if constexpr ((op == BinOp::Div || op == BinOp::Mod || op == BinOp::FMod) && std::is_integral_v<T>) {
     const T* p = b.data<T>();
     for (int64_t i = 0; i < b.numel(); ++i)
-      if (p[i] == 0) throw Error(ErrorCode::InvalidArgument, "integer division by zero in Div");
+      if (p[i] == 0) throw Error(ErrorCode::InvalidArgument, "integer division by zero");
   }
 }
 
 template <class T, BinOp op>
 void binary(const Tensor& A, const Tensor& B, Tensor& Y) {
   check_divisor<T, op>(B);
-  const T* a = A.data<T>();
-  const T* b = B.data<T>();
-  T* y = Y.data<T>();
-  const Shape& out = Y.shape();
-  const int64_t n = Y.numel();
-  if (n == 0) return;
-  if (A.shape() == out && B.shape() == out) {
-    parallel_rows(n, 1, [&](int64_t s, int64_t e) {
-      for (int64_t i = s; i < e; ++i) y[i] = apply<T, op>(a[i], b[i]);
-    });
-    return;
-  }
-  if (A.shape() == out && B.numel() == 1) {
-    const T bv = b[0];
-    parallel_rows(n, 1, [&](int64_t s, int64_t e) {
-      for (int64_t i = s; i < e; ++i) y[i] = apply<T, op>(a[i], bv);
-    });
-    return;
-  }
-  if (B.shape() == out && A.numel() == 1) {
-    const T av = a[0];
-    parallel_rows(n, 1, [&](int64_t s, int64_t e) {
-      for (int64_t i = s; i < e; ++i) y[i] = apply<T, op>(av, b[i]);
-    });
-    return;
-  }
-  // General broadcast: rows of the last output dim.
-  const size_t r = out.size();
-  const auto sa = broadcast_strides(A.shape(), out);
-  const auto sb = broadcast_strides(B.shape(), out);
-  const int64_t inner = out[r - 1];
-  const int64_t rows = n / inner;
-  const int64_t ia = sa[r - 1], ib = sb[r - 1];
-  parallel_rows(rows, inner, [&](int64_t s, int64_t e) {
-    for (int64_t row = s; row < e; ++row) {
-      int64_t oa = 0, ob = 0, rem = row;
-      for (size_t d = r - 1; d-- > 0;) {
-        const int64_t idx = rem % out[d];
-        rem /= out[d];
-        oa += idx * sa[d];
-        ob += idx * sb[d];
-      }
-      T* yr = y + row * inner;
-      for (int64_t i = 0; i < inner; ++i) yr[i] = apply<T, op>(a[oa + i * ia], b[ob + i * ib]);
-    }
-  });
+  broadcast_binary<T, T, T>(
+      A, B, Y, [](T a, T b) { return apply<T, op>(a, b); },
+      [](int64_t rows, int64_t work, auto&& body) { parallel_rows(rows, work, body); });
 }
 
 template <BinOp op>
@@ -123,52 +111,79 @@ void plan_binary(PlanCtx& c) {
   };
 }
 
-enum class UnOp { Sqrt, Reciprocal, Neg, Relu, Abs, Exp };
-
-template <UnOp op, class T>
-inline T apply_unary(T x) {
-  if constexpr (op == UnOp::Sqrt) return static_cast<T>(std::sqrt(x));
-  if constexpr (op == UnOp::Reciprocal) return static_cast<T>(T(1) / x);
-  if constexpr (op == UnOp::Neg) return static_cast<T>(-x);
-  if constexpr (op == UnOp::Relu) return x > T(0) ? x : T(0);
-  if constexpr (op == UnOp::Abs) return x < T(0) ? static_cast<T>(-x) : x;
-  if constexpr (op == UnOp::Exp) return static_cast<T>(std::exp(x));
-}
-
-template <UnOp op, class T>
-void unary(const Tensor& X, Tensor& Y) {
-  const T* x = X.data<T>();
-  T* y = Y.data<T>();
-  parallel_rows(X.numel(), 1, [&](int64_t s, int64_t e) {
-    for (int64_t i = s; i < e; ++i) y[i] = apply_unary<op, T>(x[i]);
-  });
-}
-
-template <UnOp op>
-void plan_unary(PlanCtx& c) {
-  c.require_inputs(1, 1);
-  constexpr bool int_ok = op == UnOp::Neg || op == UnOp::Relu || op == UnOp::Abs;
-  if (int_ok)
-    c.require_dtype(0, {DType::Float32, DType::Float64, DType::Int32, DType::Int64});
-  else
-    c.require_dtype(0, {DType::Float32, DType::Float64});
+// Min, Max, Sum, Mean: n inputs (n >= 1) broadcast together, folded pairwise
+// left to right into the output.
+template <BinOp op, bool mean = false>
+void plan_variadic(PlanCtx& c) {
+  if (c.num_inputs() < 1) c.fail("needs at least one input");
   const DType t = c.input(0).dtype;
-  c.set_output(0, t, c.input(0).shape);
+  if (mean || op == BinOp::Add)
+    c.require_dtype(0, {DType::Float32, DType::Float64});
+  else
+    c.require_dtype(0, {DType::Float32, DType::Float64, DType::Int8, DType::Int16, DType::Int32, DType::Int64,
+                        DType::UInt8, DType::UInt16, DType::UInt32, DType::UInt64});
+  Shape out = c.input(0).shape;
+  for (size_t i = 1; i < c.num_inputs(); ++i) {
+    if (c.input(i).dtype != t) c.fail("inputs have different dtypes");
+    if (!broadcast_shapes(out, c.input(i).shape, &out))
+      c.fail("input shapes do not broadcast (" + shape_str(out) + ", " + shape_str(c.input(i).shape) + ")");
+  }
+  c.set_output(0, t, out);
   c.kernel = [t](KernelIO& io) {
-    switch (t) {
-      case DType::Float32:
-        unary<op, float>(*io.in[0], *io.out[0]);
-        break;
-      case DType::Float64:
-        unary<op, double>(*io.in[0], *io.out[0]);
-        break;
-      case DType::Int32:
-        if constexpr (int_ok) unary<op, int32_t>(*io.in[0], *io.out[0]);
-        break;
-      default:
-        if constexpr (int_ok) unary<op, int64_t>(*io.in[0], *io.out[0]);
-        break;
-    }
+    visit_numeric(t, [&](auto tag) {
+      using T = decltype(tag);
+      if constexpr (!std::is_same_v<T, bool> && !std::is_same_v<T, half_t>) {
+        Tensor& Y = *io.out[0];
+        const auto split = [](int64_t rows, int64_t work, auto&& body) { parallel_rows(rows, work, body); };
+        const size_t n = io.in.size();
+        if (n == 1) {
+          Tensor e = expand_to(*io.in[0], Y.shape());
+          std::memcpy(Y.raw(), e.raw(), Y.nbytes());
+        } else {
+          broadcast_binary<T, T, T>(
+              *io.in[0], *io.in[1], Y, [](T a, T b) { return apply<T, op>(a, b); }, split);
+          for (size_t i = 2; i < n; ++i)
+            broadcast_binary<T, T, T>(
+                Y, *io.in[i], Y, [](T a, T b) { return apply<T, op>(a, b); }, split);
+        }
+        if constexpr (mean && std::is_floating_point_v<T>) {
+          T* y = Y.data<T>();
+          const T inv = T(1) / static_cast<T>(n);
+          for (int64_t i = 0; i < Y.numel(); ++i) y[i] *= inv;
+        }
+      }
+    });
+  };
+}
+
+void plan_mod(PlanCtx& c) {
+  const bool fmod = c.node.attr_int("fmod", 0) != 0;
+  if (!fmod && (c.input(0).dtype == DType::Float32 || c.input(0).dtype == DType::Float64))
+    c.fail("fmod must be 1 for floating-point inputs");
+  if (fmod)
+    plan_binary<BinOp::FMod>(c);
+  else
+    plan_binary<BinOp::Mod>(c);
+}
+
+// PRelu: y = x < 0 ? slope·x : x, slope broadcast to x.
+void plan_prelu(PlanCtx& c) {
+  c.require_inputs(2, 2);
+  c.require_dtype(0, {DType::Float32, DType::Float64});
+  Shape out;
+  if (!broadcast_shapes(c.input(0).shape, c.input(1).shape, &out) || out != c.input(0).shape)
+    c.fail("slope " + shape_str(c.input(1).shape) + " does not broadcast to " + shape_str(c.input(0).shape));
+  if (c.input(1).dtype != c.input(0).dtype) c.fail("slope dtype differs from X");
+  const DType t = c.input(0).dtype;
+  c.set_output(0, t, out);
+  c.kernel = [t](KernelIO& io) {
+    const auto split = [](int64_t rows, int64_t work, auto&& body) { parallel_rows(rows, work, body); };
+    if (t == DType::Float32)
+      broadcast_binary<float, float, float>(
+          *io.in[0], *io.in[1], *io.out[0], [](float x, float s) { return x < 0 ? s * x : x; }, split);
+    else
+      broadcast_binary<double, double, double>(
+          *io.in[0], *io.in[1], *io.out[0], [](double x, double s) { return x < 0 ? s * x : x; }, split);
   };
 }
 
@@ -279,12 +294,12 @@ void register_elementwise_ops(OpRegistry& r) {
   r.add("", "Sub", {7, 13, 14}, plan_binary<BinOp::Sub>);
   r.add("", "Mul", {7, 13, 14}, plan_binary<BinOp::Mul>);
   r.add("", "Div", {7, 13, 14}, plan_binary<BinOp::Div>);
-  r.add("", "Sqrt", {6, 13}, plan_unary<UnOp::Sqrt>);
-  r.add("", "Reciprocal", {6, 13}, plan_unary<UnOp::Reciprocal>);
-  r.add("", "Neg", {6, 13}, plan_unary<UnOp::Neg>);
-  r.add("", "Relu", {6, 13, 14}, plan_unary<UnOp::Relu>);
-  r.add("", "Abs", {6, 13}, plan_unary<UnOp::Abs>);
-  r.add("", "Exp", {6, 13}, plan_unary<UnOp::Exp>);
+  r.add("", "Min", {8, 12, 13}, plan_variadic<BinOp::Min>);
+  r.add("", "Max", {8, 12, 13}, plan_variadic<BinOp::Max>);
+  r.add("", "Sum", {8, 13}, plan_variadic<BinOp::Add>);
+  r.add("", "Mean", {8, 13}, plan_variadic<BinOp::Add, true>);
+  r.add("", "Mod", {10, 13}, plan_mod);
+  r.add("", "PRelu", {7, 9, 16}, plan_prelu);
   r.add("", "Identity", {1, 13, 14, 16, 19, 21, 23}, plan_identity);
   r.add("", "Dropout", {7, 10, 12, 13, 22}, plan_dropout);
 }

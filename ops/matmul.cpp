@@ -1,11 +1,16 @@
 // MatMul (numpy semantics: batched with broadcasting over leading dims, 1-D
-// operands promoted and the added dim removed). float32/float64.
-// Per output row: y[i,:] = Σ_k a[i,k]·b[k,:] — rows of B streamed with an axpy
-// the compiler vectorises; output rows spread over threads. A tuned GEMM is a
-// later issue; this is the correct, parallel baseline.
+// operands promoted and the added dim removed) and Gemm
+// (Y = alpha·op(A)·op(B) + beta·C, C broadcast to [M, N]). float32 runs on the
+// packed GEMM of linalg/gemm.h; a constant B (the weights) is packed once at
+// session creation, and a batch of A matrices against one B runs as a single
+// product of (batch·M) rows. float64 uses the reference loop.
+#include <cstring>
+#include <memory>
 #include <vector>
 
 #include "broadcast.h"
+#include "linalg/gemm.h"
+#include "norm_kernels.h"
 #include "op.h"
 #include "parallel.h"
 
@@ -13,24 +18,8 @@ namespace normrt {
 
 namespace {
 
-template <class T>
-void matmul(const T* a, const T* b, T* y, int64_t batches, int64_t M, int64_t K, int64_t N,
-            const std::vector<int64_t>& a_off, const std::vector<int64_t>& b_off) {
-  parallel_rows(batches * M, K * N, [&](int64_t s, int64_t e) {
-    for (int64_t row = s; row < e; ++row) {
-      const int64_t bi = row / M, i = row % M;
-      const T* ar = a + a_off[static_cast<size_t>(bi)] + i * K;
-      const T* bm = b + b_off[static_cast<size_t>(bi)];
-      T* yr = y + row * N;
-      for (int64_t j = 0; j < N; ++j) yr[j] = T(0);
-      for (int64_t k = 0; k < K; ++k) {
-        const T av = ar[k];
-        const T* br = bm + k * N;
-        for (int64_t j = 0; j < N; ++j) yr[j] += av * br[j];
-      }
-    }
-  });
-}
+using linalg::GemmKernels;
+using linalg::PackedB;
 
 void plan_matmul(PlanCtx& c) {
   c.require_inputs(2, 2);
@@ -67,19 +56,103 @@ void plan_matmul(PlanCtx& c) {
     a_off[static_cast<size_t>(bi)] = oa * M * K;
     b_off[static_cast<size_t>(bi)] = ob * K * N;
   }
-  const DType t = A.dtype;
-  c.kernel = [=](KernelIO& io) {
-    if (t == DType::Float32)
-      matmul(io.in[0]->data<float>(), io.in[1]->data<float>(), io.out[0]->data<float>(), batches, M, K, N, a_off,
-             b_off);
-    else
-      matmul(io.in[0]->data<double>(), io.in[1]->data<double>(), io.out[0]->data<double>(), batches, M, K, N, a_off,
-             b_off);
+  if (A.dtype == DType::Float64) {
+    c.kernel = [=](KernelIO& io) {
+      const double* x = io.in[0]->data<double>();
+      const double* w = io.in[1]->data<double>();
+      double* y = io.out[0]->data<double>();
+      for (int64_t bi = 0; bi < batches; ++bi)
+        linalg::gemm_reference<double>(false, false, M, N, K, 1.0, x + a_off[bi], K, w + b_off[bi], N, 0.0,
+                                       y + bi * M * N, N);
+    };
+    return;
+  }
+  const GemmKernels& kern = linalg::gemm_kernels(c.kernels->isa);
+  // One B for every batch, A's batches contiguous: a single (batches·M)-row product.
+  const bool shared_b = shape_numel(b_batch) == 1 && shape_numel(a_batch) == batches;
+  if (shared_b && B.value) {
+    auto packed = std::make_shared<PackedB>(linalg::pack_b(kern, false, K, N, B.value->data<float>(), N));
+    c.kernel = [=, &kern](KernelIO& io) {
+      linalg::sgemm_packed(kern, false, batches * M, 1.f, io.in[0]->data<float>(), K, *packed, 0.f,
+                           io.out[0]->data<float>(), N);
+    };
+    return;
+  }
+  if (shared_b) {
+    c.kernel = [=, &kern](KernelIO& io) {
+      linalg::sgemm(kern, false, false, batches * M, N, K, 1.f, io.in[0]->data<float>(), K, io.in[1]->data<float>(), N,
+                    0.f, io.out[0]->data<float>(), N);
+    };
+    return;
+  }
+  c.kernel = [=, &kern](KernelIO& io) {
+    const float* x = io.in[0]->data<float>();
+    const float* w = io.in[1]->data<float>();
+    float* y = io.out[0]->data<float>();
+    parallel_rows(batches, M * N * K / 4, [&](int64_t first, int64_t last) {
+      for (int64_t bi = first; bi < last; ++bi)
+        linalg::sgemm(kern, false, false, M, N, K, 1.f, x + a_off[bi], K, w + b_off[bi], N, 0.f, y + bi * M * N, N);
+    });
+  };
+}
+
+void plan_gemm(PlanCtx& c) {
+  c.require_inputs(2, 3);
+  c.require_dtype(0, {DType::Float32, DType::Float64});
+  const ValueDesc& A = c.input(0);
+  const ValueDesc& B = c.input(1);
+  if (A.dtype != B.dtype) c.fail("A and B differ in dtype");
+  if (A.shape.size() != 2 || B.shape.size() != 2) c.fail("A and B must be 2-D");
+  const bool ta = c.node.attr_int("transA", 0) != 0, tb = c.node.attr_int("transB", 0) != 0;
+  const float alpha = c.node.attr_float("alpha", 1.f), beta = c.node.attr_float("beta", 1.f);
+  const int64_t M = ta ? A.shape[1] : A.shape[0], K = ta ? A.shape[0] : A.shape[1];
+  const int64_t N = tb ? B.shape[0] : B.shape[1], KB = tb ? B.shape[1] : B.shape[0];
+  if (K != KB) c.fail("inner dimensions differ: " + shape_str(A.shape) + " x " + shape_str(B.shape));
+  const bool has_c = c.has_input(2) && beta != 0.f;
+  if (c.has_input(2)) {
+    if (c.input(2).dtype != A.dtype) c.fail("C differs in dtype");
+    if (!broadcasts_to(c.input(2).shape, {M, N}))
+      c.fail("C " + shape_str(c.input(2).shape) + " does not broadcast to [" + std::to_string(M) + "," +
+             std::to_string(N) + "]");
+  }
+  c.set_output(0, A.dtype, {M, N});
+  const int64_t lda = A.shape[1], ldb = B.shape[1];
+  // beta·C first (broadcast into Y), then Y += alpha·op(A)·op(B).
+  const auto fill_c = [=](KernelIO& io) {
+    if (!has_c) return;
+    const Tensor e = expand_to(*io.in[2], {M, N});
+    std::memcpy(io.out[0]->raw(), e.raw(), io.out[0]->nbytes());
+  };
+  if (A.dtype == DType::Float64) {
+    c.kernel = [=](KernelIO& io) {
+      fill_c(io);
+      linalg::gemm_reference<double>(ta, tb, M, N, K, alpha, io.in[0]->data<double>(), lda, io.in[1]->data<double>(),
+                                     ldb, has_c ? beta : 0.0, io.out[0]->data<double>(), N);
+    };
+    return;
+  }
+  const GemmKernels& kern = linalg::gemm_kernels(c.kernels->isa);
+  if (B.value && M > 1) {
+    auto packed = std::make_shared<PackedB>(linalg::pack_b(kern, tb, K, N, B.value->data<float>(), ldb));
+    c.kernel = [=, &kern](KernelIO& io) {
+      fill_c(io);
+      linalg::sgemm_packed(kern, ta, M, alpha, io.in[0]->data<float>(), lda, *packed, has_c ? beta : 0.f,
+                           io.out[0]->data<float>(), N);
+    };
+    return;
+  }
+  c.kernel = [=, &kern](KernelIO& io) {
+    fill_c(io);
+    linalg::sgemm(kern, ta, tb, M, N, K, alpha, io.in[0]->data<float>(), lda, io.in[1]->data<float>(), ldb,
+                  has_c ? beta : 0.f, io.out[0]->data<float>(), N);
   };
 }
 
 }  // namespace
 
-void register_matmul_ops(OpRegistry& r) { r.add("", "MatMul", {1, 9, 13}, plan_matmul); }
+void register_matmul_ops(OpRegistry& r) {
+  r.add("", "MatMul", {1, 9, 13}, plan_matmul);
+  r.add("", "Gemm", {7, 9, 11, 13}, plan_gemm);
+}
 
 }  // namespace normrt

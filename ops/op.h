@@ -32,7 +32,7 @@ struct NormKernels;
 
 struct PlanCtx {
   const Node& node;
-  int64_t version;  // the op version in force: the largest since-version <= the model's opset
+  int64_t version;             // the op version in force: the largest since-version <= the model's opset
   const NormKernels* kernels;  // the session's vector kernel table (its ISA path)
   std::vector<ValueDesc> in;
   std::vector<ValueDesc> out;  // the op fills dtype and shape of each present output
@@ -69,6 +69,12 @@ class NeedsInputValue : public Error {
  private:
   std::string value_;
 };
+
+// The int64/int32 values of a 1-D input known at planning time (shape, axes,
+// pads, repeats...); fails naming `what` otherwise.
+std::vector<int64_t> int_values(const PlanCtx& c, size_t input, const char* what);
+// axis in [-rank, rank) → [0, rank); fails naming `what` otherwise.
+int64_t normalize_axis(const PlanCtx& c, int64_t axis, int64_t rank, const char* what = "axis");
 
 using PlanFn = void (*)(PlanCtx&);
 

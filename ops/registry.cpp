@@ -1,6 +1,7 @@
 // The op registry: a (domain, op_type) → plan-function table with the ONNX
 // since-versions each op implements. Each op family adds its ops here.
 #include <algorithm>
+#include <cstring>
 
 #include "op.h"
 
@@ -18,6 +19,34 @@ void register_elementwise_ops(OpRegistry& r);
 void register_reduce_ops(OpRegistry& r);
 void register_shape_ops(OpRegistry& r);
 void register_matmul_ops(OpRegistry& r);
+void register_unary_ops(OpRegistry& r);
+void register_logic_ops(OpRegistry& r);
+void register_softmax_ops(OpRegistry& r);
+void register_data_movement_ops(OpRegistry& r);
+void register_search_scan_ops(OpRegistry& r);
+void register_conv_ops(OpRegistry& r);
+void register_pool_ops(OpRegistry& r);
+void register_pad_ops(OpRegistry& r);
+void register_resize_ops(OpRegistry& r);
+
+std::vector<int64_t> int_values(const PlanCtx& c, size_t i, const char* what) {
+  const Tensor& t = c.constant_input(i);
+  if (t.rank() > 1) c.fail(std::string(what) + " must be a 1-D tensor");
+  std::vector<int64_t> v(static_cast<size_t>(t.numel()));
+  if (t.dtype() == DType::Int64)
+    std::memcpy(v.data(), t.raw(), v.size() * sizeof(int64_t));
+  else if (t.dtype() == DType::Int32)
+    for (size_t k = 0; k < v.size(); ++k) v[k] = t.data<int32_t>()[k];
+  else
+    c.fail(std::string(what) + " must be int64 or int32");
+  return v;
+}
+
+int64_t normalize_axis(const PlanCtx& c, int64_t axis, int64_t rank, const char* what) {
+  if (axis < -rank || axis >= rank)
+    c.fail(std::string(what) + " " + std::to_string(axis) + " is out of range for rank " + std::to_string(rank));
+  return axis < 0 ? axis + rank : axis;
+}
 
 const ValueDesc& PlanCtx::input(size_t i) const {
   if (!has_input(i)) fail("required input " + std::to_string(i) + " is missing");
@@ -113,6 +142,15 @@ const OpRegistry& op_registry() {
     register_reduce_ops(r);
     register_shape_ops(r);
     register_matmul_ops(r);
+    register_unary_ops(r);
+    register_logic_ops(r);
+    register_softmax_ops(r);
+    register_data_movement_ops(r);
+    register_search_scan_ops(r);
+    register_conv_ops(r);
+    register_pool_ops(r);
+    register_pad_ops(r);
+    register_resize_ops(r);
     return r;
   }();
   return registry;

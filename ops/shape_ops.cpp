@@ -1,5 +1,5 @@
 // Shape and data-movement ops, for every dtype: Constant, Shape, Size, Cast,
-// Reshape, Flatten, Slice, Concat, ConstantOfShape, Squeeze, Unsqueeze.
+// CastLike, Reshape, Flatten, Slice, Concat, ConstantOfShape, Squeeze, Unsqueeze.
 // Reshape/Flatten/Squeeze/Unsqueeze share the input buffer (no copy); Shape,
 // Size and Constant are answered at planning time.
 #include <cstring>
@@ -16,25 +16,6 @@ Tensor int64_vector(const std::vector<int64_t>& v) {
   Tensor t = Tensor::uninitialized(DType::Int64, {static_cast<int64_t>(v.size())});
   if (!v.empty()) std::memcpy(t.raw(), v.data(), v.size() * sizeof(int64_t));
   return t;
-}
-
-std::vector<int64_t> int_values(const PlanCtx& c, size_t i, const char* what) {
-  const Tensor& t = c.constant_input(i);
-  if (t.rank() > 1) c.fail(std::string(what) + " must be a 1-D tensor");
-  std::vector<int64_t> v(static_cast<size_t>(t.numel()));
-  if (t.dtype() == DType::Int64)
-    std::memcpy(v.data(), t.raw(), v.size() * sizeof(int64_t));
-  else if (t.dtype() == DType::Int32)
-    for (size_t k = 0; k < v.size(); ++k) v[k] = t.data<int32_t>()[k];
-  else
-    c.fail(std::string(what) + " must be int64 or int32");
-  return v;
-}
-
-int64_t normalize_axis(const PlanCtx& c, int64_t axis, int64_t rank, const char* what = "axis") {
-  if (axis < -rank || axis >= rank)
-    c.fail(std::string(what) + " " + std::to_string(axis) + " is out of range for rank " + std::to_string(rank));
-  return axis < 0 ? axis + rank : axis;
 }
 
 void alias_kernel(PlanCtx& c, Shape shape) {
@@ -106,12 +87,23 @@ To convert(From v) {
   }
 }
 
+void plan_cast_to(PlanCtx& c, DType dst);
+
 void plan_cast(PlanCtx& c) {
   c.require_inputs(1, 1);
   int64_t to = c.node.attr("to").i;
   DType dst;
   if (!dtype_from_onnx(static_cast<int>(to), &dst))
     c.unsupported(std::string("cast to ") + onnx_type_name(static_cast<int>(to)));
+  plan_cast_to(c, dst);
+}
+
+void plan_cast_like(PlanCtx& c) {
+  c.require_inputs(2, 2);
+  plan_cast_to(c, c.input(1).dtype);
+}
+
+void plan_cast_to(PlanCtx& c, DType dst) {
   const DType src = c.input(0).dtype;
   c.set_output(0, dst, c.input(0).shape);
   if (src == dst) {
@@ -246,8 +238,8 @@ void plan_slice(PlanCtx& c) {
     const int64_t dim = in[d];
     // |step| >= dim takes one element either way; clamping keeps -step and
     // the count arithmetic below from overflowing.
-    const int64_t st = std::clamp<int64_t>(steps[i], -std::numeric_limits<int64_t>::max(),
-                                           std::numeric_limits<int64_t>::max());
+    const int64_t st =
+        std::clamp<int64_t>(steps[i], -std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::max());
     if (st == 0) c.fail("step 0");
     int64_t s = starts[i], e = ends[i];
     if (s < 0) s += dim;
@@ -357,6 +349,7 @@ void register_shape_ops(OpRegistry& r) {
   r.add("", "Shape", {1, 13, 15, 19, 21, 23}, plan_shape);
   r.add("", "Size", {1, 13, 19, 21, 23}, plan_size);
   r.add("", "Cast", {6, 9, 13, 19, 21, 23}, plan_cast);
+  r.add("", "CastLike", {15, 19, 21, 23}, plan_cast_like);
   r.add("", "Reshape", {5, 13, 14, 19, 21, 23}, plan_reshape);
   r.add("", "Flatten", {1, 9, 11, 13, 21, 23}, plan_flatten);
   r.add("", "Squeeze", {1, 11, 13, 21, 23}, plan_squeeze);

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "../loaders/onnx_loader.h"
@@ -86,14 +87,43 @@ struct Session::Impl {
         if (plans.size() >= 16) plans.erase(plans.begin());  // bounded cache
         return plans.emplace(key, p).first->second;
       } catch (const NeedsInputValue& e) {
-        size_t k = 0;
-        while (k < graph.inputs.size() && graph.inputs[k].name != e.value()) ++k;
-        if (k == graph.inputs.size() || value_keyed[k] || !inputs[k]) throw;
-        value_keyed[k] = 1;  // plan again with this input's value known
-        log(LogLevel::Info, "input '" + e.value() + "' shapes the graph: plans are made per value of it");
+        // Plan again with the values of the (small) graph inputs that the
+        // needed value is computed from known: directly (a Reshape shape fed
+        // as an input) or through other ops (a window length → Range).
+        bool keyed = false;
+        for (const std::string& name : input_ancestors(e.value())) {
+          size_t k = 0;
+          while (k < graph.inputs.size() && graph.inputs[k].name != name) ++k;
+          if (k == graph.inputs.size() || value_keyed[k] || !inputs[k] || inputs[k]->numel() > 4096) continue;
+          value_keyed[k] = 1;
+          keyed = true;
+          log(LogLevel::Info, "input '" + name + "' shapes the graph: plans are made per value of it");
+        }
+        if (!keyed) throw;
         plans.clear();
       }
     }
+  }
+
+  // The graph inputs that `value` is computed from (itself if it is one).
+  std::vector<std::string> input_ancestors(const std::string& value) const {
+    std::vector<std::string> found, todo{value};
+    std::set<std::string> seen;
+    while (!todo.empty()) {
+      const std::string v = todo.back();
+      todo.pop_back();
+      if (!seen.insert(v).second) continue;
+      bool produced = false;
+      for (const Node& n : graph.nodes)
+        for (const std::string& o : n.outputs)
+          if (o == v) {
+            produced = true;
+            for (const std::string& i : n.inputs)
+              if (!i.empty()) todo.push_back(i);
+          }
+      if (!produced) found.push_back(v);
+    }
+    return found;
   }
 
   // Checks the inputs against the model and returns them in graph-input order.

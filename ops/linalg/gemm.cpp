@@ -1,0 +1,182 @@
+// GEMM driver (GotoBLAS loop order): op(B) is packed into NR-wide panels per
+// KC-deep block (once, or once per session for weights); each task owns a
+// block of C (MC rows × a chunk of panels), packs its rows of alpha·op(A) per
+// KC block into MR-high panels and runs the ISA's register tile over them.
+// M = 1 (decode steps, pooled heads) skips packing: a row-vector × matrix
+// product streams B once, which memory bandwidth bounds.
+#include "gemm.h"
+
+#include <algorithm>
+#include <cstring>
+#include <xsimd/config/xsimd_arch.hpp>
+
+#include "../parallel.h"
+
+namespace normrt {
+namespace linalg {
+
+namespace {
+constexpr int64_t KC = 256;        // depth of a packed block: A panel 6×256 and B panel 256×NR stay in L1/L2
+constexpr int64_t MC = 72;         // rows of C per task (multiple of MR = 6)
+constexpr int64_t NC_PANELS = 16;  // B panels per task
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// op(B)(k, j)
+inline float b_at(const float* B, int64_t ldb, bool tb, int64_t k, int64_t j) {
+  return tb ? B[j * ldb + k] : B[k * ldb + j];
+}
+}  // namespace
+
+const GemmKernels& gemm_kernels(const std::string& isa) {
+  const auto a = xsimd::available_architectures();
+  if (isa == "avx512" && a.avx512bw && a.fma3_avx2) return *gemm_kernels_avx512();
+  if ((isa == "avx2" || isa == "avx512") && a.fma3_avx2) return *gemm_kernels_avx2();
+  if (isa == "sse2") return *gemm_kernels_sse2();
+  if (a.avx512bw && a.fma3_avx2) return *gemm_kernels_avx512();
+  if (a.fma3_avx2) return *gemm_kernels_avx2();
+  return *gemm_kernels_sse2();
+}
+
+PackedB pack_b(const GemmKernels& kern, bool tb, int64_t K, int64_t N, const float* B, int64_t ldb) {
+  PackedB p;
+  p.K = K;
+  p.N = N;
+  p.nr = kern.nr;
+  const int64_t nr = kern.nr, panels = ceil_div(N, nr);
+  p.data.assign(static_cast<size_t>(panels * nr * std::max<int64_t>(K, 1)), 0.f);
+  parallel_rows(panels, K * nr, [&](int64_t first, int64_t last) {
+    for (int64_t pc = 0; pc < K; pc += KC) {
+      const int64_t kc = std::min(KC, K - pc);
+      for (int64_t jp = first; jp < last; ++jp) {
+        float* dst = p.data.data() + pc * panels * nr + jp * kc * nr;
+        const int64_t j0 = jp * nr, nj = std::min<int64_t>(nr, N - j0);
+        for (int64_t k = 0; k < kc; ++k)
+          for (int64_t j = 0; j < nj; ++j) dst[k * nr + j] = b_at(B, ldb, tb, pc + k, j0 + j);
+      }
+    }
+  });
+  return p;
+}
+
+namespace {
+
+// y[j] = alpha·Σ_k a[k]·op(B)(k, j) + beta·y[j]
+void gemv_row(bool tb, int64_t N, int64_t K, float alpha, const float* a, int64_t a_stride, const float* B, int64_t ldb,
+              float beta, float* y) {
+  parallel_rows(ceil_div(N, 64), 64 * K, [&](int64_t first, int64_t last) {
+    const int64_t j0 = first * 64, j1 = std::min(N, last * 64);
+    if (!tb) {
+      float acc[64];
+      for (int64_t jb = j0; jb < j1; jb += 64) {
+        const int64_t nj = std::min<int64_t>(64, j1 - jb);
+        std::fill(acc, acc + 64, 0.f);
+        for (int64_t k = 0; k < K; ++k) {
+          const float av = a[k * a_stride];
+          const float* br = B + k * ldb + jb;
+          for (int64_t j = 0; j < nj; ++j) acc[j] += av * br[j];
+        }
+        for (int64_t j = 0; j < nj; ++j) y[jb + j] = alpha * acc[j] + (beta == 0.f ? 0.f : beta * y[jb + j]);
+      }
+    } else {
+      for (int64_t j = j0; j < j1; ++j) {
+        const float* br = B + j * ldb;
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int64_t k = 0;
+        if (a_stride == 1)
+          for (; k + 4 <= K; k += 4) {
+            s0 += a[k] * br[k];
+            s1 += a[k + 1] * br[k + 1];
+            s2 += a[k + 2] * br[k + 2];
+            s3 += a[k + 3] * br[k + 3];
+          }
+        for (; k < K; ++k) s0 += a[k * a_stride] * br[k];
+        const float s = (s0 + s1) + (s2 + s3);
+        y[j] = alpha * s + (beta == 0.f ? 0.f : beta * y[j]);
+      }
+    }
+  });
+}
+
+// The blocked product against packed B.
+void gemm_blocked(const GemmKernels& kern, bool ta, int64_t M, float alpha, const float* A, int64_t lda,
+                  const PackedB& pb, float beta, float* C, int64_t ldc) {
+  const int64_t N = pb.N, K = pb.K, nr = kern.nr, mr = kern.mr;
+  const int64_t panels = ceil_div(N, nr);
+  if (beta != 0.f && beta != 1.f)
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < N; ++j) C[i * ldc + j] *= beta;
+  if (K == 0) {
+    if (beta == 0.f)
+      for (int64_t i = 0; i < M; ++i) std::fill(C + i * ldc, C + i * ldc + N, 0.f);
+    return;
+  }
+  const int64_t mblocks = ceil_div(M, MC), nchunks = ceil_div(panels, NC_PANELS);
+  parallel_rows(mblocks * nchunks, MC * K * NC_PANELS * nr / 8, [&](int64_t first, int64_t last) {
+    std::vector<float> ap(static_cast<size_t>(MC * KC));
+    for (int64_t t = first; t < last; ++t) {
+      const int64_t mb = t / nchunks, nc = t % nchunks;
+      const int64_t i0 = mb * MC, mi = std::min(MC, M - i0);
+      const int64_t p0 = nc * NC_PANELS, p1 = std::min(panels, p0 + NC_PANELS);
+      for (int64_t pc = 0; pc < K; pc += KC) {
+        const int64_t kc = std::min(KC, K - pc);
+        // Pack alpha·op(A)[i0:i0+mi, pc:pc+kc] into MR-high panels, k-major.
+        for (int64_t ir = 0; ir < mi; ir += mr) {
+          float* dst = ap.data() + ir * kc;
+          const int64_t rows = std::min(mr, mi - ir);
+          for (int64_t k = 0; k < kc; ++k) {
+            for (int64_t r = 0; r < rows; ++r) {
+              const int64_t i = i0 + ir + r, kk = pc + k;
+              dst[k * mr + r] = alpha * (ta ? A[kk * lda + i] : A[i * lda + kk]);
+            }
+            for (int64_t r = rows; r < mr; ++r) dst[k * mr + r] = 0.f;
+          }
+        }
+        const bool accumulate = pc > 0 || beta != 0.f;
+        for (int64_t jp = p0; jp < p1; ++jp) {
+          const float* bp = pb.data.data() + pc * panels * nr + jp * kc * nr;
+          const int nj = static_cast<int>(std::min(nr, N - jp * nr));
+          for (int64_t ir = 0; ir < mi; ir += mr)
+            kern.micro(kc, ap.data() + ir * kc, bp, C + (i0 + ir) * ldc + jp * nr, ldc,
+                       static_cast<int>(std::min(mr, mi - ir)), nj, accumulate);
+        }
+      }
+    }
+  });
+}
+
+}  // namespace
+
+void sgemm(const GemmKernels& kern, bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  if (M <= 0 || N <= 0) return;
+  if (M == 1) return gemv_row(tb, N, K, alpha, A, ta ? lda : 1, B, ldb, beta, C);
+  const PackedB pb = pack_b(kern, tb, K, N, B, ldb);
+  gemm_blocked(kern, ta, M, alpha, A, lda, pb, beta, C, ldc);
+}
+
+void sgemm_packed(const GemmKernels& kern, bool ta, int64_t M, float alpha, const float* A, int64_t lda,
+                  const PackedB& B, float beta, float* C, int64_t ldc) {
+  if (M <= 0 || B.N <= 0) return;
+  gemm_blocked(kern, ta, M, alpha, A, lda, B, beta, C, ldc);
+}
+
+template <class T>
+void gemm_reference(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda, const T* B,
+                    int64_t ldb, T beta, T* C, int64_t ldc) {
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t j = 0; j < N; ++j) {
+      T s = 0;
+      for (int64_t k = 0; k < K; ++k)
+        s += (ta ? A[k * lda + i] : A[i * lda + k]) * (tb ? B[j * ldb + k] : B[k * ldb + j]);
+      C[i * ldc + j] = alpha * s + (beta == T(0) ? T(0) : beta * C[i * ldc + j]);
+    }
+}
+
+template void gemm_reference<float>(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*,
+                                    int64_t, float, float*, int64_t);
+template void gemm_reference<double>(bool, bool, int64_t, int64_t, int64_t, double, const double*, int64_t,
+                                     const double*, int64_t, double, double*, int64_t);
+
+}  // namespace linalg
+}  // namespace normrt

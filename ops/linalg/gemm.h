@@ -1,0 +1,50 @@
+// The one matrix-product interface: MatMul, Gemm, Conv (im2col) and
+// ConvTranspose all call these, so the implementation changes in one place.
+// Row-major throughout: element (i, j) of a matrix with leading dimension ld
+// is at i·ld + j; op(X) is X or Xᵀ.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace normrt {
+namespace linalg {
+
+// The per-ISA register-tile kernel: C[mr×nr] (+)= Ap·Bp over kc steps, where
+// Ap holds kc columns of MR a-values and Bp kc rows of NR b-values (packed,
+// zero-padded). accumulate = add to C instead of overwriting it.
+struct GemmKernels {
+  const char* isa;
+  int mr, nr;
+  void (*micro)(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, int mr, int nr, bool accumulate);
+};
+
+const GemmKernels& gemm_kernels(const std::string& isa);  // "sse2", "avx2", "avx512"; the best runnable otherwise
+const GemmKernels* gemm_kernels_sse2();
+const GemmKernels* gemm_kernels_avx2();
+const GemmKernels* gemm_kernels_avx512();
+
+// op(B) [K×N] packed into the kernel's panels once (weights at session creation).
+struct PackedB {
+  int64_t K = 0, N = 0;
+  int nr = 0;
+  std::vector<float> data;
+};
+PackedB pack_b(const GemmKernels& k, bool transB, int64_t K, int64_t N, const float* B, int64_t ldb);
+
+// C[M×N] = alpha·op(A)·op(B) + beta·C. beta = 0 ignores C's old contents (NaN too).
+// Work is split over blocks of C on the current task arena; every element of C
+// is computed by one thread in a fixed order, so results do not depend on the
+// thread count.
+void sgemm(const GemmKernels& k, bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+void sgemm_packed(const GemmKernels& k, bool transA, int64_t M, float alpha, const float* A, int64_t lda,
+                  const PackedB& B, float beta, float* C, int64_t ldc);
+// The plain triple loop (any T), the reference the fast path is tested against.
+template <class T>
+void gemm_reference(bool transA, bool transB, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda,
+                    const T* B, int64_t ldb, T beta, T* C, int64_t ldc);
+
+}  // namespace linalg
+}  // namespace normrt

@@ -1,0 +1,11 @@
+// avx512 instantiation of the GEMM register tile (compiled with this ISA's flags only).
+#include "gemm_kernels_impl.hpp"
+
+namespace normrt {
+namespace linalg {
+const GemmKernels* gemm_kernels_avx512() {
+  static const GemmKernels k = GemmImpl<xsimd::avx512bw>::table("avx512");
+  return &k;
+}
+}  // namespace linalg
+}  // namespace normrt

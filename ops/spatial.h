@@ -1,0 +1,33 @@
+// Window geometry shared by Conv, ConvTranspose and the pools: per spatial
+// axis the kernel extent, stride, dilation, begin/end padding and output
+// size, from the attributes (auto_pad NOTSET/VALID/SAME_UPPER/SAME_LOWER,
+// pads, strides, dilations). Up to 3 spatial axes; 1-D and 2-D ops are run
+// as 3-D with leading axes of size 1.
+#pragma once
+#include <array>
+#include <vector>
+
+#include "op.h"
+
+namespace normrt {
+
+struct Window {
+  int rank = 0;                         // spatial axes in the model (1..3)
+  std::array<int64_t, 3> in{1, 1, 1};   // input extent, padded to 3 axes (leading 1s)
+  std::array<int64_t, 3> k{1, 1, 1};    // kernel extent
+  std::array<int64_t, 3> s{1, 1, 1};    // stride
+  std::array<int64_t, 3> d{1, 1, 1};    // dilation
+  std::array<int64_t, 3> pb{0, 0, 0};   // padding at the start
+  std::array<int64_t, 3> pe{0, 0, 0};   // padding at the end
+  std::array<int64_t, 3> out{1, 1, 1};  // output extent
+  int64_t in_size() const { return in[0] * in[1] * in[2]; }
+  int64_t out_size() const { return out[0] * out[1] * out[2]; }
+  int64_t k_size() const { return k[0] * k[1] * k[2]; }
+  std::vector<int64_t> out_dims() const;  // the model's spatial output dims
+};
+
+// Reads kernel extents `kernel` (spatial dims only), strides, dilations, pads
+// and auto_pad; computes the output extent of a convolution or (ceil_mode) pool.
+Window conv_window(const PlanCtx& c, const Shape& in_spatial, const std::vector<int64_t>& kernel, bool ceil_mode);
+
+}  // namespace normrt
