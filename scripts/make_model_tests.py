@@ -1,0 +1,323 @@
+#!/usr/bin/python3
+"""Exports the model tests under models/tests/: small but structurally
+faithful networks with random weights (fixed seeds, nothing downloaded), each
+in the ONNX test layout (model.onnx + test_data_set_0/{input,output}_N.pb)
+with PyTorch's own outputs as the expected data.
+
+  /usr/bin/python3 scripts/make_model_tests.py [OUT_DIR]
+
+Needs Debian's python3-torch, python3-torchvision and python3-onnx (used only
+to write the committed files; building and testing normrt never runs this).
+"""
+import math
+import os
+import shutil
+import sys
+
+import numpy as np
+import onnx
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torchvision
+from onnx import numpy_helper
+
+OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "models", "tests")
+
+
+# ---------------------------------------------------------------- norms ----
+class XuLayerNormSimple(nn.Module):
+    """LayerNorm-simple as Xu et al. (2019) compute it: no gain or bias,
+    unbiased std, eps added to the std."""
+
+    def __init__(self, eps=1e-5):
+        super().__init__()
+        self.eps = eps
+
+    def forward(self, x):
+        mean = x.mean(-1, keepdim=True)
+        std = x.std(-1, keepdim=True)
+        return (x - mean) / (std + self.eps)
+
+
+class XuAdaNorm(nn.Module):
+    """AdaNorm as in Xu et al.'s released code: y = (x - mean)/(std + eps),
+    z = C * (1 - k*y) * y with k = 0.1 (the gradient detach is a no-op here)."""
+
+    def __init__(self, C=2.0, k=0.1, eps=1e-5):
+        super().__init__()
+        self.C, self.k, self.eps = C, k, eps
+
+    def forward(self, x):
+        mean = x.mean(-1, keepdim=True)
+        std = x.std(-1, keepdim=True)
+        x = x - mean
+        mean = x.mean(-1, keepdim=True)
+        gra_norm = (self.k * (x - mean) / (std + self.eps)).detach()
+        x_norm = (x - x * gra_norm) / (std + self.eps)
+        return self.C * x_norm
+
+
+# ----------------------------------------------------------- transformer ----
+class SelfAttention(nn.Module):
+    def __init__(self, hidden, heads):
+        super().__init__()
+        self.heads, self.d = heads, hidden // heads
+        self.q, self.k, self.v = nn.Linear(hidden, hidden), nn.Linear(hidden, hidden), nn.Linear(hidden, hidden)
+        self.o = nn.Linear(hidden, hidden)
+
+    def forward(self, x, add_mask=None, causal=False):
+        b, t, h = x.shape
+        split = lambda y: y.view(b, t, self.heads, self.d).transpose(1, 2)
+        q, k, v = split(self.q(x)), split(self.k(x)), split(self.v(x))
+        s = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(self.d)
+        if add_mask is not None:
+            s = s + add_mask
+        if causal:
+            keep = torch.ones(t, t, dtype=torch.bool, device=x.device).tril()  # Trilu on bool
+            s = s.masked_fill(~keep, float("-inf"))  # Not + Where
+        p = torch.softmax(s, dim=-1)
+        y = torch.matmul(p, v).transpose(1, 2).reshape(b, t, h)
+        return self.o(y)
+
+
+class EncoderLayer(nn.Module):
+    def __init__(self, hidden, heads, ffn, pre_ln, norm=lambda h: nn.LayerNorm(h, eps=1e-12), act=F.gelu):
+        super().__init__()
+        self.pre_ln, self.act = pre_ln, act
+        self.attn = SelfAttention(hidden, heads)
+        self.ln1, self.ln2 = norm(hidden), norm(hidden)
+        self.fc1, self.fc2 = nn.Linear(hidden, ffn), nn.Linear(ffn, hidden)
+
+    def forward(self, x, add_mask=None, causal=False):
+        if self.pre_ln:
+            x = x + self.attn(self.ln1(x), add_mask, causal)
+            return x + self.fc2(self.act(self.fc1(self.ln2(x))))
+        x = self.ln1(x + self.attn(x, add_mask, causal))
+        return self.ln2(x + self.fc2(self.act(self.fc1(x))))
+
+
+class Bert(nn.Module):
+    """BERT-style: token + position + token-type embeddings, LN, attention
+    mask, post-LN layers with GELU (erf form), a pooled tanh head."""
+
+    def __init__(self, vocab=1000, hidden=128, heads=4, layers=2, ffn=512, max_pos=64):
+        super().__init__()
+        self.tok, self.pos, self.typ = nn.Embedding(vocab, hidden), nn.Embedding(max_pos, hidden), nn.Embedding(2, hidden)
+        self.ln = nn.LayerNorm(hidden, eps=1e-12)
+        self.layers = nn.ModuleList(EncoderLayer(hidden, heads, ffn, pre_ln=False) for _ in range(layers))
+        self.pool = nn.Linear(hidden, hidden)
+
+    def forward(self, input_ids, token_type_ids, attention_mask):
+        t = input_ids.shape[1]
+        pos = torch.arange(t, device=input_ids.device).unsqueeze(0)
+        x = self.ln(self.tok(input_ids) + self.pos(pos) + self.typ(token_type_ids))
+        add_mask = (1.0 - attention_mask[:, None, None, :].to(x.dtype)) * -10000.0
+        for layer in self.layers:
+            x = layer(x, add_mask)
+        return x, torch.tanh(self.pool(x[:, 0]))
+
+
+class ViT(nn.Module):
+    """ViT-style: patch Conv, CLS token, position embedding, pre-LN layers, head."""
+
+    def __init__(self, image=32, patch=8, hidden=128, heads=4, layers=2, ffn=256, classes=10):
+        super().__init__()
+        self.patch = nn.Conv2d(3, hidden, patch, stride=patch)
+        n = (image // patch) ** 2
+        self.cls = nn.Parameter(torch.randn(1, 1, hidden) * 0.02)
+        self.pos = nn.Parameter(torch.randn(1, n + 1, hidden) * 0.02)
+        self.layers = nn.ModuleList(EncoderLayer(hidden, heads, ffn, pre_ln=True) for _ in range(layers))
+        self.ln = nn.LayerNorm(hidden, eps=1e-6)
+        self.head = nn.Linear(hidden, classes)
+
+    def forward(self, pixels):
+        x = self.patch(pixels).flatten(2).transpose(1, 2)
+        x = torch.cat([self.cls.expand(x.shape[0], -1, -1), x], dim=1) + self.pos
+        for layer in self.layers:
+            x = layer(x)
+        return self.head(self.ln(x[:, 0]))
+
+
+class Gpt(nn.Module):
+    """GPT-style decoder: causal mask built in the graph (Trilu/Not/Where),
+    pre-LN, GELU (tanh form), tied LM head."""
+
+    def __init__(self, vocab=1000, hidden=128, heads=4, layers=2, ffn=512, max_pos=64):
+        super().__init__()
+        self.tok, self.pos = nn.Embedding(vocab, hidden), nn.Embedding(max_pos, hidden)
+        gelu_tanh = lambda x: F.gelu(x, approximate="tanh")
+        self.layers = nn.ModuleList(
+            EncoderLayer(hidden, heads, ffn, pre_ln=True, norm=lambda h: nn.LayerNorm(h, eps=1e-5), act=gelu_tanh)
+            for _ in range(layers))
+        self.ln = nn.LayerNorm(hidden, eps=1e-5)
+
+    def forward(self, input_ids):
+        t = input_ids.shape[1]
+        x = self.tok(input_ids) + self.pos(torch.arange(t, device=input_ids.device))
+        for layer in self.layers:
+            x = layer(x, causal=True)
+        return torch.matmul(self.ln(x), self.tok.weight.t())
+
+
+class XuBlock(nn.Module):
+    """A post-norm transformer block with Xu et al.'s normalization."""
+
+    def __init__(self, norm, hidden=64, heads=4, ffn=256):
+        super().__init__()
+        self.layer = EncoderLayer(hidden, heads, ffn, pre_ln=False, norm=lambda h: norm(), act=F.relu)
+
+    def forward(self, x):
+        return self.layer(x)
+
+
+# ------------------------------------------------------------------ CNNs ----
+class BasicBlock(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.c1, self.b1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout)
+        self.c2, self.b2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False), nn.BatchNorm2d(cout)
+        self.down = None
+        if stride != 1 or cin != cout:
+            self.down = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        y = F.relu(self.b1(self.c1(x)))
+        y = self.b2(self.c2(y))
+        return F.relu(y + (x if self.down is None else self.down(x)))
+
+
+class ResNet(nn.Module):
+    """ResNet-18-style: 7×7 stem, max pool, four stages of basic blocks, GAP, FC."""
+
+    def __init__(self, widths=(16, 32, 64, 128), classes=10):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, widths[0], 7, 2, 3, bias=False), nn.BatchNorm2d(widths[0]), nn.ReLU(),
+                                  nn.MaxPool2d(3, 2, 1))
+        blocks, cin = [], widths[0]
+        for i, w in enumerate(widths):
+            blocks += [BasicBlock(cin, w, 1 if i == 0 else 2), BasicBlock(w, w, 1)]
+            cin = w
+        self.blocks = nn.Sequential(*blocks)
+        self.fc = nn.Linear(cin, classes)
+
+    def forward(self, x):
+        x = self.blocks(self.stem(x))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
+# ------------------------------------------------------------ LN-LSTM ----
+class LayerNormLSTM(nn.Module):
+    """Ba et al. (2016) layer-normalized LSTM, unrolled: LN on W_x·x and W_h·h
+    of the gates (separately) and on the cell before tanh."""
+
+    def __init__(self, inp=32, hidden=64):
+        super().__init__()
+        self.hidden = hidden
+        self.wx = nn.Linear(inp, 4 * hidden, bias=False)
+        self.wh = nn.Linear(hidden, 4 * hidden, bias=False)
+        self.b = nn.Parameter(torch.randn(4 * hidden) * 0.1)
+        self.ln_x, self.ln_h, self.ln_c = nn.LayerNorm(4 * hidden), nn.LayerNorm(4 * hidden), nn.LayerNorm(hidden)
+        for ln in (self.ln_x, self.ln_h, self.ln_c):
+            nn.init.normal_(ln.weight, 1.0, 0.1)
+            nn.init.normal_(ln.bias, 0.0, 0.1)
+
+    def forward(self, x):
+        b, steps, _ = x.shape
+        h = torch.zeros(b, self.hidden)
+        c = torch.zeros(b, self.hidden)
+        outs = []
+        for t in range(steps):
+            g = self.ln_x(self.wx(x[:, t])) + self.ln_h(self.wh(h)) + self.b
+            i, f, o, u = g.chunk(4, dim=1)
+            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(u)
+            h = torch.sigmoid(o) * torch.tanh(self.ln_c(c))
+            outs.append(h)
+        return torch.stack(outs, dim=1)
+
+
+# -------------------------------------------------------------- export ----
+def randomize_batchnorm(model):
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            nn.init.uniform_(m.weight, 0.5, 1.5)
+            nn.init.uniform_(m.bias, -0.2, 0.2)
+            m.running_mean.uniform_(-0.2, 0.2)
+            m.running_var.uniform_(0.5, 1.5)
+
+
+def export(name, model, inputs, input_names, output_names, opset, dynamic_axes=None, preserve_bn=False):
+    folder = os.path.join(OUT, name)
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(os.path.join(folder, "test_data_set_0"))
+    model.eval()
+    with torch.no_grad():
+        outputs = model(*inputs)
+    if isinstance(outputs, torch.Tensor):
+        outputs = (outputs,)
+    path = os.path.join(folder, "model.onnx")
+    kwargs = {}
+    if preserve_bn:
+        kwargs["training"] = torch.onnx.TrainingMode.PRESERVE
+    torch.onnx.export(model, tuple(inputs), path, input_names=input_names, output_names=output_names,
+                      opset_version=opset, dynamic_axes=dynamic_axes, **kwargs)
+    m = onnx.load(path)
+    m.producer_name = "normrt scripts/make_model_tests.py (PyTorch " + torch.__version__ + ")"
+    onnx.checker.check_model(m)
+    onnx.save(m, path)
+    for i, (n, t) in enumerate(zip(input_names, inputs)):
+        onnx.save_tensor(numpy_helper.from_array(t.numpy(), n), os.path.join(folder, "test_data_set_0", f"input_{i}.pb"))
+    for i, (n, t) in enumerate(zip(output_names, outputs)):
+        onnx.save_tensor(numpy_helper.from_array(t.numpy(), n),
+                         os.path.join(folder, "test_data_set_0", f"output_{i}.pb"))
+    ops = {}
+    for node in m.graph.node:
+        ops[node.op_type] = ops.get(node.op_type, 0) + 1
+    size = os.path.getsize(path)
+    print(f"{name:24s} opset {opset:2d}  {size / 1e6:5.2f} MB  {len(m.graph.node):4d} nodes  " +
+          " ".join(f"{k}:{v}" for k, v in sorted(ops.items())))
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+
+    torch.manual_seed(0)
+    bert = Bert()
+    seq = 32
+    ids = torch.randint(0, 1000, (1, seq))
+    types = torch.cat([torch.zeros(1, seq // 2, dtype=torch.long), torch.ones(1, seq // 2, dtype=torch.long)], 1)
+    mask = torch.ones(1, seq, dtype=torch.long)
+    mask[0, -5:] = 0
+    names = ["input_ids", "token_type_ids", "attention_mask"]
+    dyn = {n: {0: "batch", 1: "sequence"} for n in names}
+    for opset in (17, 13):
+        export(f"bert_opset{opset}", bert, [ids, types, mask], names, ["last_hidden_state", "pooled"], opset, dyn)
+
+    torch.manual_seed(1)
+    export("vit", ViT(), [torch.randn(1, 3, 32, 32)], ["pixels"], ["logits"], 17)
+
+    torch.manual_seed(2)
+    export("gpt", Gpt(), [torch.randint(0, 1000, (1, 24))], ["input_ids"], ["logits"], 17,
+           {"input_ids": {0: "batch", 1: "sequence"}})
+
+    torch.manual_seed(3)
+    resnet = ResNet()
+    randomize_batchnorm(resnet)
+    export("resnet", resnet, [torch.randn(1, 3, 64, 64)], ["image"], ["logits"], 13, preserve_bn=True)
+
+    torch.manual_seed(4)
+    mobilenet = torchvision.models.mobilenet_v2(width_mult=0.35, num_classes=10)
+    randomize_batchnorm(mobilenet)
+    export("mobilenet_v2", mobilenet, [torch.randn(1, 3, 64, 64)], ["image"], ["logits"], 13, preserve_bn=True)
+
+    torch.manual_seed(5)
+    export("ln_lstm", LayerNormLSTM(), [torch.randn(1, 16, 32)], ["x"], ["h"], 17)
+
+    torch.manual_seed(6)
+    export("xu_adanorm_block", XuBlock(XuAdaNorm), [torch.randn(1, 16, 64)], ["x"], ["y"], 13)
+    torch.manual_seed(7)
+    export("xu_layernorm_simple_block", XuBlock(XuLayerNormSimple), [torch.randn(1, 16, 64)], ["x"], ["y"], 13)
+
+
+if __name__ == "__main__":
+    main()
