@@ -2,13 +2,16 @@
 // node tests whose ops normrt supports, and compares with the committed list
 // of tests expected to pass. A listed test that fails is a regression (exit 1);
 // a passing test not on the list is reported so the list can grow.
-//   conformance NORMRT_BINARY NODE_TEST_DIR EXPECTED_PASS_FILE
+// Every test of a supported op that fails must be listed, with its reason, in
+// KNOWN_FAILURES_FILE; an unexplained failure fails the run too.
+//   conformance NORMRT_BINARY NODE_TEST_DIR EXPECTED_PASS_FILE [KNOWN_FAILURES_FILE]
 #include <sys/wait.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <string>
 
@@ -17,8 +20,8 @@
 namespace fs = std::filesystem;
 
 int main(int argc, char** argv) {
-  if (argc != 4) {
-    std::fprintf(stderr, "usage: conformance NORMRT_BINARY NODE_TEST_DIR EXPECTED_PASS_FILE\n");
+  if (argc != 4 && argc != 5) {
+    std::fprintf(stderr, "usage: conformance NORMRT_BINARY NODE_TEST_DIR EXPECTED_PASS_FILE [KNOWN_FAILURES_FILE]\n");
     return 2;
   }
   const std::string normrt = argv[1];
@@ -36,6 +39,24 @@ int main(int argc, char** argv) {
     }
     for (std::string line; std::getline(f, line);)
       if (!line.empty() && line[0] != '#') expected.insert(line);
+  }
+  std::map<std::string, std::string> known;  // test -> reason
+  if (argc == 5) {
+    std::ifstream f(argv[4]);
+    if (!f) {
+      std::fprintf(stderr, "conformance: cannot read %s\n", argv[4]);
+      return 2;
+    }
+    for (std::string line; std::getline(f, line);) {
+      if (line.empty() || line[0] == '#') continue;
+      const size_t sp = line.find_first_of(" \t");
+      const size_t r = sp == std::string::npos ? sp : line.find_first_not_of(" \t", sp);
+      if (r == std::string::npos) {
+        std::fprintf(stderr, "conformance: %s: '%s' gives no reason\n", argv[4], line.c_str());
+        return 2;
+      }
+      known[line.substr(0, sp)] = line.substr(r);
+    }
   }
   std::vector<std::string> dirs;
   for (auto& e : fs::directory_iterator(root))
@@ -67,10 +88,19 @@ int main(int argc, char** argv) {
     if (!expected.count(p)) newly.push_back(p);
   std::printf("conformance: %zu node tests, %zu with only supported ops: %zu pass, %zu fail; %zu expected to pass\n",
               dirs.size(), passed.size() + failed.size(), passed.size(), failed.size(), expected.size());
-  for (auto& f : failed)
-    if (!expected.count(f)) std::printf("  known failure: %s\n", f.c_str());
+  std::vector<std::string> unexplained;
+  for (auto& f : failed) {
+    if (expected.count(f)) continue;
+    if (known.count(f))
+      std::printf("  known failure: %s (%s)\n", f.c_str(), known[f].c_str());
+    else if (argc == 5)
+      unexplained.push_back(f);
+  }
+  for (auto& u : unexplained)
+    std::printf("  UNEXPLAINED FAILURE (fix it, or list it with the reason in the known-failures file): %s\n",
+                u.c_str());
   for (auto& n : newly) std::printf("  newly passing (add to the expected list): %s\n", n.c_str());
   for (auto& m : missing) std::printf("  REGRESSION (now skipped as unsupported): %s\n", m.c_str());
   for (auto& r : regressions) std::printf("  REGRESSION: %s\n", r.c_str());
-  return regressions.empty() && missing.empty() ? 0 : 1;
+  return regressions.empty() && missing.empty() && unexplained.empty() ? 0 : 1;
 }
