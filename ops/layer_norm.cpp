@@ -201,6 +201,12 @@ void plan_xu_norm(PlanCtx& c, bool ada) {
   const double eps = epsilon_attr(c, 1e-5f);
   const StdMode mode = std_mode_attr(c);
   const float k = c.node.attr_float("k", 0.1f), C = c.node.attr_float("C", 1.0f);
+  // Set by the optimizer when it fused an unbiased-std pattern whose n/(n−1)
+  // factor was a constant: the rows must have that n.
+  const int64_t fused_n = c.node.attr_int("row_size", l.n);
+  if (fused_n != l.n)
+    c.fail("was fused from a pattern with an unbiased-std factor for rows of " + std::to_string(fused_n) +
+           " elements, but rows have " + std::to_string(l.n));
   c.set_output(0, X.dtype, X.shape);
   const NormKernels kern = *c.kernels;  // the session's ISA path
   c.kernel = [=](KernelIO& io) {

@@ -265,11 +265,13 @@ void optimize_graph(Graph& g, OptimizationLevel level, OptimizeStats* stats) {
   };
   if (level == OptimizationLevel::None) return;
   note("identity-removal", remove_identities(g));
+  note("constant-folding", fold_constants(g));
   note("common-subexpression-merging", merge_duplicates(g));
   note("dead-node-removal", remove_dead_nodes(g));
   if (level == OptimizationLevel::All) {
     note("layer-norm-fusion", fuse_layer_norm(g));
     note("rms-norm-fusion", fuse_rms_norm(g));
+    note("xu-norm-fusion", fuse_xu_norm(g));
     note("skip-layer-norm-fusion", fuse_skip_norm(g));
     note("dead-node-removal", remove_dead_nodes(g));
   }

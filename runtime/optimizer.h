@@ -1,6 +1,8 @@
 // Graph optimizer: rewrites a validated graph at session creation, before
 // planning. Passes run in this fixed order (each in its own file):
-//   basic: 1. cleanup            — Identity/Dropout removal, common-subexpression
+//   basic: 1. cleanup            — Identity/Dropout removal, constant folding
+//                                   (fold_constants.cpp: constants, and shapes when the
+//                                   inputs' shapes are static), common-subexpression
 //                                   merging (identical Shape/Constant/… nodes), dead nodes
 //   all:   2. layer-norm fusion  — decomposed LayerNorm (ReduceMean, Sub, Pow|Mul,
 //                                   ReduceMean, Add eps, Sqrt, Div|Reciprocal·Mul,
@@ -8,13 +10,16 @@
 //                                   or ai.normrt LayerNormSimple without scale and bias
 //          3. rms-norm fusion    — Pow 2, ReduceMean, Add eps, Sqrt, Div|Reciprocal·Mul,
 //                                   Mul scale → RMSNormalization
-//          4. skip-norm fusion   — Add feeding a LayerNormalization over the last
+//          4. xu-norm fusion     — Xu et al.'s LayerNorm-simple and AdaNorm with an
+//                                   unbiased std and eps added to it → ai.normrt
+//                                   LayerNormSimple / AdaNorm (std_mode unbiased_std_eps)
+//          5. skip-norm fusion   — Add feeding a LayerNormalization over the last
 //                                   axis → SkipLayerNormalization (also writing the
 //                                   sum when other nodes read it)
-//          5. cleanup again
+//          6. cleanup again
 // Fused nodes live in normrt's own domain `ai.normrt` (version 1), so they run
-// whatever ai.onnx opset the model imports. Constant folding is not a pass:
-// the planner folds every node whose inputs are known (constants and shapes).
+// whatever ai.onnx opset the model imports. The planner also folds, per set
+// of input shapes, every node whose inputs are known then.
 #pragma once
 #include <map>
 #include <string>
@@ -32,11 +37,13 @@ void optimize_graph(Graph& g, OptimizationLevel level, OptimizeStats* stats);
 
 // The passes (graph_cleanup.cpp, fuse_layer_norm.cpp, fuse_rms_norm.cpp, fuse_skip_norm.cpp).
 int remove_identities(Graph& g);
+int fold_constants(Graph& g);
 int remove_dead_nodes(Graph& g);
 int merge_duplicates(Graph& g);
 int fuse_layer_norm(Graph& g);
 int fuse_rms_norm(Graph& g);
 int fuse_skip_norm(Graph& g);
+int fuse_xu_norm(Graph& g);
 
 // ---- helpers shared by the fusion passes (graph_match.cpp) -----------------
 struct GraphIndex {

@@ -242,3 +242,85 @@ TEST_CASE("common subexpressions merge; the optimized model saves as ONNX and re
   for (int64_t i = 0; i < a[0].second.numel(); ++i)
     CHECK(std::fabs(a[0].second.data<float>()[i] - b[0].second.data<float>()[i]) <= 1e-5f);
 }
+
+namespace {
+
+// Xu et al.'s LayerNorm-simple / AdaNorm on [2, 3, 8] rows, with the unbiased
+// std's n and n − 1 computed from x's shape as PyTorch exports them.
+ModelBuilder xu_norm(bool ada, bool extra_reader = false) {
+  ModelBuilder m(13);
+  m.input("x", {2, 3, 8}).output("y");
+  if (extra_reader) m.output("std");
+  m.init_f("eps", {}, {1e-5f});
+  m.init_f("one", {}, {1.f});
+  m.init_f("k", {}, {0.1f});
+  m.init_f("C", {}, {2.f});
+  m.init_i64("last", {-1});
+  ModelBuilder::attr_ints(m.node("ReduceMean", {"x"}, {"mean"}), "axes", {-1});
+  m.node("Sub", {"x", "mean"}, {"d"});
+  m.node("Mul", {"d", "d"}, {"sq"});
+  ModelBuilder::attr_ints(m.node("ReduceMean", {"sq"}, {"var"}), "axes", {-1});
+  m.node("Shape", {"x"}, {"shape"});
+  m.node("Gather", {"shape", "last"}, {"n_i"});
+  ModelBuilder::attr_i(m.node("ReduceProd", {"n_i"}, {"n_p"}), "keepdims", 0);
+  ModelBuilder::attr_i(m.node("Cast", {"n_p"}, {"n"}), "to", 1);
+  m.node("Mul", {"var", "n"}, {"vn"});
+  m.node("Sub", {"n", "one"}, {"n1"});
+  m.node("Div", {"vn", "n1"}, {"vu"});
+  m.node("Sqrt", {"vu"}, {"std"});
+  m.node("Add", {"std", "eps"}, {"den"});
+  if (!ada) {
+    m.node("Div", {"d", "den"}, {"y"});
+    return m;
+  }
+  ModelBuilder::attr_ints(m.node("ReduceMean", {"d"}, {"m2"}), "axes", {-1});
+  m.node("Sub", {"d", "m2"}, {"e"});
+  m.node("Mul", {"e", "k"}, {"ek"});
+  m.node("Div", {"ek", "den"}, {"g"});
+  m.node("Mul", {"d", "g"}, {"dg"});
+  m.node("Sub", {"d", "dg"}, {"t"});
+  m.node("Div", {"t", "den"}, {"tn"});
+  m.node("Mul", {"tn", "C"}, {"y"});
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("Xu et al. LayerNorm-simple and AdaNorm (unbiased std, eps on the std) fuse; not with an extra reader") {
+  const NamedTensors in{{"x", random_tensor({2, 3, 8}, 7, 3.f)}};
+  for (bool ada : {false, true}) {
+    ModelBuilder m = xu_norm(ada);
+    Result r = check(m, in, ada ? "xu_ada" : "xu_simple");
+    CHECK(count(r.optimized, ada ? "ai.normrt::AdaNorm" : "ai.normrt::LayerNormSimple") == 1);
+    CHECK(count(r.optimized, "Sqrt") == 0);
+    CHECK(count(r.optimized, "Shape") == 0);  // folded: x's shape is static
+    CHECK(r.max_rel < 1e-5);
+    ModelBuilder neg = xu_norm(ada, true);  // σ is also a graph output
+    Result rn = check(neg, in, ada ? "xu_ada_neg" : "xu_simple_neg");
+    CHECK(count(rn.optimized, ada ? "ai.normrt::AdaNorm" : "ai.normrt::LayerNormSimple") == 0);
+    CHECK(rn.max_rel < 1e-6);
+  }
+}
+
+TEST_CASE("constant folding: constant subgraphs and, with static input shapes, shape subgraphs become initializers") {
+  ModelBuilder m(13);
+  m.input("x", {2, 6}).output("y");
+  m.init_f("a", {3}, {1.f, 2.f, 3.f});
+  m.init_i64("zero", {0});
+  m.node("Mul", {"a", "a"}, {"a2"});  // constant
+  m.node("Shape", {"x"}, {"s"});      // static: folds
+  m.node("Gather", {"s", "zero"}, {"rows"});
+  m.init_i64("minus1", {-1});
+  ModelBuilder::attr_i(m.node("Concat", {"rows", "minus1"}, {"shape"}), "axis", 0);
+  m.node("Reshape", {"x", "shape"}, {"r"});
+  m.node("ReduceSum", {"a2"}, {"t"});
+  m.node("Add", {"r", "t"}, {"y"});
+  const NamedTensors in{{"x", random_tensor({2, 6}, 3)}};
+  Result r = check(m, in, "fold");
+  CHECK(count(r.optimized, "Shape") == 0);
+  CHECK(count(r.optimized, "Gather") == 0);
+  CHECK(count(r.optimized, "Mul") == 0);
+  CHECK(count(r.optimized, "ReduceSum") == 0);
+  CHECK(count(r.optimized, "Reshape") == 1);
+  CHECK(r.max_rel == 0);
+}

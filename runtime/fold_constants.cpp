@@ -1,0 +1,97 @@
+// Constant folding: every node whose inputs are all known before the first
+// run becomes an initializer. Known means computed only from initializers and
+// Constant nodes — and, when every graph input has a fully static shape, also
+// from input shapes (Shape → Gather → Concat → Reshape subgraphs, the element
+// counts behind an unbiased std). The values come from the planner itself:
+// the graph (restricted to the constant part when shapes are dynamic) is
+// planned once, and every value the plan knows is taken from it. So folding
+// uses exactly the kernels a run would. Values over 64 MiB and graph outputs
+// are left alone; if planning fails, nothing is folded (the session reports
+// the error when it plans for real).
+#include <set>
+
+#include "../ops/norm_kernels.h"
+#include "optimizer.h"
+#include "plan.h"
+
+namespace normrt {
+
+namespace {
+constexpr uint64_t kMaxFoldedBytes = uint64_t{64} << 20;
+
+bool fully_static(const ValueMeta& m) {
+  if (!m.has_shape) return false;
+  for (int64_t d : m.shape)
+    if (d < 0) return false;
+  return true;
+}
+}  // namespace
+
+int fold_constants(Graph& g) {
+  bool static_inputs = true;
+  for (const ValueMeta& in : g.inputs) static_inputs = static_inputs && fully_static(in);
+  // The part of the graph to plan: all of it when input shapes are static,
+  // else only the nodes computed from constants alone.
+  Graph part;
+  part.source = g.source;
+  part.opsets = g.opsets;
+  part.initializers = g.initializers;
+  std::set<std::string> known;
+  for (const auto& [name, t] : g.initializers) known.insert(name);
+  if (static_inputs) {
+    part.inputs = g.inputs;
+    part.nodes = g.nodes;
+  } else {
+    for (const Node& n : g.nodes) {
+      bool all = true;
+      for (const std::string& in : n.inputs) all = all && (in.empty() || known.count(in));
+      if (!all) continue;
+      part.nodes.push_back(n);
+      for (const std::string& o : n.outputs)
+        if (!o.empty()) known.insert(o);
+    }
+  }
+  if (part.nodes.empty()) return 0;
+  // Every node output is a planning-visible value; make them all outputs so none is pruned.
+  for (const Node& n : part.nodes)
+    for (const std::string& o : n.outputs)
+      if (!o.empty()) part.outputs.push_back(ValueMeta{o});
+  std::shared_ptr<const Plan> plan;
+  ValueIndex index;
+  try {
+    index = index_values(part);
+    std::vector<Shape> shapes;
+    for (const ValueMeta& in : part.inputs) shapes.push_back(in.shape);
+    plan = make_plan(part, index, shapes, std::vector<const Tensor*>(shapes.size(), nullptr), norm_kernels());
+  } catch (const Error&) {
+    return 0;
+  }
+  GraphIndex ix(g);
+  std::vector<char> dead(g.nodes.size(), 0);
+  int folded = 0;
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const Node& n = g.nodes[i];
+    if (n.outputs.empty()) continue;
+    bool all_known = true;
+    for (const std::string& o : n.outputs) {
+      if (o.empty()) continue;
+      auto it = index.id.find(o);
+      if (it == index.id.end() || ix.is_graph_output.count(o)) {
+        all_known = false;
+        break;
+      }
+      const Tensor& t = plan->constants[static_cast<size_t>(it->second)];
+      if (!t.defined() || t.nbytes() > kMaxFoldedBytes) all_known = false;
+    }
+    if (!all_known) continue;
+    if (n.op_type == "Constant" && n.domain.empty()) continue;  // already a constant; CSE merges duplicates
+    for (const std::string& o : n.outputs)
+      if (!o.empty()) g.initializers[o] = plan->constants[static_cast<size_t>(index.id.at(o))];
+    dead[i] = 1;
+    ++folded;
+  }
+  if (folded) erase_nodes(g, dead);
+  return folded;
+}
+
+}  // namespace normrt
