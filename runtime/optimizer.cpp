@@ -272,6 +272,7 @@ void optimize_graph(Graph& g, OptimizationLevel level, OptimizeStats* stats) {
     note("layer-norm-fusion", fuse_layer_norm(g));
     note("rms-norm-fusion", fuse_rms_norm(g));
     note("xu-norm-fusion", fuse_xu_norm(g));
+    note("batch-norm-folding", fold_batch_norm(g));
     note("skip-layer-norm-fusion", fuse_skip_norm(g));
     note("dead-node-removal", remove_dead_nodes(g));
   }

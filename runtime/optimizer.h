@@ -13,10 +13,13 @@
 //          4. xu-norm fusion     — Xu et al.'s LayerNorm-simple and AdaNorm with an
 //                                   unbiased std and eps added to it → ai.normrt
 //                                   LayerNormSimple / AdaNorm (std_mode unbiased_std_eps)
-//          5. skip-norm fusion   — Add feeding a LayerNormalization over the last
+//          5. batch-norm folding — inference BatchNormalization into the Conv,
+//                                   ConvTranspose or Gemm producing its input
+//                                   (fold_batch_norm.cpp)
+//          6. skip-norm fusion   — Add feeding a LayerNormalization over the last
 //                                   axis → SkipLayerNormalization (also writing the
 //                                   sum when other nodes read it)
-//          6. cleanup again
+//          7. cleanup again
 // Fused nodes live in normrt's own domain `ai.normrt` (version 1), so they run
 // whatever ai.onnx opset the model imports. The planner also folds, per set
 // of input shapes, every node whose inputs are known then.
@@ -44,6 +47,7 @@ int fuse_layer_norm(Graph& g);
 int fuse_rms_norm(Graph& g);
 int fuse_skip_norm(Graph& g);
 int fuse_xu_norm(Graph& g);
+int fold_batch_norm(Graph& g);
 
 // ---- helpers shared by the fusion passes (graph_match.cpp) -----------------
 struct GraphIndex {

@@ -324,3 +324,81 @@ TEST_CASE("constant folding: constant subgraphs and, with static input shapes, s
   CHECK(count(r.optimized, "Reshape") == 1);
   CHECK(r.max_rel == 0);
 }
+
+namespace {
+
+// producer (Conv | ConvTranspose with 2 groups | Gemm) → BatchNormalization.
+ModelBuilder producer_bn(const std::string& producer, bool extra_reader) {
+  ModelBuilder m(15);
+  const bool gemm = producer == "Gemm";
+  m.input("x", gemm ? std::vector<int64_t>{3, 5} : std::vector<int64_t>{1, 4, 6, 6}).output("y");
+  if (extra_reader) m.output("c");
+  const int64_t M = gemm ? 6 : 4;
+  auto fill = [](int64_t n, uint64_t seed, float lo, float hi) {
+    std::mt19937_64 rng(seed);
+    std::uniform_real_distribution<float> u(lo, hi);
+    std::vector<float> v(static_cast<size_t>(n));
+    for (auto& x : v) x = u(rng);
+    return v;
+  };
+  if (producer == "Conv") m.init_f("w", {M, 4, 3, 3}, fill(M * 36, 1, -1, 1));
+  if (producer == "ConvTranspose") m.init_f("w", {4, 2, 3, 3}, fill(72, 1, -1, 1));
+  if (gemm) m.init_f("w", {M, 5}, fill(M * 5, 1, -1, 1));
+  m.init_f("b", {M}, fill(M, 2, -1, 1));
+  m.init_f("scale", {M}, fill(M, 3, 0.5f, 1.5f));
+  m.init_f("bias", {M}, fill(M, 4, -1, 1));
+  m.init_f("mean", {M}, fill(M, 5, -1, 1));
+  m.init_f("var", {M}, fill(M, 6, 0.5f, 2));
+  auto* p = m.node(producer, {"x", "w", "b"}, {"c"});
+  if (producer == "Conv") ModelBuilder::attr_ints(p, "pads", {1, 1, 1, 1});
+  if (producer == "ConvTranspose") ModelBuilder::attr_i(p, "group", 2);
+  if (gemm) {
+    ModelBuilder::attr_i(p, "transB", 1);
+    ModelBuilder::attr_f(p, "beta", 0.5f);
+  }
+  ModelBuilder::attr_f(m.node("BatchNormalization", {"c", "scale", "bias", "mean", "var"}, {"y"}), "epsilon", 1e-3f);
+  return m;
+}
+
+int count_in_file(const std::string& path, const std::string& op) { return count(summarize_model(path, true), op); }
+
+}  // namespace
+
+TEST_CASE(
+    "BatchNormalization folds into Conv, grouped ConvTranspose and Gemm; not when the producer has another reader") {
+  for (const std::string producer : {"Conv", "ConvTranspose", "Gemm"}) {
+    const NamedTensors in{{"x", random_tensor(producer == "Gemm" ? Shape{3, 5} : Shape{1, 4, 6, 6}, 9)}};
+    ModelBuilder m = producer_bn(producer, false);
+    Result r = check(m, in, "bn_" + producer);
+    INFO(producer);
+    CHECK(count(r.optimized, "BatchNormalization") == 0);
+    CHECK(count(r.optimized, producer) == 1);
+    CHECK(r.max_rel < 1e-5);
+    ModelBuilder neg = producer_bn(producer, true);
+    Result rn = check(neg, in, "bn_neg_" + producer);
+    CHECK(count(rn.optimized, "BatchNormalization") == 1);
+  }
+}
+
+TEST_CASE("model tests: the optimizer leaves no BatchNormalization in the CNNs and fuses every LayerNorm") {
+  const std::string dir = std::string(NORMRT_SOURCE_DIR) + "/models/tests/";
+  for (const char* cnn : {"resnet", "mobilenet_v2"}) {
+    CHECK(count_in_file(dir + cnn + "/model.onnx", "BatchNormalization") == 0);
+    CHECK(count(summarize_model(dir + cnn + "/model.onnx", false), "BatchNormalization") > 0);
+  }
+  // The opset-13 export (LayerNorm as nine ops) ends with as many fused norms as the opset-17 one.
+  const auto fused_norms = [&](const std::string& m) {
+    const ModelSummary s = summarize_model(dir + m + "/model.onnx", true);
+    return count(s, "ai.normrt::SkipLayerNormalization") + count(s, "LayerNormalization") +
+           count(s, "ai.normrt::LayerNormalization");
+  };
+  CHECK(fused_norms("bert_opset13") == 5);
+  CHECK(fused_norms("bert_opset17") == 5);
+  CHECK(count_in_file(dir + "bert_opset13/model.onnx", "ReduceMean") == 0);
+  CHECK(count_in_file(dir + "xu_adanorm_block/model.onnx", "ai.normrt::AdaNorm") == 2);
+  CHECK(count_in_file(dir + "xu_layernorm_simple_block/model.onnx", "ai.normrt::LayerNormSimple") == 2);
+  // 48 LayerNorms in 16 steps; the first step's LN(W_h·h0) with h0 = 0 is constant-folded.
+  CHECK(count_in_file(dir + "ln_lstm/model.onnx", "LayerNormalization") +
+            count_in_file(dir + "ln_lstm/model.onnx", "ai.normrt::SkipLayerNormalization") ==
+        47);
+}

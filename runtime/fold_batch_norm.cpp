@@ -1,0 +1,130 @@
+// BatchNormalization (inference) folded into the Conv, ConvTranspose or Gemm
+// that produces its input, when that producer has no other reader and every
+// weight is a constant:
+//   s = scale / √(var + ε)            (per output channel m)
+//   W'[m, …] = W[m, …] · s[m]         (ConvTranspose: W[c, j, …] for m = g·M/G + j;
+//                                      Gemm: column m of op(B))
+//   b'[m] = (b[m] − mean[m]) · s[m] + B[m]
+// The folded weights are new initializers (the originals may be shared); the
+// BatchNormalization node disappears. Computed in fp64, stored as float32.
+#include <cmath>
+
+#include "optimizer.h"
+
+namespace normrt {
+
+namespace {
+
+// A float32 initializer (not a Constant node: the folded one replaces it by name).
+const Tensor* float_init(const Graph& g, const std::string& name) {
+  auto it = g.initializers.find(name);
+  return it != g.initializers.end() && it->second.dtype() == DType::Float32 ? &it->second : nullptr;
+}
+
+std::string fresh_name(const Graph& g, const std::string& base) {
+  std::string n = base;
+  for (int i = 1; g.initializers.count(n); ++i) n = base + "_" + std::to_string(i);
+  return n;
+}
+
+bool fold_one(Graph& g) {
+  GraphIndex ix(g);
+  for (size_t bi = 0; bi < g.nodes.size(); ++bi) {
+    const Node& bn = g.nodes[bi];
+    if (!bn.domain.empty() || bn.op_type != "BatchNormalization" || bn.inputs.size() != 5) continue;
+    if (bn.attr_int("training_mode", 0) != 0) continue;
+    bool extra_outputs = false;
+    for (size_t o = 1; o < bn.outputs.size(); ++o) extra_outputs = extra_outputs || !bn.outputs[o].empty();
+    if (extra_outputs) continue;
+    const Tensor *scale = float_init(g, bn.inputs[1]), *bias = float_init(g, bn.inputs[2]),
+                 *mean = float_init(g, bn.inputs[3]), *var = float_init(g, bn.inputs[4]);
+    if (!scale || !bias || !mean || !var) continue;
+    const int64_t M = scale->numel();
+    if (bias->numel() != M || mean->numel() != M || var->numel() != M) continue;
+    const auto pit = ix.producer.find(bn.inputs[0]);
+    if (pit == ix.producer.end() || sole_consumer(ix, bn.inputs[0]) != static_cast<int>(bi)) continue;
+    const size_t pi = static_cast<size_t>(pit->second);
+    const Node& p = g.nodes[pi];
+    if (!p.domain.empty() || (p.op_type != "Conv" && p.op_type != "ConvTranspose" && p.op_type != "Gemm")) continue;
+    if (p.inputs.size() < 2) continue;
+    const Tensor* W = float_init(g, p.inputs[1]);
+    const Tensor* b = p.inputs.size() > 2 && !p.inputs[2].empty() ? float_init(g, p.inputs[2]) : nullptr;
+    if (!W || (p.inputs.size() > 2 && !p.inputs[2].empty() && !b)) continue;
+    const double eps = bn.attr_float("epsilon", 1e-5f);
+    std::vector<double> s(static_cast<size_t>(M));
+    for (int64_t m = 0; m < M; ++m)
+      s[m] = scale->data<float>()[m] / std::sqrt(static_cast<double>(var->data<float>()[m]) + eps);
+    Tensor W2 = W->clone();
+    std::vector<double> b0(static_cast<size_t>(M), 0.0);  // the producer's own bias per channel
+    float* w = W2.data<float>();
+    if (p.op_type == "Conv") {
+      if (W->rank() < 3 || W->dim(0) != M) continue;
+      const int64_t per = W->numel() / M;
+      for (int64_t m = 0; m < M; ++m)
+        for (int64_t i = 0; i < per; ++i) w[m * per + i] = static_cast<float>(w[m * per + i] * s[m]);
+      if (b && b->numel() != M) continue;
+    } else if (p.op_type == "ConvTranspose") {
+      const int64_t G = p.attr_int("group", 1);
+      if (W->rank() < 3 || G < 1 || W->dim(1) * G != M || W->dim(0) % G != 0) continue;
+      const int64_t C = W->dim(0), mg = W->dim(1), per = W->numel() / (C * mg), cg = C / G;
+      for (int64_t c = 0; c < C; ++c)
+        for (int64_t j = 0; j < mg; ++j) {
+          const double f = s[static_cast<size_t>((c / cg) * mg + j)];
+          float* row = w + (c * mg + j) * per;
+          for (int64_t i = 0; i < per; ++i) row[i] = static_cast<float>(row[i] * f);
+        }
+      if (b && b->numel() != M) continue;
+    } else {  // Gemm: Y[:, m] = alpha·(A·op(B))[:, m] + beta·C[m]
+      if (W->rank() != 2) continue;
+      const bool tb = p.attr_int("transB", 0) != 0;
+      const int64_t N = tb ? W->dim(0) : W->dim(1), K = tb ? W->dim(1) : W->dim(0);
+      if (N != M) continue;
+      for (int64_t k = 0; k < K; ++k)
+        for (int64_t m = 0; m < M; ++m) {
+          float& v = tb ? w[m * K + k] : w[k * M + m];
+          v = static_cast<float>(v * s[m]);
+        }
+      const double beta = p.attr_float("beta", 1.f);
+      if (b) {  // C must be one value per channel (or one value)
+        if (b->numel() != M && b->numel() != 1) continue;
+        if (b->numel() == M && b->rank() == 2 && b->dim(0) != 1) continue;
+      }
+      for (int64_t m = 0; m < M; ++m) b0[m] = b ? beta * b->data<float>()[b->numel() == 1 ? 0 : m] : 0.0;
+    }
+    if (p.op_type != "Gemm" && b)
+      for (int64_t m = 0; m < M; ++m) b0[m] = b->data<float>()[m];
+    Tensor B2(DType::Float32, {M});
+    for (int64_t m = 0; m < M; ++m)
+      B2.data<float>()[m] = static_cast<float>((b0[m] - mean->data<float>()[m]) * s[m] + bias->data<float>()[m]);
+    const std::string wname = fresh_name(g, p.name + "/bn_folded_W"), bname = fresh_name(g, p.name + "/bn_folded_B");
+    g.initializers[wname] = std::move(W2);
+    g.initializers[bname] = std::move(B2);
+    Node fused = p;
+    fused.inputs.resize(3);
+    fused.inputs[1] = wname;
+    fused.inputs[2] = bname;
+    fused.outputs[0] = bn.outputs[0];
+    if (p.op_type == "Gemm") {
+      Attribute one;
+      one.kind = Attribute::Kind::Float;
+      one.f = 1.f;
+      fused.attrs["beta"] = one;
+    }
+    g.nodes[pi] = std::move(fused);
+    std::vector<char> dead(g.nodes.size(), 0);
+    dead[bi] = 1;
+    erase_nodes(g, dead);
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+int fold_batch_norm(Graph& g) {
+  int folded = 0;
+  while (fold_one(g)) ++folded;
+  return folded;
+}
+
+}  // namespace normrt
