@@ -148,9 +148,54 @@ void plan_gemm(PlanCtx& c) {
   };
 }
 
+// ai.normrt FusedMatMul(A, B, bias; activation): act(A·B + bias), made by the
+// optimizer from MatMul → Add(bias) [→ Relu | Gelu] with B a constant matrix
+// and bias a constant row of N values. Bias and activation run in the GEMM's
+// epilogue, on each block of the output while it is in cache.
+void plan_fused_matmul(PlanCtx& c) {
+  c.require_inputs(3, 3);
+  c.require_dtype(0, {DType::Float32});
+  const ValueDesc& A = c.input(0);
+  const Tensor& B = c.constant_input(1);
+  const Tensor& bias = c.constant_input(2);
+  if (B.dtype() != DType::Float32 || bias.dtype() != DType::Float32 || B.rank() != 2 || A.shape.empty())
+    c.fail("needs float32 A, a constant 2-D B and a constant bias");
+  const int64_t K = B.dim(0), N = B.dim(1);
+  if (A.shape.back() != K) c.fail("inner dimensions differ: " + shape_str(A.shape) + " x " + shape_str(B.shape()));
+  if (bias.numel() != N) c.fail("bias must hold " + std::to_string(N) + " values");
+  const std::string act = c.node.attr_string("activation", "");
+  linalg::Epilogue ep;
+  if (act == "Relu")
+    ep.act = linalg::Activation::Relu;
+  else if (act == "Gelu")
+    ep.act = linalg::Activation::Gelu;
+  else if (act == "GeluTanh")
+    ep.act = linalg::Activation::GeluTanh;
+  else if (!act.empty())
+    c.fail("activation '" + act + "' is not Relu, Gelu or GeluTanh");
+  Shape out = A.shape;
+  out.back() = N;
+  c.set_output(0, DType::Float32, out);
+  const int64_t rows = shape_numel(A.shape) / std::max<int64_t>(K, 1);
+  const GemmKernels& kern = linalg::gemm_kernels(c.kernels->isa);
+  auto packed = std::make_shared<PackedB>(linalg::pack_b(kern, false, K, N, B.data<float>(), N));
+  const Tensor bias_copy = bias;
+  c.kernel = [=, &kern](KernelIO& io) {
+    linalg::Epilogue e = ep;
+    e.bias = bias_copy.data<float>();
+    if (rows == 1)
+      linalg::sgemm(kern, false, false, 1, N, K, 1.f, io.in[0]->data<float>(), K, io.in[1]->data<float>(), N, 0.f,
+                    io.out[0]->data<float>(), N, e);
+    else
+      linalg::sgemm_packed(kern, false, rows, 1.f, io.in[0]->data<float>(), K, *packed, 0.f, io.out[0]->data<float>(),
+                           N, e);
+  };
+}
+
 }  // namespace
 
 void register_matmul_ops(OpRegistry& r) {
+  r.add("ai.normrt", "FusedMatMul", {1}, plan_fused_matmul);
   r.add("", "MatMul", {1, 9, 13}, plan_matmul);
   r.add("", "Gemm", {7, 9, 11, 13}, plan_gemm);
 }

@@ -263,6 +263,7 @@ void register_unary_ops(OpRegistry& r) {
   r.add("", "HardSigmoid", {6, 22}, plan_hard_sigmoid);
   r.add("", "HardSwish", {14, 22}, plan_hard_swish);
   r.add("", "Gelu", {20}, plan_gelu);
+  r.add("ai.normrt", "Gelu", {1}, plan_gelu);  // made by the optimizer at any opset
   r.add("", "Softplus", {1, 22}, plan_softplus);
   r.add("", "Softsign", {1, 22}, plan_softsign);
   r.add("", "Mish", {18, 22}, plan_mish);

@@ -274,6 +274,8 @@ void optimize_graph(Graph& g, OptimizationLevel level, OptimizeStats* stats) {
     note("xu-norm-fusion", fuse_xu_norm(g));
     note("batch-norm-folding", fold_batch_norm(g));
     note("skip-layer-norm-fusion", fuse_skip_norm(g));
+    note("gelu-fusion", fuse_gelu(g));
+    note("matmul-bias-fusion", fuse_matmul_bias(g));
     note("dead-node-removal", remove_dead_nodes(g));
   }
 }

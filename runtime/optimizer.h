@@ -19,7 +19,10 @@
 //          6. skip-norm fusion   — Add feeding a LayerNormalization over the last
 //                                   axis → SkipLayerNormalization (also writing the
 //                                   sum when other nodes read it)
-//          7. cleanup again
+//          7. gelu fusion        — erf and tanh forms → ai.normrt Gelu (fuse_gelu.cpp)
+//          8. matmul-bias fusion — MatMul(constant W) → Add(bias) [→ Relu | Gelu] →
+//                                   ai.normrt FusedMatMul with a GEMM epilogue
+//          9. cleanup again
 // Fused nodes live in normrt's own domain `ai.normrt` (version 1), so they run
 // whatever ai.onnx opset the model imports. The planner also folds, per set
 // of input shapes, every node whose inputs are known then.
@@ -48,6 +51,8 @@ int fuse_rms_norm(Graph& g);
 int fuse_skip_norm(Graph& g);
 int fuse_xu_norm(Graph& g);
 int fold_batch_norm(Graph& g);
+int fuse_gelu(Graph& g);
+int fuse_matmul_bias(Graph& g);
 
 // ---- helpers shared by the fusion passes (graph_match.cpp) -----------------
 struct GraphIndex {

@@ -402,3 +402,48 @@ TEST_CASE("model tests: the optimizer leaves no BatchNormalization in the CNNs a
             count_in_file(dir + "ln_lstm/model.onnx", "ai.normrt::SkipLayerNormalization") ==
         47);
 }
+
+TEST_CASE("GELU (erf and tanh forms) and MatMul + bias + activation fuse; not when an intermediate is read elsewhere") {
+  for (bool tanh_form : {false, true})
+    for (bool extra : {false, true}) {
+      ModelBuilder m(13);
+      m.input("a", {5, 8}).output("y");
+      if (extra) m.output("h");
+      std::vector<float> w(8 * 6);
+      for (size_t i = 0; i < w.size(); ++i) w[i] = std::sin(static_cast<float>(i)) * 0.5f;
+      m.init_f("w", {8, 6}, w);
+      m.init_f("b", {6}, {0.1f, -0.2f, 0.3f, 0.f, 0.5f, -0.6f});
+      m.init_f("half", {}, {0.5f});
+      m.init_f("one", {}, {1.f});
+      m.node("MatMul", {"a", "w"}, {"ab"});
+      m.node("Add", {"ab", "b"}, {"x"});
+      if (tanh_form) {
+        m.init_f("c", {}, {0.044715f});
+        m.init_f("k", {}, {0.7978845608f});
+        m.node("Mul", {"x", "x"}, {"x2"});
+        m.node("Mul", {"x", "x2"}, {"x3"});
+        m.node("Mul", {"c", "x3"}, {"cx3"});
+        m.node("Add", {"x", "cx3"}, {"s"});
+        m.node("Mul", {"k", "s"}, {"ks"});
+        m.node("Tanh", {"ks"}, {"h"});
+      } else {
+        m.init_f("sqrt2", {}, {1.4142135f});
+        m.node("Div", {"x", "sqrt2"}, {"xs"});
+        m.node("Erf", {"xs"}, {"h"});
+      }
+      m.node("Add", {"h", "one"}, {"h1"});
+      m.node("Mul", {"x", "h1"}, {"xh"});
+      m.node("Mul", {"xh", "half"}, {"y"});
+      const NamedTensors in{{"a", random_tensor({5, 8}, 4)}};
+      Result r = check(m, in, std::string("gelu") + (tanh_form ? "_tanh" : "_erf") + (extra ? "_neg" : ""));
+      INFO("tanh " << tanh_form << " extra reader " << extra);
+      CHECK(r.max_rel < 1e-5);
+      if (!extra) {
+        CHECK(count(r.optimized, "ai.normrt::FusedMatMul") == 1);  // with the Gelu in its epilogue
+        CHECK(r.optimized.op_counts.size() == 1);
+      } else {
+        CHECK(count(r.optimized, "ai.normrt::Gelu") == 0);
+        CHECK(count(r.optimized, "ai.normrt::FusedMatMul") == 1);  // MatMul + bias still fuse
+      }
+    }
+}

@@ -7,6 +7,7 @@
 #include "gemm.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <xsimd/config/xsimd_arch.hpp>
 
@@ -59,11 +60,32 @@ PackedB pack_b(const GemmKernels& kern, bool tb, int64_t K, int64_t N, const flo
   return p;
 }
 
+float apply_activation(Activation a, float x) {
+  switch (a) {
+    case Activation::None:
+      return x;
+    case Activation::Relu:
+      return x > 0.f ? x : 0.f;
+    case Activation::Gelu:
+      return 0.5f * x * (1.f + std::erf(x * 0.70710678118654752f));
+    case Activation::GeluTanh:
+      return 0.5f * x * (1.f + std::tanh(0.7978845608028654f * (x + 0.044715f * x * x * x)));
+  }
+  return x;
+}
+
 namespace {
+
+void finish_row(const Epilogue& ep, float* c, int64_t j0, int64_t j1) {
+  if (ep.bias)
+    for (int64_t j = j0; j < j1; ++j) c[j] += ep.bias[j];
+  if (ep.act != Activation::None)
+    for (int64_t j = j0; j < j1; ++j) c[j] = apply_activation(ep.act, c[j]);
+}
 
 // y[j] = alpha·Σ_k a[k]·op(B)(k, j) + beta·y[j]
 void gemv_row(bool tb, int64_t N, int64_t K, float alpha, const float* a, int64_t a_stride, const float* B, int64_t ldb,
-              float beta, float* y) {
+              float beta, float* y, const Epilogue& ep) {
   parallel_rows(ceil_div(N, 64), 64 * K, [&](int64_t first, int64_t last) {
     const int64_t j0 = first * 64, j1 = std::min(N, last * 64);
     if (!tb) {
@@ -95,20 +117,23 @@ void gemv_row(bool tb, int64_t N, int64_t K, float alpha, const float* a, int64_
         y[j] = alpha * s + (beta == 0.f ? 0.f : beta * y[j]);
       }
     }
+    finish_row(ep, y, j0, j1);
   });
 }
 
 // The blocked product against packed B.
 void gemm_blocked(const GemmKernels& kern, bool ta, int64_t M, float alpha, const float* A, int64_t lda,
-                  const PackedB& pb, float beta, float* C, int64_t ldc) {
+                  const PackedB& pb, float beta, float* C, int64_t ldc, const Epilogue& ep) {
   const int64_t N = pb.N, K = pb.K, nr = kern.nr, mr = kern.mr;
   const int64_t panels = ceil_div(N, nr);
   if (beta != 0.f && beta != 1.f)
     for (int64_t i = 0; i < M; ++i)
       for (int64_t j = 0; j < N; ++j) C[i * ldc + j] *= beta;
   if (K == 0) {
-    if (beta == 0.f)
-      for (int64_t i = 0; i < M; ++i) std::fill(C + i * ldc, C + i * ldc + N, 0.f);
+    for (int64_t i = 0; i < M; ++i) {
+      if (beta == 0.f) std::fill(C + i * ldc, C + i * ldc + N, 0.f);
+      finish_row(ep, C + i * ldc, 0, N);
+    }
     return;
   }
   const int64_t mblocks = ceil_div(M, MC), nchunks = ceil_div(panels, NC_PANELS);
@@ -141,6 +166,11 @@ void gemm_blocked(const GemmKernels& kern, bool ta, int64_t M, float alpha, cons
                        static_cast<int>(std::min(mr, mi - ir)), nj, accumulate);
         }
       }
+      // Epilogue on this task's block while it is in cache.
+      if (ep.bias || ep.act != Activation::None) {
+        const int64_t j0 = p0 * nr, j1 = std::min(N, p1 * nr);
+        for (int64_t i = i0; i < i0 + mi; ++i) finish_row(ep, C + i * ldc, j0, j1);
+      }
     }
   });
 }
@@ -148,17 +178,17 @@ void gemm_blocked(const GemmKernels& kern, bool ta, int64_t M, float alpha, cons
 }  // namespace
 
 void sgemm(const GemmKernels& kern, bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
-           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc, const Epilogue& ep) {
   if (M <= 0 || N <= 0) return;
-  if (M == 1) return gemv_row(tb, N, K, alpha, A, ta ? lda : 1, B, ldb, beta, C);
+  if (M == 1) return gemv_row(tb, N, K, alpha, A, ta ? lda : 1, B, ldb, beta, C, ep);
   const PackedB pb = pack_b(kern, tb, K, N, B, ldb);
-  gemm_blocked(kern, ta, M, alpha, A, lda, pb, beta, C, ldc);
+  gemm_blocked(kern, ta, M, alpha, A, lda, pb, beta, C, ldc, ep);
 }
 
 void sgemm_packed(const GemmKernels& kern, bool ta, int64_t M, float alpha, const float* A, int64_t lda,
-                  const PackedB& B, float beta, float* C, int64_t ldc) {
+                  const PackedB& B, float beta, float* C, int64_t ldc, const Epilogue& ep) {
   if (M <= 0 || B.N <= 0) return;
-  gemm_blocked(kern, ta, M, alpha, A, lda, B, beta, C, ldc);
+  gemm_blocked(kern, ta, M, alpha, A, lda, B, beta, C, ldc, ep);
 }
 
 template <class T>

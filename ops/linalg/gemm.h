@@ -33,14 +33,23 @@ struct PackedB {
 };
 PackedB pack_b(const GemmKernels& k, bool transB, int64_t K, int64_t N, const float* B, int64_t ldb);
 
+// What the product's tasks apply to their block of C while it is in cache:
+// C[i, j] += bias[j], then the activation.
+enum class Activation { None, Relu, Gelu, GeluTanh };
+struct Epilogue {
+  const float* bias = nullptr;  // N values, or nullptr
+  Activation act = Activation::None;
+};
+float apply_activation(Activation a, float x);
+
 // C[M×N] = alpha·op(A)·op(B) + beta·C. beta = 0 ignores C's old contents (NaN too).
 // Work is split over blocks of C on the current task arena; every element of C
 // is computed by one thread in a fixed order, so results do not depend on the
 // thread count.
 void sgemm(const GemmKernels& k, bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
-           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc, const Epilogue& epilogue = {});
 void sgemm_packed(const GemmKernels& k, bool transA, int64_t M, float alpha, const float* A, int64_t lda,
-                  const PackedB& B, float beta, float* C, int64_t ldc);
+                  const PackedB& B, float beta, float* C, int64_t ldc, const Epilogue& epilogue = {});
 // The plain triple loop (any T), the reference the fast path is tested against.
 template <class T>
 void gemm_reference(bool transA, bool transB, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda,
