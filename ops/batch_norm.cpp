@@ -6,6 +6,7 @@
 // (fp64, centred, two passes), running_mean = mean_in·momentum + mean·(1-momentum),
 // likewise running_var; y uses the batch statistics.
 #include <cmath>
+#include <limits>
 #include <memory>
 #include <vector>
 
@@ -141,11 +142,18 @@ void plan_batch_norm(PlanCtx& c) {
     };
     return;
   }
+  const bool c_clamp = c.node.domain == "ai.normrt";
+  const double c_lo = c.node.attr_float("clip_min", -std::numeric_limits<float>::infinity());
+  const double c_hi = c.node.attr_float("clip_max", std::numeric_limits<float>::infinity());
   if (T == DType::Float64) {
     c.kernel = [=](KernelIO& io) {
       batch_norm_reference(io.in[0]->data<double>(), io.out[0]->data<double>(), N * C, C, plane,
                            io.in[1]->data<double>(), io.in[2]->data<double>(), io.in[3]->data<double>(),
                            io.in[4]->data<double>(), eps);
+      if (c_clamp) {
+        double* y = io.out[0]->data<double>();
+        for (int64_t i = 0; i < io.out[0]->numel(); ++i) y[i] = std::min(std::max(y[i], c_lo), c_hi);
+      }
     };
     return;
   }
@@ -153,18 +161,40 @@ void plan_batch_norm(PlanCtx& c) {
   if (c.in[1].value && c.in[2].value && c.in[3].value && c.in[4].value)
     folded = std::make_shared<Folded>(fold(*c.in[1].value, *c.in[2].value, *c.in[3].value, *c.in[4].value, eps));
   const NormKernels kern = *c.kernels;  // the session's ISA path
+  // ai.normrt BatchNormalization (made by the optimizer from BN → Relu | Clip
+  // when BN cannot fold into a producer): y = clamp(a·x + b, lo, hi), clamped
+  // plane by plane right after the affine pass, while the plane is in cache.
+  const bool clamp = c.node.domain == "ai.normrt";
+  const float lo = c.node.attr_float("clip_min", -std::numeric_limits<float>::infinity());
+  const float hi = c.node.attr_float("clip_max", std::numeric_limits<float>::infinity());
   c.kernel = [=](KernelIO& io) {
     std::shared_ptr<Folded> f = folded;
     if (!f) f = std::make_shared<Folded>(fold(*io.in[1], *io.in[2], *io.in[3], *io.in[4], eps));
     const Tensor x = to_float32(*io.in[0]);
     Tensor y = float32_target(*io.out[0]);
-    channel_affine_fast(x.data<float>(), y.data<float>(), N * C, C, plane, f->a.data(), f->b.data(), kern);
+    if (!clamp) {
+      channel_affine_fast(x.data<float>(), y.data<float>(), N * C, C, plane, f->a.data(), f->b.data(), kern);
+    } else {
+      const float* xp = x.data<float>();
+      float* yp = y.data<float>();
+      parallel_rows(N * C, plane, [&](int64_t begin, int64_t end) {
+        for (int64_t p = begin; p < end; ++p) {
+          kern.scale_shift_planes(xp + p * plane, yp + p * plane, 1, static_cast<size_t>(plane), f->a.data(),
+                                  f->b.data(), static_cast<size_t>(p), static_cast<size_t>(C));
+          float* yr = yp + p * plane;
+          for (int64_t i = 0; i < plane; ++i) yr[i] = std::min(std::max(yr[i], lo), hi);
+        }
+      });
+    }
     store_from_float32(y, *io.out[0]);
   };
 }
 
 }  // namespace
 
-void register_batch_norm(OpRegistry& r) { r.add("", "BatchNormalization", {7, 9, 14, 15}, plan_batch_norm); }
+void register_batch_norm(OpRegistry& r) {
+  r.add("", "BatchNormalization", {7, 9, 14, 15}, plan_batch_norm);
+  r.add("ai.normrt", "BatchNormalization", {1}, plan_batch_norm);  // inference BN + Relu/Clip (clip_min, clip_max)
+}
 
 }  // namespace normrt

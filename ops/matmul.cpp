@@ -13,6 +13,7 @@
 #include "norm_kernels.h"
 #include "op.h"
 #include "parallel.h"
+#include "vector_math.h"
 
 namespace normrt {
 
@@ -165,12 +166,13 @@ void plan_fused_matmul(PlanCtx& c) {
   if (bias.numel() != N) c.fail("bias must hold " + std::to_string(N) + " values");
   const std::string act = c.node.attr_string("activation", "");
   linalg::Epilogue ep;
+  const VectorMath& vm = vector_math(c.kernels->isa);
   if (act == "Relu")
-    ep.act = linalg::Activation::Relu;
+    ep.act = vm.relu;
   else if (act == "Gelu")
-    ep.act = linalg::Activation::Gelu;
+    ep.act = vm.gelu;
   else if (act == "GeluTanh")
-    ep.act = linalg::Activation::GeluTanh;
+    ep.act = vm.gelu_tanh;
   else if (!act.empty())
     c.fail("activation '" + act + "' is not Relu, Gelu or GeluTanh");
   Shape out = A.shape;

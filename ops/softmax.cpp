@@ -10,8 +10,10 @@
 #include <limits>
 #include <vector>
 
+#include "norm_kernels.h"
 #include "op.h"
 #include "parallel.h"
+#include "vector_math.h"
 
 namespace normrt {
 
@@ -79,6 +81,18 @@ void plan_softmax(PlanCtx& c) {
   }
   const DType t = c.input(0).dtype;
   c.set_output(0, t, s);
+  if (t == DType::Float32 && inner == 1 && kind != Kind::Hardmax) {  // contiguous rows: the vector path
+    const VectorMath& vm = vector_math(c.kernels->isa);
+    const auto row = kind == Kind::Softmax ? vm.softmax_row : vm.log_softmax_row;
+    c.kernel = [=](KernelIO& io) {
+      const float* x = io.in[0]->data<float>();
+      float* y = io.out[0]->data<float>();
+      parallel_rows(outer, n * 3, [&](int64_t first, int64_t last) {
+        for (int64_t o = first; o < last; ++o) row(x + o * n, y + o * n, static_cast<size_t>(n));
+      });
+    };
+    return;
+  }
   c.kernel = [=](KernelIO& io) {
     if (io.out[0]->numel() == 0) return;
     parallel_rows(outer, n * inner * 4, [&](int64_t first, int64_t last) {

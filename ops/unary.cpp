@@ -12,8 +12,10 @@
 #include <type_traits>
 
 #include "dispatch.h"
+#include "norm_kernels.h"
 #include "op.h"
 #include "parallel.h"
+#include "vector_math.h"
 
 namespace normrt {
 
@@ -43,13 +45,23 @@ void require_types(PlanCtx& c, Types types) {
   }
 }
 
-// f is a generic callable: f(T x) -> T for every T the op accepts.
+// f is a generic callable: f(T x) -> T for every T the op accepts. `fast`
+// picks the vectorised float32 path from the session's VectorMath table.
 template <Types types, class F>
-void plan_map(PlanCtx& c, F f) {
+void plan_map(PlanCtx& c, F f, MapFn VectorMath::*fast = nullptr) {
   c.require_inputs(1, 1);
   require_types(c, types);
   const DType t = c.input(0).dtype;
   c.set_output(0, t, c.input(0).shape);
+  if (fast && t == DType::Float32) {
+    const MapFn vf = vector_math(c.kernels->isa).*fast;
+    c.kernel = [vf](KernelIO& io) {
+      const float* x = io.in[0]->data<float>();
+      float* y = io.out[0]->data<float>();
+      parallel_rows(io.in[0]->numel(), 8, [&](int64_t s, int64_t e) { vf(x + s, y + s, static_cast<size_t>(e - s)); });
+    };
+    return;
+  }
   c.kernel = [t, f](KernelIO& io) {
     visit_numeric(t, [&](auto tag) {
       using T = decltype(tag);
@@ -64,22 +76,27 @@ void plan_map(PlanCtx& c, F f) {
   };
 }
 
-#define NORMRT_FLOAT_MAP(NAME, EXPR)       \
-  void plan_##NAME(PlanCtx& c) {           \
-    plan_map<Types::Float>(c, [](auto x) { \
-      using T = decltype(x);               \
-      (void)sizeof(T);                     \
-      return EXPR;                         \
-    });                                    \
+#define NORMRT_FLOAT_MAP_FAST(NAME, EXPR, FAST) \
+  void plan_##NAME(PlanCtx& c) {                \
+    plan_map<Types::Float>(                     \
+        c,                                      \
+        [](auto x) {                            \
+          using T = decltype(x);                \
+          (void)sizeof(T);                      \
+          return EXPR;                          \
+        },                                      \
+        FAST);                                  \
   }
+#define NORMRT_FLOAT_MAP(NAME, EXPR) NORMRT_FLOAT_MAP_FAST(NAME, EXPR, nullptr)
 
 NORMRT_FLOAT_MAP(sqrt, std::sqrt(x))
 NORMRT_FLOAT_MAP(reciprocal, T(1) / x)
-NORMRT_FLOAT_MAP(exp, std::exp(x))
+NORMRT_FLOAT_MAP_FAST(exp, std::exp(x), &VectorMath::exp)
 NORMRT_FLOAT_MAP(log, std::log(x))
-NORMRT_FLOAT_MAP(erf, std::erf(x))
-NORMRT_FLOAT_MAP(tanh, std::tanh(x))
-NORMRT_FLOAT_MAP(sigmoid, x >= 0 ? T(1) / (T(1) + std::exp(-x)) : std::exp(x) / (T(1) + std::exp(x)))
+NORMRT_FLOAT_MAP_FAST(erf, std::erf(x), &VectorMath::erf)
+NORMRT_FLOAT_MAP_FAST(tanh, std::tanh(x), &VectorMath::tanh)
+NORMRT_FLOAT_MAP_FAST(sigmoid, x >= 0 ? T(1) / (T(1) + std::exp(-x)) : std::exp(x) / (T(1) + std::exp(x)),
+                      &VectorMath::sigmoid)
 NORMRT_FLOAT_MAP(softsign, x / (T(1) + std::fabs(x)))
 NORMRT_FLOAT_MAP(softplus, x > T(30) ? x : std::log1p(std::exp(x)))
 NORMRT_FLOAT_MAP(mish, x* std::tanh(x > T(30) ? x : std::log1p(std::exp(x))))
@@ -99,6 +116,7 @@ NORMRT_FLOAT_MAP(asinh, std::asinh(x))
 NORMRT_FLOAT_MAP(acosh, std::acosh(x))
 NORMRT_FLOAT_MAP(atanh, std::atanh(x))
 #undef NORMRT_FLOAT_MAP
+#undef NORMRT_FLOAT_MAP_FAST
 
 void plan_neg(PlanCtx& c) {
   plan_map<Types::Signed>(c, [](auto x) {
@@ -123,7 +141,8 @@ void plan_abs(PlanCtx& c) {
 }
 
 void plan_relu(PlanCtx& c) {
-  plan_map<Types::Signed>(c, [](auto x) { return x > decltype(x)(0) ? x : decltype(x)(0); });
+  plan_map<Types::Signed>(
+      c, [](auto x) { return x > decltype(x)(0) ? x : decltype(x)(0); }, &VectorMath::relu);
 }
 
 void plan_sign(PlanCtx& c) {
@@ -190,16 +209,22 @@ void plan_hard_sigmoid(PlanCtx& c) {
 void plan_gelu(PlanCtx& c) {
   const std::string approx = c.node.attr_string("approximate", "none");
   if (approx == "none") {
-    plan_map<Types::Float>(c, [](auto x) {
-      using T = decltype(x);
-      return T(0.5) * x * (T(1) + std::erf(x * static_cast<T>(0.70710678118654752440)));
-    });
+    plan_map<Types::Float>(
+        c,
+        [](auto x) {
+          using T = decltype(x);
+          return T(0.5) * x * (T(1) + std::erf(x * static_cast<T>(0.70710678118654752440)));
+        },
+        &VectorMath::gelu);
   } else if (approx == "tanh") {
-    plan_map<Types::Float>(c, [](auto x) {
-      using T = decltype(x);
-      const T k = static_cast<T>(0.79788456080286535588);  // √(2/π)
-      return T(0.5) * x * (T(1) + std::tanh(k * (x + T(0.044715) * x * x * x)));
-    });
+    plan_map<Types::Float>(
+        c,
+        [](auto x) {
+          using T = decltype(x);
+          const T k = static_cast<T>(0.79788456080286535588);  // √(2/π)
+          return T(0.5) * x * (T(1) + std::tanh(k * (x + T(0.044715) * x * x * x)));
+        },
+        &VectorMath::gelu_tanh);
   } else {
     c.fail("approximate must be 'none' or 'tanh', not '" + approx + "'");
   }

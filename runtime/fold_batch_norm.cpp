@@ -7,6 +7,8 @@
 //   b'[m] = (b[m] − mean[m]) · s[m] + B[m]
 // The folded weights are new initializers (the originals may be shared); the
 // BatchNormalization node disappears. Computed in fp64, stored as float32.
+// A BatchNormalization that cannot fold but feeds Relu/Clip alone becomes one
+// ai.normrt BatchNormalization that clamps as it writes (fuse_batch_norm_activation).
 #include <cmath>
 
 #include "optimizer.h"
@@ -119,7 +121,61 @@ bool fold_one(Graph& g) {
   return false;
 }
 
+// BN (inference, Y only) whose sole reader is Relu or Clip with constant bounds
+// → ai.normrt BatchNormalization with clip_min/clip_max: one per-channel pass.
+bool fuse_activation_one(Graph& g) {
+  GraphIndex ix(g);
+  for (size_t bi = 0; bi < g.nodes.size(); ++bi) {
+    const Node& bn = g.nodes[bi];
+    if (!bn.domain.empty() || bn.op_type != "BatchNormalization" || bn.attr_int("training_mode", 0) != 0) continue;
+    bool extra_outputs = false;
+    for (size_t o = 1; o < bn.outputs.size(); ++o) extra_outputs = extra_outputs || !bn.outputs[o].empty();
+    if (extra_outputs || ((bn.opset == 7 || bn.opset == 8) && bn.attr_int("spatial", 1) == 0)) continue;
+    const int ai = sole_consumer(ix, bn.outputs[0]);
+    if (ai < 0) continue;
+    const Node& act = g.nodes[static_cast<size_t>(ai)];
+    if (!act.domain.empty()) continue;
+    double lo = -INFINITY, hi = INFINITY;
+    if (act.op_type == "Relu") {
+      lo = 0;
+    } else if (act.op_type == "Clip") {
+      if (act.opset < 11) {
+        lo = act.attr_float("min", -3.402823466e38f);
+        hi = act.attr_float("max", 3.402823466e38f);
+      } else {
+        if (act.inputs.size() > 1 && !act.inputs[1].empty() && !constant_scalar(g, ix, act.inputs[1], &lo)) continue;
+        if (act.inputs.size() > 2 && !act.inputs[2].empty() && !constant_scalar(g, ix, act.inputs[2], &hi)) continue;
+      }
+    } else {
+      continue;
+    }
+    Node f = bn;
+    f.domain = "ai.normrt";
+    f.opset = 1;
+    f.name = bn.name + "/fused_" + act.op_type;
+    f.outputs = {act.outputs[0]};
+    f.attrs.erase("training_mode");
+    f.attrs.erase("spatial");
+    f.attrs.erase("momentum");
+    Attribute a;
+    a.kind = Attribute::Kind::Float;
+    a.f = static_cast<float>(lo);
+    f.attrs["clip_min"] = a;
+    a.f = static_cast<float>(hi);
+    f.attrs["clip_max"] = a;
+    replace_with_fused(g, {static_cast<int>(bi), ai}, std::move(f));
+    return true;
+  }
+  return false;
+}
+
 }  // namespace
+
+int fuse_batch_norm_activation(Graph& g) {
+  int fused = 0;
+  while (fuse_activation_one(g)) ++fused;
+  return fused;
+}
 
 int fold_batch_norm(Graph& g) {
   int folded = 0;

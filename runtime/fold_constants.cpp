@@ -55,7 +55,11 @@ int fold_constants(Graph& g) {
   // Every node output is a planning-visible value; make them all outputs so none is pruned.
   for (const Node& n : part.nodes)
     for (const std::string& o : n.outputs)
-      if (!o.empty()) part.outputs.push_back(ValueMeta{o});
+      if (!o.empty()) {
+        ValueMeta meta;
+        meta.name = o;
+        part.outputs.push_back(meta);
+      }
   std::shared_ptr<const Plan> plan;
   ValueIndex index;
   try {

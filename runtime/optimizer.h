@@ -15,7 +15,8 @@
 //                                   LayerNormSimple / AdaNorm (std_mode unbiased_std_eps)
 //          5. batch-norm folding — inference BatchNormalization into the Conv,
 //                                   ConvTranspose or Gemm producing its input
-//                                   (fold_batch_norm.cpp)
+//                                   (fold_batch_norm.cpp); else BN → Relu|Clip →
+//                                   ai.normrt BatchNormalization that clamps
 //          6. skip-norm fusion   — Add feeding a LayerNormalization over the last
 //                                   axis → SkipLayerNormalization (also writing the
 //                                   sum when other nodes read it)
@@ -51,6 +52,7 @@ int fuse_rms_norm(Graph& g);
 int fuse_skip_norm(Graph& g);
 int fuse_xu_norm(Graph& g);
 int fold_batch_norm(Graph& g);
+int fuse_batch_norm_activation(Graph& g);
 int fuse_gelu(Graph& g);
 int fuse_matmul_bias(Graph& g);
 

@@ -447,3 +447,43 @@ TEST_CASE("GELU (erf and tanh forms) and MatMul + bias + activation fuse; not wh
       }
     }
 }
+
+TEST_CASE("BatchNormalization that cannot fold runs fused with the Relu/Clip after it") {
+  for (const char* act : {"Relu", "Clip"}) {
+    ModelBuilder m = producer_bn("Conv", true);  // the Conv output is also a graph output: no folding
+    // Rename BN's output and add the activation.
+    auto* g = m.model.mutable_graph();
+    for (auto& n : *g->mutable_node())
+      if (n.op_type() == "BatchNormalization") n.set_output(0, "bn");
+    if (std::string(act) == "Relu") {
+      m.node("Relu", {"bn"}, {"y"});
+    } else {
+      m.init_f("lo", {}, {0.f});
+      m.init_f("hi", {}, {0.5f});
+      m.node("Clip", {"bn", "lo", "hi"}, {"y"});
+    }
+    const NamedTensors in{{"x", random_tensor({1, 4, 6, 6}, 9)}};
+    Result r = check(m, in, std::string("bn_act_") + act);
+    INFO(act);
+    CHECK(count(r.optimized, "ai.normrt::BatchNormalization") == 1);
+    CHECK(count(r.optimized, act) == 0);
+    CHECK(r.max_rel < 1e-6);
+  }
+}
+
+TEST_CASE("weight normalization on initializers (g·v/‖v‖) folds into one weight") {
+  ModelBuilder m(13);
+  m.input("x", {3, 4}).output("y");
+  m.init_f("v", {4, 2}, {1.f, 2.f, 3.f, 4.f, 5.f, 6.f, 7.f, 8.f});
+  m.init_f("g", {1, 2}, {0.5f, 2.f});
+  ModelBuilder::attr_ints(m.node("ReduceL2", {"v"}, {"norm"}), "axes", {0});
+  m.node("Div", {"v", "norm"}, {"dir"});
+  m.node("Mul", {"g", "dir"}, {"w"});
+  m.node("MatMul", {"x", "w"}, {"y"});
+  Result r = check(m, {{"x", random_tensor({3, 4}, 2)}}, "weightnorm");
+  CHECK(count(r.optimized, "ReduceL2") == 0);
+  CHECK(count(r.optimized, "Div") == 0);
+  CHECK(count(r.optimized, "Mul") == 0);
+  CHECK(count(r.optimized, "MatMul") == 1);
+  CHECK(r.max_rel < 1e-6);
+}

@@ -60,27 +60,12 @@ PackedB pack_b(const GemmKernels& kern, bool tb, int64_t K, int64_t N, const flo
   return p;
 }
 
-float apply_activation(Activation a, float x) {
-  switch (a) {
-    case Activation::None:
-      return x;
-    case Activation::Relu:
-      return x > 0.f ? x : 0.f;
-    case Activation::Gelu:
-      return 0.5f * x * (1.f + std::erf(x * 0.70710678118654752f));
-    case Activation::GeluTanh:
-      return 0.5f * x * (1.f + std::tanh(0.7978845608028654f * (x + 0.044715f * x * x * x)));
-  }
-  return x;
-}
-
 namespace {
 
 void finish_row(const Epilogue& ep, float* c, int64_t j0, int64_t j1) {
   if (ep.bias)
     for (int64_t j = j0; j < j1; ++j) c[j] += ep.bias[j];
-  if (ep.act != Activation::None)
-    for (int64_t j = j0; j < j1; ++j) c[j] = apply_activation(ep.act, c[j]);
+  if (ep.act) ep.act(c + j0, c + j0, static_cast<size_t>(j1 - j0));
 }
 
 // y[j] = alpha·Σ_k a[k]·op(B)(k, j) + beta·y[j]
@@ -167,7 +152,7 @@ void gemm_blocked(const GemmKernels& kern, bool ta, int64_t M, float alpha, cons
         }
       }
       // Epilogue on this task's block while it is in cache.
-      if (ep.bias || ep.act != Activation::None) {
+      if (ep.bias || ep.act) {
         const int64_t j0 = p0 * nr, j1 = std::min(N, p1 * nr);
         for (int64_t i = i0; i < i0 + mi; ++i) finish_row(ep, C + i * ldc, j0, j1);
       }

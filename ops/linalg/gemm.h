@@ -3,6 +3,7 @@
 // Row-major throughout: element (i, j) of a matrix with leading dimension ld
 // is at i·ld + j; op(X) is X or Xᵀ.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -35,12 +36,10 @@ PackedB pack_b(const GemmKernels& k, bool transB, int64_t K, int64_t N, const fl
 
 // What the product's tasks apply to their block of C while it is in cache:
 // C[i, j] += bias[j], then the activation.
-enum class Activation { None, Relu, Gelu, GeluTanh };
 struct Epilogue {
-  const float* bias = nullptr;  // N values, or nullptr
-  Activation act = Activation::None;
+  const float* bias = nullptr;                          // N values, or nullptr
+  void (*act)(const float*, float*, size_t) = nullptr;  // in place on a row segment (vector_math.h), or nullptr
 };
-float apply_activation(Activation a, float x);
 
 // C[M×N] = alpha·op(A)·op(B) + beta·C. beta = 0 ignores C's old contents (NaN too).
 // Work is split over blocks of C on the current task arena; every element of C

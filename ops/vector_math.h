@@ -1,0 +1,25 @@
+// Vectorised elementwise math for the activation and softmax hot paths,
+// written once over xsimd (vector_math_impl.hpp) and built per ISA like the
+// normalization kernels. Each function maps n floats x → y (y may be x).
+#pragma once
+#include <cstddef>
+#include <string>
+
+namespace normrt {
+
+using MapFn = void (*)(const float* x, float* y, size_t n);
+
+struct VectorMath {
+  const char* isa;
+  MapFn exp, erf, tanh, sigmoid, gelu, gelu_tanh, relu;
+  // One softmax row: y = exp(x − max) / Σ; log_softmax: y = x − max − log Σ.
+  void (*softmax_row)(const float* x, float* y, size_t n);
+  void (*log_softmax_row)(const float* x, float* y, size_t n);
+};
+
+const VectorMath& vector_math(const std::string& isa);  // the table for a session's ISA path
+const VectorMath* vector_math_sse2();
+const VectorMath* vector_math_avx2();
+const VectorMath* vector_math_avx512();
+
+}  // namespace normrt
