@@ -170,8 +170,8 @@ void plan_batch_norm(PlanCtx& c) {
   c.kernel = [=](KernelIO& io) {
     std::shared_ptr<Folded> f = folded;
     if (!f) f = std::make_shared<Folded>(fold(*io.in[1], *io.in[2], *io.in[3], *io.in[4], eps));
-    const Tensor x = to_float32(*io.in[0]);
-    Tensor y = float32_target(*io.out[0]);
+    const Float32View x = to_float32(*io.in[0]);
+    const Float32View y = float32_target(*io.out[0]);
     if (!clamp) {
       channel_affine_fast(x.data<float>(), y.data<float>(), N * C, C, plane, f->a.data(), f->b.data(), kern);
     } else {

@@ -37,81 +37,98 @@ std::vector<int64_t> broadcast_strides(const Shape& in, const Shape& out) {
 }
 
 Tensor expand_to(const Tensor& t, const Shape& out) {
-  if (!broadcasts_to(t.shape(), out))
-    throw Error(ErrorCode::InvalidArgument, "cannot broadcast " + shape_str(t.shape()) + " to " + shape_str(out));
   Tensor r = Tensor::uninitialized(t.dtype(), out);
-  const size_t es = dtype_size(t.dtype());
-  const int64_t n = r.numel();
-  if (n == 0) return r;
-  auto st = broadcast_strides(t.shape(), out);
-  const char* src = static_cast<const char*>(t.raw());
-  char* dst = static_cast<char*>(r.raw());
-  std::vector<int64_t> idx(out.size(), 0);
-  int64_t off = 0;
-  for (int64_t k = 0; k < n; ++k) {
-    std::memcpy(dst + static_cast<size_t>(k) * es, src + static_cast<size_t>(off) * es, es);
-    for (size_t d = out.size(); d-- > 0;) {
-      if (++idx[d] < out[d]) {
-        off += st[d];
-        break;
-      }
-      off -= st[d] * (out[d] - 1);
-      idx[d] = 0;
-    }
-  }
+  expand_into(t, r);
   return r;
 }
 
-BroadcastWalk::BroadcastWalk(const Shape& out, const std::vector<const Shape*>& inputs) {
-  const size_t r = out.size(), k = inputs.size();
-  // Each input's dims padded to the output rank.
-  std::vector<Shape> in(k, Shape(r, 1));
-  for (size_t j = 0; j < k; ++j) {
-    const Shape& s = *inputs[j];
-    for (size_t i = 0; i < s.size(); ++i) in[j][r - s.size() + i] = s[i];
+void expand_into(const Tensor& t, Tensor& r) {
+  if (t.dtype() != r.dtype())
+    throw Error(ErrorCode::InvalidArgument, "cannot broadcast " + shape_str(t.shape()) + " to " + shape_str(r.shape()));
+  expand_into(t, r.shape(), r.raw());
+}
+
+void expand_into(const Tensor& t, const Shape& out, void* dst_raw) {
+  if (!broadcasts_to(t.shape(), out))
+    throw Error(ErrorCode::InvalidArgument, "cannot broadcast " + shape_str(t.shape()) + " to " + shape_str(out));
+  const size_t es = dtype_size(t.dtype());
+  int64_t n = 1;
+  for (int64_t d : out) n *= d;
+  if (n == 0) return;
+  const BroadcastWalk w(out, {&t.shape()});
+  const char* src = static_cast<const char*>(t.raw());
+  char* dst = static_cast<char*>(dst_raw);
+  const int64_t inner = w.inner;
+  int64_t off;
+  for (int64_t row = 0; row < w.rows; ++row) {
+    w.offsets(row, &off);
+    char* d = dst + static_cast<size_t>(row * inner) * es;
+    if (w.inner_stride[0])
+      std::memcpy(d, src + static_cast<size_t>(off) * es, static_cast<size_t>(inner) * es);
+    else
+      for (int64_t i = 0; i < inner; ++i)
+        std::memcpy(d + static_cast<size_t>(i) * es, src + static_cast<size_t>(off) * es, es);
   }
+}
+
+BroadcastWalk::BroadcastWalk(const Shape& out, std::initializer_list<const Shape*> inputs) {
+  const size_t r = out.size();
+  k_ = inputs.size();
+  if (k_ > kMaxInputs) throw Error(ErrorCode::Internal, "BroadcastWalk: too many inputs");
+  const Shape* in[kMaxInputs];
+  size_t j = 0;
+  for (const Shape* s : inputs) in[j++] = s;
+  // in[j]'s dim d of the output's index space (1 where it has no such dim).
+  const auto dim = [&](size_t jj, size_t d) {
+    const Shape& s = *in[jj];
+    return d < r - s.size() ? int64_t{1} : s[d - (r - s.size())];
+  };
   // Merge dims: drop size-1 output dims; join d into the previous merged dim
   // when every input is whole on both or broadcast on both.
-  Shape mdims;
-  std::vector<std::vector<char>> mwhole(k);  // per input, per merged dim: whole (1) or broadcast (0)
+  int64_t mdims[64];
+  bool whole[kMaxInputs][64];
+  size_t m = 0;
   for (size_t d = 0; d < r; ++d) {
     if (out[d] == 1) continue;
-    bool can_merge = !mdims.empty();
-    for (size_t j = 0; j < k && can_merge; ++j) can_merge = mwhole[j].back() == (in[j][d] != 1);
-    if (can_merge) {
-      mdims.back() *= out[d];
-    } else {
-      mdims.push_back(out[d]);
-      for (size_t j = 0; j < k; ++j) mwhole[j].push_back(in[j][d] != 1);
+    bool merge = m > 0;
+    for (size_t jj = 0; jj < k_ && merge; ++jj) merge = whole[jj][m - 1] == (dim(jj, d) != 1);
+    if (merge) {
+      mdims[m - 1] *= out[d];
+      continue;
     }
+    if (m == 64 || m > kMaxDims) throw Error(ErrorCode::UnsupportedOp, "broadcast over more than 16 distinct dims");
+    mdims[m] = out[d];
+    for (size_t jj = 0; jj < k_; ++jj) whole[jj][m] = dim(jj, d) != 1;
+    ++m;
   }
-  if (mdims.empty()) {
-    mdims.push_back(1);
-    for (size_t j = 0; j < k; ++j) mwhole[j].push_back(1);
+  if (m == 0) {
+    mdims[0] = 1;
+    for (size_t jj = 0; jj < k_; ++jj) whole[jj][0] = true;
+    m = 1;
   }
-  inner = mdims.back();
-  inner_stride.resize(k);
-  for (size_t j = 0; j < k; ++j) inner_stride[j] = mwhole[j].back() ? 1 : 0;
-  dims_.assign(mdims.begin(), mdims.end() - 1);
-  stride_.assign(k, std::vector<int64_t>(dims_.size(), 0));
-  for (size_t j = 0; j < k; ++j) {
-    int64_t s = mwhole[j].back() ? inner : 1;
-    for (size_t d = dims_.size(); d-- > 0;) {
-      stride_[j][d] = mwhole[j][d] ? s : 0;
-      if (mwhole[j][d]) s *= dims_[d];
+  inner = mdims[m - 1];
+  nd_ = m - 1;
+  for (size_t jj = 0; jj < k_; ++jj) {
+    inner_stride[jj] = whole[jj][m - 1] ? 1 : 0;
+    int64_t s = whole[jj][m - 1] ? inner : 1;
+    for (size_t d = nd_; d-- > 0;) {
+      stride_[jj][d] = whole[jj][d] ? s : 0;
+      if (whole[jj][d]) s *= mdims[d];
     }
   }
   rows = 1;
-  for (int64_t d : dims_) rows *= d;
+  for (size_t d = 0; d < nd_; ++d) {
+    dims_[d] = mdims[d];
+    rows *= mdims[d];
+  }
 }
 
 void BroadcastWalk::offsets(int64_t row, int64_t* off) const {
-  const size_t k = stride_.size();
-  for (size_t j = 0; j < k; ++j) off[j] = 0;
-  for (size_t d = dims_.size(); d-- > 0;) {
+  for (size_t j = 0; j < k_; ++j) off[j] = 0;
+  for (size_t d = nd_; d-- > 0;) {
     const int64_t idx = row % dims_[d];
     row /= dims_[d];
-    for (size_t j = 0; j < k; ++j) off[j] += idx * stride_[j][d];
+    for (size_t j = 0; j < k_; ++j) off[j] += idx * stride_[j][d];
   }
 }
 

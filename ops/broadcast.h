@@ -1,6 +1,7 @@
 // numpy-style broadcasting helpers shared by the elementwise ops and by the
 // normalization ops' Scale/B inputs.
 #pragma once
+#include <initializer_list>
 #include <vector>
 
 #include "normrt/tensor.h"
@@ -13,8 +14,11 @@ bool broadcast_shapes(const Shape& a, const Shape& b, Shape* out);
 bool broadcasts_to(const Shape& from, const Shape& to);
 // Element strides of `in` viewed in `out`'s index space (0 along broadcast dims).
 std::vector<int64_t> broadcast_strides(const Shape& in, const Shape& out);
-// A contiguous copy of t broadcast to `out` (any dtype).
+// A contiguous copy of t broadcast to `out` (any dtype); expand_into writes
+// it into an existing tensor of the target shape.
 Tensor expand_to(const Tensor& t, const Shape& out);
+void expand_into(const Tensor& t, Tensor& out);
+void expand_into(const Tensor& t, const Shape& out, void* dst);  // dst holds numel(out) elements
 
 // Walks an n-ary broadcast as rows of a contiguous innermost block. Adjacent
 // output dims are merged where every input is either whole or broadcast along
@@ -23,14 +27,16 @@ Tensor expand_to(const Tensor& t, const Shape& out);
 //   w.offsets(row, off);  // element offset of each input at the row's start
 //   element i of the row: input k at off[k] + i * w.inner_stride[k]
 struct BroadcastWalk {
-  BroadcastWalk(const Shape& out, const std::vector<const Shape*>& inputs);
+  static constexpr size_t kMaxInputs = 3, kMaxDims = 16;  // merged dims; no heap use per call
+  BroadcastWalk(const Shape& out, std::initializer_list<const Shape*> inputs);
   int64_t rows = 0, inner = 1;
-  std::vector<int64_t> inner_stride;  // per input: 1, or 0 when broadcast along the row
+  int64_t inner_stride[kMaxInputs] = {};  // per input: 1, or 0 when broadcast along the row
   void offsets(int64_t row, int64_t* off) const;
 
  private:
-  Shape dims_;                                // merged outer dims (without the row dim)
-  std::vector<std::vector<int64_t>> stride_;  // per input, per merged outer dim
+  size_t k_ = 0, nd_ = 0;
+  int64_t dims_[kMaxDims] = {};                // merged outer dims (without the row dim)
+  int64_t stride_[kMaxInputs][kMaxDims] = {};  // per input, per merged outer dim
 };
 
 // y[i] = f(a[.], b[.]) over the broadcast of A and B into Y's shape.

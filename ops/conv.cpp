@@ -16,6 +16,7 @@
 #include "norm_kernels.h"
 #include "op.h"
 #include "parallel.h"
+#include "scratch.h"
 #include "spatial.h"
 
 namespace normrt {
@@ -169,7 +170,7 @@ void plan_conv(PlanCtx& c) {
       });
       return;
     }
-    std::vector<float> col(pointwise ? 0 : static_cast<size_t>(kdim * osz));
+    Scratch<float> col(pointwise ? 0 : static_cast<size_t>(kdim * osz));
     for (int64_t n = 0; n < cs.N; ++n)
       for (int64_t g = 0; g < cs.G; ++g) {
         const float* xg = x + (n * cs.C + g * cg) * isz;
@@ -261,7 +262,7 @@ void plan_conv_transpose(PlanCtx& c) {
     float* y = io.out[0]->data<float>();
     const int64_t xsz = w.out_size(), ysz = w.in_size(), ksz = w.k_size();
     const int64_t cg = cs.C / cs.G, mg = cs.M / cs.G;
-    std::vector<float> col(static_cast<size_t>(mg * ksz * xsz));
+    Scratch<float> col(static_cast<size_t>(mg * ksz * xsz));
     for (int64_t n = 0; n < cs.N; ++n)
       for (int64_t g = 0; g < cs.G; ++g) {
         // col[(m, kk), i] = Σ_c W[g·cg + c, m, kk] · x[n, g·cg + c, i]

@@ -12,6 +12,7 @@
 #include "dispatch.h"
 #include "op.h"
 #include "parallel.h"
+#include "scratch.h"
 
 namespace normrt {
 
@@ -38,18 +39,11 @@ int64_t checked_index(int64_t v, int64_t n, const char* op) {
 
 // ---- Transpose: y[i0..ir] = x[i_perm] ------------------------------------------
 
+// st[d]: the input stride of output dim d (made at planning).
 template <class E>
-void transpose_kernel(const Tensor& X, Tensor& Y, const std::vector<int64_t>& perm) {
-  const Shape& in = X.shape();
+void transpose_kernel(const Tensor& X, Tensor& Y, const std::vector<int64_t>& st) {
   const Shape& out = Y.shape();
   const size_t r = out.size();
-  std::vector<int64_t> in_stride(r), st(r);  // st[d]: input stride of output dim d
-  int64_t s = 1;
-  for (size_t d = r; d-- > 0;) {
-    in_stride[d] = s;
-    s *= in[d];
-  }
-  for (size_t d = 0; d < r; ++d) st[d] = in_stride[static_cast<size_t>(perm[d])];
   const E* x = static_cast<const E*>(X.raw());
   E* y = static_cast<E*>(Y.raw());
   const int64_t inner = r ? out[r - 1] : 1;
@@ -63,7 +57,10 @@ void transpose_kernel(const Tensor& X, Tensor& Y, const std::vector<int64_t>& pe
         rem /= out[d];
       }
       E* yr = y + row * inner;
-      for (int64_t i = 0; i < inner; ++i) yr[i] = x[off + i * is];
+      if (is == 1)
+        std::memcpy(yr, x + off, static_cast<size_t>(inner) * sizeof(E));
+      else
+        for (int64_t i = 0; i < inner; ++i) yr[i] = x[off + i * is];
     }
   });
 }
@@ -102,10 +99,17 @@ void plan_transpose(PlanCtx& c) {
     out[d] = in[static_cast<size_t>(p)];
   }
   c.set_output(0, c.input(0).dtype, out);
+  std::vector<int64_t> in_stride(r), st(r);
+  int64_t s = 1;
+  for (size_t d = r; d-- > 0;) {
+    in_stride[d] = s;
+    s *= in[d];
+  }
+  for (size_t d = 0; d < r; ++d) st[d] = in_stride[static_cast<size_t>(perm[d])];
   const size_t es = dtype_size(c.input(0).dtype);
-  c.kernel = [perm, es](KernelIO& io) {
+  c.kernel = [st, es](KernelIO& io) {
     if (io.out[0]->numel() == 0) return;
-    by_element_size(es, [&](auto tag) { transpose_kernel<decltype(tag)>(*io.in[0], *io.out[0], perm); });
+    by_element_size(es, [&](auto tag) { transpose_kernel<decltype(tag)>(*io.in[0], *io.out[0], st); });
   };
 }
 
@@ -128,7 +132,7 @@ void plan_gather(PlanCtx& c) {
   c.kernel = [=](KernelIO& io) {
     const Tensor& I = *io.in[1];
     const int64_t k = I.numel();
-    std::vector<int64_t> idx(static_cast<size_t>(k));
+    Scratch<int64_t> idx(static_cast<size_t>(k));
     for (int64_t i = 0; i < k; ++i) idx[static_cast<size_t>(i)] = checked_index(index_at(I, i), n, "Gather");
     const char* x = static_cast<const char*>(io.in[0]->raw());
     char* y = static_cast<char*>(io.out[0]->raw());

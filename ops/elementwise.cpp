@@ -137,8 +137,7 @@ void plan_variadic(PlanCtx& c) {
         const auto split = [](int64_t rows, int64_t work, auto&& body) { parallel_rows(rows, work, body); };
         const size_t n = io.in.size();
         if (n == 1) {
-          Tensor e = expand_to(*io.in[0], Y.shape());
-          std::memcpy(Y.raw(), e.raw(), Y.nbytes());
+          expand_into(*io.in[0], Y);
         } else {
           broadcast_binary<T, T, T>(
               *io.in[0], *io.in[1], Y, [](T a, T b) { return apply<T, op>(a, b); }, split);

@@ -113,8 +113,8 @@ void plan_group_norm(PlanCtx& c) {
     if (io.in[0]->dtype() == DType::Float64)
       return group_norm_reference(io.in[0]->data<double>(), io.out[0]->data<double>(), N, C, plane, G,
                                   scale.data<double>(), bias.data<double>(), eps);
-    const Tensor x = to_float32(*io.in[0]);
-    Tensor y = float32_target(*io.out[0]);
+    const Float32View x = to_float32(*io.in[0]);
+    const Float32View y = float32_target(*io.out[0]);
     if (reference)
       group_norm_reference(x.data<float>(), y.data<float>(), N, C, plane, G, scale.data<float>(), bias.data<float>(),
                            eps);

@@ -69,7 +69,7 @@ void plan_instance_norm(PlanCtx& c) {
   c.kernel = [=](KernelIO& io) {
     if (T != DType::Float64) {  // float32, or float16 computed in float32
       const Tensor x = to_float32(*io.in[0]), scale = to_float32(*io.in[1]), bias = to_float32(*io.in[2]);
-      Tensor y = float32_target(*io.out[0]);
+      const Float32View y = float32_target(*io.out[0]);
       instance_norm_fast(x.data<float>(), y.data<float>(), N * C, C, plane, scale.data<float>(), bias.data<float>(),
                          eps, kern);
       store_from_float32(y, *io.out[0]);

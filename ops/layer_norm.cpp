@@ -126,17 +126,17 @@ void plan_layer_norm(PlanCtx& c) {
   const bool fast = X.dtype != DType::Float64 && stash == 1;
   const NormKernels kern = *c.kernels;  // the session's ISA path
   c.kernel = [=](KernelIO& io) {
-    RowParam scale = scale0 ? *scale0 : row_param(*io.in[1], x_shape, axis);
-    RowParam bias;
-    if (bias0)
-      bias = *bias0;
-    else if (io.in.size() > 2 && io.in[2])
-      bias = row_param(*io.in[2], x_shape, axis);
+    // Constant Scale/B were prepared at planning (used in place: no copy per run).
+    RowParam scale_run, bias_run;
+    if (!scale0) scale_run = row_param(*io.in[1], x_shape, axis);
+    if (!bias0 && io.in.size() > 2 && io.in[2]) bias_run = row_param(*io.in[2], x_shape, axis);
+    const RowParam& scale = scale0 ? *scale0 : scale_run;
+    const RowParam& bias = bias0 ? *bias0 : bias_run;
     Tensor* mean_t = io.out.size() > 1 ? io.out[1] : nullptr;
     Tensor* inv_t = io.out.size() > 2 ? io.out[2] : nullptr;
     if (fast) {
-      const Tensor x = to_float32(*io.in[0]);
-      Tensor y = float32_target(*io.out[0]);
+      const Float32View x = to_float32(*io.in[0]);
+      const Float32View y = float32_target(*io.out[0]);
       LayerNormArgs<float> a;
       a.x = x.data<float>();
       a.y = y.data<float>();
@@ -153,11 +153,11 @@ void plan_layer_norm(PlanCtx& c) {
     }
     // Reference path: float64 data, or fp64 statistics (stash_type=11).
     std::vector<double> mean(static_cast<size_t>(rows)), inv(static_cast<size_t>(rows));
-    auto run = [&](auto tag, const Tensor& x, Tensor& y) {
+    auto run = [&](auto tag, const auto& x, auto&& y) {
       using T = decltype(tag);
       LayerNormArgs<T> a;
-      a.x = x.data<T>();
-      a.y = y.data<T>();
+      a.x = x.template data<T>();
+      a.y = y.template data<T>();
       a.rows = rows;
       a.n = n;
       a.scale = scale.values.data<T>();
@@ -172,8 +172,8 @@ void plan_layer_norm(PlanCtx& c) {
     if (io.in[0]->dtype() == DType::Float64) {
       run(double{}, *io.in[0], *io.out[0]);
     } else {
-      const Tensor x = to_float32(*io.in[0]);
-      Tensor y = float32_target(*io.out[0]);
+      const Float32View x = to_float32(*io.in[0]);
+      const Float32View y = float32_target(*io.out[0]);
       run(float{}, x, y);
       store_from_float32(y, *io.out[0]);
     }
@@ -220,8 +220,8 @@ void plan_xu_norm(PlanCtx& c, bool ada) {
       a.std_mode = mode;
       return layer_norm_reference(a);
     }
-    const Tensor x = to_float32(*io.in[0]);
-    Tensor y = float32_target(*io.out[0]);
+    const Float32View x = to_float32(*io.in[0]);
+    const Float32View y = float32_target(*io.out[0]);
     if (ada) {
       adanorm_fast(x.data<float>(), y.data<float>(), l.rows, l.n, static_cast<float>(eps), mode, k, C, kern);
     } else {

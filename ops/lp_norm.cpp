@@ -67,8 +67,8 @@ void plan_lp_norm(PlanCtx& c) {
   c.kernel = [=](KernelIO& io) {
     if (io.in[0]->dtype() == DType::Float64)
       return lp_norm_reference(io.in[0]->data<double>(), io.out[0]->data<double>(), outer, len, inner, p);
-    const Tensor x = to_float32(*io.in[0]);
-    Tensor y = float32_target(*io.out[0]);
+    const Float32View x = to_float32(*io.in[0]);
+    const Float32View y = float32_target(*io.out[0]);
     if (inner == 1)
       lp_norm_fast_last_axis(x.data<float>(), y.data<float>(), outer, len, p, kern);
     else

@@ -120,9 +120,7 @@ void plan_gemm(PlanCtx& c) {
   const int64_t lda = A.shape[1], ldb = B.shape[1];
   // beta·C first (broadcast into Y), then Y += alpha·op(A)·op(B).
   const auto fill_c = [=](KernelIO& io) {
-    if (!has_c) return;
-    const Tensor e = expand_to(*io.in[2], {M, N});
-    std::memcpy(io.out[0]->raw(), e.raw(), io.out[0]->nbytes());
+    if (has_c) expand_into(*io.in[2], *io.out[0]);
   };
   if (A.dtype == DType::Float64) {
     c.kernel = [=](KernelIO& io) {

@@ -99,8 +99,8 @@ void plan_mvn(PlanCtx& c) {
   c.kernel = [=](KernelIO& io) {
     if (io.in[0]->dtype() == DType::Float64)
       return mvn_reference(io.in[0]->data<double>(), io.out[0]->data<double>(), shape, reduced);
-    const Tensor x = to_float32(*io.in[0]);
-    Tensor y = float32_target(*io.out[0]);
+    const Float32View x = to_float32(*io.in[0]);
+    const Float32View y = float32_target(*io.out[0]);
     if (trailing)
       mvn_fast_rows(x.data<float>(), y.data<float>(), rows, len, kern);
     else

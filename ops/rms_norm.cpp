@@ -84,8 +84,8 @@ void plan_rms(PlanCtx& c, int rms_output, bool y_takes_scale_dtype) {
         rms_norm_reference(io.in[0]->data<double>(), io.out[0]->data<double>(), l.rows, l.n,
                            scale.values.data<double>(), scale.stride, eps, inv.data());
       } else {
-        const Tensor x = to_float32(*io.in[0]);
-        Tensor y = float32_target(*io.out[0]);
+        const Float32View x = to_float32(*io.in[0]);
+        const Float32View y = float32_target(*io.out[0]);
         rms_norm_reference(x.data<float>(), y.data<float>(), l.rows, l.n, scale.data(), scale.stride, eps, inv.data());
         store_from_float32(y, *io.out[0]);
       }
@@ -93,8 +93,8 @@ void plan_rms(PlanCtx& c, int rms_output, bool y_takes_scale_dtype) {
         for (int64_t r = 0; r < l.rows; ++r) rms_t->data<float>()[r] = static_cast<float>(inv[static_cast<size_t>(r)]);
       return;
     }
-    const Tensor x = to_float32(*io.in[0]);
-    Tensor y = float32_target(*io.out[0]);
+    const Float32View x = to_float32(*io.in[0]);
+    const Float32View y = float32_target(*io.out[0]);
     rms_norm_fast(x.data<float>(), y.data<float>(), l.rows, l.n, scale.data(), scale.stride, static_cast<float>(eps),
                   rms_t ? rms_t->data<float>() : nullptr, kern);
     store_from_float32(y, *io.out[0]);

@@ -21,7 +21,7 @@ Tensor int64_vector(const std::vector<int64_t>& v) {
 void alias_kernel(PlanCtx& c, Shape shape) {
   c.set_output(0, c.input(0).dtype, shape);
   c.outputs_alias_inputs = true;
-  c.kernel = [shape](KernelIO& io) { *io.out[0] = io.in[0]->reshaped(shape); };
+  c.kernel = [shape](KernelIO& io) { io.out[0]->assign_view(*io.in[0], shape); };
 }
 
 void plan_constant(PlanCtx& c) {
@@ -260,28 +260,33 @@ void plan_slice(PlanCtx& c) {
     step[d] = st;
   }
   c.set_output(0, c.input(0).dtype, out);
-  c.kernel = [in, out, begin, step](KernelIO& io) {
+  // Input strides, made once: the kernel walks output rows (all dims but the
+  // last) and copies each row's run (one memcpy when the last step is 1).
+  std::vector<int64_t> in_stride(in.size(), 1);
+  for (size_t d = in.size(); d-- > 1;) in_stride[d - 1] = in_stride[d] * in[d];
+  c.kernel = [in, out, begin, step, in_stride](KernelIO& io) {
     const size_t es = dtype_size(io.in[0]->dtype());
     const int64_t n = shape_numel(out);
     if (n == 0) return;
     const size_t rank = in.size();
-    std::vector<int64_t> in_stride(rank, 1);
-    for (size_t d = rank; d-- > 1;) in_stride[d - 1] = in_stride[d] * in[d];
     const char* x = static_cast<const char*>(io.in[0]->raw());
     char* y = static_cast<char*>(io.out[0]->raw());
-    std::vector<int64_t> idx(rank, 0);
-    int64_t off = 0;
-    for (size_t d = 0; d < rank; ++d) off += begin[d] * in_stride[d];
-    for (int64_t k = 0; k < n; ++k) {
-      std::memcpy(y + static_cast<size_t>(k) * es, x + static_cast<size_t>(off) * es, es);
-      for (size_t d = rank; d-- > 0;) {
-        if (++idx[d] < out[d]) {
-          off += step[d] * in_stride[d];
-          break;
-        }
-        off -= step[d] * (in_stride[d] * (out[d] - 1));  // out[d] > 1 implies |step| < dim
-        idx[d] = 0;
+    const int64_t inner = rank ? out[rank - 1] : 1, rows = n / inner;
+    const int64_t inner_step = rank ? step[rank - 1] * in_stride[rank - 1] : 0;
+    int64_t base = 0;
+    for (size_t d = 0; d < rank; ++d) base += begin[d] * in_stride[d];
+    for (int64_t row = 0; row < rows; ++row) {
+      int64_t rem = row, off = base;
+      for (size_t d = rank - 1; d-- > 0;) {
+        off += (rem % out[d]) * step[d] * in_stride[d];
+        rem /= out[d];
       }
+      char* yr = y + static_cast<size_t>(row * inner) * es;
+      if (inner_step == 1)
+        std::memcpy(yr, x + static_cast<size_t>(off) * es, static_cast<size_t>(inner) * es);
+      else
+        for (int64_t i = 0; i < inner; ++i)
+          std::memcpy(yr + static_cast<size_t>(i) * es, x + static_cast<size_t>(off + i * inner_step) * es, es);
     }
   };
 }

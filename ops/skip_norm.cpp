@@ -18,6 +18,7 @@
 #include "normalization.h"
 #include "op.h"
 #include "parallel.h"
+#include "scratch.h"
 
 namespace normrt {
 
@@ -118,17 +119,25 @@ void plan_skip(PlanCtx& c, bool simplified) {
   const bool has_beta = c.has_input(beta_i), has_bias = c.has_input(bias_i);
   const NormKernels kern = *c.kernels;  // the session's ISA path
   c.kernel = [=](KernelIO& io) {
-    const Tensor x = to_float32(expand_x ? expand_to(*io.in[0], out_shape) : *io.in[0]);
-    const Tensor skip = to_float32(expand_s ? expand_to(*io.in[1], out_shape) : *io.in[1]);
-    const Tensor gamma = to_float32(*io.in[2]);
-    const Tensor beta = has_beta ? to_float32(*io.in[beta_i]) : Tensor();
-    const Tensor bias = has_bias ? to_float32(*io.in[bias_i]) : Tensor();
-    Tensor y = float32_target(*io.out[0]);
+    // float32 inputs are used in place (Float32View: no copy per run).
+    // A broadcast float32 operand is expanded into thread scratch (float16 via a copy).
+    const int64_t total = shape_numel(out_shape);
+    const bool f32 = io.in[0]->dtype() == DType::Float32;
+    Scratch<float> xs(expand_x && f32 ? static_cast<size_t>(total) : 0);
+    Scratch<float> ss(expand_s && f32 ? static_cast<size_t>(total) : 0);
+    if (expand_x && f32) expand_into(*io.in[0], out_shape, xs.data());
+    if (expand_s && f32) expand_into(*io.in[1], out_shape, ss.data());
+    const Float32View x = expand_x && !f32 ? to_float32(expand_to(*io.in[0], out_shape)) : to_float32(*io.in[0]);
+    const Float32View skip = expand_s && !f32 ? to_float32(expand_to(*io.in[1], out_shape)) : to_float32(*io.in[1]);
+    const Float32View gamma = to_float32(*io.in[2]);
+    const Float32View beta = has_beta ? to_float32(*io.in[beta_i]) : Float32View(io.in[2]);
+    const Float32View bias = has_bias ? to_float32(*io.in[bias_i]) : Float32View(io.in[2]);
+    const Float32View y = float32_target(*io.out[0]);
     Tensor* sum_out = io.out.size() > 3 ? io.out[3] : nullptr;
-    Tensor sum = sum_out ? float32_target(*sum_out) : Tensor();
+    const Float32View sum = sum_out ? float32_target(*sum_out) : Float32View(io.out[0]);
     SkipNormArgs a;
-    a.x = x.data<float>();
-    a.skip = skip.data<float>();
+    a.x = expand_x && f32 ? xs.data() : x.data<float>();
+    a.skip = expand_s && f32 ? ss.data() : skip.data<float>();
     a.skip_rows = skip_rows;
     a.gamma = gamma.data<float>();
     a.beta = has_beta ? beta.data<float>() : nullptr;

@@ -15,9 +15,29 @@
 
 namespace normrt {
 
+namespace {
+// KernelIO per nesting depth on this thread (a worker may run another step
+// while waiting inside a kernel's parallel_for): reused, so no allocation.
+struct IoStack {
+  std::vector<std::unique_ptr<KernelIO>> ios;
+  size_t depth = 0;
+};
+thread_local IoStack t_io;
+struct IoSlot {
+  KernelIO& io;
+  IoSlot() : io(take()) {}
+  ~IoSlot() { --t_io.depth; }
+  static KernelIO& take() {
+    if (t_io.depth == t_io.ios.size()) t_io.ios.push_back(std::make_unique<KernelIO>());
+    return *t_io.ios[t_io.depth++];
+  }
+};
+}  // namespace
+
 void run_plan_step(const PlanStep& s, const std::vector<Tensor>& constants, std::vector<Tensor>& values,
-                   const std::vector<Tensor*>* bound) {
-  KernelIO io;
+                   const std::vector<Tensor*>* bound, const Plan* plan, char* arena) {
+  IoSlot slot;
+  KernelIO& io = slot.io;
   io.in.assign(s.in.size(), nullptr);
   for (size_t i = 0; i < s.in.size(); ++i) {
     int id = s.in[i];
@@ -30,7 +50,15 @@ void run_plan_step(const PlanStep& s, const std::vector<Tensor>& constants, std:
     if (s.out[i] < 0) continue;
     Tensor& t = values[static_cast<size_t>(s.out[i])];
     const Tensor* b = bound ? (*bound)[static_cast<size_t>(s.out[i])] : nullptr;
-    if (!s.outputs_alias_inputs) t = b ? *b : Tensor::uninitialized(s.out_dtype[i], s.out_shape[i]);
+    if (!s.outputs_alias_inputs) {
+      const int64_t off = plan && arena ? plan->arena_offset[static_cast<size_t>(s.out[i])] : -1;
+      if (b)
+        t = *b;
+      else if (off >= 0)
+        t.rebind(arena + off, s.out_dtype[i], s.out_shape[i]);
+      else
+        t = Tensor::uninitialized(s.out_dtype[i], s.out_shape[i]);
+    }
     io.out[i] = &t;
   }
   try {
@@ -67,41 +95,56 @@ struct RunState {
   std::vector<Tensor>& values;
   StepTiming* timings;  // null unless profiling
   const std::vector<Tensor*>* bound;
+  char* arena;
   std::chrono::steady_clock::time_point t0;
-  std::unique_ptr<std::atomic<int>[]> pending;     // predecessors not yet done, per step
-  std::unique_ptr<std::atomic<int>[]> reads_left;  // readers not yet done, per value
+  std::unique_ptr<std::atomic<int>[]> own_pending, own_reads;
+  std::atomic<int>* pending;     // predecessors not yet done, per step
+  std::atomic<int>* reads_left;  // readers not yet done, per value
   std::atomic<bool> failed{false};
 
-  RunState(const Plan& p, std::vector<Tensor>& v, StepTiming* t, const std::vector<Tensor*>* b)
-      : plan(p),
-        values(v),
-        timings(t),
-        bound(b),
-        t0(std::chrono::steady_clock::now()),
-        pending(new std::atomic<int>[p.steps.size()]),
-        reads_left(new std::atomic<int>[static_cast<size_t>(p.num_values)]) {
-    for (size_t i = 0; i < p.steps.size(); ++i) pending[i].store(p.steps[i].num_predecessors);
-    for (size_t i = 0; i < static_cast<size_t>(p.num_values); ++i) reads_left[i].store(p.reads[i]);
+  RunState(const Plan& p, std::vector<Tensor>& v, StepTiming* t, const std::vector<Tensor*>* b, char* a,
+           RunScratch* scratch)
+      : plan(p), values(v), timings(t), bound(b), arena(a), t0(std::chrono::steady_clock::now()) {
+    const size_t ns = p.steps.size(), nv = static_cast<size_t>(p.num_values);
+    if (scratch) {  // arrays that only grow, kept across runs
+      if (scratch->pending_size < ns) {
+        scratch->pending.reset(new std::atomic<int>[ns]);
+        scratch->pending_size = ns;
+      }
+      if (scratch->reads_size < nv) {
+        scratch->reads_left.reset(new std::atomic<int>[nv]);
+        scratch->reads_size = nv;
+      }
+      pending = scratch->pending.get();
+      reads_left = scratch->reads_left.get();
+    } else {
+      own_pending.reset(new std::atomic<int>[ns]);
+      own_reads.reset(new std::atomic<int>[nv]);
+      pending = own_pending.get();
+      reads_left = own_reads.get();
+    }
+    for (size_t i = 0; i < ns; ++i) pending[i].store(p.steps[i].num_predecessors, std::memory_order_relaxed);
+    for (size_t i = 0; i < nv; ++i) reads_left[i].store(p.reads[i], std::memory_order_relaxed);
   }
 
   void run(size_t index) {
     const PlanStep& s = plan.steps[index];
     if (timings) {
       auto start = std::chrono::steady_clock::now();
-      run_plan_step(s, plan.constants, values, bound);
+      run_plan_step(s, plan.constants, values, bound, &plan, arena);
       auto end = std::chrono::steady_clock::now();
       StepTiming& t = timings[index];
       t.start_us = std::chrono::duration<double, std::micro>(start - t0).count();
       t.duration_us = std::chrono::duration<double, std::micro>(end - start).count();
       t.thread = tbb::this_task_arena::current_thread_index();
     } else {
-      run_plan_step(s, plan.constants, values, bound);
+      run_plan_step(s, plan.constants, values, bound, &plan, arena);
     }
     // Release intermediates whose last reader this was.
     for (int id : s.in) {
       if (id < 0 || plan.constants[static_cast<size_t>(id)].defined()) continue;
       if (reads_left[id].fetch_sub(1, std::memory_order_acq_rel) == 1 && !plan.is_graph_output[static_cast<size_t>(id)])
-        values[static_cast<size_t>(id)] = Tensor();
+        values[static_cast<size_t>(id)].release();
     }
   }
 };
@@ -123,8 +166,8 @@ void spawn(RunState& st, tbb::task_group& tg, size_t index) {
 }  // namespace
 
 void execute_plan(const Plan& plan, std::vector<Tensor>& values, bool inter_op, StepTiming* timings,
-                  const std::vector<Tensor*>* bound) {
-  RunState st(plan, values, timings, bound);
+                  const std::vector<Tensor*>* bound, char* arena, RunScratch* scratch) {
+  RunState st(plan, values, timings, bound, arena, scratch);
   if (!inter_op || !plan.has_parallel_branches) {
     for (size_t i = 0; i < plan.steps.size(); ++i) st.run(i);
   } else {

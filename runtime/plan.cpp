@@ -154,6 +154,7 @@ std::shared_ptr<const Plan> make_plan(const Graph& g, const ValueIndex& ix, cons
         std::find(prev.successors.begin(), prev.successors.end(), static_cast<int>(i)) != prev.successors.end();
     if (!chained) plan->has_parallel_branches = true;
   }
+  plan_memory(*plan);
   return plan;
 }
 

@@ -2,6 +2,7 @@
 // and shape known, values computable from constants and shapes folded away,
 // and the remaining nodes as steps with their kernels and dependencies.
 #pragma once
+#include <atomic>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -34,7 +35,16 @@ struct Plan {
   std::vector<Shape> value_shape;
   std::vector<char> is_graph_output;
   bool has_parallel_branches = false;
+  // Static memory plan (memory_plan.cpp): per value, its byte offset in the
+  // run's workspace, or -1 when it is not placed there (graph outputs,
+  // constants, re-views, buffers that escape to the caller).
+  std::vector<int64_t> arena_offset;
+  uint64_t arena_bytes = 0;         // the workspace: planned peak of intermediate memory
+  uint64_t intermediate_bytes = 0;  // the same buffers without sharing
 };
+
+// Fills the plan's arena_offset / arena_bytes (called by make_plan).
+void plan_memory(Plan& plan);
 
 // Value names → dense ids, made once per session.
 struct ValueIndex {
@@ -54,8 +64,9 @@ std::shared_ptr<const Plan> make_plan(const Graph& g, const ValueIndex& index, c
 // Runs one step: allocates its outputs (unless it aliases inputs), runs the
 // kernel and checks the outputs came out as planned.
 // `bound` (optional, per value id) gives caller tensors that outputs are written into.
+// `arena` (optional) is the run's workspace: outputs with an arena_offset are placed there.
 void run_plan_step(const PlanStep& step, const std::vector<Tensor>& constants, std::vector<Tensor>& values,
-                   const std::vector<Tensor*>* bound = nullptr);
+                   const std::vector<Tensor*>* bound = nullptr, const Plan* plan = nullptr, char* arena = nullptr);
 
 // Runs the plan's steps. `values` has num_values slots with the graph inputs
 // filled; on return it holds the graph outputs. Intermediates are released as
@@ -66,7 +77,14 @@ struct StepTiming {
   double start_us = 0, duration_us = 0;
   int thread = 0;
 };
+// `scratch` (optional) holds per-run state that only grows, reused across runs.
+struct RunScratch;
 void execute_plan(const Plan& plan, std::vector<Tensor>& values, bool inter_op, StepTiming* timings = nullptr,
-                  const std::vector<Tensor*>* bound = nullptr);
+                  const std::vector<Tensor*>* bound = nullptr, char* arena = nullptr, RunScratch* scratch = nullptr);
+
+struct RunScratch {
+  std::unique_ptr<std::atomic<int>[]> pending, reads_left;
+  size_t pending_size = 0, reads_size = 0;
+};
 
 }  // namespace normrt

@@ -5,7 +5,9 @@
 #include <tbb/global_control.h>
 #include <tbb/parallel_for.h>
 
+#include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <set>
@@ -43,7 +45,46 @@ struct Session::Impl {
   }
   mutable std::mutex plans_mutex;
   mutable std::map<std::string, std::shared_ptr<const Plan>> plans;
+
+  // Per-run state kept between runs so that a steady-state run reuses it:
+  // the workspace the memory plan places intermediates in, the value slots,
+  // the executor's counters, and the last plan with the shapes it was for.
+  struct Workspace {
+    std::unique_ptr<char, void (*)(void*)> arena{nullptr, std::free};
+    uint64_t arena_capacity = 0;
+    std::vector<Tensor> values;
+    std::vector<Tensor*> bound;
+    std::vector<const Tensor*> given;
+    std::vector<Shape> shapes;
+    RunScratch scratch;
+    std::shared_ptr<const Plan> last_plan;
+    std::vector<Shape> last_shapes;
+    char* reserve(uint64_t bytes) {
+      if (bytes > arena_capacity) {
+        void* p = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+        if (!p)
+          throw Error(ErrorCode::InvalidArgument, "cannot allocate a " + std::to_string(bytes) + "-byte workspace");
+        arena.reset(static_cast<char*>(p));
+        arena_capacity = bytes;
+      }
+      return arena.get();
+    }
+  };
+  mutable std::mutex workspace_mutex;
+  mutable std::vector<std::unique_ptr<Workspace>> free_workspaces;
+  std::unique_ptr<Workspace> take_workspace() const {
+    std::lock_guard<std::mutex> lock(workspace_mutex);
+    if (free_workspaces.empty()) return std::make_unique<Workspace>();
+    auto w = std::move(free_workspaces.back());
+    free_workspaces.pop_back();
+    return w;
+  }
+  void give_back(std::unique_ptr<Workspace> w) const {
+    std::lock_guard<std::mutex> lock(workspace_mutex);
+    free_workspaces.push_back(std::move(w));
+  }
   mutable std::vector<char> value_keyed;  // graph inputs whose values (not just shapes) shape the plan
+  mutable std::atomic<bool> any_value_keyed{false};
 
   void log(LogLevel level, const std::string& msg) const {
     if (options.log) options.log(level, msg);
@@ -96,6 +137,7 @@ struct Session::Impl {
           while (k < graph.inputs.size() && graph.inputs[k].name != name) ++k;
           if (k == graph.inputs.size() || value_keyed[k] || !inputs[k] || inputs[k]->numel() > 4096) continue;
           value_keyed[k] = 1;
+          any_value_keyed.store(true, std::memory_order_release);
           keyed = true;
           log(LogLevel::Info, "input '" + name + "' shapes the graph: plans are made per value of it");
         }
@@ -127,7 +169,7 @@ struct Session::Impl {
   }
 
   // Checks the inputs against the model and returns them in graph-input order.
-  std::vector<const Tensor*> check_inputs(const NamedTensors& inputs) const;
+  void check_inputs(const NamedTensors& inputs, std::vector<const Tensor*>& given) const;
 };
 
 static bool fully_static(const ValueMeta& m) {
@@ -217,9 +259,9 @@ const std::vector<ValueMeta>& Session::outputs() const { return impl_->graph.out
 int Session::threads() const { return impl_->threads; }
 const char* Session::isa() const { return impl_->kernels->isa; }
 
-std::vector<const Tensor*> Session::Impl::check_inputs(const NamedTensors& inputs) const {
+void Session::Impl::check_inputs(const NamedTensors& inputs, std::vector<const Tensor*>& given) const {
   const Graph& g = graph;
-  std::vector<const Tensor*> given(g.inputs.size(), nullptr);
+  given.assign(g.inputs.size(), nullptr);
   for (auto& [name, t] : inputs) {
     size_t k = 0;
     while (k < g.inputs.size() && g.inputs[k].name != name) ++k;
@@ -244,20 +286,30 @@ std::vector<const Tensor*> Session::Impl::check_inputs(const NamedTensors& input
   }
   for (size_t k = 0; k < g.inputs.size(); ++k)
     if (!given[k]) throw Error(ErrorCode::InvalidArgument, "input '" + g.inputs[k].name + "' is missing");
-  return given;
 }
 
-// One run: plan lookup, caller output binding, execution in the arena.
+// One run: plan lookup, caller output binding, execution in the arena, all
+// in a workspace reused across runs (a steady-state run allocates nothing).
 static std::shared_ptr<const Plan> run_once(const Session::Impl& impl, const NamedTensors& inputs,
-                                            std::vector<Tensor>& values, NamedTensors* outputs_into,
+                                            Session::Impl::Workspace& ws, NamedTensors* outputs_into,
                                             std::vector<StepTiming>* timings) {
-  std::vector<const Tensor*> given = impl.check_inputs(inputs);
-  std::vector<Shape> shapes;
-  for (const Tensor* t : given) shapes.push_back(t->shape());
-  std::shared_ptr<const Plan> plan = impl.plan_for(shapes, given);
-  values.assign(static_cast<size_t>(plan->num_values), Tensor());
+  impl.check_inputs(inputs, ws.given);
+  const std::vector<const Tensor*>& given = ws.given;
+  ws.shapes.resize(given.size());
+  for (size_t k = 0; k < given.size(); ++k) ws.shapes[k] = given[k]->shape();
+  std::shared_ptr<const Plan> plan;
+  if (ws.last_plan && ws.shapes == ws.last_shapes && !impl.any_value_keyed.load(std::memory_order_acquire)) {
+    plan = ws.last_plan;  // same shapes as this workspace's last run: no cache lookup
+  } else {
+    plan = impl.plan_for(ws.shapes, given);
+    ws.last_plan = plan;
+    ws.last_shapes = ws.shapes;
+  }
+  std::vector<Tensor>& values = ws.values;
+  values.resize(static_cast<size_t>(plan->num_values));
   for (size_t k = 0; k < given.size(); ++k) values[static_cast<size_t>(plan->input_ids[k])] = *given[k];
-  std::vector<Tensor*> bound;
+  std::vector<Tensor*>& bound = ws.bound;
+  bound.clear();
   if (outputs_into) {
     bound.assign(static_cast<size_t>(plan->num_values), nullptr);
     const Graph& g = impl.graph;
@@ -276,20 +328,34 @@ static std::shared_ptr<const Plan> run_once(const Session::Impl& impl, const Nam
     }
   }
   if (timings) timings->assign(plan->steps.size(), StepTiming{});
+  char* arena = ws.reserve(plan->arena_bytes);
   impl.in_arena([&] {
     execute_plan(*plan, values, impl.options.inter_op && impl.arena != nullptr, timings ? timings->data() : nullptr,
-                 outputs_into ? &bound : nullptr);
+                 outputs_into ? &bound : nullptr, arena, &ws.scratch);
   });
   return plan;
 }
 
+// Returns the workspace to the pool when a run ends (also by an exception).
+struct WorkspaceLease {
+  const Session::Impl& impl;
+  std::unique_ptr<Session::Impl::Workspace> ws;
+  explicit WorkspaceLease(const Session::Impl& i) : impl(i), ws(i.take_workspace()) {}
+  ~WorkspaceLease() {
+    // Views into the workspace must not outlive the lease: drop every value slot's storage.
+    for (Tensor& t : ws->values) t.release();
+    impl.give_back(std::move(ws));
+  }
+};
+
 NamedTensors Session::run(const NamedTensors& inputs) const { return run(inputs, nullptr); }
 
 NamedTensors Session::run(const NamedTensors& inputs, RunProfile* profile) const {
-  std::vector<Tensor> values;
+  WorkspaceLease lease(*impl_);
+  std::vector<Tensor>& values = lease.ws->values;
   std::vector<StepTiming> timings;
   const auto t0 = std::chrono::steady_clock::now();
-  std::shared_ptr<const Plan> plan = run_once(*impl_, inputs, values, nullptr, profile ? &timings : nullptr);
+  std::shared_ptr<const Plan> plan = run_once(*impl_, inputs, *lease.ws, nullptr, profile ? &timings : nullptr);
   if (profile) {
     profile->total_us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
     profile->nodes.clear();
@@ -318,8 +384,8 @@ NamedTensors Session::run(const NamedTensors& inputs, RunProfile* profile) const
 }
 
 void Session::run_into(const NamedTensors& inputs, NamedTensors& outputs) const {
-  std::vector<Tensor> values;
-  run_once(*impl_, inputs, values, &outputs, nullptr);
+  WorkspaceLease lease(*impl_);
+  run_once(*impl_, inputs, *lease.ws, &outputs, nullptr);
 }
 
 ModelSummary summarize_model(const std::string& path, bool optimized) {

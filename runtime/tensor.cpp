@@ -246,6 +246,26 @@ Tensor Tensor::view(void* data, DType dtype, Shape shape) {
   return t;
 }
 
+void Tensor::rebind(void* data, DType dtype, const Shape& shape) {
+  const int64_t n = shape_numel(shape, dtype);
+  if (!data && n > 0) throw Error(ErrorCode::InvalidArgument, "Tensor::rebind to a null pointer");
+  owner_.reset();
+  dtype_ = dtype;
+  shape_ = shape;  // copy-assignment: reuses this tensor's shape storage
+  numel_ = n;
+  data_ = data;
+}
+
+void Tensor::assign_view(const Tensor& src, const Shape& shape) {
+  if (shape_numel(shape, src.dtype_) != src.numel_)
+    throw Error(ErrorCode::InvalidArgument, "cannot view " + shape_str(src.shape_) + " as " + shape_str(shape));
+  owner_ = src.owner_;
+  dtype_ = src.dtype_;
+  shape_ = shape;
+  numel_ = src.numel_;
+  data_ = src.data_;
+}
+
 Tensor Tensor::reshaped(Shape shape) const {
   if (shape_numel(shape, dtype_) != numel_)
     throw Error(ErrorCode::InvalidArgument, "cannot reshape " + shape_str(shape_) + " to " + shape_str(shape));

@@ -12,6 +12,7 @@
 #include <xsimd/config/xsimd_arch.hpp>
 
 #include "../parallel.h"
+#include "../scratch.h"
 
 namespace normrt {
 namespace linalg {
@@ -39,24 +40,43 @@ const GemmKernels& gemm_kernels(const std::string& isa) {
   return *gemm_kernels_sse2();
 }
 
+namespace {
+
+size_t packed_floats(const GemmKernels& kern, int64_t K, int64_t N) {
+  return static_cast<size_t>(ceil_div(N, kern.nr) * kern.nr * std::max<int64_t>(K, 1));
+}
+
+// op(B) into NR-wide, zero-padded panels per KC block at dst (packed_floats of them).
+void pack_b_into(const GemmKernels& kern, bool tb, int64_t K, int64_t N, const float* B, int64_t ldb, float* dst) {
+  const int64_t nr = kern.nr, panels = ceil_div(N, nr);
+  parallel_rows(panels, K * nr, [&](int64_t first, int64_t last) {
+    for (int64_t pc = 0; pc < K; pc += KC) {
+      const int64_t kc = std::min(KC, K - pc);
+      for (int64_t jp = first; jp < last; ++jp) {
+        float* d = dst + pc * panels * nr + jp * kc * nr;
+        const int64_t j0 = jp * nr, nj = std::min<int64_t>(nr, N - j0);
+        for (int64_t k = 0; k < kc; ++k) {
+          float* row = d + k * nr;
+          if (!tb)
+            std::memcpy(row, B + (pc + k) * ldb + j0, static_cast<size_t>(nj) * sizeof(float));
+          else
+            for (int64_t j = 0; j < nj; ++j) row[j] = B[(j0 + j) * ldb + pc + k];
+          for (int64_t j = nj; j < nr; ++j) row[j] = 0.f;
+        }
+      }
+    }
+  });
+}
+
+}  // namespace
+
 PackedB pack_b(const GemmKernels& kern, bool tb, int64_t K, int64_t N, const float* B, int64_t ldb) {
   PackedB p;
   p.K = K;
   p.N = N;
   p.nr = kern.nr;
-  const int64_t nr = kern.nr, panels = ceil_div(N, nr);
-  p.data.assign(static_cast<size_t>(panels * nr * std::max<int64_t>(K, 1)), 0.f);
-  parallel_rows(panels, K * nr, [&](int64_t first, int64_t last) {
-    for (int64_t pc = 0; pc < K; pc += KC) {
-      const int64_t kc = std::min(KC, K - pc);
-      for (int64_t jp = first; jp < last; ++jp) {
-        float* dst = p.data.data() + pc * panels * nr + jp * kc * nr;
-        const int64_t j0 = jp * nr, nj = std::min<int64_t>(nr, N - j0);
-        for (int64_t k = 0; k < kc; ++k)
-          for (int64_t j = 0; j < nj; ++j) dst[k * nr + j] = b_at(B, ldb, tb, pc + k, j0 + j);
-      }
-    }
-  });
+  p.data.assign(packed_floats(kern, K, N), 0.f);
+  pack_b_into(kern, tb, K, N, B, ldb, p.data.data());
   return p;
 }
 
@@ -108,8 +128,8 @@ void gemv_row(bool tb, int64_t N, int64_t K, float alpha, const float* a, int64_
 
 // The blocked product against packed B.
 void gemm_blocked(const GemmKernels& kern, bool ta, int64_t M, float alpha, const float* A, int64_t lda,
-                  const PackedB& pb, float beta, float* C, int64_t ldc, const Epilogue& ep) {
-  const int64_t N = pb.N, K = pb.K, nr = kern.nr, mr = kern.mr;
+                  const float* packed_b, int64_t K, int64_t N, float beta, float* C, int64_t ldc, const Epilogue& ep) {
+  const int64_t nr = kern.nr, mr = kern.mr;
   const int64_t panels = ceil_div(N, nr);
   if (beta != 0.f && beta != 1.f)
     for (int64_t i = 0; i < M; ++i)
@@ -123,7 +143,7 @@ void gemm_blocked(const GemmKernels& kern, bool ta, int64_t M, float alpha, cons
   }
   const int64_t mblocks = ceil_div(M, MC), nchunks = ceil_div(panels, NC_PANELS);
   parallel_rows(mblocks * nchunks, MC * K * NC_PANELS * nr / 8, [&](int64_t first, int64_t last) {
-    std::vector<float> ap(static_cast<size_t>(MC * KC));
+    Scratch<float> ap(static_cast<size_t>(MC * KC));
     for (int64_t t = first; t < last; ++t) {
       const int64_t mb = t / nchunks, nc = t % nchunks;
       const int64_t i0 = mb * MC, mi = std::min(MC, M - i0);
@@ -144,7 +164,7 @@ void gemm_blocked(const GemmKernels& kern, bool ta, int64_t M, float alpha, cons
         }
         const bool accumulate = pc > 0 || beta != 0.f;
         for (int64_t jp = p0; jp < p1; ++jp) {
-          const float* bp = pb.data.data() + pc * panels * nr + jp * kc * nr;
+          const float* bp = packed_b + pc * panels * nr + jp * kc * nr;
           const int nj = static_cast<int>(std::min(nr, N - jp * nr));
           for (int64_t ir = 0; ir < mi; ir += mr)
             kern.micro(kc, ap.data() + ir * kc, bp, C + (i0 + ir) * ldc + jp * nr, ldc,
@@ -166,14 +186,15 @@ void sgemm(const GemmKernels& kern, bool ta, bool tb, int64_t M, int64_t N, int6
            int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc, const Epilogue& ep) {
   if (M <= 0 || N <= 0) return;
   if (M == 1) return gemv_row(tb, N, K, alpha, A, ta ? lda : 1, B, ldb, beta, C, ep);
-  const PackedB pb = pack_b(kern, tb, K, N, B, ldb);
-  gemm_blocked(kern, ta, M, alpha, A, lda, pb, beta, C, ldc, ep);
+  Scratch<float> pb(packed_floats(kern, K, N));
+  pack_b_into(kern, tb, K, N, B, ldb, pb.data());
+  gemm_blocked(kern, ta, M, alpha, A, lda, pb.data(), K, N, beta, C, ldc, ep);
 }
 
 void sgemm_packed(const GemmKernels& kern, bool ta, int64_t M, float alpha, const float* A, int64_t lda,
                   const PackedB& B, float beta, float* C, int64_t ldc, const Epilogue& ep) {
   if (M <= 0 || B.N <= 0) return;
-  gemm_blocked(kern, ta, M, alpha, A, lda, B, beta, C, ldc, ep);
+  gemm_blocked(kern, ta, M, alpha, A, lda, B.data.data(), B.K, B.N, beta, C, ldc, ep);
 }
 
 template <class T>

@@ -57,8 +57,8 @@ struct ModelSummary {
   std::vector<std::pair<std::string, int64_t>> opsets;  // domain ("" = ai.onnx), version
   std::vector<ValueMeta> inputs, outputs;
   size_t initializer_count = 0;
-  std::vector<std::pair<std::string, int>> op_counts;  // "domain::Op" or "Op", count
-  std::vector<std::string> unsupported;                // "Op (domain ai.onnx, opset 11) ..."
+  std::vector<std::pair<std::string, int>> op_counts;       // "domain::Op" or "Op", count
+  std::vector<std::string> unsupported;                     // "Op (domain ai.onnx, opset 11) ..."
   std::vector<std::pair<std::string, int>> passes_applied;  // with `optimized`: pass → times it fired
 };
 

@@ -112,6 +112,20 @@ class Tensor {
   Tensor reshaped(Shape shape) const;
   // A deep copy with its own buffer.
   Tensor clone() const;
+  // Make this tensor a non-owning view of `data`, or share `src`'s storage with
+  // another shape of the same element count. Both reuse this tensor's shape
+  // storage (no allocation when a slot is refilled with a shape of the same rank).
+  void rebind(void* data, DType dtype, const Shape& shape);
+  void assign_view(const Tensor& src, const Shape& shape);
+  // Drops the storage (becomes undefined) but keeps the shape's capacity, so
+  // that a reused tensor slot is refilled without allocating.
+  void release() {
+    owner_.reset();
+    data_ = nullptr;
+    dtype_ = DType::Undefined;
+    numel_ = 0;
+    shape_.clear();
+  }
 
  private:
   template <class T>

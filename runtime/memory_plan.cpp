@@ -1,0 +1,118 @@
+// Static memory plan: every intermediate value of a plan gets a fixed byte
+// offset in one per-run workspace, and values whose lifetimes do not overlap
+// share bytes. Made once per plan (so again when input shapes change).
+//   buffer    a value a kernel allocates (not graph outputs, not constants,
+//             not re-views); a re-view (Reshape, Identity…) extends its
+//             source buffer's lifetime over its own readers
+//   lifetime  sequential plans: [producer step, last reader step];
+//             plans with parallel branches: A may share with B only if every
+//             step touching A is a strict ancestor of B's producer (or vice
+//             versa) — true whatever order concurrent branches run in
+//   placing   largest first, each at the lowest 64-byte aligned offset free
+//             of every conflicting buffer already placed ("greedy by size")
+// A buffer that escapes to the caller (a re-view that is a graph output) is
+// left out and allocated per run.
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "plan.h"
+
+namespace normrt {
+
+namespace {
+constexpr size_t kMaxStepsForAncestry = 8192;  // beyond: no sharing across parallel branches
+}
+
+void plan_memory(Plan& p) {
+  const size_t nv = static_cast<size_t>(p.num_values), ns = p.steps.size();
+  p.arena_offset.assign(nv, -1);
+  p.arena_bytes = 0;
+  p.intermediate_bytes = 0;
+  // root[v]: the buffer a value lives in (itself, or its re-viewed source's root).
+  std::vector<int> root(nv, -1), producer(nv, -1);
+  std::vector<char> escapes(nv, 0);
+  for (size_t s = 0; s < ns; ++s) {
+    const PlanStep& st = p.steps[s];
+    for (int id : st.out) {
+      if (id < 0) continue;
+      producer[id] = static_cast<int>(s);
+      if (!st.outputs_alias_inputs) {
+        root[id] = id;
+        continue;
+      }
+      const int src = st.in.empty() ? -1 : st.in[0];
+      root[id] = src >= 0 ? root[src] : -1;  // -1: a constant or graph input, or memory the kernel made
+      if (root[id] >= 0 && p.is_graph_output[id]) escapes[root[id]] = 1;
+    }
+  }
+  // The steps that touch each buffer: its producer, readers of it and of its re-views.
+  std::vector<std::vector<int>> touch(nv);
+  for (size_t s = 0; s < ns; ++s) {
+    const PlanStep& st = p.steps[s];
+    for (int id : st.in)
+      if (id >= 0 && root[id] >= 0) touch[root[id]].push_back(static_cast<int>(s));
+    for (int id : st.out)
+      if (id >= 0 && root[id] >= 0) touch[root[id]].push_back(static_cast<int>(s));
+  }
+  std::vector<int> buffers;
+  for (size_t v = 0; v < nv; ++v)
+    if (root[v] == static_cast<int>(v) && !escapes[v] && !p.is_graph_output[v] && p.value_bytes[v] > 0)
+      buffers.push_back(static_cast<int>(v));
+  for (int b : buffers) p.intermediate_bytes += p.value_bytes[b];
+  const bool parallel = p.has_parallel_branches;
+  if (parallel && ns > kMaxStepsForAncestry) return;  // every buffer allocated per run
+  // Ancestor sets (strict) of every step, as bitsets, for plans with branches.
+  const size_t words = (ns + 63) / 64;
+  std::vector<uint64_t> anc(parallel ? ns * words : 0, 0);
+  if (parallel) {
+    for (size_t s = 0; s < ns; ++s)
+      for (int succ : p.steps[s].successors) {
+        uint64_t* a = &anc[static_cast<size_t>(succ) * words];
+        const uint64_t* from = &anc[s * words];
+        for (size_t w = 0; w < words; ++w) a[w] |= from[w];
+        a[s / 64] |= uint64_t{1} << (s % 64);
+      }
+  }
+  std::vector<int> first(nv, 0), last(nv, 0);
+  for (int b : buffers) {
+    first[b] = producer[b];
+    last[b] = *std::max_element(touch[b].begin(), touch[b].end());
+  }
+  // a is done before b starts
+  const auto before = [&](int a, int b) {
+    if (!parallel) return last[a] < first[b];
+    const uint64_t* ab = &anc[static_cast<size_t>(first[b]) * words];
+    for (int s : touch[a])
+      if (!(ab[static_cast<size_t>(s) / 64] >> (s % 64) & 1)) return false;
+    return true;
+  };
+  std::sort(buffers.begin(), buffers.end(), [&](int a, int b) {
+    return p.value_bytes[a] != p.value_bytes[b] ? p.value_bytes[a] > p.value_bytes[b] : a < b;
+  });
+  struct Placed {
+    int id;
+    uint64_t begin, end;
+  };
+  std::vector<Placed> placed, busy;
+  for (int b : buffers) {
+    const uint64_t size = (p.value_bytes[b] + 63) / 64 * 64;
+    busy.clear();
+    for (const Placed& q : placed)
+      if (!before(q.id, b) && !before(b, q.id)) busy.push_back(q);
+    std::sort(busy.begin(), busy.end(), [](const Placed& x, const Placed& y) { return x.begin < y.begin; });
+    uint64_t offset = 0;
+    for (const Placed& q : busy) {
+      if (q.begin >= offset + size) break;
+      offset = std::max(offset, q.end);
+    }
+    placed.push_back({b, offset, offset + size});
+    p.arena_offset[b] = static_cast<int64_t>(offset);
+    p.arena_bytes = std::max(p.arena_bytes, offset + size);
+  }
+  // Re-views use their root's placement.
+  for (size_t v = 0; v < nv; ++v)
+    if (root[v] >= 0 && root[v] != static_cast<int>(v)) p.arena_offset[v] = -1;
+}
+
+}  // namespace normrt
