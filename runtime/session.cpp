@@ -85,6 +85,13 @@ struct Session::Impl {
   }
   mutable std::vector<char> value_keyed;  // graph inputs whose values (not just shapes) shape the plan
   mutable std::atomic<bool> any_value_keyed{false};
+  mutable std::atomic<uint64_t> last_workspace{0}, last_intermediates{0};
+  mutable std::atomic<size_t> last_steps{0};
+  void note_plan(const Plan& p) const {
+    last_workspace.store(p.arena_bytes, std::memory_order_relaxed);
+    last_intermediates.store(p.intermediate_bytes, std::memory_order_relaxed);
+    last_steps.store(p.steps.size(), std::memory_order_relaxed);
+  }
 
   void log(LogLevel level, const std::string& msg) const {
     if (options.log) options.log(level, msg);
@@ -125,6 +132,7 @@ struct Session::Impl {
                       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count()) +
                   " ms");
         }
+        note_plan(*p);
         if (plans.size() >= 16) plans.erase(plans.begin());  // bounded cache
         return plans.emplace(key, p).first->second;
       } catch (const NeedsInputValue& e) {
@@ -258,6 +266,13 @@ const std::vector<ValueMeta>& Session::inputs() const { return impl_->graph.inpu
 const std::vector<ValueMeta>& Session::outputs() const { return impl_->graph.outputs; }
 int Session::threads() const { return impl_->threads; }
 const char* Session::isa() const { return impl_->kernels->isa; }
+Session::PlannedMemory Session::planned_memory() const {
+  PlannedMemory m;
+  m.workspace_bytes = impl_->last_workspace.load(std::memory_order_relaxed);
+  m.intermediate_bytes = impl_->last_intermediates.load(std::memory_order_relaxed);
+  m.steps = impl_->last_steps.load(std::memory_order_relaxed);
+  return m;
+}
 
 void Session::Impl::check_inputs(const NamedTensors& inputs, std::vector<const Tensor*>& given) const {
   const Graph& g = graph;

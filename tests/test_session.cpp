@@ -277,3 +277,45 @@ TEST_CASE("concurrency (tsan): 8 threads create sessions, plan new shapes and ru
   for (auto& th : pool) th.join();
   for (int v : ok) CHECK(v == 21);
 }
+
+TEST_CASE("static memory plan: a chain of ops reuses two buffers; branches that run concurrently never share") {
+  // x → Neg → Neg → … (8 steps) → y: 7 intermediates of 4 KB live one at a time.
+  test::ModelBuilder m(13);
+  m.input("x", {1024}).output("y");
+  std::string prev = "x";
+  for (int i = 0; i < 8; ++i) {
+    const std::string next = i == 7 ? "y" : "t" + std::to_string(i);
+    m.node("Neg", {prev}, {next});
+    prev = next;
+  }
+  const auto dir = test::temp_dir("memplan");
+  Session s(m.save(dir / "chain.onnx"));
+  const Session::PlannedMemory pm = s.planned_memory();
+  CHECK(pm.steps == 8);
+  CHECK(pm.intermediate_bytes == 7 * 4096);
+  CHECK(pm.workspace_bytes == 2 * 4096);
+  const Tensor x = test::random_tensor({1024}, 1);
+  const Tensor y = s.run({{"x", x}})[0].second;
+  for (int64_t i = 0; i < 1024; ++i) CHECK(y.data<float>()[i] == x.data<float>()[i]);
+
+  // Two parallel branches a = Neg(Neg(x)), b = Relu(Relu(x)), y2 = a + b: with
+  // inter-op parallelism the branches' buffers must not overlap.
+  test::ModelBuilder p(13);
+  p.input("x", {1024}).output("y2");
+  p.node("Neg", {"x"}, {"a1"});
+  p.node("Relu", {"x"}, {"b1"});
+  p.node("Neg", {"a1"}, {"a2"});
+  p.node("Relu", {"b1"}, {"b2"});
+  p.node("Add", {"a2", "b2"}, {"y2"});
+  SessionOptions o;
+  o.threads = 2;
+  Session ps(p.save(dir / "branches.onnx"), o);
+  CHECK(ps.planned_memory().workspace_bytes >= 3 * 4096);  // a1/b1 and then a2/b2 live across branches
+  for (int run = 0; run < 50; ++run) {
+    const Tensor y2 = ps.run({{"x", x}})[0].second;
+    for (int64_t i = 0; i < 1024; ++i) {
+      const float v = x.data<float>()[i];
+      REQUIRE(y2.data<float>()[i] == v + std::max(v, 0.f));
+    }
+  }
+}

@@ -515,6 +515,9 @@ int cmd_bench(int argc, char** argv) {
       for (double p : pcts) std::printf("  %s %.4f", pct_key(p).c_str(), st.pct[p]);
       std::printf("\n  throughput: %.1f runs/s   cpu utilisation: %.0f%% (of one core)   peak RSS: %.1f MB\n",
                   throughput, 100 * t.cpu_util, rss);
+      const Session::PlannedMemory pm = s.planned_memory();
+      std::printf("  memory plan: intermediates %.3f MB in a %.3f MB workspace (%zu steps)\n",
+                  pm.intermediate_bytes / 1e6, pm.workspace_bytes / 1e6, pm.steps);
       if (st.cv > 0.05)
         std::printf("  warning: coefficient of variation %.1f%% > 5%%: the machine was noisy; trust the median\n",
                     100 * st.cv);
@@ -563,6 +566,8 @@ int cmd_bench(int argc, char** argv) {
       j.field("cv", st.cv);
       j.field("throughput_per_s", throughput);
       j.field("cpu_utilization", t.cpu_util);
+      j.field("planned_workspace_bytes", static_cast<double>(s.planned_memory().workspace_bytes));
+      j.field("planned_intermediate_bytes", static_cast<double>(s.planned_memory().intermediate_bytes));
       j.field("peak_rss_mb", rss);
       j.key("stopping_rule");
       j.begin_object();

@@ -169,6 +169,20 @@ int cmd_info(int argc, char** argv) {
   }
   if (!save.empty()) std::printf("wrote the optimized model to %s\n", save.c_str());
   if (m.unsupported.empty()) {
+    // The static memory plan, when every input shape is static (planned at session creation).
+    try {
+      Session s(a.positional[0]);
+      const Session::PlannedMemory pm = s.planned_memory();
+      if (pm.steps)
+        std::printf("memory plan: %zu steps, intermediates %.3f MB in a %.3f MB workspace\n", pm.steps,
+                    pm.intermediate_bytes / 1e6, pm.workspace_bytes / 1e6);
+      else
+        std::printf("memory plan: made per input shapes at the first run (dynamic dims)\n");
+    } catch (const Error& e) {
+      std::printf("memory plan: not available (%s)\n", e.what());
+    }
+  }
+  if (m.unsupported.empty()) {
     std::printf("unsupported ops: none\n");
   } else {
     std::printf("unsupported ops:\n");

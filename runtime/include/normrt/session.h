@@ -104,6 +104,16 @@ class Session {
   int threads() const;
   const char* isa() const;  // the kernels' ISA path
 
+  // The static memory plan of the most recent plan (made at creation when all
+  // input shapes are static, else at the first run): the per-run workspace
+  // that holds every intermediate, and what those intermediates would take
+  // without sharing. Zeros before any plan exists.
+  struct PlannedMemory {
+    uint64_t workspace_bytes = 0, intermediate_bytes = 0;
+    size_t steps = 0;
+  };
+  PlannedMemory planned_memory() const;
+
   // Runs the model. Every graph input must be given by name with the declared
   // dtype and a shape that fits the declared one; inputs may be views of
   // caller memory (Tensor::view), which is not copied. Returns the graph
