@@ -23,6 +23,15 @@ namespace normrt {
 
 namespace {
 
+// The outputs o in [lo, hi) of an axis whose input index o·s + base lies in [0, in).
+inline void valid_range(int64_t base, int64_t s, int64_t in, int64_t out, int64_t* lo, int64_t* hi) {
+  int64_t l = base >= 0 ? 0 : (-base + s - 1) / s;
+  int64_t h = in - base <= 0 ? 0 : (in - base + s - 1) / s;
+  l = std::min(l, out);
+  *lo = l;
+  *hi = std::clamp(h, l, out);
+}
+
 // col[(c·K + kk), o] = x[c, pos(o, kk)] or 0 in the padding; x has `channels` planes.
 void im2col(const float* x, const Window& w, int64_t channels, float* col) {
   const int64_t ksz = w.k_size(), osz = w.out_size();
@@ -32,6 +41,10 @@ void im2col(const float* x, const Window& w, int64_t channels, float* col) {
       const int64_t k0 = kk / (w.k[1] * w.k[2]), k1 = (kk / w.k[2]) % w.k[1], k2 = kk % w.k[2];
       const float* xc = x + ch * w.in_size();
       float* dst = col + row * osz;
+      // The valid range along the innermost axis depends only on the tap: computed once per row of col.
+      const int64_t base2 = -w.pb[2] + k2 * w.d[2];
+      int64_t lo2, hi2;
+      valid_range(base2, w.s[2], w.in[2], w.out[2], &lo2, &hi2);
       for (int64_t o0 = 0; o0 < w.out[0]; ++o0) {
         const int64_t i0 = o0 * w.s[0] - w.pb[0] + k0 * w.d[0];
         for (int64_t o1 = 0; o1 < w.out[1]; ++o1) {
@@ -42,20 +55,12 @@ void im2col(const float* x, const Window& w, int64_t channels, float* col) {
             continue;
           }
           const float* xr = xc + (i0 * w.in[1] + i1) * w.in[2];
-          const int64_t base = -w.pb[2] + k2 * w.d[2];
-          if (w.s[2] == 1) {
-            // Valid outputs are those with 0 <= o2 + base < in.
-            const int64_t lo = std::clamp<int64_t>(-base, 0, w.out[2]);
-            const int64_t hi = std::clamp<int64_t>(w.in[2] - base, lo, w.out[2]);
-            std::fill(out, out + lo, 0.f);
-            std::memcpy(out + lo, xr + lo + base, static_cast<size_t>(hi - lo) * sizeof(float));
-            std::fill(out + hi, out + w.out[2], 0.f);
-          } else {
-            for (int64_t o2 = 0; o2 < w.out[2]; ++o2) {
-              const int64_t i2 = o2 * w.s[2] + base;
-              out[o2] = i2 >= 0 && i2 < w.in[2] ? xr[i2] : 0.f;
-            }
-          }
+          std::fill(out, out + lo2, 0.f);
+          if (w.s[2] == 1)
+            std::memcpy(out + lo2, xr + lo2 + base2, static_cast<size_t>(hi2 - lo2) * sizeof(float));
+          else
+            for (int64_t o2 = lo2; o2 < hi2; ++o2) out[o2] = xr[o2 * w.s[2] + base2];
+          std::fill(out + hi2, out + w.out[2], 0.f);
         }
       }
     }
@@ -94,6 +99,9 @@ void depthwise_plane(const float* x, const float* wk, float bias, const Window& 
     for (int64_t k1 = 0; k1 < w.k[1]; ++k1)
       for (int64_t k2 = 0; k2 < w.k[2]; ++k2) {
         const float wv = wk[(k0 * w.k[1] + k1) * w.k[2] + k2];
+        const int64_t base2 = -w.pb[2] + k2 * w.d[2];
+        int64_t lo2, hi2;
+        valid_range(base2, w.s[2], w.in[2], w.out[2], &lo2, &hi2);
         for (int64_t o0 = 0; o0 < w.out[0]; ++o0) {
           const int64_t i0 = o0 * w.s[0] - w.pb[0] + k0 * w.d[0];
           if (i0 < 0 || i0 >= w.in[0]) continue;
@@ -102,16 +110,10 @@ void depthwise_plane(const float* x, const float* wk, float bias, const Window& 
             if (i1 < 0 || i1 >= w.in[1]) continue;
             const float* xr = x + (i0 * w.in[1] + i1) * w.in[2];
             float* yr = y + (o0 * w.out[1] + o1) * w.out[2];
-            const int64_t base = -w.pb[2] + k2 * w.d[2];
-            // o2 range with 0 <= o2·s + base < in
-            int64_t lo = base >= 0 ? 0 : (-base + w.s[2] - 1) / w.s[2];
-            int64_t hi = w.in[2] - base <= 0 ? 0 : (w.in[2] - base + w.s[2] - 1) / w.s[2];
-            lo = std::min(lo, w.out[2]);
-            hi = std::clamp(hi, lo, w.out[2]);
             if (w.s[2] == 1)
-              for (int64_t o2 = lo; o2 < hi; ++o2) yr[o2] += wv * xr[o2 + base];
+              for (int64_t o2 = lo2; o2 < hi2; ++o2) yr[o2] += wv * xr[o2 + base2];
             else
-              for (int64_t o2 = lo; o2 < hi; ++o2) yr[o2] += wv * xr[o2 * w.s[2] + base];
+              for (int64_t o2 = lo2; o2 < hi2; ++o2) yr[o2] += wv * xr[o2 * w.s[2] + base2];
           }
         }
       }
@@ -154,6 +156,13 @@ void plan_conv(PlanCtx& c) {
   const bool depthwise = G == cs.C && G == cs.M;
   const bool pointwise = w.k_size() == 1 && w.s == std::array<int64_t, 3>{1, 1, 1} &&
                          w.pb == std::array<int64_t, 3>{0, 0, 0} && w.pe == std::array<int64_t, 3>{0, 0, 0};
+  // Constant weights are packed into the GEMM's panels once, per group.
+  auto packed_w = std::make_shared<std::vector<linalg::PackedA>>();
+  if (c.input(1).value && !depthwise) {
+    const int64_t kd = (cs.C / G) * w.k_size(), mg = cs.M / G;
+    for (int64_t g = 0; g < G; ++g)
+      packed_w->push_back(linalg::pack_a(kern, false, mg, kd, c.input(1).value->data<float>() + g * mg * kd, kd));
+  }
   c.kernel = [=, &kern](KernelIO& io) {
     const float* x = io.in[0]->data<float>();
     const float* wt = io.in[1]->data<float>();
@@ -176,8 +185,11 @@ void plan_conv(PlanCtx& c) {
         const float* xg = x + (n * cs.C + g * cg) * isz;
         if (!pointwise) im2col(xg, w, cg, col.data());
         float* yg = y + (n * cs.M + g * mg) * osz;
-        linalg::sgemm(kern, false, false, mg, osz, kdim, 1.f, wt + g * mg * kdim, kdim, pointwise ? xg : col.data(),
-                      osz, 0.f, yg, osz);
+        const float* rhs = pointwise ? xg : col.data();
+        if (!packed_w->empty())
+          linalg::sgemm_packed_a(kern, (*packed_w)[static_cast<size_t>(g)], osz, false, rhs, osz, 0.f, yg, osz);
+        else
+          linalg::sgemm(kern, false, false, mg, osz, kdim, 1.f, wt + g * mg * kdim, kdim, rhs, osz, 0.f, yg, osz);
         if (b)
           for (int64_t m = 0; m < mg; ++m) {
             const float bv = b[g * mg + m];

@@ -20,51 +20,77 @@ namespace normrt {
 
 namespace {
 
+// ⌈a / b⌉ for b > 0 and any sign of a.
+inline int64_t ceil_div(int64_t a, int64_t b) { return a >= 0 ? (a + b - 1) / b : -((-a) / b); }
+
+// The kernel taps k in [lo, hi) of one axis whose position start + k·d lies in [from, to).
+inline void tap_range(int64_t start, int64_t d, int64_t k, int64_t from, int64_t to, int64_t* lo, int64_t* hi) {
+  if (d == 1) {  // the common case, without divisions
+    *lo = std::max<int64_t>(0, from - start);
+    *hi = std::max(*lo, std::min<int64_t>(k, to - start));
+    return;
+  }
+  *lo = std::max<int64_t>(0, ceil_div(from - start, d));
+  *hi = std::min<int64_t>(k, ceil_div(to - start, d));
+  if (*hi < *lo) *hi = *lo;
+}
+
+// One channel plane. Per output, the taps inside X are found per axis first,
+// so the inner loops carry no bounds checks.
 template <class T, bool is_max>
 void pool_plane(const T* x, T* y, int64_t* ind, int64_t plane_offset, const Window& w, bool include_pad,
                 bool col_major) {
-  for (int64_t o0 = 0; o0 < w.out[0]; ++o0)
-    for (int64_t o1 = 0; o1 < w.out[1]; ++o1)
+  int64_t lo[3], hi[3], s[3];
+  for (int64_t o0 = 0; o0 < w.out[0]; ++o0) {
+    s[0] = o0 * w.s[0] - w.pb[0];
+    tap_range(s[0], w.d[0], w.k[0], 0, w.in[0], &lo[0], &hi[0]);
+    for (int64_t o1 = 0; o1 < w.out[1]; ++o1) {
+      s[1] = o1 * w.s[1] - w.pb[1];
+      tap_range(s[1], w.d[1], w.k[1], 0, w.in[1], &lo[1], &hi[1]);
       for (int64_t o2 = 0; o2 < w.out[2]; ++o2) {
-        const int64_t s0 = o0 * w.s[0] - w.pb[0], s1 = o1 * w.s[1] - w.pb[1], s2 = o2 * w.s[2] - w.pb[2];
+        s[2] = o2 * w.s[2] - w.pb[2];
+        tap_range(s[2], w.d[2], w.k[2], 0, w.in[2], &lo[2], &hi[2]);
+        const int64_t o = (o0 * w.out[1] + o1) * w.out[2] + o2;
         double sum = 0;
         T best = std::numeric_limits<T>::lowest();
-        int64_t best_at = -1, count = 0;
-        for (int64_t k0 = 0; k0 < w.k[0]; ++k0) {
-          const int64_t i0 = s0 + k0 * w.d[0];
-          for (int64_t k1 = 0; k1 < w.k[1]; ++k1) {
-            const int64_t i1 = s1 + k1 * w.d[1];
-            for (int64_t k2 = 0; k2 < w.k[2]; ++k2) {
-              const int64_t i2 = s2 + k2 * w.d[2];
-              const bool inside = i0 >= 0 && i0 < w.in[0] && i1 >= 0 && i1 < w.in[1] && i2 >= 0 && i2 < w.in[2];
-              if (!inside) {
-                if (include_pad && i0 >= -w.pb[0] && i0 < w.in[0] + w.pe[0] && i1 >= -w.pb[1] &&
-                    i1 < w.in[1] + w.pe[1] && i2 >= -w.pb[2] && i2 < w.in[2] + w.pe[2])
-                  ++count;
-                continue;
-              }
-              const int64_t at = (i0 * w.in[1] + i1) * w.in[2] + i2;
-              const T v = x[at];
+        int64_t best_at = -1;
+        for (int64_t k0 = lo[0]; k0 < hi[0]; ++k0) {
+          const int64_t i0 = s[0] + k0 * w.d[0];
+          for (int64_t k1 = lo[1]; k1 < hi[1]; ++k1) {
+            const int64_t i1 = s[1] + k1 * w.d[1];
+            const T* row = x + (i0 * w.in[1] + i1) * w.in[2];
+            for (int64_t k2 = lo[2]; k2 < hi[2]; ++k2) {
+              const int64_t i2 = s[2] + k2 * w.d[2];
+              const T v = row[i2];
               if constexpr (is_max) {
-                if (best_at < 0 || v > best) {
+                if (!ind) {  // branch-free: a data-dependent branch mispredicts half the time
+                  best = v > best ? v : best;
+                  best_at = 0;
+                } else if (best_at < 0 || v > best) {
                   best = v;
-                  best_at = col_major ? (i2 * w.in[1] + i1) * w.in[0] + i0 : at;
+                  best_at = col_major ? (i2 * w.in[1] + i1) * w.in[0] + i0 : (i0 * w.in[1] + i1) * w.in[2] + i2;
                 }
               } else {
                 sum += static_cast<double>(v);
-                ++count;
               }
             }
           }
         }
-        const int64_t o = (o0 * w.out[1] + o1) * w.out[2] + o2;
         if constexpr (is_max) {
           y[o] = best;
           if (ind) ind[o] = best_at < 0 ? -1 : plane_offset + best_at;
         } else {
+          int64_t count = 1;
+          for (int a = 0; a < 3; ++a) {
+            int64_t l = lo[a], h = hi[a];
+            if (include_pad) tap_range(s[a], w.d[a], w.k[a], -w.pb[a], w.in[a] + w.pe[a], &l, &h);
+            count *= h - l;
+          }
           y[o] = static_cast<T>(count ? sum / static_cast<double>(count) : 0.0);
         }
       }
+    }
+  }
 }
 
 template <bool is_max>

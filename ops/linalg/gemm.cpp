@@ -127,10 +127,46 @@ void gemv_row(bool tb, int64_t N, int64_t K, float alpha, const float* a, int64_
 }
 
 // The blocked product against packed B.
-void gemm_blocked(const GemmKernels& kern, bool ta, int64_t M, float alpha, const float* A, int64_t lda,
-                  const float* packed_b, int64_t K, int64_t N, float beta, float* C, int64_t ldc, const Epilogue& ep) {
+size_t packed_a_floats(const GemmKernels& kern, int64_t M, int64_t K) {
+  return static_cast<size_t>(ceil_div(M, kern.mr) * kern.mr * std::max<int64_t>(K, 1));
+}
+
+// alpha·op(A) into MR-high, zero-padded panels per KC block (k-major within a panel):
+// block pc, panel ip at pc·Mpad + ip·kc·MR. Once per product (or per session for weights).
+void pack_a_into(const GemmKernels& kern, bool ta, int64_t M, int64_t K, float alpha, const float* A, int64_t lda,
+                 float* dst) {
+  const int64_t mr = kern.mr, panels = ceil_div(M, mr);
+  parallel_rows(panels, K * mr, [&](int64_t first, int64_t last) {
+    for (int64_t pc = 0; pc < K; pc += KC) {
+      const int64_t kc = std::min(KC, K - pc);
+      for (int64_t ip = first; ip < last; ++ip) {
+        float* d = dst + pc * panels * mr + ip * kc * mr;
+        const int64_t i0 = ip * mr, rows = std::min(mr, M - i0);
+        if (!ta) {
+          for (int64_t r = 0; r < rows; ++r) {
+            const float* src = A + (i0 + r) * lda + pc;
+            for (int64_t k = 0; k < kc; ++k) d[k * mr + r] = alpha * src[k];
+          }
+        } else {
+          for (int64_t k = 0; k < kc; ++k) {
+            const float* src = A + (pc + k) * lda + i0;
+            for (int64_t r = 0; r < rows; ++r) d[k * mr + r] = alpha * src[r];
+          }
+        }
+        for (int64_t r = rows; r < mr; ++r)
+          for (int64_t k = 0; k < kc; ++k) d[k * mr + r] = 0.f;
+      }
+    }
+  });
+}
+
+// C = packed A · packed B (+ beta·C), then the epilogue. Tasks own blocks of C:
+// MC rows × a chunk of B panels; with few row blocks, N is split finer so both
+// threads have work. Packing happened before, once, so no task repeats it.
+void gemm_blocked(const GemmKernels& kern, int64_t M, const float* packed_a, const float* packed_b, int64_t K,
+                  int64_t N, float beta, float* C, int64_t ldc, const Epilogue& ep) {
   const int64_t nr = kern.nr, mr = kern.mr;
-  const int64_t panels = ceil_div(N, nr);
+  const int64_t panels = ceil_div(N, nr), mpanels = ceil_div(M, mr);
   if (beta != 0.f && beta != 1.f)
     for (int64_t i = 0; i < M; ++i)
       for (int64_t j = 0; j < N; ++j) C[i * ldc + j] *= beta;
@@ -141,33 +177,23 @@ void gemm_blocked(const GemmKernels& kern, bool ta, int64_t M, float alpha, cons
     }
     return;
   }
-  const int64_t mblocks = ceil_div(M, MC), nchunks = ceil_div(panels, NC_PANELS);
-  parallel_rows(mblocks * nchunks, MC * K * NC_PANELS * nr / 8, [&](int64_t first, int64_t last) {
-    Scratch<float> ap(static_cast<size_t>(MC * KC));
+  const int64_t mblocks = ceil_div(M, MC);
+  const int64_t chunk = std::max<int64_t>(1, std::min<int64_t>(NC_PANELS, ceil_div(panels * mblocks, 8)));
+  const int64_t nchunks = ceil_div(panels, chunk);
+  parallel_rows(mblocks * nchunks, MC * K * chunk * nr / 8, [&](int64_t first, int64_t last) {
     for (int64_t t = first; t < last; ++t) {
       const int64_t mb = t / nchunks, nc = t % nchunks;
       const int64_t i0 = mb * MC, mi = std::min(MC, M - i0);
-      const int64_t p0 = nc * NC_PANELS, p1 = std::min(panels, p0 + NC_PANELS);
+      const int64_t p0 = nc * chunk, p1 = std::min(panels, p0 + chunk);
       for (int64_t pc = 0; pc < K; pc += KC) {
         const int64_t kc = std::min(KC, K - pc);
-        // Pack alpha·op(A)[i0:i0+mi, pc:pc+kc] into MR-high panels, k-major.
-        for (int64_t ir = 0; ir < mi; ir += mr) {
-          float* dst = ap.data() + ir * kc;
-          const int64_t rows = std::min(mr, mi - ir);
-          for (int64_t k = 0; k < kc; ++k) {
-            for (int64_t r = 0; r < rows; ++r) {
-              const int64_t i = i0 + ir + r, kk = pc + k;
-              dst[k * mr + r] = alpha * (ta ? A[kk * lda + i] : A[i * lda + kk]);
-            }
-            for (int64_t r = rows; r < mr; ++r) dst[k * mr + r] = 0.f;
-          }
-        }
+        const float* ap = packed_a + pc * mpanels * mr + (i0 / mr) * kc * mr;
         const bool accumulate = pc > 0 || beta != 0.f;
         for (int64_t jp = p0; jp < p1; ++jp) {
           const float* bp = packed_b + pc * panels * nr + jp * kc * nr;
           const int nj = static_cast<int>(std::min(nr, N - jp * nr));
           for (int64_t ir = 0; ir < mi; ir += mr)
-            kern.micro(kc, ap.data() + ir * kc, bp, C + (i0 + ir) * ldc + jp * nr, ldc,
+            kern.micro(kc, ap + ir * kc, bp, C + (i0 + ir) * ldc + jp * nr, ldc,
                        static_cast<int>(std::min(mr, mi - ir)), nj, accumulate);
         }
       }
@@ -182,19 +208,40 @@ void gemm_blocked(const GemmKernels& kern, bool ta, int64_t M, float alpha, cons
 
 }  // namespace
 
+PackedA pack_a(const GemmKernels& kern, bool ta, int64_t M, int64_t K, const float* A, int64_t lda) {
+  PackedA p;
+  p.M = M;
+  p.K = K;
+  p.mr = kern.mr;
+  p.data.assign(packed_a_floats(kern, M, K), 0.f);
+  pack_a_into(kern, ta, M, K, 1.f, A, lda, p.data.data());
+  return p;
+}
+
 void sgemm(const GemmKernels& kern, bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
            int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc, const Epilogue& ep) {
   if (M <= 0 || N <= 0) return;
   if (M == 1) return gemv_row(tb, N, K, alpha, A, ta ? lda : 1, B, ldb, beta, C, ep);
-  Scratch<float> pb(packed_floats(kern, K, N));
+  Scratch<float> pa(packed_a_floats(kern, M, K)), pb(packed_floats(kern, K, N));
+  pack_a_into(kern, ta, M, K, alpha, A, lda, pa.data());
   pack_b_into(kern, tb, K, N, B, ldb, pb.data());
-  gemm_blocked(kern, ta, M, alpha, A, lda, pb.data(), K, N, beta, C, ldc, ep);
+  gemm_blocked(kern, M, pa.data(), pb.data(), K, N, beta, C, ldc, ep);
 }
 
 void sgemm_packed(const GemmKernels& kern, bool ta, int64_t M, float alpha, const float* A, int64_t lda,
                   const PackedB& B, float beta, float* C, int64_t ldc, const Epilogue& ep) {
   if (M <= 0 || B.N <= 0) return;
-  gemm_blocked(kern, ta, M, alpha, A, lda, B.data.data(), B.K, B.N, beta, C, ldc, ep);
+  Scratch<float> pa(packed_a_floats(kern, M, B.K));
+  pack_a_into(kern, ta, M, B.K, alpha, A, lda, pa.data());
+  gemm_blocked(kern, M, pa.data(), B.data.data(), B.K, B.N, beta, C, ldc, ep);
+}
+
+void sgemm_packed_a(const GemmKernels& kern, const PackedA& A, int64_t N, bool tb, const float* B, int64_t ldb,
+                    float beta, float* C, int64_t ldc, const Epilogue& ep) {
+  if (A.M <= 0 || N <= 0) return;
+  Scratch<float> pb(packed_floats(kern, A.K, N));
+  pack_b_into(kern, tb, A.K, N, B, ldb, pb.data());
+  gemm_blocked(kern, A.M, A.data.data(), pb.data(), A.K, N, beta, C, ldc, ep);
 }
 
 template <class T>
