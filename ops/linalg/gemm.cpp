@@ -88,45 +88,33 @@ void finish_row(const Epilogue& ep, float* c, int64_t j0, int64_t j1) {
   if (ep.act) ep.act(c + j0, c + j0, static_cast<size_t>(j1 - j0));
 }
 
-// y[j] = alpha·Σ_k a[k]·op(B)(k, j) + beta·y[j]
-void gemv_row(bool tb, int64_t N, int64_t K, float alpha, const float* a, int64_t a_stride, const float* B, int64_t ldb,
-              float beta, float* y, const Epilogue& ep) {
-  parallel_rows(ceil_div(N, 64), 64 * K, [&](int64_t first, int64_t last) {
-    const int64_t j0 = first * 64, j1 = std::min(N, last * 64);
-    if (!tb) {
-      float acc[64];
-      for (int64_t jb = j0; jb < j1; jb += 64) {
-        const int64_t nj = std::min<int64_t>(64, j1 - jb);
-        std::fill(acc, acc + 64, 0.f);
-        for (int64_t k = 0; k < K; ++k) {
-          const float av = a[k * a_stride];
-          const float* br = B + k * ldb + jb;
-          for (int64_t j = 0; j < nj; ++j) acc[j] += av * br[j];
-        }
-        for (int64_t j = 0; j < nj; ++j) y[jb + j] = alpha * acc[j] + (beta == 0.f ? 0.f : beta * y[jb + j]);
-      }
-    } else {
-      for (int64_t j = j0; j < j1; ++j) {
-        const float* br = B + j * ldb;
-        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        int64_t k = 0;
-        if (a_stride == 1)
-          for (; k + 4 <= K; k += 4) {
-            s0 += a[k] * br[k];
-            s1 += a[k + 1] * br[k + 1];
-            s2 += a[k + 2] * br[k + 2];
-            s3 += a[k + 3] * br[k + 3];
-          }
-        for (; k < K; ++k) s0 += a[k * a_stride] * br[k];
-        const float s = (s0 + s1) + (s2 + s3);
-        y[j] = alpha * s + (beta == 0.f ? 0.f : beta * y[j]);
-      }
+// y[j] = alpha·Σ_k a[k]·op(B)(k, j) + beta·y[j], with the ISA's GEMV kernels
+// on blocks of 256 columns split over threads.
+void gemv_row(const GemmKernels& kern, bool tb, int64_t N, int64_t K, float alpha, const float* a, int64_t a_stride,
+              const float* B, int64_t ldb, float beta, float* y, const Epilogue& ep) {
+  constexpr int64_t kMaxBlock = 1024;  // columns per task: y's block stays in L1
+  const int64_t threads = t_run_inline ? 1 : std::max(1, tbb::this_task_arena::max_concurrency());
+  const int64_t kBlock = std::min(kMaxBlock, std::max<int64_t>(64, ceil_div(ceil_div(N, threads), 64) * 64));
+  Scratch<float> a_contig(tb && a_stride != 1 ? static_cast<size_t>(K) : 0);
+  if (tb && a_stride != 1) {
+    for (int64_t k = 0; k < K; ++k) a_contig[static_cast<size_t>(k)] = a[k * a_stride];
+    a = a_contig.data();
+  }
+  parallel_rows(ceil_div(N, kBlock), kBlock * K, [&](int64_t first, int64_t last) {
+    const int64_t j0 = first * kBlock, j1 = std::min(N, last * kBlock);
+    float tmp[kMaxBlock];
+    for (int64_t jb = j0; jb < j1; jb += kBlock) {
+      const int64_t nj = std::min(kBlock, j1 - jb);
+      if (tb)
+        kern.gemv_t(K, a, B + jb * ldb, ldb, tmp, nj);
+      else
+        kern.gemv_n(K, a, a_stride, B + jb, ldb, tmp, nj);
+      for (int64_t j = 0; j < nj; ++j) y[jb + j] = alpha * tmp[j] + (beta == 0.f ? 0.f : beta * y[jb + j]);
     }
     finish_row(ep, y, j0, j1);
   });
 }
 
-// The blocked product against packed B.
 size_t packed_a_floats(const GemmKernels& kern, int64_t M, int64_t K) {
   return static_cast<size_t>(ceil_div(M, kern.mr) * kern.mr * std::max<int64_t>(K, 1));
 }
@@ -221,7 +209,7 @@ PackedA pack_a(const GemmKernels& kern, bool ta, int64_t M, int64_t K, const flo
 void sgemm(const GemmKernels& kern, bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
            int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc, const Epilogue& ep) {
   if (M <= 0 || N <= 0) return;
-  if (M == 1) return gemv_row(tb, N, K, alpha, A, ta ? lda : 1, B, ldb, beta, C, ep);
+  if (M == 1) return gemv_row(kern, tb, N, K, alpha, A, ta ? lda : 1, B, ldb, beta, C, ep);
   Scratch<float> pa(packed_a_floats(kern, M, K)), pb(packed_floats(kern, K, N));
   pack_a_into(kern, ta, M, K, alpha, A, lda, pa.data());
   pack_b_into(kern, tb, K, N, B, ldb, pb.data());

@@ -19,6 +19,10 @@ struct GemmKernels {
   const char* isa;
   int mr, nr;
   void (*micro)(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, int mr, int nr, bool accumulate);
+  // Row vector × matrix: y[j] = Σ_k a[k·a_stride]·B[k·ldb + j] for j < n (B streamed once).
+  void (*gemv_n)(int64_t K, const float* a, int64_t a_stride, const float* B, int64_t ldb, float* y, int64_t n);
+  // Dot products: y[j] = Σ_k a[k]·B[j·ldb + k] for j < n (op(B) = Bᵀ, contiguous a).
+  void (*gemv_t)(int64_t K, const float* a, const float* B, int64_t ldb, float* y, int64_t n);
 };
 
 const GemmKernels& gemm_kernels(const std::string& isa);  // "sse2", "avx2", "avx512"; the best runnable otherwise

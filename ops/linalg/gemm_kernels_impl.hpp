@@ -66,7 +66,50 @@ struct GemmImpl {
     }
   }
 
-  static GemmKernels table(const char* isa) { return GemmKernels{isa, MR, NR, &micro}; }
+  // Rows of B are streamed contiguously, four at a time (one load and one
+  // store of y per four FMAs); y (n ≤ a few KB) stays in L1.
+  static void gemv_n(int64_t K, const float* a, int64_t as, const float* Bm, int64_t ldb, float* y, int64_t n) {
+    for (int64_t j = 0; j < n; ++j) y[j] = 0.f;
+    int64_t k = 0;
+    for (; k + 4 <= K; k += 4) {
+      const float s0 = a[k * as], s1 = a[(k + 1) * as], s2 = a[(k + 2) * as], s3 = a[(k + 3) * as];
+      const B a0(s0), a1(s1), a2(s2), a3(s3);
+      const float *b0 = Bm + k * ldb, *b1 = b0 + ldb, *b2 = b1 + ldb, *b3 = b2 + ldb;
+      int64_t j = 0;
+      for (; j + W <= n; j += W) {
+        B v = B::load_unaligned(y + j);
+        v = xsimd::fma(a0, B::load_unaligned(b0 + j), v);
+        v = xsimd::fma(a1, B::load_unaligned(b1 + j), v);
+        v = xsimd::fma(a2, B::load_unaligned(b2 + j), v);
+        v = xsimd::fma(a3, B::load_unaligned(b3 + j), v);
+        v.store_unaligned(y + j);
+      }
+      for (; j < n; ++j) y[j] += s0 * b0[j] + s1 * b1[j] + s2 * b2[j] + s3 * b3[j];
+    }
+    for (; k < K; ++k) {
+      const float s0 = a[k * as];
+      const float* b0 = Bm + k * ldb;
+      for (int64_t j = 0; j < n; ++j) y[j] += s0 * b0[j];
+    }
+  }
+
+  static void gemv_t(int64_t K, const float* a, const float* Bm, int64_t ldb, float* y, int64_t n) {
+    for (int64_t j = 0; j < n; ++j) {
+      const float* b = Bm + j * ldb;
+      B c0(0.f), c1(0.f);
+      int64_t k = 0;
+      for (; k + 2 * W <= K; k += 2 * W) {
+        c0 = xsimd::fma(B::load_unaligned(a + k), B::load_unaligned(b + k), c0);
+        c1 = xsimd::fma(B::load_unaligned(a + k + W), B::load_unaligned(b + k + W), c1);
+      }
+      for (; k + W <= K; k += W) c0 = xsimd::fma(B::load_unaligned(a + k), B::load_unaligned(b + k), c0);
+      float sum = xsimd::hadd(c0 + c1);
+      for (; k < K; ++k) sum += a[k] * b[k];
+      y[j] = sum;
+    }
+  }
+
+  static GemmKernels table(const char* isa) { return GemmKernels{isa, MR, NR, &micro, &gemv_n, &gemv_t}; }
 };
 
 }  // namespace
