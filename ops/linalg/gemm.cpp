@@ -165,13 +165,16 @@ void gemm_blocked(const GemmKernels& kern, int64_t M, const float* packed_a, con
     }
     return;
   }
+  // Row blocks of at most MC rows, equal up to one register tile (128 rows: 66 + 62, not 72 + 56).
   const int64_t mblocks = ceil_div(M, MC);
+  const int64_t mc = ceil_div(ceil_div(M, mblocks), mr) * mr;
   const int64_t chunk = std::max<int64_t>(1, std::min<int64_t>(NC_PANELS, ceil_div(panels * mblocks, 8)));
   const int64_t nchunks = ceil_div(panels, chunk);
   parallel_rows(mblocks * nchunks, MC * K * chunk * nr / 8, [&](int64_t first, int64_t last) {
     for (int64_t t = first; t < last; ++t) {
       const int64_t mb = t / nchunks, nc = t % nchunks;
-      const int64_t i0 = mb * MC, mi = std::min(MC, M - i0);
+      const int64_t i0 = mb * mc, mi = std::min(mc, M - i0);
+      if (mi <= 0) continue;
       const int64_t p0 = nc * chunk, p1 = std::min(panels, p0 + chunk);
       for (int64_t pc = 0; pc < K; pc += KC) {
         const int64_t kc = std::min(KC, K - pc);
