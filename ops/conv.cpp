@@ -222,6 +222,11 @@ void plan_conv_transpose(PlanCtx& c) {
   };
   const auto strides = ints("strides", 1, r), dil = ints("dilations", 1, r), pads = ints("pads", 0, 2 * r);
   const auto out_pad = ints("output_padding", 0, r);
+  constexpr int64_t kLimit = int64_t{1} << 31;
+  for (const std::vector<int64_t>* v :
+       std::initializer_list<const std::vector<int64_t>*>{&strides, &dil, &pads, &out_pad, &kernel})
+    for (int64_t x : *v)
+      if (x < 0 || x > kLimit) c.fail("kernel, strides, dilations and pads must be in [0, 2^31]");
   const std::vector<int64_t> out_shape = c.node.attr_ints("output_shape");
   const std::string auto_pad = c.node.attr_string("auto_pad", "NOTSET");
   // Window in the GEMM/col2im sense: `in` = the op's output extent, `out` = its input extent.
@@ -241,6 +246,7 @@ void plan_conv_transpose(PlanCtx& c) {
       if (static_cast<int>(out_shape.size()) != r && static_cast<int>(out_shape.size()) != r + 2)
         c.fail("output_shape must list the spatial dims");
       target = out_shape[out_shape.size() - r + i];
+      if (target < 0 || target > kLimit) c.fail("output_shape must be in [0, 2^31]");
     } else if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
       target = in * w.s[a];
     }

@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <numeric>
+#include <type_traits>
 
 #include "broadcast.h"
 #include "dispatch.h"
@@ -247,7 +249,7 @@ void plan_split(PlanCtx& c) {
   if (static_cast<int64_t>(split.size()) != outputs) c.fail("split has a different length than the node's outputs");
   int64_t total = 0;
   for (int64_t v : split) {
-    if (v < 0) c.fail("split sizes must be >= 0");
+    if (v < 0 || v > in[axis]) c.fail("split sizes must be in [0, " + std::to_string(in[axis]) + "]");
     total += v;
   }
   if (total != in[axis]) c.fail("split sizes sum to " + std::to_string(total) + ", not " + std::to_string(in[axis]));
@@ -317,6 +319,7 @@ void plan_tile(PlanCtx& c) {
   Shape out(in.size());
   for (size_t d = 0; d < in.size(); ++d) {
     if (rep[d] < 0) c.fail("repeats must be >= 0");
+    if (rep[d] > 0 && in[d] > std::numeric_limits<int64_t>::max() / rep[d]) c.fail("the tiled shape overflows");
     out[d] = in[d] * rep[d];
   }
   c.set_output(0, c.input(0).dtype, out);
@@ -350,7 +353,10 @@ void plan_trilu(PlanCtx& c) {
   c.require_inputs(1, 2);
   const Shape& s = c.input(0).shape;
   if (s.size() < 2) c.fail("input must have rank >= 2");
-  if (c.has_input(1)) c.require_dtype(1, {DType::Int64});
+  if (c.has_input(1)) {
+    c.require_dtype(1, {DType::Int64});
+    if (shape_numel(c.input(1).shape) != 1) c.fail("k must be a scalar");
+  }
   const bool upper = c.node.attr_int("upper", 1) != 0;
   c.set_output(0, c.input(0).dtype, s);
   const int64_t M = s[s.size() - 2], N = s[s.size() - 1];
@@ -385,8 +391,11 @@ void plan_one_hot(PlanCtx& c) {
     using T = decltype(tag);
     if constexpr (std::is_same_v<T, half_t>)
       c.fail("depth must not be float16");
-    else
-      depth = static_cast<int64_t>(depth_t.data<T>()[0]);
+    else {
+      const double v = static_cast<double>(depth_t.data<T>()[0]);
+      if (!(v >= 0 && v < 1e12)) c.fail("depth must be in [0, 1e12)");
+      depth = static_cast<int64_t>(v);
+    }
   });
   if (depth < 0) c.fail("depth must be >= 0");
   if (shape_numel(c.input(2).shape) != 2) c.fail("values must hold [off, on]");
@@ -410,7 +419,8 @@ void plan_one_hot(PlanCtx& c) {
             using T = decltype(tag);
             if constexpr (!std::is_same_v<T, half_t>) v = static_cast<double>(io.in[0]->data<T>()[o * inner + i]);
           });
-          int64_t idx = static_cast<int64_t>(v);
+          int64_t idx =
+              std::isfinite(v) && std::fabs(v) < 9e18 ? static_cast<int64_t>(v) : depth;  // out of range: all off
           if (idx < 0) idx += depth;
           std::memcpy(y + static_cast<size_t>((o * depth + j) * inner + i) * es, vals + (idx == j ? es : 0), es);
         }
@@ -444,7 +454,14 @@ void plan_range(PlanCtx& c) {
         const T start = io.in[0]->data<T>()[0], delta = io.in[2]->data<T>()[0];
         T* y = io.out[0]->data<T>();
         T val = start;
-        for (int64_t i = 0; i < n; ++i, val = static_cast<T>(val + delta)) y[i] = val;
+        for (int64_t i = 0; i < n; ++i) {
+          y[i] = val;
+          if constexpr (std::is_integral_v<T>)  // wraps instead of signed-overflow UB
+            val =
+                static_cast<T>(static_cast<std::make_unsigned_t<T>>(val) + static_cast<std::make_unsigned_t<T>>(delta));
+          else
+            val = static_cast<T>(val + delta);
+        }
       }
     });
   };

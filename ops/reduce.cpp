@@ -52,8 +52,8 @@ void for_each_reduced(const Shape& in, const std::vector<char>& reduced, F&& f) 
 
 template <class T>
 void reduce(const Tensor& X, Tensor& Y, const std::vector<char>& reduced, Red kind) {
-  using Acc = std::conditional_t<std::is_floating_point_v<T>, double,
-                                 std::conditional_t<std::is_signed_v<T>, int64_t, uint64_t>>;
+  // Integers accumulate in uint64 (wrapping like numpy's int64, no signed-overflow UB).
+  using Acc = std::conditional_t<std::is_floating_point_v<T>, double, uint64_t>;
   const int64_t out_n = Y.numel();
   const T* x = X.data<T>();
   T* y = Y.data<T>();
@@ -88,7 +88,7 @@ void reduce(const Tensor& X, Tensor& Y, const std::vector<char>& reduced, Red ki
       if (!std::isfinite(v)) v = 0;
   }
   for_each_reduced(X.shape(), reduced, [&](int64_t k, int64_t o) {
-    const Acc v = static_cast<Acc>(x[k]);
+    const Acc v = static_cast<Acc>(static_cast<std::conditional_t<std::is_floating_point_v<T>, double, int64_t>>(x[k]));
     Acc& a = acc[static_cast<size_t>(o)];
     switch (kind) {
       case Red::Prod:
@@ -113,13 +113,17 @@ void reduce(const Tensor& X, Tensor& Y, const std::vector<char>& reduced, Red ki
   });
   for (int64_t i = 0; i < out_n; ++i) {
     const Acc v = acc[static_cast<size_t>(i)];
-    double d = static_cast<double>(v);
+    double d;
+    if constexpr (std::is_floating_point_v<Acc>)
+      d = v;
+    else
+      d = std::is_signed_v<T> ? static_cast<double>(static_cast<int64_t>(v)) : static_cast<double>(v);
     switch (kind) {
       case Red::Mean:
         if constexpr (std::is_floating_point_v<T>)
           d = d / static_cast<double>(count);
         else if (count)
-          d = static_cast<double>(v / static_cast<Acc>(count));
+          d = static_cast<double>(static_cast<int64_t>(v)) / static_cast<double>(count);
         break;
       case Red::L2:
         d = std::sqrt(d);

@@ -71,7 +71,10 @@ Taps make_taps(const ResizeAttrs& a, int64_t in, int64_t out, double out_len, do
   t.idx.assign(static_cast<size_t>(out * t.count), 0);
   t.w.assign(static_cast<size_t>(out * t.count), 0.0);
   for (int64_t x = 0; x < out; ++x) {
-    const double xo = original_coordinate(a, static_cast<double>(x), scale, in, out_len, roi_start, roi_end);
+    double xo = original_coordinate(a, static_cast<double>(x), scale, in, out_len, roi_start, roi_end);
+    if (!std::isfinite(xo)) xo = 0;
+    xo = std::clamp(xo, -4.0 - static_cast<double>(in),
+                    4.0 + 2.0 * static_cast<double>(in));  // keeps int64 casts defined
     int64_t* ix = t.idx.data() + x * t.count;
     double* w = t.w.data() + x * t.count;
     if (a.ctm == "tf_crop_and_resize" && (xo < 0 || xo > static_cast<double>(in - 1))) {
@@ -191,8 +194,10 @@ void plan_resize(PlanCtx& c) {
     if (s.size() != axes.size()) c.fail("scales must have one entry per axis");
     for (size_t k = 0; k < axes.size(); ++k) {
       if (!(s[k] > 0)) c.fail("scales must be > 0");
+      const double o = std::floor(static_cast<double>(in[axes[k]]) * s[k]);
+      if (!(o < 4e18)) c.fail("scales make the output too large");
       scale[axes[k]] = s[k];
-      out[axes[k]] = static_cast<int64_t>(std::floor(static_cast<double>(in[axes[k]]) * s[k]));
+      out[axes[k]] = static_cast<int64_t>(o);
     }
   } else {
     const std::vector<int64_t> sz = int_values(c, 3, "sizes");
@@ -210,7 +215,9 @@ void plan_resize(PlanCtx& c) {
     if (policy == "not_larger" || policy == "not_smaller") {
       for (size_t ax : axes) {
         scale[ax] = common;
-        out[ax] = static_cast<int64_t>(std::round(common * static_cast<double>(in[ax])));
+        const double o = std::round(common * static_cast<double>(in[ax]));
+        if (!(o >= 0 && o < 4e18)) c.fail("sizes make the output too large");
+        out[ax] = static_cast<int64_t>(o);
       }
     } else if (policy != "stretch") {
       c.fail("keep_aspect_ratio_policy '" + policy + "' is unknown");

@@ -9,7 +9,10 @@
 #include <cstdlib>
 #include <memory>
 #include <new>
+#include <string>
 #include <vector>
+
+#include "normrt/error.h"
 
 namespace normrt {
 
@@ -33,6 +36,8 @@ class Scratch {
     auto& s = detail::t_scratch;
     if (s.depth == s.blocks.size()) s.blocks.push_back(std::make_unique<detail::ScratchStack::Block>());
     detail::ScratchStack::Block& b = *s.blocks[s.depth++];
+    if (count > (size_t{1} << 40) / sizeof(T))
+      throw Error(ErrorCode::InvalidArgument, "kernel scratch of " + std::to_string(count) + " elements is too large");
     const size_t bytes = (count * sizeof(T) + 63) / 64 * 64;
     if (b.bytes < bytes) {
       std::free(b.p);
@@ -40,7 +45,8 @@ class Scratch {
       if (!b.p) {
         b.bytes = 0;
         --s.depth;
-        throw std::bad_alloc();
+        throw Error(ErrorCode::InvalidArgument,
+                    "cannot allocate " + std::to_string(bytes) + " bytes of kernel scratch");
       }
       b.bytes = bytes;
     }

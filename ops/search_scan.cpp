@@ -156,11 +156,18 @@ void plan_cumsum(PlanCtx& c) {
             for (int64_t j = 0; j < l.n; ++j) {
               const int64_t k = reverse ? l.n - 1 - j : j;
               const int64_t at = base + k * l.inner;
+              const auto add = [](T a, T b) {
+                if constexpr (std::is_integral_v<T>)  // wraps instead of signed-overflow UB
+                  return static_cast<T>(static_cast<std::make_unsigned_t<T>>(a) +
+                                        static_cast<std::make_unsigned_t<T>>(b));
+                else
+                  return static_cast<T>(a + b);
+              };
               if (exclusive) {
                 y[at] = acc;
-                acc = static_cast<T>(acc + x[at]);
+                acc = add(acc, x[at]);
               } else {
-                acc = static_cast<T>(acc + x[at]);
+                acc = add(acc, x[at]);
                 y[at] = acc;
               }
             }

@@ -18,6 +18,12 @@ Window conv_window(const PlanCtx& c, const Shape& in_spatial, const std::vector<
   };
   const std::vector<int64_t> strides = ints("strides", 1, r), dil = ints("dilations", 1, r);
   std::vector<int64_t> pads = ints("pads", 0, 2 * r);
+  // Bounds that keep every window computation far from int64 overflow.
+  constexpr int64_t kLimit = int64_t{1} << 31;
+  for (const std::vector<int64_t>* v :
+       std::initializer_list<const std::vector<int64_t>*>{&strides, &dil, &pads, &kernel})
+    for (int64_t x : *v)
+      if (x < 0 || x > kLimit) c.fail("kernel, strides, dilations and pads must be in [0, 2^31]");
   const std::string auto_pad = c.node.attr_string("auto_pad", "NOTSET");
   if (auto_pad != "NOTSET" && auto_pad != "VALID" && auto_pad != "SAME_UPPER" && auto_pad != "SAME_LOWER")
     c.fail("auto_pad '" + auto_pad + "' is not one of NOTSET, VALID, SAME_UPPER, SAME_LOWER");

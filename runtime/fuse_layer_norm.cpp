@@ -1,8 +1,9 @@
 // LayerNorm fusion: the decomposition exporters emit below opset 17,
 //   mean = ReduceMean(X, axes)            axes: the last k axes, keepdims
 //   D    = Sub(X, mean)                   (one Sub read twice, or two identical Subs)
-//   V    = ReduceMean(Pow(D, 2) | Mul(D, D), axes)
-//   S    = Sqrt(Add(V, eps))              eps a constant scalar
+//   V    = ReduceMean(Pow(D, 2) | Mul(D, D) [→ Cast], axes)
+//   S    = Sqrt(Add(V, eps)) [→ Cast]     eps a constant scalar; Casts between float types
+//                                         (mixed-precision statistics) are absorbed
 //   N    = Div(D, S) | Mul(D, Reciprocal(S))
 //   Y    = Add(Mul(N, scale), bias)       scale, bias constants over the normalized dims (both optional)
 // becomes LayerNormalization(X, scale, bias; axis = -k, epsilon = eps), or
@@ -26,6 +27,21 @@ bool fits_normalized_dims(const Tensor* t, int k) {
   for (int i = 0; i < extra; ++i)
     if (t->shape()[static_cast<size_t>(i)] != 1) return false;
   return true;
+}
+
+// A Cast between float types (float, float16, double) that is `value`'s only
+// reader: mixed-precision exports compute the statistics in another float
+// type. The fused kernel keeps float32 (or float64) statistics anyway.
+int float_cast_after(const Graph& g, const GraphIndex& ix, const std::string& value) {
+  const int c = sole_consumer(ix, value);
+  if (c < 0 || !is_onnx_op_node(g.nodes[static_cast<size_t>(c)], "Cast")) return -1;
+  int64_t to = 0;
+  try {
+    to = g.nodes[static_cast<size_t>(c)].attr_int("to", 0);
+  } catch (const Error&) {
+    return -1;
+  }
+  return to == 1 || to == 10 || to == 11 ? c : -1;
 }
 
 }  // namespace
@@ -66,7 +82,12 @@ int fuse_layer_norm(Graph& g) {
         }
       }
       if (sq < 0) continue;
-      const std::string& sq_out = g.nodes[static_cast<size_t>(sq)].outputs[0];
+      std::vector<int> casts;  // optional float Casts inside the statistics
+      std::string sq_out = g.nodes[static_cast<size_t>(sq)].outputs[0];
+      if (const int c = float_cast_after(g, ix, sq_out); c >= 0) {
+        casts.push_back(c);
+        sq_out = g.nodes[static_cast<size_t>(c)].outputs[0];
+      }
       const int var = sole_consumer(ix, sq_out);
       if (var < 0 || !is_onnx_op_node(g.nodes[static_cast<size_t>(var)], "ReduceMean") ||
           trailing_axes(reduce_mean_axes(g, ix, g.nodes[static_cast<size_t>(var)])) != k)
@@ -81,7 +102,11 @@ int fuse_layer_norm(Graph& g) {
         continue;
       const int sqrt_n = sole_consumer(ix, g.nodes[static_cast<size_t>(add)].outputs[0]);
       if (sqrt_n < 0 || !is_onnx_op_node(g.nodes[static_cast<size_t>(sqrt_n)], "Sqrt")) continue;
-      const std::string& std_out = g.nodes[static_cast<size_t>(sqrt_n)].outputs[0];
+      std::string std_out = g.nodes[static_cast<size_t>(sqrt_n)].outputs[0];
+      if (const int c = float_cast_after(g, ix, std_out); c >= 0) {
+        casts.push_back(c);
+        std_out = g.nodes[static_cast<size_t>(c)].outputs[0];
+      }
       // N = Div(D, S) or Mul(D, Reciprocal(S)), D from the same or the other Sub.
       int div = sole_consumer(ix, std_out), recip = -1;
       if (div < 0) continue;
@@ -110,6 +135,7 @@ int fuse_layer_norm(Graph& g) {
       std::vector<int> pattern = subs;
       for (int n : {static_cast<int>(mi), sq, var, add, sqrt_n, div}) pattern.push_back(n);
       if (recip >= 0) pattern.push_back(recip);
+      pattern.insert(pattern.end(), casts.begin(), casts.end());
       std::string out = dn.outputs[0], scale, bias;
       const int mul = sole_consumer(ix, out);
       if (mul >= 0 && is_onnx_op_node(g.nodes[static_cast<size_t>(mul)], "Mul")) {

@@ -49,7 +49,7 @@ Result check(ModelBuilder& m, const NamedTensors& in, const std::string& tag) {
 // The opset-13 LayerNorm decomposition over the last `k` axes.
 struct LnOptions {
   bool mul_square = false, reciprocal = false, scale = true, bias = true, two_subs = false;
-  bool mean_is_output = false, eps_input = false;
+  bool mean_is_output = false, eps_input = false, casts = false;
   std::vector<int64_t> axes = {-1};
 };
 
@@ -68,9 +68,19 @@ ModelBuilder decomposed_ln(const LnOptions& o) {
     m.node("Mul", {"d", "d"}, {"sq"});
   else
     m.node("Pow", {"d", "two"}, {"sq"});
-  ModelBuilder::attr_ints(m.node("ReduceMean", {"sq"}, {"var"}), "axes", o.axes);
+  std::string sq = "sq";
+  if (o.casts) {  // statistics through float Casts, as mixed-precision exports write them
+    ModelBuilder::attr_i(m.node("Cast", {"sq"}, {"sq_f"}), "to", 1);
+    sq = "sq_f";
+  }
+  ModelBuilder::attr_ints(m.node("ReduceMean", {sq}, {"var"}), "axes", o.axes);
   m.node("Add", {"var", "eps"}, {"ve"});
-  m.node("Sqrt", {"ve"}, {"std"});
+  if (o.casts) {
+    m.node("Sqrt", {"ve"}, {"std0"});
+    ModelBuilder::attr_i(m.node("Cast", {"std0"}, {"std"}), "to", 1);
+  } else {
+    m.node("Sqrt", {"ve"}, {"std"});
+  }
   const std::string norm = o.scale ? "n" : "y";
   if (o.reciprocal) {
     m.node("Reciprocal", {"std"}, {"r"});
@@ -126,7 +136,10 @@ TEST_CASE("LayerNorm fusion: the opset-13 decomposition and its variants become 
   simple.bias = false;
   LnOptions no_bias;
   no_bias.bias = false;
+  LnOptions casts;
+  casts.casts = true;
   for (const Case& c : {Case{"pow-div", LnOptions{}, "ai.normrt::LayerNormalization"},
+                        Case{"casts-around-statistics", casts, "ai.normrt::LayerNormalization"},
                         Case{"mul-reciprocal", mul_recip, "ai.normrt::LayerNormalization"},
                         Case{"two-subs", two_subs, "ai.normrt::LayerNormalization"},
                         Case{"last-two-axes", last_two, "ai.normrt::LayerNormalization"},
