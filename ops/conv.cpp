@@ -240,6 +240,7 @@ void plan_conv_transpose(PlanCtx& c) {
     w.s[a] = strides[i];
     w.d[a] = dil[i];
     if (w.k[a] < 1 || w.s[a] < 1 || w.d[a] < 1) c.fail("kernel, strides and dilations must be >= 1");
+    if (in > 0 && w.s[a] > (int64_t{1} << 60) / in) c.fail("strides are too large for the input");
     const int64_t full = w.s[a] * (in - 1) + out_pad[i] + (w.k[a] - 1) * w.d[a] + 1;
     int64_t target = -1;
     if (!out_shape.empty()) {

@@ -140,7 +140,18 @@ void reduce(const Tensor& X, Tensor& Y, const std::vector<char>& reduced, Red ki
           continue;
         }
     }
-    y[i] = static_cast<T>(d);
+    if constexpr (std::is_floating_point_v<T>) {
+      y[i] = static_cast<T>(d);
+    } else {  // log(0) = −inf, NaN and out-of-range results have no integer value: saturate, NaN → 0
+      if (!(d == d))
+        y[i] = T(0);
+      else if (d <= static_cast<double>(std::numeric_limits<T>::lowest()))
+        y[i] = std::numeric_limits<T>::lowest();
+      else if (d >= static_cast<double>(std::numeric_limits<T>::max()))
+        y[i] = std::numeric_limits<T>::max();
+      else
+        y[i] = static_cast<T>(d);
+    }
   }
 }
 

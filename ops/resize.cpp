@@ -233,9 +233,13 @@ void plan_resize(PlanCtx& c) {
     }
   }
   c.set_output(0, c.input(0).dtype, out);
+  for (size_t d = 0; d < r; ++d)  // the taps are tables of out[d] entries, made now
+    if (out[d] > (int64_t{1} << 24) && shape_numel(out) > 0)
+      c.unsupported("a resized axis of " + std::to_string(out[d]) + " elements (normrt resizes to at most 2^24)");
   // Taps per axis; an axis whose taps copy every index is skipped.
   auto taps = std::make_shared<std::vector<std::pair<size_t, Taps>>>();
-  for (size_t d = 0; d < r; ++d) {
+  const bool empty = shape_numel(out) == 0;  // nothing to compute: no taps
+  for (size_t d = 0; d < r && !empty; ++d) {
     if (in[d] == 0 || out[d] == 0) continue;
     const double out_len = has_scales ? static_cast<double>(in[d]) * scale[d] : static_cast<double>(out[d]);
     Taps t = make_taps(a, in[d], out[d], out_len, scale[d], roi_start[d], roi_end[d]);

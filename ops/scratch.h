@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "normrt/error.h"
+#include "normrt/tensor.h"
 
 namespace normrt {
 
@@ -36,8 +37,9 @@ class Scratch {
     auto& s = detail::t_scratch;
     if (s.depth == s.blocks.size()) s.blocks.push_back(std::make_unique<detail::ScratchStack::Block>());
     detail::ScratchStack::Block& b = *s.blocks[s.depth++];
-    if (count > (size_t{1} << 40) / sizeof(T))
-      throw Error(ErrorCode::InvalidArgument, "kernel scratch of " + std::to_string(count) + " elements is too large");
+    if (count > max_tensor_bytes() / sizeof(T))
+      throw Error(ErrorCode::InvalidArgument, "kernel scratch of " + std::to_string(count) + " elements exceeds the " +
+                                                  std::to_string(max_tensor_bytes()) + "-byte limit");
     const size_t bytes = (count * sizeof(T) + 63) / 64 * 64;
     if (b.bytes < bytes) {
       std::free(b.p);

@@ -110,6 +110,13 @@ void plan_memory(Plan& p) {
     p.arena_offset[b] = static_cast<int64_t>(offset);
     p.arena_bytes = std::max(p.arena_bytes, offset + size);
   }
+  // A workspace beyond the per-tensor limit is not made at all: every buffer
+  // is then allocated on its own, as without a plan.
+  if (p.arena_bytes > max_tensor_bytes()) {
+    std::fill(p.arena_offset.begin(), p.arena_offset.end(), -1);
+    p.arena_bytes = 0;
+    return;
+  }
   // Re-views use their root's placement.
   for (size_t v = 0; v < nv; ++v)
     if (root[v] >= 0 && root[v] != static_cast<int>(v)) p.arena_offset[v] = -1;

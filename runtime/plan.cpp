@@ -139,9 +139,17 @@ std::shared_ptr<const Plan> make_plan(const Graph& g, const ValueIndex& ix, cons
     plan->value_dtype[i] = desc[i].dtype;
     plan->value_shape[i] = desc[i].shape;
   }
-  for (size_t i = 0; i < nv; ++i)
-    if (desc[i].present)
-      plan->value_bytes[i] = static_cast<uint64_t>(shape_numel(desc[i].shape)) * dtype_size(desc[i].dtype);
+  for (size_t i = 0; i < nv; ++i) {
+    if (!desc[i].present) continue;
+    plan->value_bytes[i] = static_cast<uint64_t>(shape_numel(desc[i].shape)) * dtype_size(desc[i].dtype);
+    // Intermediates share one workspace instead of being allocated one by one,
+    // so the per-tensor limit is checked here, when planning.
+    if (!plan->constants[i].defined() && plan->value_bytes[i] > max_tensor_bytes())
+      throw Error(ErrorCode::InvalidArgument, g.source + ": value '" + ix.name[i] + "' " + dtype_name(desc[i].dtype) +
+                                                  shape_str(desc[i].shape) + " needs " +
+                                                  std::to_string(plan->value_bytes[i]) + " bytes, over the limit of " +
+                                                  std::to_string(max_tensor_bytes()));
+  }
   for (auto& o : g.outputs) {
     int id = ix.get(o.name);
     plan->output_ids.push_back(id);

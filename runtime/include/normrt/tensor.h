@@ -44,6 +44,9 @@ using Shape = std::vector<int64_t>;
 // Element count of a shape; throws Error(InvalidArgument) on a negative dim or
 // when count × element size would overflow size_t.
 int64_t shape_numel(const Shape& shape, DType t = DType::Float32);
+// The most bytes one tensor (or kernel scratch buffer) may take: 64 GiB, or
+// NORMRT_MAX_TENSOR_BYTES when set. Larger requests are errors, not attempts.
+size_t max_tensor_bytes();
 std::string shape_str(const Shape& shape);  // "[2,3,4]"
 
 inline constexpr size_t kTensorAlignment = 64;
