@@ -23,11 +23,6 @@ constexpr int64_t MC = 72;         // rows of C per task (multiple of MR = 6)
 constexpr int64_t NC_PANELS = 16;  // B panels per task
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
-
-// op(B)(k, j)
-inline float b_at(const float* B, int64_t ldb, bool tb, int64_t k, int64_t j) {
-  return tb ? B[j * ldb + k] : B[k * ldb + j];
-}
 }  // namespace
 
 const GemmKernels& gemm_kernels(const std::string& isa) {
