@@ -9,8 +9,12 @@
 //     column into y at o = i·s − pb + k·d, then the bias.
 // Batches and groups run in order; the GEMM and im2col split over threads.
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <vector>
+#ifdef __SSE2__
+#include <xmmintrin.h>
+#endif
 
 #include "linalg/gemm.h"
 #include "norm_kernels.h"
@@ -23,45 +27,176 @@ namespace normrt {
 
 namespace {
 
-// The outputs o in [lo, hi) of an axis whose input index o·s + base lies in [0, in).
-inline void valid_range(int64_t base, int64_t s, int64_t in, int64_t out, int64_t* lo, int64_t* hi) {
-  int64_t l = base >= 0 ? 0 : (-base + s - 1) / s;
-  int64_t h = in - base <= 0 ? 0 : (in - base + s - 1) / s;
-  l = std::min(l, out);
-  *lo = l;
-  *hi = std::clamp(h, l, out);
+// im2col written straight into the GEMM's packed panels (see gemm.h), from
+// the input with its padding materialised, so no position needs a bounds
+// check: row k = (c, tap) of col, panel p holds output positions
+// [p·width, (p+1)·width). Within a panel the positions form runs that are
+// contiguous in the input (stride s2 apart along the innermost axis); the
+// runs depend only on the geometry, so they are found once at planning, and
+// row (c, tap) copies them from c·plane + tap_offset[tap].
+struct PanelIm2col {
+  Window w;
+  std::array<int64_t, 3> padded{1, 1, 1};  // input extent including pads
+  bool pads = false;                       // whether the input must be copied into a padded plane
+  int64_t width = 0, panels = 0;
+  std::vector<int64_t> tap_offset;  // per kernel tap, in the padded plane
+  struct Run {
+    int64_t j, len, src;  // panel positions [j, j + len) read src + i·s2
+  };
+  std::vector<Run> runs;
+  std::vector<size_t> panel_runs;  // runs of panel p: [panel_runs[p], panel_runs[p + 1])
+  int64_t plane() const { return padded[0] * padded[1] * padded[2]; }
+};
+
+PanelIm2col make_panel_im2col(const PlanCtx& c, const Window& w, int64_t width) {
+  PanelIm2col g;
+  g.w = w;
+  g.width = width;
+  int64_t plane = 1;
+  for (int a = 0; a < 3; ++a) {
+    g.padded[a] = w.in[a] + w.pb[a] + w.pe[a];
+    g.pads = g.pads || w.pb[a] != 0 || w.pe[a] != 0;
+    if (__builtin_mul_overflow(plane, g.padded[a], &plane) || plane > (int64_t{1} << 40))
+      c.fail("the padded input is too large");
+  }
+  const int64_t osz = w.out_size();
+  g.panels = (osz + width - 1) / width;
+  for (int64_t k0 = 0; k0 < w.k[0]; ++k0)
+    for (int64_t k1 = 0; k1 < w.k[1]; ++k1)
+      for (int64_t k2 = 0; k2 < w.k[2]; ++k2)
+        g.tap_offset.push_back((k0 * w.d[0] * g.padded[1] + k1 * w.d[1]) * g.padded[2] + k2 * w.d[2]);
+  g.panel_runs.push_back(0);
+  for (int64_t p = 0; p < g.panels; ++p) {
+    for (int64_t j = 0; j < width && p * width + j < osz; ++j) {
+      const int64_t o = p * width + j;
+      const int64_t o2 = o % w.out[2], o1 = (o / w.out[2]) % w.out[1], o0 = o / (w.out[2] * w.out[1]);
+      const int64_t src = (o0 * w.s[0] * g.padded[1] + o1 * w.s[1]) * g.padded[2] + o2 * w.s[2];
+      if (g.runs.size() > g.panel_runs.back() && g.runs.back().src + g.runs.back().len * w.s[2] == src)
+        ++g.runs.back().len;
+      else
+        g.runs.push_back({j, 1, src});
+    }
+    g.panel_runs.push_back(g.runs.size());
+  }
+  return g;
 }
 
-// col[(c·K + kk), o] = x[c, pos(o, kk)] or 0 in the padding; x has `channels` planes.
-void im2col(const float* x, const Window& w, int64_t channels, float* col) {
-  const int64_t ksz = w.k_size(), osz = w.out_size();
-  parallel_rows(channels * ksz, osz, [&](int64_t first, int64_t last) {
-    for (int64_t row = first; row < last; ++row) {
-      const int64_t ch = row / ksz, kk = row % ksz;
-      const int64_t k0 = kk / (w.k[1] * w.k[2]), k1 = (kk / w.k[2]) % w.k[1], k2 = kk % w.k[2];
-      const float* xc = x + ch * w.in_size();
-      float* dst = col + row * osz;
-      // The valid range along the innermost axis depends only on the tap: computed once per row of col.
-      const int64_t base2 = -w.pb[2] + k2 * w.d[2];
-      int64_t lo2, hi2;
-      valid_range(base2, w.s[2], w.in[2], w.out[2], &lo2, &hi2);
-      for (int64_t o0 = 0; o0 < w.out[0]; ++o0) {
-        const int64_t i0 = o0 * w.s[0] - w.pb[0] + k0 * w.d[0];
-        for (int64_t o1 = 0; o1 < w.out[1]; ++o1) {
-          const int64_t i1 = o1 * w.s[1] - w.pb[1] + k1 * w.d[1];
-          float* out = dst + (o0 * w.out[1] + o1) * w.out[2];
-          if (i0 < 0 || i0 >= w.in[0] || i1 < 0 || i1 >= w.in[1]) {
-            std::fill(out, out + w.out[2], 0.f);
-            continue;
-          }
-          const float* xr = xc + (i0 * w.in[1] + i1) * w.in[2];
-          std::fill(out, out + lo2, 0.f);
-          if (w.s[2] == 1)
-            std::memcpy(out + lo2, xr + lo2 + base2, static_cast<size_t>(hi2 - lo2) * sizeof(float));
+// xp = x's `channels` planes inside zero padding (only when the window pads).
+const float* pad_planes(const PanelIm2col& g, const float* x, int64_t channels, float* xp) {
+  if (!g.pads) return x;
+  const Window& w = g.w;
+  parallel_rows(channels, g.plane(), [&](int64_t first, int64_t last) {
+    for (int64_t ch = first; ch < last; ++ch) {
+      float* dst = xp + ch * g.plane();
+      std::fill(dst, dst + g.plane(), 0.f);
+      const float* src = x + ch * w.in_size();
+      for (int64_t i0 = 0; i0 < w.in[0]; ++i0)
+        for (int64_t i1 = 0; i1 < w.in[1]; ++i1)
+          std::copy_n(src + (i0 * w.in[1] + i1) * w.in[2], w.in[2],
+                      dst + ((i0 + w.pb[0]) * g.padded[1] + i1 + w.pb[1]) * g.padded[2] + w.pb[2]);
+    }
+  });
+  return xp;
+}
+
+// The K = channels·taps rows of col into panels at dst (packed_panel_offset layout).
+void pack_im2col(const PanelIm2col& g, const float* xp, int64_t channels, float* dst) {
+  const int64_t taps = static_cast<int64_t>(g.tap_offset.size()), K = channels * taps, s2 = g.w.s[2];
+  const int64_t osz = g.w.out_size(), tail = osz - (g.panels - 1) * g.width;
+  parallel_rows(K, g.panels * g.width, [&](int64_t first, int64_t last) {
+    for (int64_t k = first; k < last; ++k) {
+      const float* src = xp + (k / taps) * g.plane() + g.tap_offset[static_cast<size_t>(k % taps)];
+      for (int64_t p = 0; p < g.panels; ++p) {
+        float* d = dst + linalg::packed_panel_offset(g.width, g.panels, K, k, p);
+        for (size_t r = g.panel_runs[static_cast<size_t>(p)]; r < g.panel_runs[static_cast<size_t>(p) + 1]; ++r) {
+          const PanelIm2col::Run& run = g.runs[r];
+          const float* s = src + run.src;
+          float* o = d + run.j;
+          if (s2 == 1)
+            for (int64_t i = 0; i < run.len; ++i) o[i] = s[i];
           else
-            for (int64_t o2 = lo2; o2 < hi2; ++o2) out[o2] = xr[o2 * w.s[2] + base2];
-          std::fill(out + hi2, out + w.out[2], 0.f);
+            for (int64_t i = 0; i < run.len; ++i) o[i] = s[i * s2];
         }
+      }
+      if (tail < g.width) {
+        float* d = dst + linalg::packed_panel_offset(g.width, g.panels, K, k, g.panels - 1);
+        std::fill(d + tail, d + g.width, 0.f);
+      }
+    }
+  });
+}
+
+// dst[j·rows + i] = clamp(src[i·cols + j]): a [rows × cols] block transposed
+// in 4×4 register tiles (NaN passes the clamp unchanged).
+void transpose_clamp(const float* src, int64_t rows, int64_t cols, float* dst, float lo, float hi) {
+  const auto clamp = [lo, hi](float v) {
+    v = v < lo ? lo : v;
+    return v > hi ? hi : v;
+  };
+  parallel_rows((cols + 3) / 4, rows * 4, [&](int64_t first, int64_t last) {
+    const int64_t j_end = std::min(cols, last * 4);
+    int64_t j = first * 4;
+#ifdef __SSE2__
+    const __m128 vlo = _mm_set1_ps(lo), vhi = _mm_set1_ps(hi);
+    for (; j + 4 <= j_end; j += 4) {
+      int64_t i = 0;
+      for (; i + 4 <= rows; i += 4) {
+        __m128 r0 = _mm_loadu_ps(src + i * cols + j), r1 = _mm_loadu_ps(src + (i + 1) * cols + j);
+        __m128 r2 = _mm_loadu_ps(src + (i + 2) * cols + j), r3 = _mm_loadu_ps(src + (i + 3) * cols + j);
+        _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+        // min/max return their second operand when either is NaN: x stays NaN.
+        _mm_storeu_ps(dst + j * rows + i, _mm_min_ps(vhi, _mm_max_ps(vlo, r0)));
+        _mm_storeu_ps(dst + (j + 1) * rows + i, _mm_min_ps(vhi, _mm_max_ps(vlo, r1)));
+        _mm_storeu_ps(dst + (j + 2) * rows + i, _mm_min_ps(vhi, _mm_max_ps(vlo, r2)));
+        _mm_storeu_ps(dst + (j + 3) * rows + i, _mm_min_ps(vhi, _mm_max_ps(vlo, r3)));
+      }
+      for (; i < rows; ++i)
+        for (int64_t jj = j; jj < j + 4; ++jj) dst[jj * rows + i] = clamp(src[i * cols + jj]);
+    }
+#endif
+    for (; j < j_end; ++j)
+      for (int64_t i = 0; i < rows; ++i) dst[j * rows + i] = clamp(src[i * cols + j]);
+  });
+}
+
+// Depthwise, channels last: y[o, c] = b[c] + Σ_tap w[tap, c] · xt[pos(o, tap), c]
+// for the taps inside the input; one pass over xt per tap, vectorised over c.
+void depthwise_channels_last(const linalg::GemmKernels& kern, const float* xt, const float* wt, const float* b,
+                             const Window& w, int64_t C, float* yt) {
+  const int64_t ksz = w.k_size();
+  // Rows (o0, o1) of the output split over threads; the taps of a row that
+  // fall inside the input along axes 0 and 1 are found once per row.
+  parallel_rows(w.out[0] * w.out[1], w.out[2] * C * ksz, [&](int64_t first, int64_t last) {
+    constexpr int kMaxTaps = 64;
+    const float* xs[kMaxTaps];
+    const float* ws[kMaxTaps];
+    for (int64_t row = first; row < last; ++row) {
+      const int64_t o0 = row / w.out[1], o1 = row % w.out[1];
+      for (int64_t o2 = 0; o2 < w.out[2]; ++o2) {
+        float* y = yt + (row * w.out[2] + o2) * C;
+        const float* bias = b;
+        int n = 0;
+        for (int64_t k0 = 0; k0 < w.k[0]; ++k0) {
+          const int64_t i0 = o0 * w.s[0] - w.pb[0] + k0 * w.d[0];
+          if (i0 < 0 || i0 >= w.in[0]) continue;
+          for (int64_t k1 = 0; k1 < w.k[1]; ++k1) {
+            const int64_t i1 = o1 * w.s[1] - w.pb[1] + k1 * w.d[1];
+            if (i1 < 0 || i1 >= w.in[1]) continue;
+            const float* xrow = xt + (i0 * w.in[1] + i1) * w.in[2] * C;
+            const float* wrow = wt + (k0 * w.k[1] + k1) * w.k[2] * C;
+            for (int64_t k2 = 0, i2 = o2 * w.s[2] - w.pb[2]; k2 < w.k[2]; ++k2, i2 += w.d[2]) {
+              if (i2 < 0 || i2 >= w.in[2]) continue;
+              xs[n] = xrow + i2 * C;
+              ws[n] = wrow + k2 * C;
+              if (++n == kMaxTaps) {  // long kernels: continue from the partial sum in y
+                kern.dw_point(C, n, xs, ws, bias, y);
+                bias = y;
+                n = 0;
+              }
+            }
+          }
+        }
+        if (n > 0 || bias != y) kern.dw_point(C, n, xs, ws, bias, y);
       }
     }
   });
@@ -89,34 +224,6 @@ void col2im(const float* col, const Window& w, int64_t ch, float* y) {
       }
     }
   }
-}
-
-// Depthwise: y[o] = b + Σ_k w[k] · x[o·s − pb + k·d] for one channel plane.
-void depthwise_plane(const float* x, const float* wk, float bias, const Window& w, float* y) {
-  const int64_t osz = w.out_size();
-  std::fill(y, y + osz, bias);
-  for (int64_t k0 = 0; k0 < w.k[0]; ++k0)
-    for (int64_t k1 = 0; k1 < w.k[1]; ++k1)
-      for (int64_t k2 = 0; k2 < w.k[2]; ++k2) {
-        const float wv = wk[(k0 * w.k[1] + k1) * w.k[2] + k2];
-        const int64_t base2 = -w.pb[2] + k2 * w.d[2];
-        int64_t lo2, hi2;
-        valid_range(base2, w.s[2], w.in[2], w.out[2], &lo2, &hi2);
-        for (int64_t o0 = 0; o0 < w.out[0]; ++o0) {
-          const int64_t i0 = o0 * w.s[0] - w.pb[0] + k0 * w.d[0];
-          if (i0 < 0 || i0 >= w.in[0]) continue;
-          for (int64_t o1 = 0; o1 < w.out[1]; ++o1) {
-            const int64_t i1 = o1 * w.s[1] - w.pb[1] + k1 * w.d[1];
-            if (i1 < 0 || i1 >= w.in[1]) continue;
-            const float* xr = x + (i0 * w.in[1] + i1) * w.in[2];
-            float* yr = y + (o0 * w.out[1] + o1) * w.out[2];
-            if (w.s[2] == 1)
-              for (int64_t o2 = lo2; o2 < hi2; ++o2) yr[o2] += wv * xr[o2 + base2];
-            else
-              for (int64_t o2 = lo2; o2 < hi2; ++o2) yr[o2] += wv * xr[o2 * w.s[2] + base2];
-          }
-        }
-      }
 }
 
 struct ConvShape {
@@ -153,49 +260,96 @@ void plan_conv(PlanCtx& c) {
   for (int64_t v : w.out_dims()) out.push_back(v);
   c.set_output(0, DType::Float32, out);
   const linalg::GemmKernels& kern = linalg::gemm_kernels(c.kernels->isa);
+  // ai.normrt Conv (the optimizer's Conv → Relu | Clip) clamps as it writes.
+  const bool fused = c.node.domain == "ai.normrt";
+  const float lo = fused ? c.node.attr_float("clip_min", -INFINITY) : -INFINITY;
+  const float hi = fused ? c.node.attr_float("clip_max", INFINITY) : INFINITY;
   const bool depthwise = G == cs.C && G == cs.M;
-  const bool pointwise = w.k_size() == 1 && w.s == std::array<int64_t, 3>{1, 1, 1} &&
-                         w.pb == std::array<int64_t, 3>{0, 0, 0} && w.pe == std::array<int64_t, 3>{0, 0, 0};
-  // Constant weights are packed into the GEMM's panels once, per group.
-  auto packed_w = std::make_shared<std::vector<linalg::PackedA>>();
-  if (c.input(1).value && !depthwise) {
-    const int64_t kd = (cs.C / G) * w.k_size(), mg = cs.M / G;
-    for (int64_t g = 0; g < G; ++g)
-      packed_w->push_back(linalg::pack_a(kern, false, mg, kd, c.input(1).value->data<float>() + g * mg * kd, kd));
+  const int64_t osz = w.out_size(), ksz = w.k_size(), cg = cs.C / G, mg = cs.M / G, kdim = cg * ksz;
+  const float* const_w = c.input(1).value ? c.input(1).value->data<float>() : nullptr;
+  if (depthwise) {
+    // Weights as [tap, C] once when constant.
+    auto wt_t = std::make_shared<std::vector<float>>();
+    if (const_w) {
+      wt_t->resize(static_cast<size_t>(ksz * cs.C));
+      for (int64_t ch = 0; ch < cs.C; ++ch)
+        for (int64_t t = 0; t < ksz; ++t) (*wt_t)[static_cast<size_t>(t * cs.C + ch)] = const_w[ch * ksz + t];
+    }
+    c.kernel = [=, &kern](KernelIO& io) {
+      const float* x = io.in[0]->data<float>();
+      const float* b = io.in.size() > 2 && io.in[2] ? io.in[2]->data<float>() : nullptr;
+      float* y = io.out[0]->data<float>();
+      const int64_t isz = w.in_size();
+      Scratch<float> wrun(wt_t->empty() ? static_cast<size_t>(ksz * cs.C) : 0);
+      const float* wt = wt_t->data();
+      if (wt_t->empty()) {
+        transpose_clamp(io.in[1]->data<float>(), cs.C, ksz, wrun.data(), -INFINITY, INFINITY);
+        wt = wrun.data();
+      }
+      Scratch<float> xt(static_cast<size_t>(isz * cs.C)), yt(static_cast<size_t>(osz * cs.C));
+      for (int64_t n = 0; n < cs.N; ++n) {
+        transpose_clamp(x + n * cs.C * isz, cs.C, isz, xt.data(), -INFINITY, INFINITY);
+        depthwise_channels_last(kern, xt.data(), wt, b, w, cs.C, yt.data());
+        transpose_clamp(yt.data(), osz, cs.C, y + n * cs.C * osz, lo, hi);
+      }
+    };
+    return;
   }
+  // Output channels on the GEMM's rows (Y = W·col), or, when the output plane
+  // is narrower than a register tile (deep layers: 4×4, 2×2), output positions
+  // on the rows (Yᵀ = colᵀ·Wᵀ, then transposed) so the tile is not mostly padding.
+  const auto padded = [](int64_t n, int64_t m) { return (n + m - 1) / m * m; };
+  const bool spatial_rows =
+      padded(osz, kern.mr) * padded(mg, kern.nr) * 5 < padded(mg, kern.mr) * padded(osz, kern.nr) * 4;
+  const PanelIm2col geo = make_panel_im2col(c, w, spatial_rows ? kern.mr : kern.nr);
+  int64_t col_floats = 0, xp_floats = 0;
+  if (__builtin_mul_overflow(kdim, geo.panels * geo.width, &col_floats) ||
+      __builtin_mul_overflow(cg, geo.pads ? geo.plane() : 0, &xp_floats))
+    c.fail("the convolution's im2col is too large");
+  // Constant weights are packed once per group: A panels of W_g, or B panels of W_gᵀ.
+  auto packed_w = std::make_shared<std::vector<std::vector<float>>>();
+  if (const_w)
+    for (int64_t g = 0; g < G; ++g) {
+      const float* wg = const_w + g * mg * kdim;
+      packed_w->push_back(spatial_rows ? linalg::pack_b(kern, true, kdim, mg, wg, kdim).data
+                                       : linalg::pack_a(kern, false, mg, kdim, wg, kdim).data);
+    }
   c.kernel = [=, &kern](KernelIO& io) {
     const float* x = io.in[0]->data<float>();
-    const float* wt = io.in[1]->data<float>();
     const float* b = io.in.size() > 2 && io.in[2] ? io.in[2]->data<float>() : nullptr;
     float* y = io.out[0]->data<float>();
-    const int64_t isz = w.in_size(), osz = w.out_size(), ksz = w.k_size();
-    const int64_t cg = cs.C / cs.G, mg = cs.M / cs.G, kdim = cg * ksz;
-    if (depthwise) {
-      parallel_rows(cs.N * cs.C, osz * ksz, [&](int64_t first, int64_t last) {
-        for (int64_t p = first; p < last; ++p) {
-          const int64_t ch = p % cs.C;
-          depthwise_plane(x + p * isz, wt + ch * ksz, b ? b[ch] : 0.f, w, y + p * osz);
-        }
-      });
-      return;
-    }
-    Scratch<float> col(pointwise ? 0 : static_cast<size_t>(kdim * osz));
+    const int64_t isz = w.in_size();
+    Scratch<float> xp(static_cast<size_t>(xp_floats)), col(static_cast<size_t>(col_floats));
+    Scratch<float> wrun(packed_w->empty() ? (spatial_rows ? linalg::packed_b_size(kern, kdim, mg)
+                                                          : linalg::packed_a_size(kern, mg, kdim))
+                                          : 0);
+    Scratch<float> yt(spatial_rows ? static_cast<size_t>(osz * mg) : 0);
     for (int64_t n = 0; n < cs.N; ++n)
       for (int64_t g = 0; g < cs.G; ++g) {
-        const float* xg = x + (n * cs.C + g * cg) * isz;
-        if (!pointwise) im2col(xg, w, cg, col.data());
+        const float* wp = nullptr;
+        if (!packed_w->empty()) {
+          wp = (*packed_w)[static_cast<size_t>(g)].data();
+        } else {
+          const float* wg = io.in[1]->data<float>() + g * mg * kdim;
+          if (spatial_rows)
+            linalg::pack_b_to(kern, true, kdim, mg, wg, kdim, wrun.data());
+          else
+            linalg::pack_a_to(kern, false, mg, kdim, wg, kdim, wrun.data());
+          wp = wrun.data();
+        }
+        pack_im2col(geo, pad_planes(geo, x + (n * cs.C + g * cg) * isz, cg, xp.data()), cg, col.data());
         float* yg = y + (n * cs.M + g * mg) * osz;
-        const float* rhs = pointwise ? xg : col.data();
-        if (!packed_w->empty())
-          linalg::sgemm_packed_a(kern, (*packed_w)[static_cast<size_t>(g)], osz, false, rhs, osz, 0.f, yg, osz);
-        else
-          linalg::sgemm(kern, false, false, mg, osz, kdim, 1.f, wt + g * mg * kdim, kdim, rhs, osz, 0.f, yg, osz);
-        if (b)
-          for (int64_t m = 0; m < mg; ++m) {
-            const float bv = b[g * mg + m];
-            float* yr = yg + m * osz;
-            for (int64_t i = 0; i < osz; ++i) yr[i] += bv;
-          }
+        linalg::Epilogue ep;
+        ep.lo = lo;
+        ep.hi = hi;
+        if (spatial_rows) {
+          ep.bias = b ? b + g * mg : nullptr;
+          linalg::sgemm_prepacked(kern, osz, mg, kdim, col.data(), wp, 0.f, yt.data(), mg, ep);
+          transpose_clamp(yt.data(), osz, mg, yg, -INFINITY, INFINITY);
+        } else {
+          ep.row_bias = b ? b + g * mg : nullptr;
+          linalg::sgemm_prepacked(kern, mg, osz, kdim, wp, col.data(), 0.f, yg, osz, ep);
+        }
       }
   };
 }
@@ -304,6 +458,7 @@ void plan_conv_transpose(PlanCtx& c) {
 void register_conv_ops(OpRegistry& r) {
   r.add("", "Conv", {1, 11, 22}, plan_conv);
   r.add("", "ConvTranspose", {1, 11, 22}, plan_conv_transpose);
+  r.add("ai.normrt", "Conv", {1}, plan_conv);  // Conv + Relu/Clip (clip_min, clip_max)
 }
 
 }  // namespace normrt

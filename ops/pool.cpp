@@ -93,6 +93,43 @@ void pool_plane(const T* x, T* y, int64_t* ind, int64_t plane_offset, const Wind
   }
 }
 
+// MaxPool without Indices, a row of outputs at a time: for each tap inside X
+// the outputs it reaches along the innermost axis are found once, so the
+// inner loop is a plain (vectorisable for stride 1) running maximum.
+template <class T>
+void max_pool_plane_rows(const T* x, T* y, const Window& w) {
+  for (int64_t o0 = 0; o0 < w.out[0]; ++o0)
+    for (int64_t o1 = 0; o1 < w.out[1]; ++o1) {
+      T* yr = y + (o0 * w.out[1] + o1) * w.out[2];
+      std::fill(yr, yr + w.out[2], std::numeric_limits<T>::lowest());
+      for (int64_t k0 = 0; k0 < w.k[0]; ++k0) {
+        const int64_t i0 = o0 * w.s[0] - w.pb[0] + k0 * w.d[0];
+        if (i0 < 0 || i0 >= w.in[0]) continue;
+        for (int64_t k1 = 0; k1 < w.k[1]; ++k1) {
+          const int64_t i1 = o1 * w.s[1] - w.pb[1] + k1 * w.d[1];
+          if (i1 < 0 || i1 >= w.in[1]) continue;
+          const T* xr = x + (i0 * w.in[1] + i1) * w.in[2];
+          for (int64_t k2 = 0; k2 < w.k[2]; ++k2) {
+            // outputs o2 with 0 <= o2·s2 + base < in2
+            const int64_t base = k2 * w.d[2] - w.pb[2];
+            const int64_t lo = base >= 0 ? 0 : (-base + w.s[2] - 1) / w.s[2];
+            const int64_t hi = std::min(w.out[2], w.in[2] - base <= 0 ? 0 : (w.in[2] - base + w.s[2] - 1) / w.s[2]);
+            if (w.s[2] == 1)
+              for (int64_t o2 = lo; o2 < hi; ++o2) {
+                const T v = xr[o2 + base];
+                yr[o2] = v > yr[o2] ? v : yr[o2];
+              }
+            else
+              for (int64_t o2 = lo; o2 < hi; ++o2) {
+                const T v = xr[o2 * w.s[2] + base];
+                yr[o2] = v > yr[o2] ? v : yr[o2];
+              }
+          }
+        }
+      }
+    }
+}
+
 template <bool is_max>
 void plan_pool(PlanCtx& c) {
   c.require_inputs(1, 1);
@@ -127,8 +164,11 @@ void plan_pool(PlanCtx& c) {
         const int64_t isz = w.in_size(), osz = w.out_size();
         parallel_rows(planes, osz * w.k_size(), [&](int64_t first, int64_t last) {
           for (int64_t p = first; p < last; ++p)
-            pool_plane<T, is_max>(x + p * isz, y + p * osz, ind ? ind + p * osz : nullptr, p * isz, w, include_pad,
-                                  storage_order == 1);
+            if (is_max && !ind)
+              max_pool_plane_rows<T>(x + p * isz, y + p * osz, w);
+            else
+              pool_plane<T, is_max>(x + p * isz, y + p * osz, ind ? ind + p * osz : nullptr, p * isz, w, include_pad,
+                                    storage_order == 1);
         });
       }
     });

@@ -121,16 +121,25 @@ bool fold_one(Graph& g) {
   return false;
 }
 
-// BN (inference, Y only) whose sole reader is Relu or Clip with constant bounds
-// → ai.normrt BatchNormalization with clip_min/clip_max: one per-channel pass.
-bool fuse_activation_one(Graph& g) {
+// Whether the optimizer may give node n a clamp on its output: inference BN
+// with Y only, or Conv (float32: the kernel applies it in the GEMM epilogue).
+bool takes_clamp(const Node& n, bool conv) {
+  if (!n.domain.empty()) return false;
+  if (conv) return n.op_type == "Conv";
+  if (n.op_type != "BatchNormalization" || n.attr_int("training_mode", 0) != 0) return false;
+  for (size_t o = 1; o < n.outputs.size(); ++o)
+    if (!n.outputs[o].empty()) return false;
+  return !((n.opset == 7 || n.opset == 8) && n.attr_int("spatial", 1) == 0);
+}
+
+// BN (inference, Y only) or Conv whose sole reader is Relu or Clip with
+// constant bounds → the ai.normrt op with clip_min/clip_max: the clamp is
+// applied as the output is written.
+bool fuse_activation_one(Graph& g, bool conv) {
   GraphIndex ix(g);
   for (size_t bi = 0; bi < g.nodes.size(); ++bi) {
     const Node& bn = g.nodes[bi];
-    if (!bn.domain.empty() || bn.op_type != "BatchNormalization" || bn.attr_int("training_mode", 0) != 0) continue;
-    bool extra_outputs = false;
-    for (size_t o = 1; o < bn.outputs.size(); ++o) extra_outputs = extra_outputs || !bn.outputs[o].empty();
-    if (extra_outputs || ((bn.opset == 7 || bn.opset == 8) && bn.attr_int("spatial", 1) == 0)) continue;
+    if (!takes_clamp(bn, conv)) continue;
     const int ai = sole_consumer(ix, bn.outputs[0]);
     if (ai < 0) continue;
     const Node& act = g.nodes[static_cast<size_t>(ai)];
@@ -173,7 +182,13 @@ bool fuse_activation_one(Graph& g) {
 
 int fuse_batch_norm_activation(Graph& g) {
   int fused = 0;
-  while (fuse_activation_one(g)) ++fused;
+  while (fuse_activation_one(g, false)) ++fused;
+  return fused;
+}
+
+int fuse_conv_activation(Graph& g) {
+  int fused = 0;
+  while (fuse_activation_one(g, true)) ++fused;
   return fused;
 }
 

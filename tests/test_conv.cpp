@@ -73,39 +73,50 @@ TEST_CASE("Conv matches the direct reference over groups, strides, dilations, pa
       {{1, 16, 7, 5}, 24, 1, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}},                  // 1×1 (x is the GEMM operand)
       {{2, 3, 17}, 4, 1, {4}, {3}, {1}, {2, 1}},                                     // 1-D
       {{1, 2, 5, 6, 4}, 3, 1, {2, 3, 2}, {1, 2, 1}, {1, 1, 2}, {1, 0, 1, 0, 1, 1}},  // 3-D
+      {{1, 40, 2, 2}, 37, 1, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}},  // 2×2 plane: positions on the GEMM rows, K > 256
+      {{1, 20, 11, 9}, 20, 20, {3, 3}, {1, 2}, {1, 1}, {1, 0, 1, 2}},  // depthwise, channels not a vector multiple
+      {{1, 9, 12, 12}, 9, 9, {9, 9}, {1, 1}, {1, 1}, {4, 4, 4, 4}},    // depthwise, 81 taps (> 64 per call)
+      {{1, 3, 23, 21}, 16, 1, {7, 7}, {2, 2}, {1, 1}, {3, 3, 3, 3}},   // stem: stride 2, 7×7
   };
   int idx = 0;
-  for (const ConvCase& cc : cases) {
-    ModelBuilder m(13);
-    std::vector<int64_t> w_shape{cc.M, cc.x[1] / cc.group};
-    w_shape.insert(w_shape.end(), cc.k.begin(), cc.k.end());
-    m.input("x", cc.x).input("w", w_shape).input("b", {cc.M}).output("y");
-    auto* n = m.node("Conv", {"x", "w", "b"}, {"y"});
-    ModelBuilder::attr_i(n, "group", cc.group);
-    ModelBuilder::attr_ints(n, "strides", cc.s);
-    ModelBuilder::attr_ints(n, "dilations", cc.d);
-    ModelBuilder::attr_ints(n, "pads", cc.pads);
-    const Tensor X = test::random_tensor(Shape(cc.x.begin(), cc.x.end()), 10 + idx);
-    const Tensor W = test::random_tensor(Shape(w_shape.begin(), w_shape.end()), 20 + idx);
-    const Tensor B = test::random_tensor({cc.M}, 30 + idx);
-    std::vector<int64_t> out_shape;
-    const std::vector<double> ref = conv_reference(cc, X, W, B, &out_shape);
-    const auto dir = test::temp_dir("conv" + std::to_string(idx));
-    const std::string path = m.save(dir / "m.onnx");
-    std::vector<Tensor> results;
-    for (int threads : {1, 2}) {
-      SessionOptions o;
-      o.threads = threads;
-      Session s(path, o);
-      results.push_back(s.run({{"x", X}, {"w", W}, {"b", B}})[0].second);
+  for (const ConvCase& cc : cases)
+    for (bool const_w : {false, true}) {  // weights packed per run, or once at session creation
+      ModelBuilder m(13);
+      std::vector<int64_t> w_shape{cc.M, cc.x[1] / cc.group};
+      w_shape.insert(w_shape.end(), cc.k.begin(), cc.k.end());
+      const Tensor W = test::random_tensor(Shape(w_shape.begin(), w_shape.end()), 20 + idx / 2);
+      m.input("x", cc.x).input("b", {cc.M}).output("y");
+      if (const_w)
+        m.init_f("w", w_shape, std::vector<float>(W.data<float>(), W.data<float>() + W.numel()));
+      else
+        m.input("w", w_shape);
+      auto* n = m.node("Conv", {"x", "w", "b"}, {"y"});
+      ModelBuilder::attr_i(n, "group", cc.group);
+      ModelBuilder::attr_ints(n, "strides", cc.s);
+      ModelBuilder::attr_ints(n, "dilations", cc.d);
+      ModelBuilder::attr_ints(n, "pads", cc.pads);
+      const Tensor X = test::random_tensor(Shape(cc.x.begin(), cc.x.end()), 10 + idx / 2);
+      const Tensor B = test::random_tensor({cc.M}, 30 + idx / 2);
+      std::vector<int64_t> out_shape;
+      const std::vector<double> ref = conv_reference(cc, X, W, B, &out_shape);
+      const auto dir = test::temp_dir("conv" + std::to_string(idx));
+      const std::string path = m.save(dir / "m.onnx");
+      std::vector<Tensor> results;
+      for (int threads : {1, 2}) {
+        SessionOptions o;
+        o.threads = threads;
+        Session s(path, o);
+        NamedTensors in{{"x", X}, {"b", B}};
+        if (!const_w) in.push_back({"w", W});
+        results.push_back(s.run(in)[0].second);
+      }
+      const Tensor& y = results[0];
+      INFO("case " << idx / 2 << (const_w ? " (constant W)" : " (W an input)"));
+      REQUIRE(y.shape() == Shape(out_shape.begin(), out_shape.end()));
+      double err = 0;
+      for (int64_t i = 0; i < y.numel(); ++i) err = std::max(err, std::fabs(y.data<float>()[i] - ref[i]));
+      CHECK(err < 1e-4);
+      CHECK(std::memcmp(results[0].raw(), results[1].raw(), results[0].nbytes()) == 0);
+      ++idx;
     }
-    const Tensor& y = results[0];
-    INFO("case " << idx);
-    REQUIRE(y.shape() == Shape(out_shape.begin(), out_shape.end()));
-    double err = 0;
-    for (int64_t i = 0; i < y.numel(); ++i) err = std::max(err, std::fabs(y.data<float>()[i] - ref[i]));
-    CHECK(err < 1e-4);
-    CHECK(std::memcmp(results[0].raw(), results[1].raw(), results[0].nbytes()) == 0);
-    ++idx;
-  }
 }

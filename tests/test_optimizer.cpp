@@ -399,6 +399,10 @@ TEST_CASE("model tests: the optimizer leaves no BatchNormalization in the CNNs a
     CHECK(count_in_file(dir + cnn + "/model.onnx", "BatchNormalization") == 0);
     CHECK(count(summarize_model(dir + cnn + "/model.onnx", false), "BatchNormalization") > 0);
   }
+  // Every Clip of MobileNetV2 follows a Conv and is applied in its epilogue; ResNet keeps only the
+  // Relus after the residual Adds.
+  CHECK(count_in_file(dir + "mobilenet_v2/model.onnx", "Clip") == 0);
+  CHECK(count_in_file(dir + "resnet/model.onnx", "Relu") == 8);
   // The opset-13 export (LayerNorm as nine ops) ends with as many fused norms as the opset-17 one.
   const auto fused_norms = [&](const std::string& m) {
     const ModelSummary s = summarize_model(dir + m + "/model.onnx", true);
@@ -499,4 +503,29 @@ TEST_CASE("weight normalization on initializers (g·v/‖v‖) folds into one we
   CHECK(count(r.optimized, "Mul") == 0);
   CHECK(count(r.optimized, "MatMul") == 1);
   CHECK(r.max_rel < 1e-6);
+}
+
+TEST_CASE(
+    "Conv → Relu/Clip runs as one Conv clamping in its GEMM epilogue; not when the Conv output is read elsewhere") {
+  for (const char* act : {"Relu", "Clip"})
+    for (bool extra : {false, true}) {
+      ModelBuilder m = producer_bn("Conv", false);  // BN folds into the Conv first
+      auto* g = m.model.mutable_graph();
+      for (auto& n : *g->mutable_node())
+        if (n.op_type() == "BatchNormalization") n.set_output(0, "bn");
+      if (extra) m.output("bn");
+      if (std::string(act) == "Relu") {
+        m.node("Relu", {"bn"}, {"y"});
+      } else {
+        m.init_f("lo", {}, {-0.3f});
+        m.init_f("hi", {}, {0.5f});
+        m.node("Clip", {"bn", "lo", "hi"}, {"y"});
+      }
+      const NamedTensors in{{"x", random_tensor({1, 4, 6, 6}, 9)}};
+      Result r = check(m, in, std::string("conv_act_") + act + (extra ? "_neg" : ""));
+      INFO(act << " extra reader " << extra);
+      CHECK(count(r.optimized, "ai.normrt::Conv") == (extra ? 0 : 1));
+      CHECK(count(r.optimized, act) == (extra ? 1 : 0));
+      CHECK(r.max_rel < 1e-5);
+    }
 }

@@ -18,7 +18,7 @@ namespace normrt {
 namespace linalg {
 
 namespace {
-constexpr int64_t KC = 256;        // depth of a packed block: A panel 6×256 and B panel 256×NR stay in L1/L2
+constexpr int64_t KC = kGemmKC;    // depth of a packed block: A panel 6×256 and B panel 256×NR stay in L1/L2
 constexpr int64_t MC = 72;         // rows of C per task (multiple of MR = 6)
 constexpr int64_t NC_PANELS = 16;  // B panels per task
 
@@ -77,9 +77,22 @@ PackedB pack_b(const GemmKernels& kern, bool tb, int64_t K, int64_t N, const flo
 
 namespace {
 
-void finish_row(const Epilogue& ep, float* c, int64_t j0, int64_t j1) {
+// The epilogue on row i of C, columns [j0, j1).
+void finish_row(const Epilogue& ep, int64_t i, float* c, int64_t j0, int64_t j1) {
   if (ep.bias)
     for (int64_t j = j0; j < j1; ++j) c[j] += ep.bias[j];
+  if (ep.row_bias) {
+    const float b = ep.row_bias[i];
+    for (int64_t j = j0; j < j1; ++j) c[j] += b;
+  }
+  if (ep.lo > -__builtin_inff() || ep.hi < __builtin_inff()) {
+    const float lo = ep.lo, hi = ep.hi;
+    for (int64_t j = j0; j < j1; ++j) {
+      float v = c[j];
+      v = v < lo ? lo : v;
+      c[j] = v > hi ? hi : v;
+    }
+  }
   if (ep.act) ep.act(c + j0, c + j0, static_cast<size_t>(j1 - j0));
 }
 
@@ -106,7 +119,7 @@ void gemv_row(const GemmKernels& kern, bool tb, int64_t N, int64_t K, float alph
         kern.gemv_n(K, a, a_stride, B + jb, ldb, tmp, nj);
       for (int64_t j = 0; j < nj; ++j) y[jb + j] = alpha * tmp[j] + (beta == 0.f ? 0.f : beta * y[jb + j]);
     }
-    finish_row(ep, y, j0, j1);
+    finish_row(ep, 0, y, j0, j1);
   });
 }
 
@@ -156,7 +169,7 @@ void gemm_blocked(const GemmKernels& kern, int64_t M, const float* packed_a, con
   if (K == 0) {
     for (int64_t i = 0; i < M; ++i) {
       if (beta == 0.f) std::fill(C + i * ldc, C + i * ldc + N, 0.f);
-      finish_row(ep, C + i * ldc, 0, N);
+      finish_row(ep, i, C + i * ldc, 0, N);
     }
     return;
   }
@@ -184,9 +197,9 @@ void gemm_blocked(const GemmKernels& kern, int64_t M, const float* packed_a, con
         }
       }
       // Epilogue on this task's block while it is in cache.
-      if (ep.bias || ep.act) {
+      if (ep.any()) {
         const int64_t j0 = p0 * nr, j1 = std::min(N, p1 * nr);
-        for (int64_t i = i0; i < i0 + mi; ++i) finish_row(ep, C + i * ldc, j0, j1);
+        for (int64_t i = i0; i < i0 + mi; ++i) finish_row(ep, i, C + i * ldc, j0, j1);
       }
     }
   });
@@ -228,6 +241,21 @@ void sgemm_packed_a(const GemmKernels& kern, const PackedA& A, int64_t N, bool t
   Scratch<float> pb(packed_floats(kern, A.K, N));
   pack_b_into(kern, tb, A.K, N, B, ldb, pb.data());
   gemm_blocked(kern, A.M, A.data.data(), pb.data(), A.K, N, beta, C, ldc, ep);
+}
+
+size_t packed_a_size(const GemmKernels& k, int64_t M, int64_t K) { return packed_a_floats(k, M, K); }
+size_t packed_b_size(const GemmKernels& k, int64_t K, int64_t N) { return packed_floats(k, K, N); }
+void pack_a_to(const GemmKernels& k, bool ta, int64_t M, int64_t K, const float* A, int64_t lda, float* dst) {
+  pack_a_into(k, ta, M, K, 1.f, A, lda, dst);
+}
+void pack_b_to(const GemmKernels& k, bool tb, int64_t K, int64_t N, const float* B, int64_t ldb, float* dst) {
+  pack_b_into(k, tb, K, N, B, ldb, dst);
+}
+
+void sgemm_prepacked(const GemmKernels& kern, int64_t M, int64_t N, int64_t K, const float* packed_a,
+                     const float* packed_b, float beta, float* C, int64_t ldc, const Epilogue& ep) {
+  if (M <= 0 || N <= 0) return;
+  gemm_blocked(kern, M, packed_a, packed_b, K, N, beta, C, ldc, ep);
 }
 
 template <class T>

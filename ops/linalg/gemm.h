@@ -23,6 +23,10 @@ struct GemmKernels {
   void (*gemv_n)(int64_t K, const float* a, int64_t a_stride, const float* B, int64_t ldb, float* y, int64_t n);
   // Dot products: y[j] = Σ_k a[k]·B[j·ldb + k] for j < n (op(B) = Bᵀ, contiguous a).
   void (*gemv_t)(int64_t K, const float* a, const float* B, int64_t ldb, float* y, int64_t n);
+  // One output position of a channels-last depthwise convolution:
+  // y[c] = bias[c] + Σ_t w[t][c]·x[t][c] for c < C over the taps t < taps
+  // that fall inside the input (bias may be nullptr).
+  void (*dw_point)(int64_t C, int taps, const float* const* x, const float* const* w, const float* bias, float* y);
 };
 
 const GemmKernels& gemm_kernels(const std::string& isa);  // "sse2", "avx2", "avx512"; the best runnable otherwise
@@ -45,13 +49,37 @@ struct PackedA {
   std::vector<float> data;
 };
 PackedA pack_a(const GemmKernels& k, bool transA, int64_t M, int64_t K, const float* A, int64_t lda);
+// The same packings into a caller's buffer of packed_*_size floats.
+size_t packed_a_size(const GemmKernels& k, int64_t M, int64_t K);
+size_t packed_b_size(const GemmKernels& k, int64_t K, int64_t N);
+void pack_a_to(const GemmKernels& k, bool transA, int64_t M, int64_t K, const float* A, int64_t lda, float* dst);
+void pack_b_to(const GemmKernels& k, bool transB, int64_t K, int64_t N, const float* B, int64_t ldb, float* dst);
 
 // What the product's tasks apply to their block of C while it is in cache:
-// C[i, j] += bias[j], then the activation.
+// C[i, j] += bias[j] + row_bias[i], clamped to [lo, hi] (Relu, Clip; NaN
+// stays NaN), then the activation.
 struct Epilogue {
   const float* bias = nullptr;                          // N values, or nullptr
+  const float* row_bias = nullptr;                      // M values, or nullptr
+  float lo = -__builtin_inff(), hi = __builtin_inff();  // the clamp (none by default)
   void (*act)(const float*, float*, size_t) = nullptr;  // in place on a row segment (vector_math.h), or nullptr
+  bool any() const { return bias || row_bias || act || lo > -__builtin_inff() || hi < __builtin_inff(); }
 };
+
+// The packed-panel layout, for callers that pack an operand themselves (Conv
+// writes im2col straight into it): K is cut into blocks of kGemmKC; within the
+// block starting at pc (depth kc), panel p of width `width` (the kernel's NR
+// for B, MR for A) starts at pc·panels·width + p·kc·width and holds its kc rows
+// of `width` values, zero beyond the matrix edge.
+inline constexpr int64_t kGemmKC = 256;
+inline int64_t packed_panel_offset(int64_t width, int64_t panels, int64_t K, int64_t k, int64_t p) {
+  const int64_t pc = k / kGemmKC * kGemmKC, kc = K - pc < kGemmKC ? K - pc : kGemmKC;
+  return pc * panels * width + p * kc * width + (k - pc) * width;
+}
+// C[M×N] = A·B (+ beta·C) from operands already in that layout (A: MR-wide
+// panels of M rows, B: NR-wide panels of N columns), then the epilogue.
+void sgemm_prepacked(const GemmKernels& k, int64_t M, int64_t N, int64_t K, const float* packed_a,
+                     const float* packed_b, float beta, float* C, int64_t ldc, const Epilogue& epilogue = {});
 
 // C[M×N] = alpha·op(A)·op(B) + beta·C. beta = 0 ignores C's old contents (NaN too).
 // Work is split over blocks of C on the current task arena; every element of C

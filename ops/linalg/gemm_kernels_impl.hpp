@@ -109,7 +109,40 @@ struct GemmImpl {
     }
   }
 
-  static GemmKernels table(const char* isa) { return GemmKernels{isa, MR, NR, &micro, &gemv_n, &gemv_t}; }
+  // Channels-last depthwise point: 4 vectors of channels stay in registers
+  // across all taps (one load of x and of w per FMA), then 1 vector, then the
+  // scalar tail.
+  static void dw_point(int64_t C, int taps, const float* const* x, const float* const* w, const float* bias, float* y) {
+    int64_t c = 0;
+    for (; c + 4 * W <= C; c += 4 * W) {
+      B a0 = bias ? B::load_unaligned(bias + c) : B(0.f), a1 = bias ? B::load_unaligned(bias + c + W) : B(0.f),
+        a2 = bias ? B::load_unaligned(bias + c + 2 * W) : B(0.f),
+        a3 = bias ? B::load_unaligned(bias + c + 3 * W) : B(0.f);
+      for (int t = 0; t < taps; ++t) {
+        const float *xt = x[t] + c, *wt = w[t] + c;
+        a0 = xsimd::fma(B::load_unaligned(wt), B::load_unaligned(xt), a0);
+        a1 = xsimd::fma(B::load_unaligned(wt + W), B::load_unaligned(xt + W), a1);
+        a2 = xsimd::fma(B::load_unaligned(wt + 2 * W), B::load_unaligned(xt + 2 * W), a2);
+        a3 = xsimd::fma(B::load_unaligned(wt + 3 * W), B::load_unaligned(xt + 3 * W), a3);
+      }
+      a0.store_unaligned(y + c);
+      a1.store_unaligned(y + c + W);
+      a2.store_unaligned(y + c + 2 * W);
+      a3.store_unaligned(y + c + 3 * W);
+    }
+    for (; c + W <= C; c += W) {
+      B a = bias ? B::load_unaligned(bias + c) : B(0.f);
+      for (int t = 0; t < taps; ++t) a = xsimd::fma(B::load_unaligned(w[t] + c), B::load_unaligned(x[t] + c), a);
+      a.store_unaligned(y + c);
+    }
+    for (; c < C; ++c) {
+      float a = bias ? bias[c] : 0.f;
+      for (int t = 0; t < taps; ++t) a += w[t][c] * x[t][c];
+      y[c] = a;
+    }
+  }
+
+  static GemmKernels table(const char* isa) { return GemmKernels{isa, MR, NR, &micro, &gemv_n, &gemv_t, &dw_point}; }
 };
 
 }  // namespace
