@@ -33,13 +33,13 @@ namespace {
 // [p·width, (p+1)·width). Within a panel the positions form runs that are
 // contiguous in the input (stride s2 apart along the innermost axis); the
 // runs depend only on the geometry, so they are found once at planning, and
-// row (c, tap) copies them from c·plane + tap_offset[tap].
+// row k = (c, tap) copies them from row_offset[k] = c·plane + the tap's offset.
 struct PanelIm2col {
   Window w;
   std::array<int64_t, 3> padded{1, 1, 1};  // input extent including pads
   bool pads = false;                       // whether the input must be copied into a padded plane
   int64_t width = 0, panels = 0;
-  std::vector<int64_t> tap_offset;  // per kernel tap, in the padded plane
+  std::vector<int64_t> row_offset;  // per row k = (c, tap) of col: c·plane + the tap's offset in the padded plane
   struct Run {
     int64_t j, len, src;  // panel positions [j, j + len) read src + i·s2
   };
@@ -48,7 +48,7 @@ struct PanelIm2col {
   int64_t plane() const { return padded[0] * padded[1] * padded[2]; }
 };
 
-PanelIm2col make_panel_im2col(const PlanCtx& c, const Window& w, int64_t width) {
+PanelIm2col make_panel_im2col(const PlanCtx& c, const Window& w, int64_t channels, int64_t width) {
   PanelIm2col g;
   g.w = w;
   g.width = width;
@@ -61,10 +61,12 @@ PanelIm2col make_panel_im2col(const PlanCtx& c, const Window& w, int64_t width) 
   }
   const int64_t osz = w.out_size();
   g.panels = (osz + width - 1) / width;
-  for (int64_t k0 = 0; k0 < w.k[0]; ++k0)
-    for (int64_t k1 = 0; k1 < w.k[1]; ++k1)
-      for (int64_t k2 = 0; k2 < w.k[2]; ++k2)
-        g.tap_offset.push_back((k0 * w.d[0] * g.padded[1] + k1 * w.d[1]) * g.padded[2] + k2 * w.d[2]);
+  if (channels * w.k_size() > (int64_t{1} << 28)) c.fail("the convolution's im2col is too large");
+  for (int64_t ch = 0; ch < channels; ++ch)
+    for (int64_t k0 = 0; k0 < w.k[0]; ++k0)
+      for (int64_t k1 = 0; k1 < w.k[1]; ++k1)
+        for (int64_t k2 = 0; k2 < w.k[2]; ++k2)
+          g.row_offset.push_back(ch * plane + (k0 * w.d[0] * g.padded[1] + k1 * w.d[1]) * g.padded[2] + k2 * w.d[2]);
   g.panel_runs.push_back(0);
   for (int64_t p = 0; p < g.panels; ++p) {
     for (int64_t j = 0; j < width && p * width + j < osz; ++j) {
@@ -99,28 +101,42 @@ const float* pad_planes(const PanelIm2col& g, const float* x, int64_t channels, 
   return xp;
 }
 
-// The K = channels·taps rows of col into panels at dst (packed_panel_offset layout).
-void pack_im2col(const PanelIm2col& g, const float* xp, int64_t channels, float* dst) {
-  const int64_t taps = static_cast<int64_t>(g.tap_offset.size()), K = channels * taps, s2 = g.w.s[2];
+// d[i] = s[i·stride] for i < len; strides 1 and 2 four at a time, never
+// reading past s[(len − 1)·stride].
+inline void copy_run(const float* s, int64_t stride, int64_t len, float* d) {
+  int64_t i = 0;
+#ifdef __SSE2__
+  if (stride == 1) {
+    for (; i + 4 <= len; i += 4) _mm_storeu_ps(d + i, _mm_loadu_ps(s + i));
+  } else if (stride == 2) {
+    for (; i + 4 <= len; i += 4) {
+      const __m128 a = _mm_loadu_ps(s + 2 * i), b = _mm_loadu_ps(s + 2 * i + 3);  // s0..s3, s3..s6
+      _mm_storeu_ps(d + i, _mm_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 2, 0)));        // s0 s2 s4 s6
+    }
+  }
+#endif
+  for (; i < len; ++i) d[i] = s[i * stride];
+}
+
+// The K = channels·taps rows of col into panels at dst (packed_panel_offset
+// layout), a panel at a time so the writes are sequential; the padded input
+// being read is small and stays in cache.
+void pack_im2col(const PanelIm2col& g, const float* xp, float* dst) {
+  const int64_t K = static_cast<int64_t>(g.row_offset.size()), s2 = g.w.s[2];
   const int64_t osz = g.w.out_size(), tail = osz - (g.panels - 1) * g.width;
-  parallel_rows(K, g.panels * g.width, [&](int64_t first, int64_t last) {
-    for (int64_t k = first; k < last; ++k) {
-      const float* src = xp + (k / taps) * g.plane() + g.tap_offset[static_cast<size_t>(k % taps)];
-      for (int64_t p = 0; p < g.panels; ++p) {
-        float* d = dst + linalg::packed_panel_offset(g.width, g.panels, K, k, p);
-        for (size_t r = g.panel_runs[static_cast<size_t>(p)]; r < g.panel_runs[static_cast<size_t>(p) + 1]; ++r) {
-          const PanelIm2col::Run& run = g.runs[r];
-          const float* s = src + run.src;
-          float* o = d + run.j;
-          if (s2 == 1)
-            for (int64_t i = 0; i < run.len; ++i) o[i] = s[i];
-          else
-            for (int64_t i = 0; i < run.len; ++i) o[i] = s[i * s2];
+  parallel_rows(g.panels, K * g.width, [&](int64_t first, int64_t last) {
+    for (int64_t p = first; p < last; ++p) {
+      const PanelIm2col::Run* r0 = g.runs.data() + g.panel_runs[static_cast<size_t>(p)];
+      const PanelIm2col::Run* r1 = g.runs.data() + g.panel_runs[static_cast<size_t>(p) + 1];
+      const bool partial = p == g.panels - 1 && tail < g.width;
+      for (int64_t pc = 0; pc < K; pc += linalg::kGemmKC) {
+        const int64_t kc = std::min(linalg::kGemmKC, K - pc);
+        float* d = dst + pc * g.panels * g.width + p * kc * g.width;
+        for (int64_t k = pc; k < pc + kc; ++k, d += g.width) {
+          const float* src = xp + g.row_offset[static_cast<size_t>(k)];
+          for (const PanelIm2col::Run* r = r0; r != r1; ++r) copy_run(src + r->src, s2, r->len, d + r->j);
+          if (partial) std::fill(d + tail, d + g.width, 0.f);
         }
-      }
-      if (tail < g.width) {
-        float* d = dst + linalg::packed_panel_offset(g.width, g.panels, K, k, g.panels - 1);
-        std::fill(d + tail, d + g.width, 0.f);
       }
     }
   });
@@ -301,7 +317,7 @@ void plan_conv(PlanCtx& c) {
   const auto padded = [](int64_t n, int64_t m) { return (n + m - 1) / m * m; };
   const bool spatial_rows =
       padded(osz, kern.mr) * padded(mg, kern.nr) * 5 < padded(mg, kern.mr) * padded(osz, kern.nr) * 4;
-  const PanelIm2col geo = make_panel_im2col(c, w, spatial_rows ? kern.mr : kern.nr);
+  const PanelIm2col geo = make_panel_im2col(c, w, cg, spatial_rows ? kern.mr : kern.nr);
   int64_t col_floats = 0, xp_floats = 0;
   if (__builtin_mul_overflow(kdim, geo.panels * geo.width, &col_floats) ||
       __builtin_mul_overflow(cg, geo.pads ? geo.plane() : 0, &xp_floats))
@@ -337,7 +353,7 @@ void plan_conv(PlanCtx& c) {
             linalg::pack_a_to(kern, false, mg, kdim, wg, kdim, wrun.data());
           wp = wrun.data();
         }
-        pack_im2col(geo, pad_planes(geo, x + (n * cs.C + g * cg) * isz, cg, xp.data()), cg, col.data());
+        pack_im2col(geo, pad_planes(geo, x + (n * cs.C + g * cg) * isz, cg, xp.data()), col.data());
         float* yg = y + (n * cs.M + g * mg) * osz;
         linalg::Epilogue ep;
         ep.lo = lo;

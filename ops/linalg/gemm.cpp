@@ -173,6 +173,11 @@ void gemm_blocked(const GemmKernels& kern, int64_t M, const float* packed_a, con
     }
     return;
   }
+  // Biases and the clamp go into the register tile's stores; an activation function
+  // (applied after them) runs over the block afterwards, so then the tile does nothing.
+  const bool tile_ep = !ep.act && ep.any();
+  Epilogue after_tiles = ep;
+  if (tile_ep) after_tiles = Epilogue{};
   // Row blocks of at most MC rows, equal up to one register tile (128 rows: 66 + 62, not 72 + 56).
   const int64_t mblocks = ceil_div(M, MC);
   const int64_t mc = ceil_div(ceil_div(M, mblocks), mr) * mr;
@@ -188,18 +193,22 @@ void gemm_blocked(const GemmKernels& kern, int64_t M, const float* packed_a, con
         const int64_t kc = std::min(KC, K - pc);
         const float* ap = packed_a + pc * mpanels * mr + (i0 / mr) * kc * mr;
         const bool accumulate = pc > 0 || beta != 0.f;
+        const bool last = pc + KC >= K;
         for (int64_t jp = p0; jp < p1; ++jp) {
           const float* bp = packed_b + pc * panels * nr + jp * kc * nr;
           const int nj = static_cast<int>(std::min(nr, N - jp * nr));
-          for (int64_t ir = 0; ir < mi; ir += mr)
+          for (int64_t ir = 0; ir < mi; ir += mr) {
+            TileEpilogue te{ep.row_bias ? ep.row_bias + i0 + ir : nullptr, ep.bias ? ep.bias + jp * nr : nullptr, ep.lo,
+                            ep.hi};
             kern.micro(kc, ap + ir * kc, bp, C + (i0 + ir) * ldc + jp * nr, ldc,
-                       static_cast<int>(std::min(mr, mi - ir)), nj, accumulate);
+                       static_cast<int>(std::min(mr, mi - ir)), nj, accumulate, last && tile_ep ? &te : nullptr);
+          }
         }
       }
-      // Epilogue on this task's block while it is in cache.
-      if (ep.any()) {
+      // The rest of the epilogue (an activation function) on this task's block while it is in cache.
+      if (ep.act) {
         const int64_t j0 = p0 * nr, j1 = std::min(N, p1 * nr);
-        for (int64_t i = i0; i < i0 + mi; ++i) finish_row(ep, i, C + i * ldc, j0, j1);
+        for (int64_t i = i0; i < i0 + mi; ++i) finish_row(after_tiles, i, C + i * ldc, j0, j1);
       }
     }
   });

@@ -12,13 +12,23 @@
 namespace normrt {
 namespace linalg {
 
+// What the register tile applies while it stores its last K block (nullptr:
+// nothing): C[r, j] += row_bias[r] + col_bias[j], then clamped to [lo, hi]
+// (NaN stays NaN). The pointers are offset to the tile's first row / column.
+struct TileEpilogue {
+  const float* row_bias;  // mr values, or nullptr
+  const float* col_bias;  // nr values, or nullptr
+  float lo, hi;
+};
+
 // The per-ISA register-tile kernel: C[mr×nr] (+)= Ap·Bp over kc steps, where
 // Ap holds kc columns of MR a-values and Bp kc rows of NR b-values (packed,
 // zero-padded). accumulate = add to C instead of overwriting it.
 struct GemmKernels {
   const char* isa;
   int mr, nr;
-  void (*micro)(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, int mr, int nr, bool accumulate);
+  void (*micro)(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, int mr, int nr, bool accumulate,
+                const struct TileEpilogue* ep);
   // Row vector × matrix: y[j] = Σ_k a[k·a_stride]·B[k·ldb + j] for j < n (B streamed once).
   void (*gemv_n)(int64_t K, const float* a, int64_t a_stride, const float* B, int64_t ldb, float* y, int64_t n);
   // Dot products: y[j] = Σ_k a[k]·B[j·ldb + k] for j < n (op(B) = Bᵀ, contiguous a).

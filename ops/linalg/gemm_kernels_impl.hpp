@@ -19,7 +19,7 @@ struct GemmImpl {
   static constexpr int MR = 6, NR = 2 * W;
 
   static void micro(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, int mr, int nr,
-                    bool accumulate) {
+                    bool accumulate, const TileEpilogue* ep) {
     B c00(0.f), c01(0.f), c10(0.f), c11(0.f), c20(0.f), c21(0.f), c30(0.f), c31(0.f), c40(0.f), c41(0.f), c50(0.f),
         c51(0.f);
     for (int64_t k = 0; k < kc; ++k, Ap += MR, Bp += NR) {
@@ -44,25 +44,38 @@ struct GemmImpl {
       c51 = xsimd::fma(a, b1, c51);
     }
     const B* acc[MR][2] = {{&c00, &c01}, {&c10, &c11}, {&c20, &c21}, {&c30, &c31}, {&c40, &c41}, {&c50, &c51}};
-    if (nr == NR) {
-      for (int r = 0; r < mr; ++r) {
-        float* c = C + r * ldc;
-        B v0 = *acc[r][0], v1 = *acc[r][1];
-        if (accumulate) {
-          v0 += B::load_unaligned(c);
-          v1 += B::load_unaligned(c + W);
-        }
-        v0.store_unaligned(c);
-        v1.store_unaligned(c + W);
-      }
-      return;
-    }
+    alignas(64) float cb[NR] = {};
+    if (ep && ep->col_bias)
+      for (int j = 0; j < nr; ++j) cb[j] = ep->col_bias[j];
+    const B cb0 = B::load_aligned(cb), cb1 = B::load_aligned(cb + W);
+    const B lo(ep ? ep->lo : 0.f), hi(ep ? ep->hi : 0.f);
     alignas(64) float tile[NR];
     for (int r = 0; r < mr; ++r) {
-      acc[r][0]->store_aligned(tile);
-      acc[r][1]->store_aligned(tile + W);
       float* c = C + r * ldc;
-      for (int j = 0; j < nr; ++j) c[j] = accumulate ? c[j] + tile[j] : tile[j];
+      B v0 = *acc[r][0], v1 = *acc[r][1];
+      if (accumulate) {
+        if (nr == NR) {
+          v0 += B::load_unaligned(c);
+          v1 += B::load_unaligned(c + W);
+        } else {
+          for (int j = 0; j < NR; ++j) tile[j] = j < nr ? c[j] : 0.f;
+          v0 += B::load_aligned(tile);
+          v1 += B::load_aligned(tile + W);
+        }
+      }
+      if (ep) {
+        const B rb(ep->row_bias ? ep->row_bias[r] : 0.f);
+        v0 = xsimd::min(hi, xsimd::max(lo, v0 + rb + cb0));  // max/min return v when it is NaN
+        v1 = xsimd::min(hi, xsimd::max(lo, v1 + rb + cb1));
+      }
+      if (nr == NR) {
+        v0.store_unaligned(c);
+        v1.store_unaligned(c + W);
+      } else {
+        v0.store_aligned(tile);
+        v1.store_aligned(tile + W);
+        for (int j = 0; j < nr; ++j) c[j] = tile[j];
+      }
     }
   }
 
