@@ -109,7 +109,7 @@ TEST_CASE("RMSNormalization-23 and SimplifiedLayerNormalization with its inv_std
   check_close(out[2].second, inv);
 }
 
-TEST_CASE("com.microsoft SkipLayerNormalization with bias and the sum output; skip broadcast over the batch") {
+TEST_CASE("com.microsoft SkipLayerNormalization with bias and the sum output / skip broadcast over the batch") {
   const int64_t B = 2, S = 3, H = 16;
   Tensor x = random_tensor({B, S, H}, 3, 50.f), skip = random_tensor({1, S, H}, 4);
   std::vector<float> gamma(H, 1.5f), beta(H, -0.5f), bias(H, 0.25f);
@@ -186,7 +186,7 @@ TEST_CASE("ai.normrt LayerNormSimple and AdaNorm, std_mode biased_var_eps and un
   CHECK_THROWS_WITH_AS(run(bad, {{"x", x}}, "xubad"), doctest::Contains("std_mode must be"), Error);
 }
 
-TEST_CASE("LpNormalization p=1 on axis 0 and p=2 on the last axis; zero vectors give 0") {
+TEST_CASE("LpNormalization p=1 on axis 0 and p=2 on the last axis / zero vectors give 0") {
   Tensor x = random_tensor({3, 4}, 6);
   for (int64_t i = 0; i < 4; ++i) x.data<float>()[8 + i] = 0.f;  // last row all zero
   ModelBuilder m(17);

@@ -33,7 +33,7 @@ std::vector<float> floats(const Tensor& t) { return std::vector<float>(t.data<fl
 
 }  // namespace
 
-TEST_CASE("Add broadcasts [2,3,4] with [3,1]; Sub/Mul/Div with a scalar") {
+TEST_CASE("Add broadcasts [2,3,4] with [3,1] / Sub/Mul/Div with a scalar") {
   ModelBuilder m;
   m.input("a", {2, 3, 4}).input("b", {3, 1}).output("y").output("z");
   m.init_f("two", {}, {2.f});
@@ -75,7 +75,7 @@ TEST_CASE("Reshape with 0 and -1, Flatten, Squeeze/Unsqueeze share the buffer sh
   CHECK(floats(out[3].second) == floats(iota(DType::Float32, {24})));
 }
 
-TEST_CASE("Slice with negative indices and steps; Concat on a middle axis") {
+TEST_CASE("Slice with negative indices and steps / Concat on a middle axis") {
   ModelBuilder m;
   m.input("x", {3, 5}).output("s").output("c");
   m.init_i64("starts", {-1, 4});
@@ -107,7 +107,7 @@ TEST_CASE("ReduceMean over axes, keepdims on and off") {
   CHECK(floats(out[1].second) == std::vector<float>{7.5f, 11.5f, 15.5f});
 }
 
-TEST_CASE("Cast float32 → int64 → float16 → float32; Shape and ConstantOfShape") {
+TEST_CASE("Cast float32 → int64 → float16 → float32 / Shape and ConstantOfShape") {
   ModelBuilder m;
   m.input("x", {4}).output("y").output("shape", 7).output("zeros");
   ModelBuilder::attr_i(m.node("Cast", {"x"}, {"i"}), "to", 7);

@@ -73,7 +73,7 @@ TEST_CASE("outputs are bit-identical at 1, 2 and 8 threads, with and without int
   }
 }
 
-TEST_CASE("a new input shape re-plans; the old shape still works") {
+TEST_CASE("a new input shape re-plans / the old shape still works") {
   Session s(kExample);
   auto a = s.run(example_inputs(1, 5));
   auto b = s.run(example_inputs(3, 17));
@@ -140,7 +140,7 @@ TEST_CASE("shape errors inside the graph name the node") {
   CHECK(e.find("do not broadcast") != std::string::npos);
 }
 
-TEST_CASE("Session::from_memory: same results as from a file; external data needs a base folder") {
+TEST_CASE("Session::from_memory: same results as from a file / external data needs a base folder") {
   std::ifstream f(kExample, std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   Session mem = Session::from_memory(bytes.data(), bytes.size(), "");
@@ -278,7 +278,7 @@ TEST_CASE("concurrency (tsan): 8 threads create sessions, plan new shapes and ru
   for (int v : ok) CHECK(v == 21);
 }
 
-TEST_CASE("static memory plan: a chain of ops reuses two buffers; branches that run concurrently never share") {
+TEST_CASE("static memory plan: a chain of ops reuses two buffers / branches that run concurrently never share") {
   // x → Neg → Neg → … (8 steps) → y: 7 intermediates of 4 KB live one at a time.
   test::ModelBuilder m(13);
   m.input("x", {1024}).output("y");

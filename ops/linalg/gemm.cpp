@@ -127,6 +127,25 @@ size_t packed_a_floats(const GemmKernels& kern, int64_t M, int64_t K) {
   return static_cast<size_t>(ceil_div(M, kern.mr) * kern.mr * std::max<int64_t>(K, 1));
 }
 
+// Rows [i0, i0 + rows) × depth [pc, pc + kc) of alpha·op(A) as one MR-high,
+// zero-padded panel (k-major) at d.
+void pack_a_panel(int64_t mr, bool ta, int64_t i0, int64_t rows, int64_t pc, int64_t kc, float alpha, const float* A,
+                  int64_t lda, float* d) {
+  if (!ta) {
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* src = A + (i0 + r) * lda + pc;
+      for (int64_t k = 0; k < kc; ++k) d[k * mr + r] = alpha * src[k];
+    }
+  } else {
+    for (int64_t k = 0; k < kc; ++k) {
+      const float* src = A + (pc + k) * lda + i0;
+      for (int64_t r = 0; r < rows; ++r) d[k * mr + r] = alpha * src[r];
+    }
+  }
+  for (int64_t r = rows; r < mr; ++r)
+    for (int64_t k = 0; k < kc; ++k) d[k * mr + r] = 0.f;
+}
+
 // alpha·op(A) into MR-high, zero-padded panels per KC block (k-major within a panel):
 // block pc, panel ip at pc·Mpad + ip·kc·MR. Once per product (or per session for weights).
 void pack_a_into(const GemmKernels& kern, bool ta, int64_t M, int64_t K, float alpha, const float* A, int64_t lda,
@@ -135,32 +154,28 @@ void pack_a_into(const GemmKernels& kern, bool ta, int64_t M, int64_t K, float a
   parallel_rows(panels, K * mr, [&](int64_t first, int64_t last) {
     for (int64_t pc = 0; pc < K; pc += KC) {
       const int64_t kc = std::min(KC, K - pc);
-      for (int64_t ip = first; ip < last; ++ip) {
-        float* d = dst + pc * panels * mr + ip * kc * mr;
-        const int64_t i0 = ip * mr, rows = std::min(mr, M - i0);
-        if (!ta) {
-          for (int64_t r = 0; r < rows; ++r) {
-            const float* src = A + (i0 + r) * lda + pc;
-            for (int64_t k = 0; k < kc; ++k) d[k * mr + r] = alpha * src[k];
-          }
-        } else {
-          for (int64_t k = 0; k < kc; ++k) {
-            const float* src = A + (pc + k) * lda + i0;
-            for (int64_t r = 0; r < rows; ++r) d[k * mr + r] = alpha * src[r];
-          }
-        }
-        for (int64_t r = rows; r < mr; ++r)
-          for (int64_t k = 0; k < kc; ++k) d[k * mr + r] = 0.f;
-      }
+      for (int64_t ip = first; ip < last; ++ip)
+        pack_a_panel(mr, ta, ip * mr, std::min(mr, M - ip * mr), pc, kc, alpha, A, lda,
+                     dst + pc * panels * mr + ip * kc * mr);
     }
   });
 }
 
+// The left operand of gemm_blocked: packed beforehand, or alpha·op(A) packed
+// by the task that uses it, one MC×KC block at a time while it is in L2.
+struct LeftOperand {
+  const float* packed = nullptr;
+  bool ta = false;
+  const float* A = nullptr;
+  int64_t lda = 0;
+  float alpha = 1.f;
+};
+
 // C = packed A · packed B (+ beta·C), then the epilogue. Tasks own blocks of C:
 // MC rows × a chunk of B panels; with few row blocks, N is split finer so both
 // threads have work. Packing happened before, once, so no task repeats it.
-void gemm_blocked(const GemmKernels& kern, int64_t M, const float* packed_a, const float* packed_b, int64_t K,
-                  int64_t N, float beta, float* C, int64_t ldc, const Epilogue& ep) {
+void gemm_blocked(const GemmKernels& kern, int64_t M, const LeftOperand& a, const float* packed_b, int64_t K, int64_t N,
+                  float beta, float* C, int64_t ldc, const Epilogue& ep) {
   const int64_t nr = kern.nr, mr = kern.mr;
   const int64_t panels = ceil_div(N, nr), mpanels = ceil_div(M, mr);
   if (beta != 0.f && beta != 1.f)
@@ -183,7 +198,13 @@ void gemm_blocked(const GemmKernels& kern, int64_t M, const float* packed_a, con
   const int64_t mc = ceil_div(ceil_div(M, mblocks), mr) * mr;
   const int64_t chunk = std::max<int64_t>(1, std::min<int64_t>(NC_PANELS, ceil_div(panels * mblocks, 8)));
   const int64_t nchunks = ceil_div(panels, chunk);
+  // A packed here, once for all tasks, unless every row block has a single task (large M,
+  // small N: the CNN shapes): then each task packs its own block into L2-sized scratch.
+  Scratch<float> pa(a.packed || nchunks == 1 ? 0 : packed_a_floats(kern, M, K));
+  if (!a.packed && nchunks > 1) pack_a_into(kern, a.ta, M, K, a.alpha, a.A, a.lda, pa.data());
+  const float* packed_a = a.packed ? a.packed : nchunks > 1 ? pa.data() : nullptr;
   parallel_rows(mblocks * nchunks, MC * K * chunk * nr / 8, [&](int64_t first, int64_t last) {
+    Scratch<float> block(packed_a ? 0 : static_cast<size_t>(mc * std::min(KC, K)));
     for (int64_t t = first; t < last; ++t) {
       const int64_t mb = t / nchunks, nc = t % nchunks;
       const int64_t i0 = mb * mc, mi = std::min(mc, M - i0);
@@ -191,7 +212,12 @@ void gemm_blocked(const GemmKernels& kern, int64_t M, const float* packed_a, con
       const int64_t p0 = nc * chunk, p1 = std::min(panels, p0 + chunk);
       for (int64_t pc = 0; pc < K; pc += KC) {
         const int64_t kc = std::min(KC, K - pc);
-        const float* ap = packed_a + pc * mpanels * mr + (i0 / mr) * kc * mr;
+        const float* ap = packed_a ? packed_a + pc * mpanels * mr + (i0 / mr) * kc * mr : nullptr;
+        if (!packed_a) {
+          for (int64_t ir = 0; ir < mi; ir += mr)
+            pack_a_panel(mr, a.ta, i0 + ir, std::min(mr, mi - ir), pc, kc, a.alpha, a.A, a.lda, block.data() + ir * kc);
+          ap = block.data();
+        }
         const bool accumulate = pc > 0 || beta != 0.f;
         const bool last = pc + KC >= K;
         for (int64_t jp = p0; jp < p1; ++jp) {
@@ -230,18 +256,15 @@ void sgemm(const GemmKernels& kern, bool ta, bool tb, int64_t M, int64_t N, int6
            int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc, const Epilogue& ep) {
   if (M <= 0 || N <= 0) return;
   if (M == 1) return gemv_row(kern, tb, N, K, alpha, A, ta ? lda : 1, B, ldb, beta, C, ep);
-  Scratch<float> pa(packed_a_floats(kern, M, K)), pb(packed_floats(kern, K, N));
-  pack_a_into(kern, ta, M, K, alpha, A, lda, pa.data());
+  Scratch<float> pb(packed_floats(kern, K, N));
   pack_b_into(kern, tb, K, N, B, ldb, pb.data());
-  gemm_blocked(kern, M, pa.data(), pb.data(), K, N, beta, C, ldc, ep);
+  gemm_blocked(kern, M, LeftOperand{nullptr, ta, A, lda, alpha}, pb.data(), K, N, beta, C, ldc, ep);
 }
 
 void sgemm_packed(const GemmKernels& kern, bool ta, int64_t M, float alpha, const float* A, int64_t lda,
                   const PackedB& B, float beta, float* C, int64_t ldc, const Epilogue& ep) {
   if (M <= 0 || B.N <= 0) return;
-  Scratch<float> pa(packed_a_floats(kern, M, B.K));
-  pack_a_into(kern, ta, M, B.K, alpha, A, lda, pa.data());
-  gemm_blocked(kern, M, pa.data(), B.data.data(), B.K, B.N, beta, C, ldc, ep);
+  gemm_blocked(kern, M, LeftOperand{nullptr, ta, A, lda, alpha}, B.data.data(), B.K, B.N, beta, C, ldc, ep);
 }
 
 void sgemm_packed_a(const GemmKernels& kern, const PackedA& A, int64_t N, bool tb, const float* B, int64_t ldb,
@@ -249,7 +272,7 @@ void sgemm_packed_a(const GemmKernels& kern, const PackedA& A, int64_t N, bool t
   if (A.M <= 0 || N <= 0) return;
   Scratch<float> pb(packed_floats(kern, A.K, N));
   pack_b_into(kern, tb, A.K, N, B, ldb, pb.data());
-  gemm_blocked(kern, A.M, A.data.data(), pb.data(), A.K, N, beta, C, ldc, ep);
+  gemm_blocked(kern, A.M, LeftOperand{A.data.data()}, pb.data(), A.K, N, beta, C, ldc, ep);
 }
 
 size_t packed_a_size(const GemmKernels& k, int64_t M, int64_t K) { return packed_a_floats(k, M, K); }
@@ -264,7 +287,7 @@ void pack_b_to(const GemmKernels& k, bool tb, int64_t K, int64_t N, const float*
 void sgemm_prepacked(const GemmKernels& kern, int64_t M, int64_t N, int64_t K, const float* packed_a,
                      const float* packed_b, float beta, float* C, int64_t ldc, const Epilogue& ep) {
   if (M <= 0 || N <= 0) return;
-  gemm_blocked(kern, M, packed_a, packed_b, K, N, beta, C, ldc, ep);
+  gemm_blocked(kern, M, LeftOperand{packed_a}, packed_b, K, N, beta, C, ldc, ep);
 }
 
 template <class T>
