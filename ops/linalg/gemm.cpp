@@ -21,6 +21,7 @@ namespace {
 constexpr int64_t KC = kGemmKC;    // depth of a packed block: A panel 6×256 and B panel 256×NR stay in L1/L2
 constexpr int64_t MC = 72;         // rows of C per task (multiple of MR = 6)
 constexpr int64_t NC_PANELS = 16;  // B panels per task
+constexpr int kMaxMR = 8;          // the register tile's rows, at most
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 }  // namespace
@@ -203,8 +204,10 @@ void gemm_blocked(const GemmKernels& kern, int64_t M, const LeftOperand& a, cons
   Scratch<float> pa(a.packed || nchunks == 1 ? 0 : packed_a_floats(kern, M, K));
   if (!a.packed && nchunks > 1) pack_a_into(kern, a.ta, M, K, a.alpha, a.A, a.lda, pa.data());
   const float* packed_a = a.packed ? a.packed : nchunks > 1 ? pa.data() : nullptr;
+  // A row-major and unscaled is read in place by the tile, with no packing at all.
+  const bool direct_a = !packed_a && !a.ta && a.alpha == 1.f && kern.mr <= kMaxMR;
   parallel_rows(mblocks * nchunks, MC * K * chunk * nr / 8, [&](int64_t first, int64_t last) {
-    Scratch<float> block(packed_a ? 0 : static_cast<size_t>(mc * std::min(KC, K)));
+    Scratch<float> block(packed_a || direct_a ? 0 : static_cast<size_t>(mc * std::min(KC, K)));
     for (int64_t t = first; t < last; ++t) {
       const int64_t mb = t / nchunks, nc = t % nchunks;
       const int64_t i0 = mb * mc, mi = std::min(mc, M - i0);
@@ -213,7 +216,7 @@ void gemm_blocked(const GemmKernels& kern, int64_t M, const LeftOperand& a, cons
       for (int64_t pc = 0; pc < K; pc += KC) {
         const int64_t kc = std::min(KC, K - pc);
         const float* ap = packed_a ? packed_a + pc * mpanels * mr + (i0 / mr) * kc * mr : nullptr;
-        if (!packed_a) {
+        if (!packed_a && !direct_a) {
           for (int64_t ir = 0; ir < mi; ir += mr)
             pack_a_panel(mr, a.ta, i0 + ir, std::min(mr, mi - ir), pc, kc, a.alpha, a.A, a.lda, block.data() + ir * kc);
           ap = block.data();
@@ -226,8 +229,16 @@ void gemm_blocked(const GemmKernels& kern, int64_t M, const LeftOperand& a, cons
           for (int64_t ir = 0; ir < mi; ir += mr) {
             TileEpilogue te{ep.row_bias ? ep.row_bias + i0 + ir : nullptr, ep.bias ? ep.bias + jp * nr : nullptr, ep.lo,
                             ep.hi};
-            kern.micro(kc, ap + ir * kc, bp, C + (i0 + ir) * ldc + jp * nr, ldc,
-                       static_cast<int>(std::min(mr, mi - ir)), nj, accumulate, last && tile_ep ? &te : nullptr);
+            const int rows = static_cast<int>(std::min(mr, mi - ir));
+            if (direct_a) {
+              const float* arows[kMaxMR];
+              for (int r = 0; r < mr; ++r) arows[r] = a.A + (i0 + ir + (r < rows ? r : 0)) * a.lda + pc;
+              kern.micro_rows(kc, arows, bp, C + (i0 + ir) * ldc + jp * nr, ldc, rows, nj, accumulate,
+                              last && tile_ep ? &te : nullptr);
+            } else {
+              kern.micro(kc, ap + ir * kc, bp, C + (i0 + ir) * ldc + jp * nr, ldc, rows, nj, accumulate,
+                         last && tile_ep ? &te : nullptr);
+            }
           }
         }
       }

@@ -29,6 +29,9 @@ struct GemmKernels {
   int mr, nr;
   void (*micro)(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, int mr, int nr, bool accumulate,
                 const struct TileEpilogue* ep);
+  // The same tile reading A in place: MR row pointers, each contiguous along k.
+  void (*micro_rows)(int64_t kc, const float* const* rows, const float* Bp, float* C, int64_t ldc, int mr, int nr,
+                     bool accumulate, const struct TileEpilogue* ep);
   // Row vector × matrix: y[j] = Σ_k a[k·a_stride]·B[k·ldb + j] for j < n (B streamed once).
   void (*gemv_n)(int64_t K, const float* a, int64_t a_stride, const float* B, int64_t ldb, float* y, int64_t n);
   // Dot products: y[j] = Σ_k a[k]·B[j·ldb + k] for j < n (op(B) = Bᵀ, contiguous a).

@@ -18,28 +18,30 @@ struct GemmImpl {
   static constexpr int W = static_cast<int>(B::size);
   static constexpr int MR = 6, NR = 2 * W;
 
-  static void micro(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, int mr, int nr,
-                    bool accumulate, const TileEpilogue* ep) {
+  // The tile over kc steps; a(k, r) gives A's value for row r at step k.
+  template <class AVal>
+  static void tile(int64_t kc, AVal a_at, const float* Bp, float* C, int64_t ldc, int mr, int nr, bool accumulate,
+                   const TileEpilogue* ep) {
     B c00(0.f), c01(0.f), c10(0.f), c11(0.f), c20(0.f), c21(0.f), c30(0.f), c31(0.f), c40(0.f), c41(0.f), c50(0.f),
         c51(0.f);
-    for (int64_t k = 0; k < kc; ++k, Ap += MR, Bp += NR) {
+    for (int64_t k = 0; k < kc; ++k, Bp += NR) {
       const B b0 = B::load_unaligned(Bp), b1 = B::load_unaligned(Bp + W);
-      B a(Ap[0]);
+      B a(a_at(k, 0));
       c00 = xsimd::fma(a, b0, c00);
       c01 = xsimd::fma(a, b1, c01);
-      a = B(Ap[1]);
+      a = B(a_at(k, 1));
       c10 = xsimd::fma(a, b0, c10);
       c11 = xsimd::fma(a, b1, c11);
-      a = B(Ap[2]);
+      a = B(a_at(k, 2));
       c20 = xsimd::fma(a, b0, c20);
       c21 = xsimd::fma(a, b1, c21);
-      a = B(Ap[3]);
+      a = B(a_at(k, 3));
       c30 = xsimd::fma(a, b0, c30);
       c31 = xsimd::fma(a, b1, c31);
-      a = B(Ap[4]);
+      a = B(a_at(k, 4));
       c40 = xsimd::fma(a, b0, c40);
       c41 = xsimd::fma(a, b1, c41);
-      a = B(Ap[5]);
+      a = B(a_at(k, 5));
       c50 = xsimd::fma(a, b0, c50);
       c51 = xsimd::fma(a, b1, c51);
     }
@@ -77,6 +79,26 @@ struct GemmImpl {
         for (int j = 0; j < nr; ++j) c[j] = tile[j];
       }
     }
+  }
+
+  // A packed in MR-high panels (k-major).
+  static void micro(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, int mr, int nr,
+                    bool accumulate, const TileEpilogue* ep) {
+    tile(
+        kc, [Ap](int64_t k, int r) { return Ap[k * MR + r]; }, Bp, C, ldc, mr, nr, accumulate, ep);
+  }
+
+  // A read in place: row r of the tile at rows[r] (MR pointers; rows past mr
+  // may repeat row 0, their results are not stored), contiguous along k.
+  static void micro_rows(int64_t kc, const float* const* rows, const float* Bp, float* C, int64_t ldc, int mr, int nr,
+                         bool accumulate, const TileEpilogue* ep) {
+    const float *r0 = rows[0], *r1 = rows[1], *r2 = rows[2], *r3 = rows[3], *r4 = rows[4], *r5 = rows[5];
+    tile(
+        kc,
+        [=](int64_t k, int r) {
+          return r == 0 ? r0[k] : r == 1 ? r1[k] : r == 2 ? r2[k] : r == 3 ? r3[k] : r == 4 ? r4[k] : r5[k];
+        },
+        Bp, C, ldc, mr, nr, accumulate, ep);
   }
 
   // Rows of B are streamed contiguously, four at a time (one load and one
@@ -155,7 +177,9 @@ struct GemmImpl {
     }
   }
 
-  static GemmKernels table(const char* isa) { return GemmKernels{isa, MR, NR, &micro, &gemv_n, &gemv_t, &dw_point}; }
+  static GemmKernels table(const char* isa) {
+    return GemmKernels{isa, MR, NR, &micro, &micro_rows, &gemv_n, &gemv_t, &dw_point};
+  }
 };
 
 }  // namespace
