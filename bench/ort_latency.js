@@ -2,7 +2,8 @@
 // table in bench/README.md (ORT is a measurement peer only, never a dependency).
 //   node bench/ort_latency.js MODEL_DIR THREADS ITERATIONS
 // Inputs come from MODEL_DIR/test_data_set_0 via bench/pb_to_raw.py (run by
-// bench/compare_ort.sh). Prints the median and p90 latency in ms.
+// bench/compare_ort.sh). Prints the median and p90 latency in ms. ORT_WARMUP_MS
+// (default 1000) and ORT_DURATION_MS (default 3000) set the warm-up and timed spans.
 const ort = require(process.env.ORT_NODE || 'onnxruntime-node');
 const fs = require('fs');
 const path = require('path');
@@ -20,10 +21,11 @@ async function main() {
   const session = await ort.InferenceSession.create(path.join(dir, 'model.onnx'), {
     intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: 'sequential'});
   const t0 = Date.now();
-  while (Date.now() - t0 < 1000) await session.run(feeds);  // warm-up
+  const warmupMs = Number(process.env.ORT_WARMUP_MS || 1000), durationMs = Number(process.env.ORT_DURATION_MS || 3000);
+  while (Date.now() - t0 < warmupMs) await session.run(feeds);  // warm-up
   const times = [];
   const start = Date.now();
-  for (let i = 0; i < iters || Date.now() - start < 3000; ++i) {
+  for (let i = 0; i < iters || Date.now() - start < durationMs; ++i) {
     const s = process.hrtime.bigint();
     await session.run(feeds);
     times.push(Number(process.hrtime.bigint() - s) / 1e6);

@@ -195,10 +195,14 @@ void gemm_blocked(const GemmKernels& kern, int64_t M, const LeftOperand& a, cons
   Epilogue after_tiles = ep;
   if (tile_ep) after_tiles = Epilogue{};
   // Row blocks of at most MC rows, equal up to one register tile (128 rows: 66 + 62, not 72 + 56).
-  const int64_t mblocks = ceil_div(M, MC);
-  const int64_t mc = ceil_div(ceil_div(M, mblocks), mr) * mr;
+  // About 8 tasks: N is split into chunks of panels first; when N is too narrow for
+  // that (one or two panels: conv outputs on small planes), M is split finer.
+  int64_t mblocks = ceil_div(M, MC);
   const int64_t chunk = std::max<int64_t>(1, std::min<int64_t>(NC_PANELS, ceil_div(panels * mblocks, 8)));
   const int64_t nchunks = ceil_div(panels, chunk);
+  if (mblocks * nchunks < 8) mblocks = std::min(mpanels, std::max(mblocks, ceil_div(8, nchunks)));
+  const int64_t mc = ceil_div(ceil_div(M, mblocks), mr) * mr;
+  mblocks = ceil_div(M, mc);
   // A packed here, once for all tasks, unless every row block has a single task (large M,
   // small N: the CNN shapes): then each task packs its own block into L2-sized scratch.
   Scratch<float> pa(a.packed || nchunks == 1 ? 0 : packed_a_floats(kern, M, K));
@@ -206,7 +210,7 @@ void gemm_blocked(const GemmKernels& kern, int64_t M, const LeftOperand& a, cons
   const float* packed_a = a.packed ? a.packed : nchunks > 1 ? pa.data() : nullptr;
   // A row-major and unscaled is read in place by the tile, with no packing at all.
   const bool direct_a = !packed_a && !a.ta && a.alpha == 1.f && kern.mr <= kMaxMR;
-  parallel_rows(mblocks * nchunks, MC * K * chunk * nr / 8, [&](int64_t first, int64_t last) {
+  parallel_rows(mblocks * nchunks, mc * K * chunk * nr / 8, [&](int64_t first, int64_t last) {
     Scratch<float> block(packed_a || direct_a ? 0 : static_cast<size_t>(mc * std::min(KC, K)));
     for (int64_t t = first; t < last; ++t) {
       const int64_t mb = t / nchunks, nc = t % nchunks;
