@@ -45,6 +45,10 @@ struct PanelIm2col {
   };
   std::vector<Run> runs;
   std::vector<size_t> panel_runs;  // runs of panel p: [panel_runs[p], panel_runs[p + 1])
+  // Panels cut into many short runs (planes narrower than the panel: 4×4, 2×2)
+  // are gathered element by element instead: position o reads src + pos[o].
+  std::vector<char> gather;  // per panel
+  std::vector<int64_t> pos;  // per output position
   int64_t plane() const { return padded[0] * padded[1] * padded[2]; }
 };
 
@@ -73,11 +77,14 @@ PanelIm2col make_panel_im2col(const PlanCtx& c, const Window& w, int64_t channel
       const int64_t o = p * width + j;
       const int64_t o2 = o % w.out[2], o1 = (o / w.out[2]) % w.out[1], o0 = o / (w.out[2] * w.out[1]);
       const int64_t src = (o0 * w.s[0] * g.padded[1] + o1 * w.s[1]) * g.padded[2] + o2 * w.s[2];
+      g.pos.push_back(src);
       if (g.runs.size() > g.panel_runs.back() && g.runs.back().src + g.runs.back().len * w.s[2] == src)
         ++g.runs.back().len;
       else
         g.runs.push_back({j, 1, src});
     }
+    const int64_t runs = static_cast<int64_t>(g.runs.size() - g.panel_runs.back());
+    g.gather.push_back(runs * 4 > std::min(width, osz - p * width));  // runs shorter than 4 on average
     g.panel_runs.push_back(g.runs.size());
   }
   return g;
@@ -118,6 +125,23 @@ inline void copy_run(const float* s, int64_t stride, int64_t len, float* d) {
   for (; i < len; ++i) d[i] = s[i * stride];
 }
 
+// d[0, n) = 0 for the few floats past a plane's last position in its panel
+// (inline stores: a memset call per row would cost more than the row).
+inline void zero_few(float* d, int64_t n) {
+  int64_t i = 0;
+#ifdef __SSE2__
+  for (; i + 4 <= n; i += 4) _mm_storeu_ps(d + i, _mm_setzero_ps());
+  if (i + 2 <= n) {
+    _mm_storel_pi(reinterpret_cast<__m64*>(d + i), _mm_setzero_ps());
+    i += 2;
+  }
+#endif
+  if (i < n) d[i] = 0.f;
+#ifndef __SSE2__
+  for (++i; i < n; ++i) d[i] = 0.f;
+#endif
+}
+
 // The K = channels·taps rows of col into panels at dst (packed_panel_offset
 // layout), a panel at a time so the writes are sequential; the padded input
 // being read is small and stays in cache.
@@ -129,13 +153,19 @@ void pack_im2col(const PanelIm2col& g, const float* xp, float* dst) {
       const PanelIm2col::Run* r0 = g.runs.data() + g.panel_runs[static_cast<size_t>(p)];
       const PanelIm2col::Run* r1 = g.runs.data() + g.panel_runs[static_cast<size_t>(p) + 1];
       const bool partial = p == g.panels - 1 && tail < g.width;
+      const bool gather = g.gather[static_cast<size_t>(p)] != 0;
+      const int64_t* pos = g.pos.data() + p * g.width;
+      const int64_t valid = partial ? tail : g.width;
       for (int64_t pc = 0; pc < K; pc += linalg::kGemmKC) {
         const int64_t kc = std::min(linalg::kGemmKC, K - pc);
         float* d = dst + pc * g.panels * g.width + p * kc * g.width;
         for (int64_t k = pc; k < pc + kc; ++k, d += g.width) {
           const float* src = xp + g.row_offset[static_cast<size_t>(k)];
-          for (const PanelIm2col::Run* r = r0; r != r1; ++r) copy_run(src + r->src, s2, r->len, d + r->j);
-          if (partial) std::fill(d + tail, d + g.width, 0.f);
+          if (gather)
+            for (int64_t j = 0; j < valid; ++j) d[j] = src[pos[j]];
+          else
+            for (const PanelIm2col::Run* r = r0; r != r1; ++r) copy_run(src + r->src, s2, r->len, d + r->j);
+          if (partial) zero_few(d + tail, g.width - tail);
         }
       }
     }
@@ -242,6 +272,73 @@ void col2im(const float* col, const Window& w, int64_t ch, float* y) {
   }
 }
 
+// Depthwise on channel planes, for planes wide enough to vectorise along a
+// row: each plane is copied once into zero padding with its columns split
+// into s2 phases (column c at phase c mod s2, index c / s2), so every tap of
+// an output row reads one contiguous, bounds-free row; the ISA's dw_row then
+// sums the taps for a row of outputs in registers. Passes over memory: the
+// plane copy, then one read per tap (from cache) and one write of y.
+struct PhasePlanes {
+  std::array<int64_t, 3> padded{1, 1, 1};  // input extent including pads
+  int64_t phases = 1, phase_len = 0;       // s2 phases of ⌈padded[2] / s2⌉ columns
+  int64_t plane = -1;                      // floats per padded plane; -1 when beyond 2^26 (or > 1024 taps)
+  std::vector<int64_t> tap_offset;         // per tap, from an output row's start in the padded plane
+};
+
+PhasePlanes make_phase_planes(const Window& w) {
+  PhasePlanes p;
+  for (int a = 0; a < 3; ++a) p.padded[a] = w.in[a] + w.pb[a] + w.pe[a];
+  p.phases = w.s[2];
+  p.phase_len = (p.padded[2] + w.s[2] - 1) / w.s[2];
+  int64_t n = 1;
+  for (int64_t f : {p.padded[0], p.padded[1], p.phases * p.phase_len})
+    if (__builtin_mul_overflow(n, f, &n) || n > (int64_t{1} << 26)) return p;
+  if (w.k_size() > 1024) return p;
+  p.plane = n;
+  const int64_t row_len = p.phases * p.phase_len;
+  for (int64_t k0 = 0; k0 < w.k[0]; ++k0)
+    for (int64_t k1 = 0; k1 < w.k[1]; ++k1)
+      for (int64_t k2 = 0; k2 < w.k[2]; ++k2) {
+        const int64_t col = k2 * w.d[2];
+        p.tap_offset.push_back((k0 * w.d[0] * p.padded[1] + k1 * w.d[1]) * row_len + (col % p.phases) * p.phase_len +
+                               col / p.phases);
+      }
+  return p;
+}
+
+void depthwise_planes(const linalg::GemmKernels& kern, const float* x, const float* wk, const float* b, const Window& w,
+                      const PhasePlanes& pp, int64_t planes, int64_t C, float lo, float hi, float* y) {
+  const int64_t isz = w.in_size(), osz = w.out_size(), ksz = w.k_size(), s2 = w.s[2];
+  const int64_t row_len = pp.phases * pp.phase_len;  // one padded input row, phase by phase
+  parallel_rows(planes, osz * ksz, [&](int64_t first, int64_t last) {
+    Scratch<float> xp(static_cast<size_t>(pp.plane));
+    for (int64_t p = first; p < last; ++p) {
+      const int64_t ch = p % C;
+      std::fill(xp.data(), xp.data() + pp.plane, 0.f);
+      const float* src = x + p * isz;
+      for (int64_t i0 = 0; i0 < w.in[0]; ++i0)
+        for (int64_t i1 = 0; i1 < w.in[1]; ++i1) {
+          float* row = xp.data() + ((i0 + w.pb[0]) * pp.padded[1] + i1 + w.pb[1]) * row_len;
+          const float* sr = src + (i0 * w.in[1] + i1) * w.in[2];
+          if (s2 == 1) {
+            std::copy_n(sr, w.in[2], row + w.pb[2]);
+          } else {  // input columns r, r + s2, … land contiguously in phase (pb2 + r) mod s2
+            for (int64_t r = 0; r < std::min(s2, w.in[2]); ++r) {
+              float* dst = row + ((w.pb[2] + r) % s2) * pp.phase_len + (w.pb[2] + r) / s2;
+              for (int64_t j = 0; r + j * s2 < w.in[2]; ++j) dst[j] = sr[r + j * s2];
+            }
+          }
+        }
+      float* yp = y + p * osz;
+      for (int64_t o0 = 0; o0 < w.out[0]; ++o0)
+        for (int64_t o1 = 0; o1 < w.out[1]; ++o1)
+          kern.dw_row(w.out[2], static_cast<int>(ksz), xp.data() + (o0 * w.s[0] * pp.padded[1] + o1 * w.s[1]) * row_len,
+                      pp.tap_offset.data(), wk + ch * ksz, b ? b[ch] : 0.f, lo, hi,
+                      yp + (o0 * w.out[1] + o1) * w.out[2]);
+    }
+  });
+}
+
 struct ConvShape {
   int64_t N, C, M, G;
 };
@@ -290,6 +387,17 @@ void plan_conv(PlanCtx& c) {
       wt_t->resize(static_cast<size_t>(ksz * cs.C));
       for (int64_t ch = 0; ch < cs.C; ++ch)
         for (int64_t t = 0; t < ksz; ++t) (*wt_t)[static_cast<size_t>(t * cs.C + ch)] = const_w[ch * ksz + t];
+    }
+    // Planes with rows of 8 or more outputs run per plane; narrower ones (deep
+    // layers: 4×4, 2×2) channels-last, vectorised over the channels.
+    const PhasePlanes pp = make_phase_planes(w);
+    if (w.out[2] >= 8 && pp.plane > 0) {
+      c.kernel = [=, &kern](KernelIO& io) {
+        const float* b = io.in.size() > 2 && io.in[2] ? io.in[2]->data<float>() : nullptr;
+        depthwise_planes(kern, io.in[0]->data<float>(), io.in[1]->data<float>(), b, w, pp, cs.N * cs.C, cs.C, lo, hi,
+                         io.out[0]->data<float>());
+      };
+      return;
     }
     c.kernel = [=, &kern](KernelIO& io) {
       const float* x = io.in[0]->data<float>();

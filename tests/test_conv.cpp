@@ -74,9 +74,11 @@ TEST_CASE("Conv matches the direct reference over groups, strides, dilations, pa
       {{2, 3, 17}, 4, 1, {4}, {3}, {1}, {2, 1}},                                     // 1-D
       {{1, 2, 5, 6, 4}, 3, 1, {2, 3, 2}, {1, 2, 1}, {1, 1, 2}, {1, 0, 1, 0, 1, 1}},  // 3-D
       {{1, 40, 2, 2}, 37, 1, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}},  // 2×2 plane: positions on the GEMM rows, K > 256
-      {{1, 20, 11, 9}, 20, 20, {3, 3}, {1, 2}, {1, 1}, {1, 0, 1, 2}},  // depthwise, channels not a vector multiple
-      {{1, 9, 12, 12}, 9, 9, {9, 9}, {1, 1}, {1, 1}, {4, 4, 4, 4}},    // depthwise, 81 taps (> 64 per call)
-      {{1, 3, 23, 21}, 16, 1, {7, 7}, {2, 2}, {1, 1}, {3, 3, 3, 3}},   // stem: stride 2, 7×7
+      {{1, 20, 11, 9}, 20, 20, {3, 3}, {1, 2}, {1, 1}, {1, 0, 1, 2}},   // depthwise, channels not a vector multiple
+      {{1, 9, 12, 12}, 9, 9, {9, 9}, {1, 1}, {1, 1}, {4, 4, 4, 4}},     // depthwise, 81 taps (> 64 per call)
+      {{1, 3, 23, 21}, 16, 1, {7, 7}, {2, 2}, {1, 1}, {3, 3, 3, 3}},    // stem: stride 2, 7×7
+      {{2, 12, 20, 41}, 12, 12, {3, 3}, {2, 2}, {1, 1}, {1, 0, 1, 2}},  // depthwise per plane, stride 2 (phases)
+      {{1, 5, 9, 19}, 5, 5, {3, 5}, {1, 3}, {2, 1}, {2, 2, 1, 3}},      // depthwise per plane, stride 3, dilated
   };
   int idx = 0;
   for (const ConvCase& cc : cases)

@@ -40,6 +40,10 @@ struct GemmKernels {
   // y[c] = bias[c] + Σ_t w[t][c]·x[t][c] for c < C over the taps t < taps
   // that fall inside the input (bias may be nullptr).
   void (*dw_point)(int64_t C, int taps, const float* const* x, const float* const* w, const float* bias, float* y);
+  // One output row of a depthwise convolution on a channel plane:
+  // y[i] = clamp(bias + Σ_t w[t]·x[offs[t] + i], lo, hi) for i < n (NaN stays NaN).
+  void (*dw_row)(int64_t n, int taps, const float* x, const int64_t* offs, const float* w, float bias, float lo,
+                 float hi, float* y);
 };
 
 const GemmKernels& gemm_kernels(const std::string& isa);  // "sse2", "avx2", "avx512"; the best runnable otherwise

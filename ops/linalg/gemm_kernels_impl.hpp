@@ -177,8 +177,43 @@ struct GemmImpl {
     }
   }
 
+  // One output row of a depthwise convolution on a channel plane:
+  // y[i] = clamp(bias + Σ_t w[t]·x[offs[t] + i]) for i < n, 4 vectors of outputs in
+  // registers across all taps.
+  static void dw_row(int64_t n, int taps, const float* x, const int64_t* offs, const float* w, float bias, float lo,
+                     float hi, float* y) {
+    const B vlo(lo), vhi(hi);
+    int64_t i = 0;
+    for (; i + 4 * W <= n; i += 4 * W) {
+      B a0(bias), a1(bias), a2(bias), a3(bias);
+      for (int t = 0; t < taps; ++t) {
+        const B wt(w[t]);
+        const float* xt = x + offs[t] + i;
+        a0 = xsimd::fma(wt, B::load_unaligned(xt), a0);
+        a1 = xsimd::fma(wt, B::load_unaligned(xt + W), a1);
+        a2 = xsimd::fma(wt, B::load_unaligned(xt + 2 * W), a2);
+        a3 = xsimd::fma(wt, B::load_unaligned(xt + 3 * W), a3);
+      }
+      xsimd::min(vhi, xsimd::max(vlo, a0)).store_unaligned(y + i);
+      xsimd::min(vhi, xsimd::max(vlo, a1)).store_unaligned(y + i + W);
+      xsimd::min(vhi, xsimd::max(vlo, a2)).store_unaligned(y + i + 2 * W);
+      xsimd::min(vhi, xsimd::max(vlo, a3)).store_unaligned(y + i + 3 * W);
+    }
+    for (; i + W <= n; i += W) {
+      B a(bias);
+      for (int t = 0; t < taps; ++t) a = xsimd::fma(B(w[t]), B::load_unaligned(x + offs[t] + i), a);
+      xsimd::min(vhi, xsimd::max(vlo, a)).store_unaligned(y + i);
+    }
+    for (; i < n; ++i) {
+      float a = bias;
+      for (int t = 0; t < taps; ++t) a += w[t] * x[offs[t] + i];
+      a = a < lo ? lo : a;
+      y[i] = a > hi ? hi : a;
+    }
+  }
+
   static GemmKernels table(const char* isa) {
-    return GemmKernels{isa, MR, NR, &micro, &micro_rows, &gemv_n, &gemv_t, &dw_point};
+    return GemmKernels{isa, MR, NR, &micro, &micro_rows, &gemv_n, &gemv_t, &dw_point, &dw_row};
   }
 };
 
