@@ -203,13 +203,15 @@ void gemm_blocked(const GemmKernels& kern, int64_t M, const LeftOperand& a, cons
   if (mblocks * nchunks < 8) mblocks = std::min(mpanels, std::max(mblocks, ceil_div(8, nchunks)));
   const int64_t mc = ceil_div(ceil_div(M, mblocks), mr) * mr;
   mblocks = ceil_div(M, mc);
-  // A packed here, once for all tasks, unless every row block has a single task (large M,
-  // small N: the CNN shapes): then each task packs its own block into L2-sized scratch.
-  Scratch<float> pa(a.packed || nchunks == 1 ? 0 : packed_a_floats(kern, M, K));
-  if (!a.packed && nchunks > 1) pack_a_into(kern, a.ta, M, K, a.alpha, a.A, a.lda, pa.data());
-  const float* packed_a = a.packed ? a.packed : nchunks > 1 ? pa.data() : nullptr;
-  // A row-major and unscaled is read in place by the tile, with no packing at all.
-  const bool direct_a = !packed_a && !a.ta && a.alpha == 1.f && kern.mr <= kMaxMR;
+  // A row-major and unscaled is read in place by the register tile: no packing
+  // at all. Otherwise A is packed here, once for all tasks, unless every row
+  // block has a single task (large M, small N: the CNN shapes): then each task
+  // packs its own MC×KC block into L2-sized scratch.
+  const bool direct_a = !a.packed && !a.ta && a.alpha == 1.f && kern.mr <= kMaxMR;
+  const bool pack_here = !a.packed && !direct_a && nchunks > 1;
+  Scratch<float> pa(pack_here ? packed_a_floats(kern, M, K) : 0);
+  if (pack_here) pack_a_into(kern, a.ta, M, K, a.alpha, a.A, a.lda, pa.data());
+  const float* packed_a = a.packed ? a.packed : pack_here ? pa.data() : nullptr;
   parallel_rows(mblocks * nchunks, mc * K * chunk * nr / 8, [&](int64_t first, int64_t last) {
     Scratch<float> block(packed_a || direct_a ? 0 : static_cast<size_t>(mc * std::min(KC, K)));
     for (int64_t t = first; t < last; ++t) {
