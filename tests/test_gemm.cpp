@@ -4,6 +4,7 @@
 // through pre-packed weights.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -84,4 +85,48 @@ TEST_CASE("gemm: beta = 0 ignores NaN in C, K = 0 gives beta·C") {
   std::vector<float> D(6 * 5, 3.f);
   linalg::sgemm(k, false, false, 6, 5, 0, 1.f, A.data(), 4, B.data(), 5, 0.5f, D.data(), 5);
   for (float v : D) CHECK(v == 1.5f);
+}
+
+TEST_CASE("gemm epilogue: row and column biases and the clamp in the register tile, NaN kept, every ISA") {
+  for (const linalg::GemmKernels* k : runnable_gemm_kernels())
+    for (bool ta : {false, true})  // A read in place, or packed
+      for (int64_t M : {1, 5, 6, 7, 13, 80})
+        for (int64_t N : {1, 15, 16, 17, 40})
+          for (int64_t K : {3, 300}) {
+            std::vector<float> A = random_matrix(M * K, 7 + M);
+            const auto B = random_matrix(K * N, 8 + N), rb = random_matrix(M, 9), cb = random_matrix(N, 10);
+            A[0] = NAN;  // row 0 of C is NaN: the clamp must keep it
+            std::vector<double> Ad(A.begin(), A.end()), Bd(B.begin(), B.end()), ref(static_cast<size_t>(M * N));
+            std::vector<double> At = Ad;
+            if (ta)
+              for (int64_t i = 0; i < M; ++i)
+                for (int64_t kk = 0; kk < K; ++kk)
+                  At[static_cast<size_t>(kk * M + i)] = Ad[static_cast<size_t>(i * K + kk)];
+            std::vector<float> Af(At.begin(), At.end());
+            linalg::gemm_reference<double>(ta, false, M, N, K, 1.0, At.data(), ta ? M : K, Bd.data(), N, 0.0,
+                                           ref.data(), N);
+            linalg::Epilogue ep;
+            ep.bias = cb.data();
+            ep.row_bias = rb.data();
+            ep.lo = -0.5f;
+            ep.hi = 0.7f;
+            std::vector<float> C(static_cast<size_t>(M * N), 42.f);
+            linalg::sgemm(*k, ta, false, M, N, K, 1.f, Af.data(), ta ? M : K, B.data(), N, 0.f, C.data(), N, ep);
+            INFO(k->isa << " ta=" << ta << " M=" << M << " N=" << N << " K=" << K);
+            double err = 0;
+            bool nan_kept = true;
+            for (int64_t i = 0; i < M; ++i)
+              for (int64_t j = 0; j < N; ++j) {
+                const size_t at = static_cast<size_t>(i * N + j);
+                if (i == 0) {
+                  nan_kept = nan_kept && std::isnan(C[at]);
+                  continue;
+                }
+                const double v =
+                    std::clamp(ref[at] + rb[static_cast<size_t>(i)] + cb[static_cast<size_t>(j)], -0.5, 0.7);
+                err = std::max(err, std::fabs(C[at] - v));
+              }
+            CHECK(nan_kept);
+            CHECK(err <= 1e-6 * static_cast<double>(K + 1) * 4);
+          }
 }

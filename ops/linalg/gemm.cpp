@@ -284,14 +284,6 @@ void sgemm_packed(const GemmKernels& kern, bool ta, int64_t M, float alpha, cons
   gemm_blocked(kern, M, LeftOperand{nullptr, ta, A, lda, alpha}, B.data.data(), B.K, B.N, beta, C, ldc, ep);
 }
 
-void sgemm_packed_a(const GemmKernels& kern, const PackedA& A, int64_t N, bool tb, const float* B, int64_t ldb,
-                    float beta, float* C, int64_t ldc, const Epilogue& ep) {
-  if (A.M <= 0 || N <= 0) return;
-  Scratch<float> pb(packed_floats(kern, A.K, N));
-  pack_b_into(kern, tb, A.K, N, B, ldb, pb.data());
-  gemm_blocked(kern, A.M, LeftOperand{A.data.data()}, pb.data(), A.K, N, beta, C, ldc, ep);
-}
-
 size_t packed_a_size(const GemmKernels& k, int64_t M, int64_t K) { return packed_a_floats(k, M, K); }
 size_t packed_b_size(const GemmKernels& k, int64_t K, int64_t N) { return packed_floats(k, K, N); }
 void pack_a_to(const GemmKernels& k, bool ta, int64_t M, int64_t K, const float* A, int64_t lda, float* dst) {

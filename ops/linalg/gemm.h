@@ -106,9 +106,6 @@ void sgemm(const GemmKernels& k, bool transA, bool transB, int64_t M, int64_t N,
            int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc, const Epilogue& epilogue = {});
 void sgemm_packed(const GemmKernels& k, bool transA, int64_t M, float alpha, const float* A, int64_t lda,
                   const PackedB& B, float beta, float* C, int64_t ldc, const Epilogue& epilogue = {});
-// C[M×N] = A·op(B) + beta·C with A packed beforehand.
-void sgemm_packed_a(const GemmKernels& k, const PackedA& A, int64_t N, bool transB, const float* B, int64_t ldb,
-                    float beta, float* C, int64_t ldc, const Epilogue& epilogue = {});
 // The plain triple loop (any T), the reference the fast path is tested against.
 template <class T>
 void gemm_reference(bool transA, bool transB, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda,
