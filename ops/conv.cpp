@@ -1,13 +1,20 @@
 // Conv and ConvTranspose (float32; 1-D, 2-D and 3-D; groups; pads, auto_pad,
-// strides, dilations).
-//   Conv:  y[n, m, o] = b[m] + Σ_{c in group, k} w[m, c, k] · x[n, c, o·s − pb + k·d]
-//     depthwise (one input and one output channel per group): a direct loop
-//     per channel plane, one pass over x per kernel tap;
-//     1×1, stride 1, no padding: x itself is the GEMM's right operand;
-//     otherwise im2col (one pass over x per kernel tap) + GEMM W_g · col.
+// strides, dilations); ai.normrt Conv is Conv + Relu/Clip (clip_min, clip_max).
+//   Conv:  y[n, m, o] = clamp(b[m] + Σ_{c in group, k} w[m, c, k] · x[n, c, o·s − pb + k·d])
+//     depthwise (one input and one output channel per group):
+//       rows of 8+ outputs: per plane, copied once into zero padding with its
+//       columns split into stride phases, then each tap of an output row is a
+//       contiguous read (ISA dw_row, outputs in registers across taps);
+//       narrower planes: channels last (ISA dw_point, vectorised over channels),
+//       two transposes;
+//     otherwise GEMM over col = im2col(x) written straight into the GEMM's
+//       packed panels (one pass over x per kernel tap, from a padded copy):
+//       Y = W·col (weights packed once per session), or Yᵀ = colᵀ·Wᵀ then a
+//       transpose when the output plane is narrower than a register tile;
+//       bias and clamp are applied by the register tile as it stores.
 //   ConvTranspose: col = W_gᵀ · x_g (GEMM), then col2im scatter-adds each
 //     column into y at o = i·s − pb + k·d, then the bias.
-// Batches and groups run in order; the GEMM and im2col split over threads.
+// Batches and groups run in order; packing, GEMM and planes split over threads.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
