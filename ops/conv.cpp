@@ -346,6 +346,75 @@ void depthwise_planes(const linalg::GemmKernels& kern, const float* x, const flo
   });
 }
 
+// Conv as an indirect GEMM (1-D and 2-D, no im2col): the input, inside its
+// padding, is split into s1×s2 stride phases (padded row r, column q go to
+// phase (r mod s1, q mod s2) at (r / s1, q / s2)), so for every kernel tap a
+// row of outputs reads one contiguous run of one phase plane. The GEMM's B is
+// then read in place — row k = (c, tap) at buffer + offs[k] — over outputs laid
+// on rows of `vwidth` = phase-plane width ≥ W_out columns; the extra columns
+// are computed and dropped when the result is compacted into y. Passes over
+// memory: one copy of x into the phases, the GEMM, one copy of y when vwidth > W_out.
+struct IndirectConv {
+  int64_t s1 = 1, s2 = 1, Q1 = 0, Q2 = 0;  // phases and phase-plane extents
+  int64_t plane = 0;                       // floats per channel: s1·s2·Q1·Q2
+  int64_t vwidth = 0, vsize = 0;           // the GEMM's columns: out1 rows of vwidth
+  int64_t buffer = 0;                      // floats to allocate, reads past the last column included
+  std::vector<int64_t> offs;               // per row k = (c, tap) of B
+};
+
+// Whether Conv's window suits the indirect GEMM (rank ≤ 2, at most 25% of the
+// GEMM's columns wasted, sizes bounded), and its geometry.
+bool make_indirect_conv(const Window& w, int64_t channels, int64_t nr, IndirectConv* ic) {
+  if (w.in[0] != 1 || w.k[0] != 1 || w.out[0] != 1 || w.pb[0] != 0 || w.pe[0] != 0) return false;
+  const int64_t P1 = w.in[1] + w.pb[1] + w.pe[1], P2 = w.in[2] + w.pb[2] + w.pe[2];
+  if (P1 > (int64_t{1} << 20) || P2 > (int64_t{1} << 20) || channels * w.k_size() > (int64_t{1} << 24)) return false;
+  ic->s1 = w.s[1];
+  ic->s2 = w.s[2];
+  ic->Q1 = (P1 + w.s[1] - 1) / w.s[1];
+  ic->Q2 = (P2 + w.s[2] - 1) / w.s[2];
+  ic->vwidth = ic->Q2;
+  if (ic->vwidth * 4 > w.out[2] * 5) return false;
+  ic->plane = w.s[1] * w.s[2] * ic->Q1 * ic->Q2;
+  ic->vsize = w.out[1] * ic->vwidth;
+  if (channels * ic->plane > (int64_t{1} << 28)) return false;
+  int64_t max_off = 0;
+  for (int64_t ch = 0; ch < channels; ++ch)
+    for (int64_t k1 = 0; k1 < w.k[1]; ++k1)
+      for (int64_t k2 = 0; k2 < w.k[2]; ++k2) {
+        const int64_t r = k1 * w.d[1], q = k2 * w.d[2];
+        ic->offs.push_back(ch * ic->plane + ((r % w.s[1]) * w.s[2] + q % w.s[2]) * ic->Q1 * ic->Q2 +
+                           (r / w.s[1]) * ic->Q2 + q / w.s[2]);
+        max_off = std::max(max_off, ic->offs.back());
+      }
+  ic->buffer = std::max(channels * ic->plane, max_off + ic->vsize + nr);
+  return true;
+}
+
+// x's `channels` planes into their stride phases inside zero padding.
+void fill_phases(const IndirectConv& ic, const Window& w, const float* x, int64_t channels, float* buf) {
+  parallel_rows(channels, ic.plane, [&](int64_t first, int64_t last) {
+    for (int64_t ch = first; ch < last; ++ch) {
+      float* dst = buf + ch * ic.plane;
+      std::fill(dst, dst + ic.plane, 0.f);
+      const float* src = x + ch * w.in_size();
+      for (int64_t i1 = 0; i1 < w.in[1]; ++i1) {
+        const int64_t r = i1 + w.pb[1];
+        float* row = dst + (r % ic.s1) * ic.s2 * ic.Q1 * ic.Q2 + (r / ic.s1) * ic.Q2;
+        const float* sr = src + i1 * w.in[2];
+        for (int64_t j = 0; j < std::min(ic.s2, w.in[2]); ++j) {  // columns j, j + s2, … are contiguous in one phase
+          const int64_t q = j + w.pb[2];
+          float* d = row + (q % ic.s2) * ic.Q1 * ic.Q2 + q / ic.s2;
+          if (ic.s2 == 1)
+            std::copy_n(sr, w.in[2], d);
+          else
+            for (int64_t t = 0; j + t * ic.s2 < w.in[2]; ++t) d[t] = sr[j + t * ic.s2];
+        }
+      }
+    }
+    if (last == channels) std::fill(buf + channels * ic.plane, buf + ic.buffer, 0.f);
+  });
+}
+
 struct ConvShape {
   int64_t N, C, M, G;
 };
@@ -432,6 +501,48 @@ void plan_conv(PlanCtx& c) {
   const auto padded = [](int64_t n, int64_t m) { return (n + m - 1) / m * m; };
   const bool spatial_rows =
       padded(osz, kern.mr) * padded(mg, kern.nr) * 5 < padded(mg, kern.mr) * padded(osz, kern.nr) * 4;
+  IndirectConv ic;
+  if (!spatial_rows && make_indirect_conv(w, cg, kern.nr, &ic)) {
+    auto packed_w = std::make_shared<std::vector<std::vector<float>>>();
+    if (const_w)
+      for (int64_t g = 0; g < G; ++g)
+        packed_w->push_back(linalg::pack_a(kern, false, mg, kdim, const_w + g * mg * kdim, kdim).data);
+    auto geo = std::make_shared<const IndirectConv>(std::move(ic));
+    const bool compact = geo->vwidth != w.out[2];
+    c.kernel = [=, &kern](KernelIO& io) {
+      const float* x = io.in[0]->data<float>();
+      const float* b = io.in.size() > 2 && io.in[2] ? io.in[2]->data<float>() : nullptr;
+      float* y = io.out[0]->data<float>();
+      Scratch<float> buf(static_cast<size_t>(geo->buffer));
+      Scratch<float> wrun(packed_w->empty() ? linalg::packed_a_size(kern, mg, kdim) : 0);
+      Scratch<float> yv(compact ? static_cast<size_t>(mg * geo->vsize) : 0);
+      for (int64_t n = 0; n < cs.N; ++n)
+        for (int64_t g = 0; g < cs.G; ++g) {
+          const float* wp = nullptr;
+          if (!packed_w->empty()) {
+            wp = (*packed_w)[static_cast<size_t>(g)].data();
+          } else {
+            linalg::pack_a_to(kern, false, mg, kdim, io.in[1]->data<float>() + g * mg * kdim, kdim, wrun.data());
+            wp = wrun.data();
+          }
+          fill_phases(*geo, w, x + (n * cs.C + g * cg) * w.in_size(), cg, buf.data());
+          float* yg = y + (n * cs.M + g * mg) * osz;
+          linalg::Epilogue ep;
+          ep.lo = lo;
+          ep.hi = hi;
+          ep.row_bias = b ? b + g * mg : nullptr;
+          float* out = compact ? yv.data() : yg;
+          linalg::sgemm_indirect_b(kern, mg, geo->vsize, kdim, wp, buf.data(), geo->offs.data(), out, geo->vsize, ep);
+          if (compact)
+            parallel_rows(mg, osz, [&](int64_t first, int64_t last) {
+              for (int64_t m = first; m < last; ++m)
+                for (int64_t o1 = 0; o1 < w.out[1]; ++o1)
+                  std::copy_n(yv.data() + m * geo->vsize + o1 * geo->vwidth, w.out[2], yg + m * osz + o1 * w.out[2]);
+            });
+        }
+    };
+    return;
+  }
   const PanelIm2col geo = make_panel_im2col(c, w, cg, spatial_rows ? kern.mr : kern.nr);
   int64_t col_floats = 0, xp_floats = 0;
   if (__builtin_mul_overflow(kdim, geo.panels * geo.width, &col_floats) ||

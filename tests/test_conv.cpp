@@ -1,6 +1,8 @@
 // Conv and ConvTranspose through one-node models against a direct fp64
 // reference, over groups (incl. depthwise), strides, dilations, asymmetric
-// pads, 1-D/2-D/3-D, and the 1×1 path; results identical at 1 and 2 threads.
+// pads, 1-D/2-D/3-D, and every path (indirect GEMM over stride phases, im2col
+// into panels in both orientations, depthwise per plane and channels-last),
+// with weights as inputs and as initializers; results identical at 1 and 2 threads.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -79,6 +81,8 @@ TEST_CASE("Conv matches the direct reference over groups, strides, dilations, pa
       {{1, 3, 23, 21}, 16, 1, {7, 7}, {2, 2}, {1, 1}, {3, 3, 3, 3}},    // stem: stride 2, 7×7
       {{2, 12, 20, 41}, 12, 12, {3, 3}, {2, 2}, {1, 1}, {1, 0, 1, 2}},  // depthwise per plane, stride 2 (phases)
       {{1, 5, 9, 19}, 5, 5, {3, 5}, {1, 3}, {2, 1}, {2, 2, 1, 3}},      // depthwise per plane, stride 3, dilated
+      {{2, 6, 16, 31}, 8, 2, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}},     // indirect GEMM: stride phases, groups, batch 2
+      {{1, 4, 13, 30}, 24, 1, {3, 5}, {1, 1}, {2, 1}, {2, 2, 2, 2}},    // indirect GEMM: dilated rows, wide kernel
   };
   int idx = 0;
   for (const ConvCase& cc : cases)

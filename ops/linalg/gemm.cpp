@@ -175,8 +175,16 @@ struct LeftOperand {
 // C = packed A · packed B (+ beta·C), then the epilogue. Tasks own blocks of C:
 // MC rows × a chunk of B panels; with few row blocks, N is split finer so both
 // threads have work. Packing happened before, once, so no task repeats it.
-void gemm_blocked(const GemmKernels& kern, int64_t M, const LeftOperand& a, const float* packed_b, int64_t K, int64_t N,
+// The right operand: packed panels, or read in place (base + offs[k] + column).
+struct RightOperand {
+  const float* packed = nullptr;
+  const float* base = nullptr;
+  const int64_t* offs = nullptr;
+};
+
+void gemm_blocked(const GemmKernels& kern, int64_t M, const LeftOperand& a, const RightOperand& b, int64_t K, int64_t N,
                   float beta, float* C, int64_t ldc, const Epilogue& ep) {
+  const float* packed_b = b.packed;
   const int64_t nr = kern.nr, mr = kern.mr;
   const int64_t panels = ceil_div(N, nr), mpanels = ceil_div(M, mr);
   if (beta != 0.f && beta != 1.f)
@@ -207,7 +215,7 @@ void gemm_blocked(const GemmKernels& kern, int64_t M, const LeftOperand& a, cons
   // at all. Otherwise A is packed here, once for all tasks, unless every row
   // block has a single task (large M, small N: the CNN shapes): then each task
   // packs its own MC×KC block into L2-sized scratch.
-  const bool direct_a = !a.packed && !a.ta && a.alpha == 1.f && kern.mr <= kMaxMR;
+  const bool direct_a = !a.packed && !a.ta && a.alpha == 1.f && kern.mr <= kMaxMR && packed_b;
   const bool pack_here = !a.packed && !direct_a && nchunks > 1;
   Scratch<float> pa(pack_here ? packed_a_floats(kern, M, K) : 0);
   if (pack_here) pack_a_into(kern, a.ta, M, K, a.alpha, a.A, a.lda, pa.data());
@@ -230,13 +238,16 @@ void gemm_blocked(const GemmKernels& kern, int64_t M, const LeftOperand& a, cons
         const bool accumulate = pc > 0 || beta != 0.f;
         const bool last = pc + KC >= K;
         for (int64_t jp = p0; jp < p1; ++jp) {
-          const float* bp = packed_b + pc * panels * nr + jp * kc * nr;
+          const float* bp = packed_b ? packed_b + pc * panels * nr + jp * kc * nr : nullptr;
           const int nj = static_cast<int>(std::min(nr, N - jp * nr));
           for (int64_t ir = 0; ir < mi; ir += mr) {
             TileEpilogue te{ep.row_bias ? ep.row_bias + i0 + ir : nullptr, ep.bias ? ep.bias + jp * nr : nullptr, ep.lo,
                             ep.hi};
             const int rows = static_cast<int>(std::min(mr, mi - ir));
-            if (direct_a) {
+            if (!packed_b) {
+              kern.micro_indirect(kc, ap + ir * kc, b.base + jp * nr, b.offs + pc, C + (i0 + ir) * ldc + jp * nr, ldc,
+                                  rows, nj, accumulate, last && tile_ep ? &te : nullptr);
+            } else if (direct_a) {
               const float* arows[kMaxMR];
               for (int r = 0; r < mr; ++r) arows[r] = a.A + (i0 + ir + (r < rows ? r : 0)) * a.lda + pc;
               kern.micro_rows(kc, arows, bp, C + (i0 + ir) * ldc + jp * nr, ldc, rows, nj, accumulate,
@@ -275,13 +286,14 @@ void sgemm(const GemmKernels& kern, bool ta, bool tb, int64_t M, int64_t N, int6
   if (M == 1) return gemv_row(kern, tb, N, K, alpha, A, ta ? lda : 1, B, ldb, beta, C, ep);
   Scratch<float> pb(packed_floats(kern, K, N));
   pack_b_into(kern, tb, K, N, B, ldb, pb.data());
-  gemm_blocked(kern, M, LeftOperand{nullptr, ta, A, lda, alpha}, pb.data(), K, N, beta, C, ldc, ep);
+  gemm_blocked(kern, M, LeftOperand{nullptr, ta, A, lda, alpha}, RightOperand{pb.data()}, K, N, beta, C, ldc, ep);
 }
 
 void sgemm_packed(const GemmKernels& kern, bool ta, int64_t M, float alpha, const float* A, int64_t lda,
                   const PackedB& B, float beta, float* C, int64_t ldc, const Epilogue& ep) {
   if (M <= 0 || B.N <= 0) return;
-  gemm_blocked(kern, M, LeftOperand{nullptr, ta, A, lda, alpha}, B.data.data(), B.K, B.N, beta, C, ldc, ep);
+  gemm_blocked(kern, M, LeftOperand{nullptr, ta, A, lda, alpha}, RightOperand{B.data.data()}, B.K, B.N, beta, C, ldc,
+               ep);
 }
 
 size_t packed_a_size(const GemmKernels& k, int64_t M, int64_t K) { return packed_a_floats(k, M, K); }
@@ -296,7 +308,13 @@ void pack_b_to(const GemmKernels& k, bool tb, int64_t K, int64_t N, const float*
 void sgemm_prepacked(const GemmKernels& kern, int64_t M, int64_t N, int64_t K, const float* packed_a,
                      const float* packed_b, float beta, float* C, int64_t ldc, const Epilogue& ep) {
   if (M <= 0 || N <= 0) return;
-  gemm_blocked(kern, M, LeftOperand{packed_a}, packed_b, K, N, beta, C, ldc, ep);
+  gemm_blocked(kern, M, LeftOperand{packed_a}, RightOperand{packed_b}, K, N, beta, C, ldc, ep);
+}
+
+void sgemm_indirect_b(const GemmKernels& kern, int64_t M, int64_t N, int64_t K, const float* packed_a,
+                      const float* base, const int64_t* offs, float* C, int64_t ldc, const Epilogue& ep) {
+  if (M <= 0 || N <= 0) return;
+  gemm_blocked(kern, M, LeftOperand{packed_a}, RightOperand{nullptr, base, offs}, K, N, 0.f, C, ldc, ep);
 }
 
 template <class T>

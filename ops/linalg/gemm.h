@@ -32,6 +32,9 @@ struct GemmKernels {
   // The same tile reading A in place: MR row pointers, each contiguous along k.
   void (*micro_rows)(int64_t kc, const float* const* rows, const float* Bp, float* C, int64_t ldc, int mr, int nr,
                      bool accumulate, const struct TileEpilogue* ep);
+  // The same tile reading B in place: row k of the panel at base + offs[k] (NR contiguous floats).
+  void (*micro_indirect)(int64_t kc, const float* Ap, const float* base, const int64_t* offs, float* C, int64_t ldc,
+                         int mr, int nr, bool accumulate, const struct TileEpilogue* ep);
   // Row vector × matrix: y[j] = Σ_k a[k·a_stride]·B[k·ldb + j] for j < n (B streamed once).
   void (*gemv_n)(int64_t K, const float* a, int64_t a_stride, const float* B, int64_t ldb, float* y, int64_t n);
   // Dot products: y[j] = Σ_k a[k]·B[j·ldb + k] for j < n (op(B) = Bᵀ, contiguous a).
@@ -93,6 +96,11 @@ inline int64_t packed_panel_offset(int64_t width, int64_t panels, int64_t K, int
   const int64_t pc = k / kGemmKC * kGemmKC, kc = K - pc < kGemmKC ? K - pc : kGemmKC;
   return pc * panels * width + p * kc * width + (k - pc) * width;
 }
+// C[M×N] = A·B with A packed and B read in place (an indirect GEMM): element
+// (k, j) of B is base[offs[k] + j], and NR − 1 floats past every row's last
+// column must be readable (their products are not stored).
+void sgemm_indirect_b(const GemmKernels& k, int64_t M, int64_t N, int64_t K, const float* packed_a, const float* base,
+                      const int64_t* offs, float* C, int64_t ldc, const Epilogue& epilogue = {});
 // C[M×N] = A·B (+ beta·C) from operands already in that layout (A: MR-wide
 // panels of M rows, B: NR-wide panels of N columns), then the epilogue.
 void sgemm_prepacked(const GemmKernels& k, int64_t M, int64_t N, int64_t K, const float* packed_a,

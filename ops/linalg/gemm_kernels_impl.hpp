@@ -18,13 +18,15 @@ struct GemmImpl {
   static constexpr int W = static_cast<int>(B::size);
   static constexpr int MR = 6, NR = 2 * W;
 
-  // The tile over kc steps; a(k, r) gives A's value for row r at step k.
-  template <class AVal>
-  static void tile(int64_t kc, AVal a_at, const float* Bp, float* C, int64_t ldc, int mr, int nr, bool accumulate,
+  // The tile over kc steps; a(k, r) gives A's value for row r at step k,
+  // b(k) the NR values of B's row k.
+  template <class AVal, class BRow>
+  static void tile(int64_t kc, AVal a_at, BRow b_row, float* C, int64_t ldc, int mr, int nr, bool accumulate,
                    const TileEpilogue* ep) {
     B c00(0.f), c01(0.f), c10(0.f), c11(0.f), c20(0.f), c21(0.f), c30(0.f), c31(0.f), c40(0.f), c41(0.f), c50(0.f),
         c51(0.f);
-    for (int64_t k = 0; k < kc; ++k, Bp += NR) {
+    for (int64_t k = 0; k < kc; ++k) {
+      const float* Bp = b_row(k);
       const B b0 = B::load_unaligned(Bp), b1 = B::load_unaligned(Bp + W);
       B a(a_at(k, 0));
       c00 = xsimd::fma(a, b0, c00);
@@ -85,7 +87,17 @@ struct GemmImpl {
   static void micro(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, int mr, int nr,
                     bool accumulate, const TileEpilogue* ep) {
     tile(
-        kc, [Ap](int64_t k, int r) { return Ap[k * MR + r]; }, Bp, C, ldc, mr, nr, accumulate, ep);
+        kc, [Ap](int64_t k, int r) { return Ap[k * MR + r]; }, [Bp](int64_t k) { return Bp + k * NR; }, C, ldc, mr, nr,
+        accumulate, ep);
+  }
+
+  // B read in place (an indirect GEMM: Conv's input planes, no im2col): row k
+  // of the panel at base + offs[k], NR contiguous values.
+  static void micro_indirect(int64_t kc, const float* Ap, const float* base, const int64_t* offs, float* C, int64_t ldc,
+                             int mr, int nr, bool accumulate, const TileEpilogue* ep) {
+    tile(
+        kc, [Ap](int64_t k, int r) { return Ap[k * MR + r]; }, [base, offs](int64_t k) { return base + offs[k]; }, C,
+        ldc, mr, nr, accumulate, ep);
   }
 
   // A read in place: row r of the tile at rows[r] (MR pointers; rows past mr
@@ -98,7 +110,7 @@ struct GemmImpl {
         [=](int64_t k, int r) {
           return r == 0 ? r0[k] : r == 1 ? r1[k] : r == 2 ? r2[k] : r == 3 ? r3[k] : r == 4 ? r4[k] : r5[k];
         },
-        Bp, C, ldc, mr, nr, accumulate, ep);
+        [Bp](int64_t k) { return Bp + k * NR; }, C, ldc, mr, nr, accumulate, ep);
   }
 
   // Rows of B are streamed contiguously, four at a time (one load and one
@@ -213,7 +225,7 @@ struct GemmImpl {
   }
 
   static GemmKernels table(const char* isa) {
-    return GemmKernels{isa, MR, NR, &micro, &micro_rows, &gemv_n, &gemv_t, &dw_point, &dw_row};
+    return GemmKernels{isa, MR, NR, &micro, &micro_rows, &micro_indirect, &gemv_n, &gemv_t, &dw_point, &dw_row};
   }
 };
 
