@@ -1,20 +1,17 @@
-// Picks the normalization kernel table at run time. Dispatches on avx512f,
-// avx2+fma and sse2 only: xsimd 8.1 mis-detects plain AVX on some AMD CPUs.
+// Picks the normalization kernel table at run time (the paths: isa.h).
 #include "norm_kernels.h"
 
 #include <cstdlib>
-#include <xsimd/config/xsimd_arch.hpp>
 
+#include "isa.h"
 #include "normrt/error.h"
 
 namespace normrt {
 
 std::vector<const NormKernels*> available_norm_kernels() {
-  auto a = xsimd::available_architectures();
   std::vector<const NormKernels*> v;
-  if (a.avx512bw && a.fma3_avx2) v.push_back(norm_kernels_avx512());
-  if (a.fma3_avx2) v.push_back(norm_kernels_avx2());
-  v.push_back(norm_kernels_sse2());  // x86-64 baseline
+  for (const std::string& isa : runnable_isas())
+    v.push_back(&for_isa(isa, norm_kernels_sse2, norm_kernels_avx2, norm_kernels_avx512));
   return v;
 }
 

@@ -9,8 +9,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <xsimd/config/xsimd_arch.hpp>
 
+#include "../isa.h"
 #include "../parallel.h"
 #include "../scratch.h"
 
@@ -27,13 +27,7 @@ int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 }  // namespace
 
 const GemmKernels& gemm_kernels(const std::string& isa) {
-  const auto a = xsimd::available_architectures();
-  if (isa == "avx512" && a.avx512bw && a.fma3_avx2) return *gemm_kernels_avx512();
-  if ((isa == "avx2" || isa == "avx512") && a.fma3_avx2) return *gemm_kernels_avx2();
-  if (isa == "sse2") return *gemm_kernels_sse2();
-  if (a.avx512bw && a.fma3_avx2) return *gemm_kernels_avx512();
-  if (a.fma3_avx2) return *gemm_kernels_avx2();
-  return *gemm_kernels_sse2();
+  return for_isa(isa, gemm_kernels_sse2, gemm_kernels_avx2, gemm_kernels_avx512);
 }
 
 namespace {
