@@ -502,22 +502,26 @@ void plan_conv(PlanCtx& c) {
   // is narrower than a register tile (deep layers: 4×4, 2×2), output positions
   // on the rows (Yᵀ = colᵀ·Wᵀ, then transposed) so the tile is not mostly padding.
   const auto padded = [](int64_t n, int64_t m) { return (n + m - 1) / m * m; };
+  // Each orientation with the register tile that pads its M least (gemm.h).
+  const linalg::GemmKernels &kern_a = linalg::gemm_kernels(c.kernels->isa, mg),
+                            &kern_b = linalg::gemm_kernels(c.kernels->isa, osz);
   const bool spatial_rows =
-      padded(osz, kern.mr) * padded(mg, kern.nr) * 5 < padded(mg, kern.mr) * padded(osz, kern.nr) * 4;
+      padded(osz, kern_b.mr) * padded(mg, kern_b.nr) * 5 < padded(mg, kern_a.mr) * padded(osz, kern_a.nr) * 4;
+  const linalg::GemmKernels& gk = spatial_rows ? kern_b : kern_a;
   IndirectConv ic;
-  if (!spatial_rows && make_indirect_conv(w, cg, kern.nr, &ic)) {
+  if (!spatial_rows && make_indirect_conv(w, cg, gk.nr, &ic)) {
     auto packed_w = std::make_shared<std::vector<std::vector<float>>>();
     if (const_w)
       for (int64_t g = 0; g < G; ++g)
-        packed_w->push_back(linalg::pack_a(kern, false, mg, kdim, const_w + g * mg * kdim, kdim).data);
+        packed_w->push_back(linalg::pack_a(gk, false, mg, kdim, const_w + g * mg * kdim, kdim).data);
     auto geo = std::make_shared<const IndirectConv>(std::move(ic));
     const bool compact = geo->vwidth != w.out[2];
-    c.kernel = [=, &kern](KernelIO& io) {
+    c.kernel = [=, &gk](KernelIO& io) {
       const float* x = io.in[0]->data<float>();
       const float* b = io.in.size() > 2 && io.in[2] ? io.in[2]->data<float>() : nullptr;
       float* y = io.out[0]->data<float>();
       Scratch<float> buf(static_cast<size_t>(geo->buffer));
-      Scratch<float> wrun(packed_w->empty() ? linalg::packed_a_size(kern, mg, kdim) : 0);
+      Scratch<float> wrun(packed_w->empty() ? linalg::packed_a_size(gk, mg, kdim) : 0);
       Scratch<float> yv(compact ? static_cast<size_t>(mg * geo->vsize) : 0);
       for (int64_t n = 0; n < cs.N; ++n)
         for (int64_t g = 0; g < cs.G; ++g) {
@@ -525,7 +529,7 @@ void plan_conv(PlanCtx& c) {
           if (!packed_w->empty()) {
             wp = (*packed_w)[static_cast<size_t>(g)].data();
           } else {
-            linalg::pack_a_to(kern, false, mg, kdim, io.in[1]->data<float>() + g * mg * kdim, kdim, wrun.data());
+            linalg::pack_a_to(gk, false, mg, kdim, io.in[1]->data<float>() + g * mg * kdim, kdim, wrun.data());
             wp = wrun.data();
           }
           fill_phases(*geo, w, x + (n * cs.C + g * cg) * w.in_size(), cg, buf.data());
@@ -535,7 +539,7 @@ void plan_conv(PlanCtx& c) {
           ep.hi = hi;
           ep.row_bias = b ? b + g * mg : nullptr;
           float* out = compact ? yv.data() : yg;
-          linalg::sgemm_indirect_b(kern, mg, geo->vsize, kdim, wp, buf.data(), geo->offs.data(), out, geo->vsize, ep);
+          linalg::sgemm_indirect_b(gk, mg, geo->vsize, kdim, wp, buf.data(), geo->offs.data(), out, geo->vsize, ep);
           if (compact)
             parallel_rows(mg, osz, [&](int64_t first, int64_t last) {
               for (int64_t m = first; m < last; ++m)
@@ -546,7 +550,7 @@ void plan_conv(PlanCtx& c) {
     };
     return;
   }
-  const PanelIm2col geo = make_panel_im2col(c, w, cg, spatial_rows ? kern.mr : kern.nr);
+  const PanelIm2col geo = make_panel_im2col(c, w, cg, spatial_rows ? gk.mr : gk.nr);
   int64_t col_floats = 0, xp_floats = 0;
   if (__builtin_mul_overflow(kdim, geo.panels * geo.width, &col_floats) ||
       __builtin_mul_overflow(cg, geo.pads ? geo.plane() : 0, &xp_floats))
@@ -556,18 +560,18 @@ void plan_conv(PlanCtx& c) {
   if (const_w)
     for (int64_t g = 0; g < G; ++g) {
       const float* wg = const_w + g * mg * kdim;
-      packed_w->push_back(spatial_rows ? linalg::pack_b(kern, true, kdim, mg, wg, kdim).data
-                                       : linalg::pack_a(kern, false, mg, kdim, wg, kdim).data);
+      packed_w->push_back(spatial_rows ? linalg::pack_b(gk, true, kdim, mg, wg, kdim).data
+                                       : linalg::pack_a(gk, false, mg, kdim, wg, kdim).data);
     }
-  c.kernel = [=, &kern](KernelIO& io) {
+  c.kernel = [=, &gk](KernelIO& io) {
     const float* x = io.in[0]->data<float>();
     const float* b = io.in.size() > 2 && io.in[2] ? io.in[2]->data<float>() : nullptr;
     float* y = io.out[0]->data<float>();
     const int64_t isz = w.in_size();
     Scratch<float> xp(static_cast<size_t>(xp_floats)), col(static_cast<size_t>(col_floats));
-    Scratch<float> wrun(packed_w->empty() ? (spatial_rows ? linalg::packed_b_size(kern, kdim, mg)
-                                                          : linalg::packed_a_size(kern, mg, kdim))
-                                          : 0);
+    Scratch<float> wrun(packed_w->empty()
+                            ? (spatial_rows ? linalg::packed_b_size(gk, kdim, mg) : linalg::packed_a_size(gk, mg, kdim))
+                            : 0);
     Scratch<float> yt(spatial_rows ? static_cast<size_t>(osz * mg) : 0);
     for (int64_t n = 0; n < cs.N; ++n)
       for (int64_t g = 0; g < cs.G; ++g) {
@@ -577,9 +581,9 @@ void plan_conv(PlanCtx& c) {
         } else {
           const float* wg = io.in[1]->data<float>() + g * mg * kdim;
           if (spatial_rows)
-            linalg::pack_b_to(kern, true, kdim, mg, wg, kdim, wrun.data());
+            linalg::pack_b_to(gk, true, kdim, mg, wg, kdim, wrun.data());
           else
-            linalg::pack_a_to(kern, false, mg, kdim, wg, kdim, wrun.data());
+            linalg::pack_a_to(gk, false, mg, kdim, wg, kdim, wrun.data());
           wp = wrun.data();
         }
         pack_im2col(geo, pad_planes(geo, x + (n * cs.C + g * cg) * isz, cg, xp.data()), col.data());
@@ -589,11 +593,11 @@ void plan_conv(PlanCtx& c) {
         ep.hi = hi;
         if (spatial_rows) {
           ep.bias = b ? b + g * mg : nullptr;
-          linalg::sgemm_prepacked(kern, osz, mg, kdim, col.data(), wp, 0.f, yt.data(), mg, ep);
+          linalg::sgemm_prepacked(gk, osz, mg, kdim, col.data(), wp, 0.f, yt.data(), mg, ep);
           transpose_clamp(yt.data(), osz, mg, yg, -INFINITY, INFINITY);
         } else {
           ep.row_bias = b ? b + g * mg : nullptr;
-          linalg::sgemm_prepacked(kern, mg, osz, kdim, wp, col.data(), 0.f, yg, osz, ep);
+          linalg::sgemm_prepacked(gk, mg, osz, kdim, wp, col.data(), 0.f, yg, osz, ep);
         }
       }
   };

@@ -68,9 +68,9 @@ void plan_matmul(PlanCtx& c) {
     };
     return;
   }
-  const GemmKernels& kern = linalg::gemm_kernels(c.kernels->isa);
   // One B for every batch, A's batches contiguous: a single (batches·M)-row product.
   const bool shared_b = shape_numel(b_batch) == 1 && shape_numel(a_batch) == batches;
+  const GemmKernels& kern = linalg::gemm_kernels(c.kernels->isa, shared_b ? batches * M : M);
   if (shared_b && B.value) {
     auto packed = std::make_shared<PackedB>(linalg::pack_b(kern, false, K, N, B.value->data<float>(), N));
     c.kernel = [=, &kern](KernelIO& io) {
@@ -130,7 +130,7 @@ void plan_gemm(PlanCtx& c) {
     };
     return;
   }
-  const GemmKernels& kern = linalg::gemm_kernels(c.kernels->isa);
+  const GemmKernels& kern = linalg::gemm_kernels(c.kernels->isa, M);
   if (B.value && M > 1) {
     auto packed = std::make_shared<PackedB>(linalg::pack_b(kern, tb, K, N, B.value->data<float>(), ldb));
     c.kernel = [=, &kern](KernelIO& io) {
@@ -177,7 +177,7 @@ void plan_fused_matmul(PlanCtx& c) {
   out.back() = N;
   c.set_output(0, DType::Float32, out);
   const int64_t rows = shape_numel(A.shape) / std::max<int64_t>(K, 1);
-  const GemmKernels& kern = linalg::gemm_kernels(c.kernels->isa);
+  const GemmKernels& kern = linalg::gemm_kernels(c.kernels->isa, rows);
   auto packed = std::make_shared<PackedB>(linalg::pack_b(kern, false, K, N, B.data<float>(), N));
   const Tensor bias_copy = bias;
   c.kernel = [=, &kern](KernelIO& io) {

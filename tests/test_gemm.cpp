@@ -1,5 +1,5 @@
-// The packed GEMM on every ISA path this CPU runs, against the plain triple
-// loop in fp64, at sizes around the register tile (MR = 6, NR = 2 vectors)
+// The packed GEMM on every ISA path this CPU runs (6- and 4-row tiles), against the plain triple
+// loop in fp64, at sizes around the register tile (MR = 6 or 4, NR = 2 vectors)
 // and the depth block (KC = 256), with both transposes, alpha and beta, and
 // through pre-packed weights.
 #include <doctest/doctest.h>
@@ -18,9 +18,10 @@ namespace {
 
 std::vector<const linalg::GemmKernels*> runnable_gemm_kernels() {
   const auto a = xsimd::available_architectures();
-  std::vector<const linalg::GemmKernels*> v{linalg::gemm_kernels_sse2()};
-  if (a.fma3_avx2) v.push_back(linalg::gemm_kernels_avx2());
-  if (a.avx512bw && a.fma3_avx2) v.push_back(linalg::gemm_kernels_avx512());
+  std::vector<const linalg::GemmKernels*> v{linalg::gemm_kernels_sse2(), linalg::gemm_kernels_sse2_4rows()};
+  if (a.fma3_avx2) v.insert(v.end(), {linalg::gemm_kernels_avx2(), linalg::gemm_kernels_avx2_4rows()});
+  if (a.avx512bw && a.fma3_avx2)
+    v.insert(v.end(), {linalg::gemm_kernels_avx512(), linalg::gemm_kernels_avx512_4rows()});
   return v;
 }
 
@@ -49,8 +50,8 @@ void check_case(const linalg::GemmKernels& k, bool ta, bool tb, int64_t M, int64
   double err = 0;
   for (size_t i = 0; i < C.size(); ++i) err = std::max(err, std::fabs(C[i] - ref[i]));
   const double bound = 1e-6 * static_cast<double>(K + 1) * 4;
-  INFO(k.isa << " ta=" << ta << " tb=" << tb << " M=" << M << " N=" << N << " K=" << K << " alpha=" << alpha
-             << " beta=" << beta << " packed=" << packed);
+  INFO(k.isa << " MR=" << k.mr << " ta=" << ta << " tb=" << tb << " M=" << M << " N=" << N << " K=" << K
+             << " alpha=" << alpha << " beta=" << beta << " packed=" << packed);
   CHECK(err <= bound);
 }
 
@@ -112,7 +113,7 @@ TEST_CASE("gemm epilogue: row and column biases and the clamp in the register ti
             ep.hi = 0.7f;
             std::vector<float> C(static_cast<size_t>(M * N), 42.f);
             linalg::sgemm(*k, ta, false, M, N, K, 1.f, Af.data(), ta ? M : K, B.data(), N, 0.f, C.data(), N, ep);
-            INFO(k->isa << " ta=" << ta << " M=" << M << " N=" << N << " K=" << K);
+            INFO(k->isa << " MR=" << k->mr << " ta=" << ta << " M=" << M << " N=" << N << " K=" << K);
             double err = 0;
             bool nan_kept = true;
             for (int64_t i = 0; i < M; ++i)
@@ -129,4 +130,9 @@ TEST_CASE("gemm epilogue: row and column biases and the clamp in the register ti
             CHECK(nan_kept);
             CHECK(err <= 1e-6 * static_cast<double>(K + 1) * 4);
           }
+}
+
+TEST_CASE("gemm: the 4-row tile is chosen where it pads M at least 10% less than 6 rows") {
+  for (int64_t M : {1, 4, 8, 16, 20, 32}) CHECK(linalg::gemm_kernels("", M).mr == 4);
+  for (int64_t M : {6, 12, 64, 128, 3136}) CHECK(linalg::gemm_kernels("", M).mr == 6);
 }

@@ -30,6 +30,13 @@ const GemmKernels& gemm_kernels(const std::string& isa) {
   return for_isa(isa, gemm_kernels_sse2, gemm_kernels_avx2, gemm_kernels_avx512);
 }
 
+const GemmKernels& gemm_kernels(const std::string& isa, int64_t M) {
+  const auto padded = [M](int64_t r) { return (M + r - 1) / r * r; };
+  if (M > 0 && padded(4) * 10 <= padded(6) * 9)
+    return for_isa(isa, gemm_kernels_sse2_4rows, gemm_kernels_avx2_4rows, gemm_kernels_avx512_4rows);
+  return gemm_kernels(isa);
+}
+
 namespace {
 
 size_t packed_floats(const GemmKernels& kern, int64_t K, int64_t N) {

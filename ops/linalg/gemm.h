@@ -53,6 +53,13 @@ const GemmKernels& gemm_kernels(const std::string& isa);  // "sse2", "avx2", "av
 const GemmKernels* gemm_kernels_sse2();
 const GemmKernels* gemm_kernels_avx2();
 const GemmKernels* gemm_kernels_avx512();
+// The same ISA's 4-row tile (same NR, so B's packed panels are shared), and the
+// choice for an M: 4 rows when they pad M at least 10% less than 6 rows do
+// (M = 4, 8, 16, 20, 32, …), else 6.
+const GemmKernels* gemm_kernels_sse2_4rows();
+const GemmKernels* gemm_kernels_avx2_4rows();
+const GemmKernels* gemm_kernels_avx512_4rows();
+const GemmKernels& gemm_kernels(const std::string& isa, int64_t M);
 
 // op(B) [K×N] packed into the kernel's panels once (weights at session creation).
 struct PackedB {

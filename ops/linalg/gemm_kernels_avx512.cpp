@@ -7,5 +7,9 @@ const GemmKernels* gemm_kernels_avx512() {
   static const GemmKernels k = GemmImpl<xsimd::avx512bw>::table("avx512");
   return &k;
 }
+const GemmKernels* gemm_kernels_avx512_4rows() {
+  static const GemmKernels k = GemmImpl<xsimd::avx512bw, 4>::table("avx512");
+  return &k;
+}
 }  // namespace linalg
 }  // namespace normrt

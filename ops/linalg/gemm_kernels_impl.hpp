@@ -1,7 +1,11 @@
 // The GEMM register tile written once over xsimd::batch<float, Arch>: MR = 6
-// rows × NR = 2 vectors of C stay in 12 accumulators while kc rank-1 updates
-// stream packed A (6 values per step, broadcast) and packed B (2 vectors per
-// step). Included by one translation unit per ISA (anonymous namespace).
+// (or 4) rows × NR = 2 vectors of C stay in 12 (or 8) accumulators while kc
+// rank-1 updates stream packed A (MR values per step, broadcast) and packed B
+// (2 vectors per step). The 4-row tile serves products whose M is a multiple
+// of 4 but not of 6 (M = 4, 16, 32: 2×2 conv planes, 16-channel convs,
+// 32-token sequences), where 6 rows would waste a third to a ninth of the
+// work; B's panels are the same for both. Included by one translation unit per
+// ISA (anonymous namespace).
 #pragma once
 #include <algorithm>
 #include <xsimd/xsimd.hpp>
@@ -12,11 +16,12 @@ namespace normrt {
 namespace linalg {
 namespace {
 
-template <class Arch>
+template <class Arch, int Rows = 6>
 struct GemmImpl {
   using B = xsimd::batch<float, Arch>;
   static constexpr int W = static_cast<int>(B::size);
-  static constexpr int MR = 6, NR = 2 * W;
+  static constexpr int MR = Rows, NR = 2 * W;
+  static_assert(MR == 4 || MR == 6, "the tile has 4 or 6 rows");
 
   // The tile over kc steps; a(k, r) gives A's value for row r at step k,
   // b(k) the NR values of B's row k.
@@ -40,14 +45,16 @@ struct GemmImpl {
       a = B(a_at(k, 3));
       c30 = xsimd::fma(a, b0, c30);
       c31 = xsimd::fma(a, b1, c31);
-      a = B(a_at(k, 4));
-      c40 = xsimd::fma(a, b0, c40);
-      c41 = xsimd::fma(a, b1, c41);
-      a = B(a_at(k, 5));
-      c50 = xsimd::fma(a, b0, c50);
-      c51 = xsimd::fma(a, b1, c51);
+      if constexpr (MR > 4) {
+        a = B(a_at(k, 4));
+        c40 = xsimd::fma(a, b0, c40);
+        c41 = xsimd::fma(a, b1, c41);
+        a = B(a_at(k, 5));
+        c50 = xsimd::fma(a, b0, c50);
+        c51 = xsimd::fma(a, b1, c51);
+      }
     }
-    const B* acc[MR][2] = {{&c00, &c01}, {&c10, &c11}, {&c20, &c21}, {&c30, &c31}, {&c40, &c41}, {&c50, &c51}};
+    const B* acc[6][2] = {{&c00, &c01}, {&c10, &c11}, {&c20, &c21}, {&c30, &c31}, {&c40, &c41}, {&c50, &c51}};
     alignas(64) float cb[NR] = {};
     if (ep && ep->col_bias)
       for (int j = 0; j < nr; ++j) cb[j] = ep->col_bias[j];
@@ -104,7 +111,8 @@ struct GemmImpl {
   // may repeat row 0, their results are not stored), contiguous along k.
   static void micro_rows(int64_t kc, const float* const* rows, const float* Bp, float* C, int64_t ldc, int mr, int nr,
                          bool accumulate, const TileEpilogue* ep) {
-    const float *r0 = rows[0], *r1 = rows[1], *r2 = rows[2], *r3 = rows[3], *r4 = rows[4], *r5 = rows[5];
+    const float *r0 = rows[0], *r1 = rows[1], *r2 = rows[2], *r3 = rows[3];
+    const float *r4 = MR > 4 ? rows[4] : r0, *r5 = MR > 4 ? rows[5] : r0;
     tile(
         kc,
         [=](int64_t k, int r) {

@@ -7,5 +7,9 @@ const GemmKernels* gemm_kernels_sse2() {
   static const GemmKernels k = GemmImpl<xsimd::sse2>::table("sse2");
   return &k;
 }
+const GemmKernels* gemm_kernels_sse2_4rows() {
+  static const GemmKernels k = GemmImpl<xsimd::sse2, 4>::table("sse2");
+  return &k;
+}
 }  // namespace linalg
 }  // namespace normrt
