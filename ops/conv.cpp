@@ -38,31 +38,25 @@ namespace {
 // the input with its padding materialised, so no position needs a bounds
 // check: row k = (c, tap) of col, panel p holds output positions
 // [p·width, (p+1)·width). Within a panel the positions form runs that are
-// contiguous in the input (stride s2 apart along the innermost axis); the
-// runs depend only on the geometry, so they are found once at planning, and
-// row k = (c, tap) copies them from row_offset[k] = c·plane + the tap's offset.
+// contiguous in the input (stride s2 apart along the innermost axis), found
+// once per panel; row k = (c, tap) copies them from row_offset[k] = c·plane +
+// the tap's offset (computed at planning).
 struct PanelIm2col {
   Window w;
   std::array<int64_t, 3> padded{1, 1, 1};  // input extent including pads
   bool pads = false;                       // whether the input must be copied into a padded plane
   int64_t width = 0, panels = 0;
   std::vector<int64_t> row_offset;  // per row k = (c, tap) of col: c·plane + the tap's offset in the padded plane
-  struct Run {
-    int64_t j, len, src;  // panel positions [j, j + len) read src + i·s2
-  };
-  std::vector<Run> runs;
-  std::vector<size_t> panel_runs;  // runs of panel p: [panel_runs[p], panel_runs[p + 1])
-  // Panels cut into many short runs (planes narrower than the panel: 4×4, 2×2)
-  // are gathered element by element instead: position o reads src + pos[o].
-  std::vector<char> gather;  // per panel
-  std::vector<int64_t> pos;  // per output position
   int64_t plane() const { return padded[0] * padded[1] * padded[2]; }
 };
+
+constexpr int64_t kMaxPanelWidth = 64;  // the widest register tile (NR) of any ISA, with room
 
 PanelIm2col make_panel_im2col(const PlanCtx& c, const Window& w, int64_t channels, int64_t width) {
   PanelIm2col g;
   g.w = w;
   g.width = width;
+  if (width > kMaxPanelWidth) c.fail("register tile wider than the im2col panels allow");
   int64_t plane = 1;
   for (int a = 0; a < 3; ++a) {
     g.padded[a] = w.in[a] + w.pb[a] + w.pe[a];
@@ -70,31 +64,47 @@ PanelIm2col make_panel_im2col(const PlanCtx& c, const Window& w, int64_t channel
     if (__builtin_mul_overflow(plane, g.padded[a], &plane) || plane > (int64_t{1} << 40))
       c.fail("the padded input is too large");
   }
-  const int64_t osz = w.out_size();
-  g.panels = (osz + width - 1) / width;
-  if (channels * w.k_size() > (int64_t{1} << 28)) c.fail("the convolution's im2col is too large");
+  g.panels = (w.out_size() + width - 1) / width;
+  if (channels * w.k_size() > (int64_t{1} << 24)) c.fail("the convolution's im2col is too large");
   for (int64_t ch = 0; ch < channels; ++ch)
     for (int64_t k0 = 0; k0 < w.k[0]; ++k0)
       for (int64_t k1 = 0; k1 < w.k[1]; ++k1)
         for (int64_t k2 = 0; k2 < w.k[2]; ++k2)
           g.row_offset.push_back(ch * plane + (k0 * w.d[0] * g.padded[1] + k1 * w.d[1]) * g.padded[2] + k2 * w.d[2]);
-  g.panel_runs.push_back(0);
-  for (int64_t p = 0; p < g.panels; ++p) {
-    for (int64_t j = 0; j < width && p * width + j < osz; ++j) {
-      const int64_t o = p * width + j;
-      const int64_t o2 = o % w.out[2], o1 = (o / w.out[2]) % w.out[1], o0 = o / (w.out[2] * w.out[1]);
-      const int64_t src = (o0 * w.s[0] * g.padded[1] + o1 * w.s[1]) * g.padded[2] + o2 * w.s[2];
-      g.pos.push_back(src);
-      if (g.runs.size() > g.panel_runs.back() && g.runs.back().src + g.runs.back().len * w.s[2] == src)
-        ++g.runs.back().len;
-      else
-        g.runs.push_back({j, 1, src});
-    }
-    const int64_t runs = static_cast<int64_t>(g.runs.size() - g.panel_runs.back());
-    g.gather.push_back(runs * 4 > std::min(width, osz - p * width));  // runs shorter than 4 on average
-    g.panel_runs.push_back(g.runs.size());
-  }
   return g;
+}
+
+// The output positions of panel p as offsets in the padded plane (tap 0,
+// channel 0), and as runs contiguous in the input (stride s2 apart along the
+// innermost axis); found once per panel per call, before its K rows are copied.
+struct PanelPositions {
+  struct Run {
+    int64_t j, len, src;  // panel positions [j, j + len) read src + i·s2
+  };
+  int64_t count = 0, runs = 0;
+  int64_t pos[kMaxPanelWidth];
+  Run run[kMaxPanelWidth];
+};
+
+void panel_positions(const PanelIm2col& g, int64_t p, PanelPositions* pp) {
+  const Window& w = g.w;
+  const int64_t o_first = p * g.width;
+  pp->count = std::min(g.width, w.out_size() - o_first);
+  pp->runs = 0;
+  int64_t o2 = o_first % w.out[2], o1 = (o_first / w.out[2]) % w.out[1], o0 = o_first / (w.out[2] * w.out[1]);
+  for (int64_t j = 0; j < pp->count; ++j) {
+    const int64_t src = (o0 * w.s[0] * g.padded[1] + o1 * w.s[1]) * g.padded[2] + o2 * w.s[2];
+    pp->pos[j] = src;
+    PanelPositions::Run* last = pp->runs ? &pp->run[pp->runs - 1] : nullptr;
+    if (last && last->src + last->len * w.s[2] == src)
+      ++last->len;
+    else
+      pp->run[pp->runs++] = {j, 1, src};
+    if (++o2 == w.out[2]) {
+      o2 = 0;
+      if (++o1 == w.out[1]) o1 = 0, ++o0;
+    }
+  }
 }
 
 // xp = x's `channels` planes inside zero padding (only when the window pads).
@@ -154,25 +164,21 @@ inline void zero_few(float* d, int64_t n) {
 // being read is small and stays in cache.
 void pack_im2col(const PanelIm2col& g, const float* xp, float* dst) {
   const int64_t K = static_cast<int64_t>(g.row_offset.size()), s2 = g.w.s[2];
-  const int64_t osz = g.w.out_size(), tail = osz - (g.panels - 1) * g.width;
   parallel_rows(g.panels, K * g.width, [&](int64_t first, int64_t last) {
+    PanelPositions pp;
     for (int64_t p = first; p < last; ++p) {
-      const PanelIm2col::Run* r0 = g.runs.data() + g.panel_runs[static_cast<size_t>(p)];
-      const PanelIm2col::Run* r1 = g.runs.data() + g.panel_runs[static_cast<size_t>(p) + 1];
-      const bool partial = p == g.panels - 1 && tail < g.width;
-      const bool gather = g.gather[static_cast<size_t>(p)] != 0;
-      const int64_t* pos = g.pos.data() + p * g.width;
-      const int64_t valid = partial ? tail : g.width;
+      panel_positions(g, p, &pp);
+      const bool gather = pp.runs * 4 > pp.count;  // runs shorter than 4 on average (4×4, 2×2 planes): element-wise
       for (int64_t pc = 0; pc < K; pc += linalg::kGemmKC) {
         const int64_t kc = std::min(linalg::kGemmKC, K - pc);
         float* d = dst + pc * g.panels * g.width + p * kc * g.width;
         for (int64_t k = pc; k < pc + kc; ++k, d += g.width) {
           const float* src = xp + g.row_offset[static_cast<size_t>(k)];
           if (gather)
-            for (int64_t j = 0; j < valid; ++j) d[j] = src[pos[j]];
+            for (int64_t j = 0; j < pp.count; ++j) d[j] = src[pp.pos[j]];
           else
-            for (const PanelIm2col::Run* r = r0; r != r1; ++r) copy_run(src + r->src, s2, r->len, d + r->j);
-          if (partial) zero_few(d + tail, g.width - tail);
+            for (int64_t r = 0; r < pp.runs; ++r) copy_run(src + pp.run[r].src, s2, pp.run[r].len, d + pp.run[r].j);
+          if (pp.count < g.width) zero_few(d + pp.count, g.width - pp.count);
         }
       }
     }
