@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 #include <set>
 
 namespace normrt {
@@ -259,11 +260,51 @@ int remove_dead_nodes(Graph& g) {
   return removed;
 }
 
+namespace {
+// Whether every node of an op the passes match has the inputs and output they
+// read (inputs[0], inputs[1], outputs[0], …). A malformed model (a Pow with
+// one input) is left unoptimized, so the planner reports it by node name.
+bool passes_can_read(const Graph& g) {
+  static const std::map<std::string, size_t> min_inputs = {{"Add", 2},
+                                                           {"Sub", 2},
+                                                           {"Mul", 2},
+                                                           {"Div", 2},
+                                                           {"Pow", 2},
+                                                           {"MatMul", 2},
+                                                           {"Gemm", 2},
+                                                           {"Conv", 2},
+                                                           {"ConvTranspose", 2},
+                                                           {"LayerNormalization", 2},
+                                                           {"BatchNormalization", 5},
+                                                           {"Where", 3},
+                                                           {"ReduceMean", 1},
+                                                           {"Sqrt", 1},
+                                                           {"Reciprocal", 1},
+                                                           {"Erf", 1},
+                                                           {"Tanh", 1},
+                                                           {"Relu", 1},
+                                                           {"Clip", 1},
+                                                           {"Cast", 1},
+                                                           {"Identity", 1},
+                                                           {"Dropout", 1},
+                                                           {"Shape", 1}};
+  for (const Node& n : g.nodes) {
+    if (!n.domain.empty() && n.domain != "ai.onnx") continue;
+    const auto it = min_inputs.find(n.op_type);
+    if (it == min_inputs.end()) continue;
+    if (n.inputs.size() < it->second || n.outputs.empty()) return false;
+    for (size_t i = 0; i < it->second; ++i)
+      if (n.inputs[i].empty() && !(n.op_type == "Clip" || n.op_type == "Dropout")) return false;
+  }
+  return true;
+}
+}  // namespace
+
 void optimize_graph(Graph& g, OptimizationLevel level, OptimizeStats* stats) {
   auto note = [&](const char* name, int n) {
     if (stats && n) stats->fired[name] += n;
   };
-  if (level == OptimizationLevel::None) return;
+  if (level == OptimizationLevel::None || !passes_can_read(g)) return;
   note("identity-removal", remove_identities(g));
   note("constant-folding", fold_constants(g));
   note("common-subexpression-merging", merge_duplicates(g));
