@@ -36,7 +36,7 @@ export ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=1
 export NORMRT_MAX_TENSOR_BYTES=$((1 << 30))  # keep hostile shapes below the fuzzer's memory limit
 export UBSAN_OPTIONS=print_stacktrace=1
 status=0
-declare -A smoke_runs=([model]=400000 [tensor]=1200000 [run]=250000)
+declare -A smoke_runs=([model]=300000 [tensor]=1000000 [run]=200000)
 for h in model tensor run; do
   work=build-fuzz/corpus_$h
   if [ "$mode" = --smoke ]; then
