@@ -4,7 +4,7 @@
 //     depthwise (one input and one output channel per group):
 //       rows of 8+ outputs: per plane, copied once into zero padding with its
 //       columns split into stride phases, then each tap of an output row is a
-//       contiguous read (ISA dw_row, outputs in registers across taps);
+//       contiguous read (ISA dw_rows, outputs in registers across taps);
 //       narrower planes: channels last (ISA dw_point, vectorised over channels),
 //       two transposes;
 //     otherwise GEMM over col = im2col(x) written straight into the GEMM's
@@ -288,7 +288,7 @@ void col2im(const float* col, const Window& w, int64_t ch, float* y) {
 // Depthwise on channel planes, for planes wide enough to vectorise along a
 // row: each plane is copied once into zero padding with its columns split
 // into s2 phases (column c at phase c mod s2, index c / s2), so every tap of
-// an output row reads one contiguous, bounds-free row; the ISA's dw_row then
+// an output row reads one contiguous, bounds-free row; the ISA's dw_rows then
 // sums the taps for a row of outputs in registers. Passes over memory: the
 // plane copy, then one read per tap (from cache) and one write of y.
 struct PhasePlanes {
@@ -344,10 +344,9 @@ void depthwise_planes(const linalg::GemmKernels& kern, const float* x, const flo
         }
       float* yp = y + p * osz;
       for (int64_t o0 = 0; o0 < w.out[0]; ++o0)
-        for (int64_t o1 = 0; o1 < w.out[1]; ++o1)
-          kern.dw_row(w.out[2], static_cast<int>(ksz), xp.data() + (o0 * w.s[0] * pp.padded[1] + o1 * w.s[1]) * row_len,
-                      pp.tap_offset.data(), wk + ch * ksz, b ? b[ch] : 0.f, lo, hi,
-                      yp + (o0 * w.out[1] + o1) * w.out[2]);
+        kern.dw_rows(w.out[1], w.out[2], w.s[1] * row_len, static_cast<int>(ksz),
+                     xp.data() + o0 * w.s[0] * pp.padded[1] * row_len, pp.tap_offset.data(), wk + ch * ksz,
+                     b ? b[ch] : 0.f, lo, hi, yp + o0 * w.out[1] * w.out[2]);
     }
   });
 }
@@ -369,9 +368,9 @@ struct IndirectConv {
 };
 
 // Whether Conv's window suits the indirect GEMM, and its geometry: rank ≤ 2,
-// at most 25% of the GEMM's columns wasted, sizes bounded, and a kernel of
-// more than one tap — for 1×1 every B row is another channel plane, more
-// streams than the prefetcher follows, so the packed panels measure faster.
+// sizes bounded, and a kernel of more than one tap — for 1×1 every B row is
+// another channel plane, more streams than the prefetcher follows, so the
+// packed panels measure faster.
 bool make_indirect_conv(const Window& w, int64_t channels, int64_t nr, IndirectConv* ic) {
   if (w.k_size() == 1) return false;
   if (w.in[0] != 1 || w.k[0] != 1 || w.out[0] != 1 || w.pb[0] != 0 || w.pe[0] != 0) return false;
@@ -382,7 +381,6 @@ bool make_indirect_conv(const Window& w, int64_t channels, int64_t nr, IndirectC
   ic->Q1 = (P1 + w.s[1] - 1) / w.s[1];
   ic->Q2 = (P2 + w.s[2] - 1) / w.s[2];
   ic->vwidth = ic->Q2;
-  if (ic->vwidth * 4 > w.out[2] * 5) return false;
   ic->plane = w.s[1] * w.s[2] * ic->Q1 * ic->Q2;
   ic->vsize = w.out[1] * ic->vwidth;
   if (channels * ic->plane > (int64_t{1} << 28)) return false;
@@ -440,6 +438,52 @@ std::vector<int64_t> kernel_extent(const PlanCtx& c, const Shape& W) {
   if (k.empty()) return from_w;
   if (k != from_w) c.fail("kernel_shape " + shape_str(k) + " differs from W's spatial dims " + shape_str(from_w));
   return k;
+}
+
+// Conv as an indirect GEMM with the output positions on the rows:
+// Yᵀ[p, m] = Σ_k x_phases[row_offs[p] + offs[k]] · W[m, k], where row_offs[p] =
+// o1·Q2 + o2 places output p in the stride phases (see IndirectConv); no
+// column is wasted however narrow the plane. The bias and the clamp are applied
+// as the tile stores; Yᵀ is then transposed into y. Passes over memory: one
+// copy of x into the phases, the GEMM, the transpose of y.
+void plan_conv_indirect_positions(PlanCtx& c, const linalg::GemmKernels& gk, const Window& w, const ConvShape& cs,
+                                  IndirectConv&& ic, float lo, float hi) {
+  const int64_t osz = w.out_size(), cg = cs.C / cs.G, mg = cs.M / cs.G, kdim = cg * w.k_size();
+  auto row_offs = std::make_shared<std::vector<int64_t>>();
+  for (int64_t o1 = 0; o1 < w.out[1]; ++o1)
+    for (int64_t o2 = 0; o2 < w.out[2]; ++o2) row_offs->push_back(o1 * ic.Q2 + o2);
+  // Constant weights as B panels of W_gᵀ, once per group.
+  const float* const_w = c.input(1).value ? c.input(1).value->data<float>() : nullptr;
+  auto packed_w = std::make_shared<std::vector<std::vector<float>>>();
+  if (const_w)
+    for (int64_t g = 0; g < cs.G; ++g)
+      packed_w->push_back(linalg::pack_b(gk, true, kdim, mg, const_w + g * mg * kdim, kdim).data);
+  auto geo = std::make_shared<const IndirectConv>(std::move(ic));
+  c.kernel = [=, &gk](KernelIO& io) {
+    const float* x = io.in[0]->data<float>();
+    const float* b = io.in.size() > 2 && io.in[2] ? io.in[2]->data<float>() : nullptr;
+    float* y = io.out[0]->data<float>();
+    Scratch<float> buf(static_cast<size_t>(geo->buffer)), yt(static_cast<size_t>(osz * mg));
+    Scratch<float> wrun(packed_w->empty() ? linalg::packed_b_size(gk, kdim, mg) : 0);
+    for (int64_t n = 0; n < cs.N; ++n)
+      for (int64_t g = 0; g < cs.G; ++g) {
+        const float* wp = nullptr;
+        if (!packed_w->empty()) {
+          wp = (*packed_w)[static_cast<size_t>(g)].data();
+        } else {
+          linalg::pack_b_to(gk, true, kdim, mg, io.in[1]->data<float>() + g * mg * kdim, kdim, wrun.data());
+          wp = wrun.data();
+        }
+        fill_phases(*geo, w, x + (n * cs.C + g * cg) * w.in_size(), cg, buf.data());
+        linalg::Epilogue ep;
+        ep.lo = lo;
+        ep.hi = hi;
+        ep.bias = b ? b + g * mg : nullptr;
+        linalg::sgemm_indirect_a(gk, osz, mg, kdim, buf.data(), row_offs->data(), geo->offs.data(), wp, yt.data(), mg,
+                                 ep);
+        transpose_clamp(yt.data(), osz, mg, y + (n * cs.M + g * mg) * osz, -INFINITY, INFINITY);
+      }
+  };
 }
 
 void plan_conv(PlanCtx& c) {
@@ -514,8 +558,20 @@ void plan_conv(PlanCtx& c) {
   const bool spatial_rows =
       padded(osz, kern_b.mr) * padded(mg, kern_b.nr) * 5 < padded(mg, kern_a.mr) * padded(osz, kern_a.nr) * 4;
   const linalg::GemmKernels& gk = spatial_rows ? kern_b : kern_a;
+  // Without im2col (rank ≤ 2, more than one tap): the indirect GEMM with the
+  // outputs on B's columns (rows of `vwidth` ≥ W_out, at most 25% wasted), or
+  // with the output positions on A's rows (Yᵀ, no wasted columns, one
+  // transpose of y), whichever pads its tiles less; 10% is charged for the transpose.
   IndirectConv ic;
-  if (!spatial_rows && make_indirect_conv(w, cg, gk.nr, &ic)) {
+  const bool indirect = make_indirect_conv(w, cg, kern_a.nr, &ic);
+  const bool by_columns_ok = indirect && ic.vwidth * 4 <= w.out[2] * 5;
+  const int64_t by_columns_work = padded(mg, kern_a.mr) * padded(ic.vsize, kern_a.nr);
+  const int64_t by_positions_work = padded(osz, kern_b.mr) * padded(mg, kern_b.nr);
+  if (indirect && (!by_columns_ok || by_positions_work * 11 < by_columns_work * 10)) {
+    plan_conv_indirect_positions(c, kern_b, w, cs, std::move(ic), lo, hi);
+    return;
+  }
+  if (by_columns_ok) {
     auto packed_w = std::make_shared<std::vector<std::vector<float>>>();
     if (const_w)
       for (int64_t g = 0; g < G; ++g)

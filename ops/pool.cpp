@@ -14,6 +14,7 @@
 #include "dispatch.h"
 #include "op.h"
 #include "parallel.h"
+#include "scratch.h"
 #include "spatial.h"
 
 namespace normrt {
@@ -93,15 +94,17 @@ void pool_plane(const T* x, T* y, int64_t* ind, int64_t plane_offset, const Wind
   }
 }
 
-// MaxPool without Indices, a row of outputs at a time: for each tap inside X
-// the outputs it reaches along the innermost axis are found once, so the
-// inner loop is a plain (vectorisable for stride 1) running maximum.
+// MaxPool without Indices, a row of outputs at a time, separably (a window's
+// maximum is the maximum over its columns of the maximum down each column):
+// m[i2] = max over the window's rows inside X of x[i0, i1, i2] (contiguous,
+// vectorised), then y[o2] = max over the taps k2 inside X of m[o2·s2 + k2·d2 − pb2].
+// Passes: k0·k1 reads of a row per output row, then k2 reads of m (in L1).
+// The maximum ignores NaN (v > best fails) like the window-walking reference.
 template <class T>
-void max_pool_plane_rows(const T* x, T* y, const Window& w) {
+void max_pool_plane_rows(const T* x, T* y, const Window& w, T* m) {
   for (int64_t o0 = 0; o0 < w.out[0]; ++o0)
     for (int64_t o1 = 0; o1 < w.out[1]; ++o1) {
-      T* yr = y + (o0 * w.out[1] + o1) * w.out[2];
-      std::fill(yr, yr + w.out[2], std::numeric_limits<T>::lowest());
+      std::fill(m, m + w.in[2], std::numeric_limits<T>::lowest());
       for (int64_t k0 = 0; k0 < w.k[0]; ++k0) {
         const int64_t i0 = o0 * w.s[0] - w.pb[0] + k0 * w.d[0];
         if (i0 < 0 || i0 >= w.in[0]) continue;
@@ -109,22 +112,19 @@ void max_pool_plane_rows(const T* x, T* y, const Window& w) {
           const int64_t i1 = o1 * w.s[1] - w.pb[1] + k1 * w.d[1];
           if (i1 < 0 || i1 >= w.in[1]) continue;
           const T* xr = x + (i0 * w.in[1] + i1) * w.in[2];
-          for (int64_t k2 = 0; k2 < w.k[2]; ++k2) {
-            // outputs o2 with 0 <= o2·s2 + base < in2
-            const int64_t base = k2 * w.d[2] - w.pb[2];
-            const int64_t lo = base >= 0 ? 0 : (-base + w.s[2] - 1) / w.s[2];
-            const int64_t hi = std::min(w.out[2], w.in[2] - base <= 0 ? 0 : (w.in[2] - base + w.s[2] - 1) / w.s[2]);
-            if (w.s[2] == 1)
-              for (int64_t o2 = lo; o2 < hi; ++o2) {
-                const T v = xr[o2 + base];
-                yr[o2] = v > yr[o2] ? v : yr[o2];
-              }
-            else
-              for (int64_t o2 = lo; o2 < hi; ++o2) {
-                const T v = xr[o2 * w.s[2] + base];
-                yr[o2] = v > yr[o2] ? v : yr[o2];
-              }
-          }
+          for (int64_t i2 = 0; i2 < w.in[2]; ++i2) m[i2] = xr[i2] > m[i2] ? xr[i2] : m[i2];
+        }
+      }
+      T* yr = y + (o0 * w.out[1] + o1) * w.out[2];
+      std::fill(yr, yr + w.out[2], std::numeric_limits<T>::lowest());
+      for (int64_t k2 = 0; k2 < w.k[2]; ++k2) {
+        // outputs o2 with 0 <= o2·s2 + base < in2
+        const int64_t base = k2 * w.d[2] - w.pb[2];
+        const int64_t lo = base >= 0 ? 0 : (-base + w.s[2] - 1) / w.s[2];
+        const int64_t hi = std::min(w.out[2], w.in[2] - base <= 0 ? 0 : (w.in[2] - base + w.s[2] - 1) / w.s[2]);
+        for (int64_t o2 = lo; o2 < hi; ++o2) {
+          const T v = m[o2 * w.s[2] + base];
+          yr[o2] = v > yr[o2] ? v : yr[o2];
         }
       }
     }
@@ -163,9 +163,10 @@ void plan_pool(PlanCtx& c) {
         int64_t* ind = indices ? io.out[1]->data<int64_t>() : nullptr;
         const int64_t isz = w.in_size(), osz = w.out_size();
         parallel_rows(planes, osz * w.k_size(), [&](int64_t first, int64_t last) {
+          Scratch<T> column_max(is_max && !ind ? static_cast<size_t>(w.in[2]) : 0);
           for (int64_t p = first; p < last; ++p)
             if (is_max && !ind)
-              max_pool_plane_rows<T>(x + p * isz, y + p * osz, w);
+              max_pool_plane_rows<T>(x + p * isz, y + p * osz, w, column_max.data());
             else
               pool_plane<T, is_max>(x + p * isz, y + p * osz, ind ? ind + p * osz : nullptr, p * isz, w, include_pad,
                                     storage_order == 1);

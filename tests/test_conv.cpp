@@ -75,7 +75,11 @@ TEST_CASE("Conv matches the direct reference over groups, strides, dilations, pa
       {{1, 16, 7, 5}, 24, 1, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}},                  // 1×1 (x is the GEMM operand)
       {{2, 3, 17}, 4, 1, {4}, {3}, {1}, {2, 1}},                                     // 1-D
       {{1, 2, 5, 6, 4}, 3, 1, {2, 3, 2}, {1, 2, 1}, {1, 1, 2}, {1, 0, 1, 0, 1, 1}},  // 3-D
-      {{1, 40, 2, 2}, 37, 1, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}},  // 2×2 plane: positions on the GEMM rows, K > 256
+      {{1, 40, 2, 2}, 37, 1, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}},  // 2×2 plane: indirect, positions on the rows, K >
+                                                                     // 256
+      {{1, 40, 3, 2}, 37, 1, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}},  // 1×1 on a narrow plane: im2col, positions on the
+                                                                     // rows
+      {{1, 16, 8, 8}, 32, 1, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}},  // 8×8: indirect, positions on the rows (no waste)
       {{1, 20, 11, 9}, 20, 20, {3, 3}, {1, 2}, {1, 1}, {1, 0, 1, 2}},   // depthwise, channels not a vector multiple
       {{1, 9, 12, 12}, 9, 9, {9, 9}, {1, 1}, {1, 1}, {4, 4, 4, 4}},     // depthwise, 81 taps (> 64 per call)
       {{1, 3, 23, 21}, 16, 1, {7, 7}, {2, 2}, {1, 1}, {3, 3, 3, 3}},    // stem: stride 2, 7×7

@@ -163,14 +163,18 @@ void pack_a_into(const GemmKernels& kern, bool ta, int64_t M, int64_t K, float a
   });
 }
 
-// The left operand of gemm_blocked: packed beforehand, or alpha·op(A) packed
-// by the task that uses it, one MC×KC block at a time while it is in L2.
+// The left operand of gemm_blocked: packed beforehand, alpha·op(A) packed
+// by the task that uses it, one MC×KC block at a time while it is in L2, or
+// read in place through offsets (base + row_offs[i] + offs[k]).
 struct LeftOperand {
   const float* packed = nullptr;
   bool ta = false;
   const float* A = nullptr;
   int64_t lda = 0;
   float alpha = 1.f;
+  const float* base = nullptr;
+  const int64_t* row_offs = nullptr;
+  const int64_t* offs = nullptr;
 };
 
 // C = packed A · packed B (+ beta·C), then the epilogue. Tasks own blocks of C:
@@ -216,13 +220,14 @@ void gemm_blocked(const GemmKernels& kern, int64_t M, const LeftOperand& a, cons
   // at all. Otherwise A is packed here, once for all tasks, unless every row
   // block has a single task (large M, small N: the CNN shapes): then each task
   // packs its own MC×KC block into L2-sized scratch.
-  const bool direct_a = !a.packed && !a.ta && a.alpha == 1.f && kern.mr <= kMaxMR && packed_b;
-  const bool pack_here = !a.packed && !direct_a && nchunks > 1;
+  const bool indirect_a = a.row_offs != nullptr;
+  const bool direct_a = !a.packed && !indirect_a && !a.ta && a.alpha == 1.f && kern.mr <= kMaxMR && packed_b;
+  const bool pack_here = !a.packed && !direct_a && !indirect_a && nchunks > 1;
   Scratch<float> pa(pack_here ? packed_a_floats(kern, M, K) : 0);
   if (pack_here) pack_a_into(kern, a.ta, M, K, a.alpha, a.A, a.lda, pa.data());
   const float* packed_a = a.packed ? a.packed : pack_here ? pa.data() : nullptr;
   parallel_rows(mblocks * nchunks, mc * K * chunk * nr / 8, [&](int64_t first, int64_t last) {
-    Scratch<float> block(packed_a || direct_a ? 0 : static_cast<size_t>(mc * std::min(KC, K)));
+    Scratch<float> block(packed_a || direct_a || indirect_a ? 0 : static_cast<size_t>(mc * std::min(KC, K)));
     for (int64_t t = first; t < last; ++t) {
       const int64_t mb = t / nchunks, nc = t % nchunks;
       const int64_t i0 = mb * mc, mi = std::min(mc, M - i0);
@@ -231,7 +236,7 @@ void gemm_blocked(const GemmKernels& kern, int64_t M, const LeftOperand& a, cons
       for (int64_t pc = 0; pc < K; pc += KC) {
         const int64_t kc = std::min(KC, K - pc);
         const float* ap = packed_a ? packed_a + pc * mpanels * mr + (i0 / mr) * kc * mr : nullptr;
-        if (!packed_a && !direct_a) {
+        if (!packed_a && !direct_a && !indirect_a) {
           for (int64_t ir = 0; ir < mi; ir += mr)
             pack_a_panel(mr, a.ta, i0 + ir, std::min(mr, mi - ir), pc, kc, a.alpha, a.A, a.lda, block.data() + ir * kc);
           ap = block.data();
@@ -248,6 +253,11 @@ void gemm_blocked(const GemmKernels& kern, int64_t M, const LeftOperand& a, cons
             if (!packed_b) {
               kern.micro_indirect(kc, ap + ir * kc, b.base + jp * nr, b.offs + pc, C + (i0 + ir) * ldc + jp * nr, ldc,
                                   rows, nj, accumulate, last && tile_ep ? &te : nullptr);
+            } else if (indirect_a) {
+              const float* arows[kMaxMR];
+              for (int r = 0; r < mr; ++r) arows[r] = a.base + a.row_offs[i0 + ir + (r < rows ? r : 0)];
+              kern.micro_indirect_a(kc, arows, a.offs + pc, bp, C + (i0 + ir) * ldc + jp * nr, ldc, rows, nj,
+                                    accumulate, last && tile_ep ? &te : nullptr);
             } else if (direct_a) {
               const float* arows[kMaxMR];
               for (int r = 0; r < mr; ++r) arows[r] = a.A + (i0 + ir + (r < rows ? r : 0)) * a.lda + pc;
@@ -316,6 +326,17 @@ void sgemm_indirect_b(const GemmKernels& kern, int64_t M, int64_t N, int64_t K, 
                       const float* base, const int64_t* offs, float* C, int64_t ldc, const Epilogue& ep) {
   if (M <= 0 || N <= 0) return;
   gemm_blocked(kern, M, LeftOperand{packed_a}, RightOperand{nullptr, base, offs}, K, N, 0.f, C, ldc, ep);
+}
+
+void sgemm_indirect_a(const GemmKernels& kern, int64_t M, int64_t N, int64_t K, const float* base,
+                      const int64_t* row_offs, const int64_t* offs, const float* packed_b, float* C, int64_t ldc,
+                      const Epilogue& ep) {
+  if (M <= 0 || N <= 0) return;
+  LeftOperand a;
+  a.base = base;
+  a.row_offs = row_offs;
+  a.offs = offs;
+  gemm_blocked(kern, M, a, RightOperand{packed_b}, K, N, 0.f, C, ldc, ep);
 }
 
 template <class T>

@@ -35,6 +35,10 @@ struct GemmKernels {
   // The same tile reading B in place: row k of the panel at base + offs[k] (NR contiguous floats).
   void (*micro_indirect)(int64_t kc, const float* Ap, const float* base, const int64_t* offs, float* C, int64_t ldc,
                          int mr, int nr, bool accumulate, const struct TileEpilogue* ep);
+  // The same tile reading A in place through offsets: A(r, k) = rows[r][offs[k]] (an indirect
+  // GEMM with output positions on the rows: Conv's Yᵀ read straight from the input planes).
+  void (*micro_indirect_a)(int64_t kc, const float* const* rows, const int64_t* offs, const float* Bp, float* C,
+                           int64_t ldc, int mr, int nr, bool accumulate, const struct TileEpilogue* ep);
   // Row vector × matrix: y[j] = Σ_k a[k·a_stride]·B[k·ldb + j] for j < n (B streamed once).
   void (*gemv_n)(int64_t K, const float* a, int64_t a_stride, const float* B, int64_t ldb, float* y, int64_t n);
   // Dot products: y[j] = Σ_k a[k]·B[j·ldb + k] for j < n (op(B) = Bᵀ, contiguous a).
@@ -43,10 +47,10 @@ struct GemmKernels {
   // y[c] = bias[c] + Σ_t w[t][c]·x[t][c] for c < C over the taps t < taps
   // that fall inside the input (bias may be nullptr).
   void (*dw_point)(int64_t C, int taps, const float* const* x, const float* const* w, const float* bias, float* y);
-  // One output row of a depthwise convolution on a channel plane:
-  // y[i] = clamp(bias + Σ_t w[t]·x[offs[t] + i], lo, hi) for i < n (NaN stays NaN).
-  void (*dw_row)(int64_t n, int taps, const float* x, const int64_t* offs, const float* w, float bias, float lo,
-                 float hi, float* y);
+  // Output rows of a depthwise convolution on a channel plane: y[r·n + i] =
+  // clamp(bias + Σ_t w[t]·x[r·x_row + offs[t] + i], lo, hi) for r < rows, i < n (NaN stays NaN).
+  void (*dw_rows)(int64_t rows, int64_t n, int64_t x_row, int taps, const float* x, const int64_t* offs, const float* w,
+                  float bias, float lo, float hi, float* y);
 };
 
 const GemmKernels& gemm_kernels(const std::string& isa);  // "sse2", "avx2", "avx512"; the best runnable otherwise
@@ -108,6 +112,10 @@ inline int64_t packed_panel_offset(int64_t width, int64_t panels, int64_t K, int
 // column must be readable (their products are not stored).
 void sgemm_indirect_b(const GemmKernels& k, int64_t M, int64_t N, int64_t K, const float* packed_a, const float* base,
                       const int64_t* offs, float* C, int64_t ldc, const Epilogue& epilogue = {});
+// C[M×N] = A·B with B packed (NR-wide panels) and A read in place (an indirect
+// GEMM): element (i, k) of A is base[row_offs[i] + offs[k]].
+void sgemm_indirect_a(const GemmKernels& k, int64_t M, int64_t N, int64_t K, const float* base, const int64_t* row_offs,
+                      const int64_t* offs, const float* packed_b, float* C, int64_t ldc, const Epilogue& epilogue = {});
 // C[M×N] = A·B (+ beta·C) from operands already in that layout (A: MR-wide
 // panels of M rows, B: NR-wide panels of N columns), then the epilogue.
 void sgemm_prepacked(const GemmKernels& k, int64_t M, int64_t N, int64_t K, const float* packed_a,

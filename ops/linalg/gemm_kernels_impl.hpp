@@ -121,6 +121,21 @@ struct GemmImpl {
         [Bp](int64_t k) { return Bp + k * NR; }, C, ldc, mr, nr, accumulate, ep);
   }
 
+  // A read in place through offsets: A(r, k) = rows[r][offs[k]] (rows past mr
+  // may repeat row 0, their results are not stored); B packed.
+  static void micro_indirect_a(int64_t kc, const float* const* rows, const int64_t* offs, const float* Bp, float* C,
+                               int64_t ldc, int mr, int nr, bool accumulate, const TileEpilogue* ep) {
+    const float *r0 = rows[0], *r1 = rows[1], *r2 = rows[2], *r3 = rows[3];
+    const float *r4 = MR > 4 ? rows[4] : r0, *r5 = MR > 4 ? rows[5] : r0;
+    tile(
+        kc,
+        [=](int64_t k, int r) {
+          const int64_t o = offs[k];
+          return r == 0 ? r0[o] : r == 1 ? r1[o] : r == 2 ? r2[o] : r == 3 ? r3[o] : r == 4 ? r4[o] : r5[o];
+        },
+        [Bp](int64_t k) { return Bp + k * NR; }, C, ldc, mr, nr, accumulate, ep);
+  }
+
   // Rows of B are streamed contiguously, four at a time (one load and one
   // store of y per four FMAs); y (n ≤ a few KB) stays in L1.
   static void gemv_n(int64_t K, const float* a, int64_t as, const float* Bm, int64_t ldb, float* y, int64_t n) {
@@ -197,43 +212,64 @@ struct GemmImpl {
     }
   }
 
-  // One output row of a depthwise convolution on a channel plane:
-  // y[i] = clamp(bias + Σ_t w[t]·x[offs[t] + i]) for i < n, 4 vectors of outputs in
-  // registers across all taps.
-  static void dw_row(int64_t n, int taps, const float* x, const int64_t* offs, const float* w, float bias, float lo,
-                     float hi, float* y) {
+  // NB output vectors of a depthwise convolution, each at its own place:
+  // ys[j][0, W) = clamp(bias + Σ_t w[t]·xs[j][offs[t] + (0, W)]), NB accumulators
+  // in registers across all taps.
+  template <int NB>
+  static void dw_vectors(const float* const* xs, float* const* ys, int taps, const int64_t* offs, const float* w,
+                         float bias, B vlo, B vhi) {
+    B acc[NB];
+#pragma GCC unroll 8
+    for (int j = 0; j < NB; ++j) acc[j] = B(bias);
+    for (int t = 0; t < taps; ++t) {
+      const B wt(w[t]);
+      const int64_t o = offs[t];
+#pragma GCC unroll 8
+      for (int j = 0; j < NB; ++j) acc[j] = xsimd::fma(wt, B::load_unaligned(xs[j] + o), acc[j]);
+    }
+#pragma GCC unroll 8
+    for (int j = 0; j < NB; ++j) xsimd::min(vhi, xsimd::max(vlo, acc[j])).store_unaligned(ys[j]);
+  }
+
+  // Output rows of a depthwise convolution on a channel plane:
+  // y[r·n + i] = clamp(bias + Σ_t w[t]·x[r·x_row + offs[t] + i], lo, hi) for r < rows,
+  // i < n. The rows' whole vectors go eight at a time (across rows when a row
+  // is short: 8×8 and 16×16 planes keep eight FMA chains busy); a row's last
+  // n mod W outputs are scalar.
+  static void dw_rows(int64_t rows, int64_t n, int64_t x_row, int taps, const float* x, const int64_t* offs,
+                      const float* w, float bias, float lo, float hi, float* y) {
     const B vlo(lo), vhi(hi);
-    int64_t i = 0;
-    for (; i + 4 * W <= n; i += 4 * W) {
-      B a0(bias), a1(bias), a2(bias), a3(bias);
-      for (int t = 0; t < taps; ++t) {
-        const B wt(w[t]);
-        const float* xt = x + offs[t] + i;
-        a0 = xsimd::fma(wt, B::load_unaligned(xt), a0);
-        a1 = xsimd::fma(wt, B::load_unaligned(xt + W), a1);
-        a2 = xsimd::fma(wt, B::load_unaligned(xt + 2 * W), a2);
-        a3 = xsimd::fma(wt, B::load_unaligned(xt + 3 * W), a3);
+    const int64_t nv = n / W;
+    const float* xs[8];
+    float* ys[8];
+    int cnt = 0;
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t v = 0; v < nv; ++v) {
+        xs[cnt] = x + r * x_row + v * W;
+        ys[cnt] = y + r * n + v * W;
+        if (++cnt == 8) {
+          dw_vectors<8>(xs, ys, taps, offs, w, bias, vlo, vhi);
+          cnt = 0;
+        }
       }
-      xsimd::min(vhi, xsimd::max(vlo, a0)).store_unaligned(y + i);
-      xsimd::min(vhi, xsimd::max(vlo, a1)).store_unaligned(y + i + W);
-      xsimd::min(vhi, xsimd::max(vlo, a2)).store_unaligned(y + i + 2 * W);
-      xsimd::min(vhi, xsimd::max(vlo, a3)).store_unaligned(y + i + 3 * W);
+    int j = 0;
+    if (cnt - j >= 4) {
+      dw_vectors<4>(xs, ys, taps, offs, w, bias, vlo, vhi);
+      j += 4;
     }
-    for (; i + W <= n; i += W) {
-      B a(bias);
-      for (int t = 0; t < taps; ++t) a = xsimd::fma(B(w[t]), B::load_unaligned(x + offs[t] + i), a);
-      xsimd::min(vhi, xsimd::max(vlo, a)).store_unaligned(y + i);
-    }
-    for (; i < n; ++i) {
-      float a = bias;
-      for (int t = 0; t < taps; ++t) a += w[t] * x[offs[t] + i];
-      a = a < lo ? lo : a;
-      y[i] = a > hi ? hi : a;
-    }
+    for (; j < cnt; ++j) dw_vectors<1>(xs + j, ys + j, taps, offs, w, bias, vlo, vhi);
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t i = nv * W; i < n; ++i) {
+        float a = bias;
+        for (int t = 0; t < taps; ++t) a += w[t] * x[r * x_row + offs[t] + i];
+        a = a < lo ? lo : a;
+        y[r * n + i] = a > hi ? hi : a;
+      }
   }
 
   static GemmKernels table(const char* isa) {
-    return GemmKernels{isa, MR, NR, &micro, &micro_rows, &micro_indirect, &gemv_n, &gemv_t, &dw_point, &dw_row};
+    return GemmKernels{isa,     MR,      NR,        &micro,  &micro_rows, &micro_indirect, &micro_indirect_a,
+                       &gemv_n, &gemv_t, &dw_point, &dw_rows};
   }
 };
 
