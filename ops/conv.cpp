@@ -334,7 +334,7 @@ void depthwise_planes(const linalg::GemmKernels& kern, const float* x, const flo
           float* row = xp.data() + ((i0 + w.pb[0]) * pp.padded[1] + i1 + w.pb[1]) * row_len;
           const float* sr = src + (i0 * w.in[1] + i1) * w.in[2];
           if (s2 == 1) {
-            std::copy_n(sr, w.in[2], row + w.pb[2]);
+            copy_run(sr, 1, w.in[2], row + w.pb[2]);
           } else {  // input columns r, r + s2, … land contiguously in phase (pb2 + r) mod s2
             for (int64_t r = 0; r < std::min(s2, w.in[2]); ++r) {
               float* dst = row + ((w.pb[2] + r) % s2) * pp.phase_len + (w.pb[2] + r) / s2;
@@ -399,23 +399,40 @@ bool make_indirect_conv(const Window& w, int64_t channels, int64_t nr, IndirectC
 
 // x's `channels` planes into their stride phases inside zero padding.
 void fill_phases(const IndirectConv& ic, const Window& w, const float* x, int64_t channels, float* buf) {
+  const int64_t phase_plane = ic.Q1 * ic.Q2, s1 = ic.s1, s2 = ic.s2, in2 = w.in[2];
   parallel_rows(channels, ic.plane, [&](int64_t first, int64_t last) {
     for (int64_t ch = first; ch < last; ++ch) {
       float* dst = buf + ch * ic.plane;
-      std::fill(dst, dst + ic.plane, 0.f);
       const float* src = x + ch * w.in_size();
-      for (int64_t i1 = 0; i1 < w.in[1]; ++i1) {
-        const int64_t r = i1 + w.pb[1];
-        float* row = dst + (r % ic.s1) * ic.s2 * ic.Q1 * ic.Q2 + (r / ic.s1) * ic.Q2;
-        const float* sr = src + i1 * w.in[2];
-        for (int64_t j = 0; j < std::min(ic.s2, w.in[2]); ++j) {  // columns j, j + s2, … are contiguous in one phase
-          const int64_t q = j + w.pb[2];
-          float* d = row + (q % ic.s2) * ic.Q1 * ic.Q2 + q / ic.s2;
-          if (ic.s2 == 1)
-            std::copy_n(sr, w.in[2], d);
-          else
-            for (int64_t t = 0; j + t * ic.s2 < w.in[2]; ++t) d[t] = sr[j + t * ic.s2];
+      if (s1 == 1 && s2 == 1) {  // one phase: zero only the padding around the copied rows
+        const int64_t Q2 = ic.Q2, pb2 = w.pb[2], after = Q2 - pb2 - in2;
+        std::fill(dst, dst + w.pb[1] * Q2 + pb2, 0.f);
+        for (int64_t i1 = 0; i1 < w.in[1]; ++i1) {
+          float* row = dst + (i1 + w.pb[1]) * Q2 + pb2;
+          copy_run(src + i1 * in2, 1, in2, row);
+          zero_few(row + in2, i1 + 1 < w.in[1] ? after + pb2 : after);
         }
+        std::fill(dst + (w.pb[1] + w.in[1]) * Q2, dst + ic.plane, 0.f);
+        continue;
+      }
+      std::fill(dst, dst + ic.plane, 0.f);
+      // Padded row r = i1 + pb1 is row r / s1 of row phase r mod s1, both stepped
+      // without dividing (a division per row cost more than the row's copy).
+      int64_t rp = w.pb[1] % s1, rq = w.pb[1] / s1;
+      for (int64_t i1 = 0; i1 < w.in[1]; ++i1) {
+        float* row = dst + rp * s2 * phase_plane + rq * ic.Q2;
+        const float* sr = src + i1 * in2;
+        if (s2 == 1) {
+          copy_run(sr, 1, in2, row + w.pb[2]);
+        } else {  // columns j, j + s2, … are contiguous in phase (j + pb2) mod s2
+          int64_t cp = w.pb[2] % s2, cq = w.pb[2] / s2;
+          for (int64_t j = 0; j < std::min(s2, in2); ++j) {
+            float* d = row + cp * phase_plane + cq;
+            for (int64_t t = 0; j + t * s2 < in2; ++t) d[t] = sr[j + t * s2];
+            if (++cp == s2) cp = 0, ++cq;
+          }
+        }
+        if (++rp == s1) rp = 0, ++rq;
       }
     }
     if (last == channels) std::fill(buf + channels * ic.plane, buf + ic.buffer, 0.f);
