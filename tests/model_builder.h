@@ -23,10 +23,21 @@ inline Tensor random_tensor(const Shape& shape, uint64_t seed, float offset = 0.
   return t;
 }
 
+// The folders temp_dir made, removed when the test process exits.
+struct TempDirs {
+  std::vector<std::filesystem::path> made;
+  ~TempDirs() {
+    std::error_code ec;
+    for (const auto& p : made) std::filesystem::remove_all(p, ec);
+  }
+};
+
 inline std::filesystem::path temp_dir(const std::string& tag) {
+  static TempDirs dirs;
   auto p = std::filesystem::temp_directory_path() / ("normrt_test_" + tag + "_" + std::to_string(::getpid()));
   std::filesystem::remove_all(p);
   std::filesystem::create_directories(p);
+  dirs.made.push_back(p);
   return p;
 }
 
