@@ -2,7 +2,7 @@
 // table in bench/README.md (ORT is a measurement peer only, never a dependency).
 //   node bench/ort_latency.js MODEL_DIR THREADS ITERATIONS
 // Inputs come from MODEL_DIR/test_data_set_0 via bench/pb_to_raw.py (run by
-// bench/compare_ort.sh). Prints the median and p90 latency in ms. ORT_WARMUP_MS
+// bench/compare_ort.sh). Prints the minimum, p10, median and p90 latency in ms. ORT_WARMUP_MS
 // (default 1000) and ORT_DURATION_MS (default 3000) set the warm-up and timed spans.
 const ort = require(process.env.ORT_NODE || 'onnxruntime-node');
 const fs = require('fs');
@@ -32,6 +32,6 @@ async function main() {
   }
   times.sort((a, b) => a - b);
   const q = (p) => times[Math.min(times.length - 1, Math.floor(p * times.length))];
-  console.log(JSON.stringify({median_ms: q(0.5), p90_ms: q(0.9), runs: times.length}));
+  console.log(JSON.stringify({min_ms: times[0], p10_ms: q(0.1), median_ms: q(0.5), p90_ms: q(0.9), runs: times.length}));
 }
 main().catch((e) => { console.error(e.message); process.exit(1); });

@@ -296,6 +296,8 @@ struct PhasePlanes {
   int64_t phases = 1, phase_len = 0;       // s2 phases of ⌈padded[2] / s2⌉ columns
   int64_t plane = -1;                      // floats per padded plane; -1 when beyond 2^26 (or > 1024 taps)
   std::vector<int64_t> tap_offset;         // per tap, from an output row's start in the padded plane
+  std::vector<int64_t> column_start;       // input columns r, r + s2, … start here in a padded row (r < s2)
+  std::vector<int64_t> column_count;       // and are this many
 };
 
 PhasePlanes make_phase_planes(const Window& w) {
@@ -308,6 +310,10 @@ PhasePlanes make_phase_planes(const Window& w) {
     if (__builtin_mul_overflow(n, f, &n) || n > (int64_t{1} << 26)) return p;
   if (w.k_size() > 1024) return p;
   p.plane = n;
+  for (int64_t r = 0; r < std::min(w.s[2], w.in[2]); ++r) {
+    p.column_start.push_back(((w.pb[2] + r) % w.s[2]) * p.phase_len + (w.pb[2] + r) / w.s[2]);
+    p.column_count.push_back((w.in[2] - r + w.s[2] - 1) / w.s[2]);
+  }
   const int64_t row_len = p.phases * p.phase_len;
   for (int64_t k0 = 0; k0 < w.k[0]; ++k0)
     for (int64_t k1 = 0; k1 < w.k[1]; ++k1)
@@ -336,10 +342,9 @@ void depthwise_planes(const linalg::GemmKernels& kern, const float* x, const flo
           if (s2 == 1) {
             copy_run(sr, 1, w.in[2], row + w.pb[2]);
           } else {  // input columns r, r + s2, … land contiguously in phase (pb2 + r) mod s2
-            for (int64_t r = 0; r < std::min(s2, w.in[2]); ++r) {
-              float* dst = row + ((w.pb[2] + r) % s2) * pp.phase_len + (w.pb[2] + r) / s2;
-              for (int64_t j = 0; r + j * s2 < w.in[2]; ++j) dst[j] = sr[r + j * s2];
-            }
+            for (int64_t r = 0; r < static_cast<int64_t>(pp.column_start.size()); ++r)
+              copy_run(sr + r, s2, pp.column_count[static_cast<size_t>(r)],
+                       row + pp.column_start[static_cast<size_t>(r)]);
           }
         }
       float* yp = y + p * osz;
@@ -458,30 +463,38 @@ std::vector<int64_t> kernel_extent(const PlanCtx& c, const Shape& W) {
 }
 
 // Conv as an indirect GEMM with the output positions on the rows:
-// Yᵀ[p, m] = Σ_k x_phases[row_offs[p] + offs[k]] · W[m, k], where row_offs[p] =
-// o1·Q2 + o2 places output p in the stride phases (see IndirectConv); no
-// column is wasted however narrow the plane. The bias and the clamp are applied
-// as the tile stores; Yᵀ is then transposed into y. Passes over memory: one
-// copy of x into the phases, the GEMM, the transpose of y.
+// Yᵀ[p, m] = Σ_k src[row_offs[p] + offs[k]] · W[m, k]. With stride phases
+// (`phases` given), src is x copied into them and row_offs[p] = o1·Q2 + o2
+// places output p there (see IndirectConv); a 1×1 convolution with stride 1
+// and no padding (`phases` null) reads x itself: row_offs[p] = p, offs[c] =
+// c·plane. No column is wasted however narrow the plane. The bias and the
+// clamp are applied as the tile stores; Yᵀ is then transposed into y. Passes
+// over memory: the copy into the phases (if any), the GEMM, the transpose of y.
 void plan_conv_indirect_positions(PlanCtx& c, const linalg::GemmKernels& gk, const Window& w, const ConvShape& cs,
-                                  IndirectConv&& ic, float lo, float hi) {
-  const int64_t osz = w.out_size(), cg = cs.C / cs.G, mg = cs.M / cs.G, kdim = cg * w.k_size();
+                                  std::shared_ptr<const IndirectConv> phases, float lo, float hi) {
+  const int64_t osz = w.out_size(), isz = w.in_size(), cg = cs.C / cs.G, mg = cs.M / cs.G, kdim = cg * w.k_size();
   auto row_offs = std::make_shared<std::vector<int64_t>>();
-  for (int64_t o1 = 0; o1 < w.out[1]; ++o1)
-    for (int64_t o2 = 0; o2 < w.out[2]; ++o2) row_offs->push_back(o1 * ic.Q2 + o2);
+  auto in_place_offs = std::make_shared<std::vector<int64_t>>();
+  if (phases) {
+    for (int64_t o1 = 0; o1 < w.out[1]; ++o1)
+      for (int64_t o2 = 0; o2 < w.out[2]; ++o2) row_offs->push_back(o1 * phases->Q2 + o2);
+  } else {
+    for (int64_t p = 0; p < osz; ++p) row_offs->push_back(p);
+    for (int64_t ch = 0; ch < cg; ++ch) in_place_offs->push_back(ch * isz);
+  }
   // Constant weights as B panels of W_gᵀ, once per group.
   const float* const_w = c.input(1).value ? c.input(1).value->data<float>() : nullptr;
   auto packed_w = std::make_shared<std::vector<std::vector<float>>>();
   if (const_w)
     for (int64_t g = 0; g < cs.G; ++g)
       packed_w->push_back(linalg::pack_b(gk, true, kdim, mg, const_w + g * mg * kdim, kdim).data);
-  auto geo = std::make_shared<const IndirectConv>(std::move(ic));
   c.kernel = [=, &gk](KernelIO& io) {
     const float* x = io.in[0]->data<float>();
     const float* b = io.in.size() > 2 && io.in[2] ? io.in[2]->data<float>() : nullptr;
     float* y = io.out[0]->data<float>();
-    Scratch<float> buf(static_cast<size_t>(geo->buffer)), yt(static_cast<size_t>(osz * mg));
+    Scratch<float> buf(phases ? static_cast<size_t>(phases->buffer) : 0), yt(static_cast<size_t>(osz * mg));
     Scratch<float> wrun(packed_w->empty() ? linalg::packed_b_size(gk, kdim, mg) : 0);
+    const int64_t* offs = phases ? phases->offs.data() : in_place_offs->data();
     for (int64_t n = 0; n < cs.N; ++n)
       for (int64_t g = 0; g < cs.G; ++g) {
         const float* wp = nullptr;
@@ -491,12 +504,13 @@ void plan_conv_indirect_positions(PlanCtx& c, const linalg::GemmKernels& gk, con
           linalg::pack_b_to(gk, true, kdim, mg, io.in[1]->data<float>() + g * mg * kdim, kdim, wrun.data());
           wp = wrun.data();
         }
-        fill_phases(*geo, w, x + (n * cs.C + g * cg) * w.in_size(), cg, buf.data());
+        const float* xg = x + (n * cs.C + g * cg) * isz;
+        if (phases) fill_phases(*phases, w, xg, cg, buf.data());
         linalg::Epilogue ep;
         ep.lo = lo;
         ep.hi = hi;
         ep.bias = b ? b + g * mg : nullptr;
-        linalg::sgemm_indirect_a(gk, osz, mg, kdim, buf.data(), row_offs->data(), geo->offs.data(), wp, yt.data(), mg,
+        linalg::sgemm_indirect_a(gk, osz, mg, kdim, phases ? buf.data() : xg, row_offs->data(), offs, wp, yt.data(), mg,
                                  ep);
         transpose_clamp(yt.data(), osz, mg, y + (n * cs.M + g * mg) * osz, -INFINITY, INFINITY);
       }
@@ -585,7 +599,14 @@ void plan_conv(PlanCtx& c) {
   const int64_t by_columns_work = padded(mg, kern_a.mr) * padded(ic.vsize, kern_a.nr);
   const int64_t by_positions_work = padded(osz, kern_b.mr) * padded(mg, kern_b.nr);
   if (indirect && (!by_columns_ok || by_positions_work * 11 < by_columns_work * 10)) {
-    plan_conv_indirect_positions(c, kern_b, w, cs, std::move(ic), lo, hi);
+    plan_conv_indirect_positions(c, kern_b, w, cs, std::make_shared<const IndirectConv>(std::move(ic)), lo, hi);
+    return;
+  }
+  // 1×1, stride 1, no padding, outputs on the rows: x is read in place.
+  bool pointwise = ksz == 1;
+  for (int a = 0; a < 3; ++a) pointwise = pointwise && w.s[a] == 1 && w.pb[a] == 0 && w.pe[a] == 0;
+  if (pointwise && spatial_rows) {
+    plan_conv_indirect_positions(c, kern_b, w, cs, nullptr, lo, hi);
     return;
   }
   if (by_columns_ok) {
