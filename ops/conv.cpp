@@ -185,36 +185,12 @@ void pack_im2col(const PanelIm2col& g, const float* xp, float* dst) {
   });
 }
 
-// dst[j·rows + i] = clamp(src[i·cols + j]): a [rows × cols] block transposed
-// in 4×4 register tiles (NaN passes the clamp unchanged).
+// dst[j·rows + i] = clamp(src[i·cols + j]) (linalg::transpose_clamp_block),
+// columns split over threads.
 void transpose_clamp(const float* src, int64_t rows, int64_t cols, float* dst, float lo, float hi) {
-  const auto clamp = [lo, hi](float v) {
-    v = v < lo ? lo : v;
-    return v > hi ? hi : v;
-  };
   parallel_rows((cols + 3) / 4, rows * 4, [&](int64_t first, int64_t last) {
-    const int64_t j_end = std::min(cols, last * 4);
-    int64_t j = first * 4;
-#ifdef __SSE2__
-    const __m128 vlo = _mm_set1_ps(lo), vhi = _mm_set1_ps(hi);
-    for (; j + 4 <= j_end; j += 4) {
-      int64_t i = 0;
-      for (; i + 4 <= rows; i += 4) {
-        __m128 r0 = _mm_loadu_ps(src + i * cols + j), r1 = _mm_loadu_ps(src + (i + 1) * cols + j);
-        __m128 r2 = _mm_loadu_ps(src + (i + 2) * cols + j), r3 = _mm_loadu_ps(src + (i + 3) * cols + j);
-        _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
-        // min/max return their second operand when either is NaN: x stays NaN.
-        _mm_storeu_ps(dst + j * rows + i, _mm_min_ps(vhi, _mm_max_ps(vlo, r0)));
-        _mm_storeu_ps(dst + (j + 1) * rows + i, _mm_min_ps(vhi, _mm_max_ps(vlo, r1)));
-        _mm_storeu_ps(dst + (j + 2) * rows + i, _mm_min_ps(vhi, _mm_max_ps(vlo, r2)));
-        _mm_storeu_ps(dst + (j + 3) * rows + i, _mm_min_ps(vhi, _mm_max_ps(vlo, r3)));
-      }
-      for (; i < rows; ++i)
-        for (int64_t jj = j; jj < j + 4; ++jj) dst[jj * rows + i] = clamp(src[i * cols + jj]);
-    }
-#endif
-    for (; j < j_end; ++j)
-      for (int64_t i = 0; i < rows; ++i) dst[j * rows + i] = clamp(src[i * cols + j]);
+    const int64_t j0 = first * 4, j1 = std::min(cols, last * 4);
+    linalg::transpose_clamp_block(src + j0, rows, j1 - j0, cols, dst + j0 * rows, rows, lo, hi);
   });
 }
 
@@ -468,8 +444,9 @@ std::vector<int64_t> kernel_extent(const PlanCtx& c, const Shape& W) {
 // places output p there (see IndirectConv); a 1×1 convolution with stride 1
 // and no padding (`phases` null) reads x itself: row_offs[p] = p, offs[c] =
 // c·plane. No column is wasted however narrow the plane. The bias and the
-// clamp are applied as the tile stores; Yᵀ is then transposed into y. Passes
-// over memory: the copy into the phases (if any), the GEMM, the transpose of y.
+// clamp are applied as the tile stores; each GEMM task then transposes its
+// block of Yᵀ into y while it is in cache. Passes over memory: the copy into
+// the phases (if any), the GEMM.
 void plan_conv_indirect_positions(PlanCtx& c, const linalg::GemmKernels& gk, const Window& w, const ConvShape& cs,
                                   std::shared_ptr<const IndirectConv> phases, float lo, float hi) {
   const int64_t osz = w.out_size(), isz = w.in_size(), cg = cs.C / cs.G, mg = cs.M / cs.G, kdim = cg * w.k_size();
@@ -510,9 +487,10 @@ void plan_conv_indirect_positions(PlanCtx& c, const linalg::GemmKernels& gk, con
         ep.lo = lo;
         ep.hi = hi;
         ep.bias = b ? b + g * mg : nullptr;
+        ep.transpose_to = y + (n * cs.M + g * mg) * osz;
+        ep.ldt = osz;
         linalg::sgemm_indirect_a(gk, osz, mg, kdim, phases ? buf.data() : xg, row_offs->data(), offs, wp, yt.data(), mg,
                                  ep);
-        transpose_clamp(yt.data(), osz, mg, y + (n * cs.M + g * mg) * osz, -INFINITY, INFINITY);
       }
   };
 }

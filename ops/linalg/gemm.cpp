@@ -9,6 +9,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#ifdef __SSE2__
+#include <xmmintrin.h>
+#endif
 
 #include "../isa.h"
 #include "../parallel.h"
@@ -25,6 +28,35 @@ constexpr int kMaxMR = 8;          // the register tile's rows, at most
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 }  // namespace
+
+void transpose_clamp_block(const float* src, int64_t rows, int64_t cols, int64_t lds, float* dst, int64_t ldd, float lo,
+                           float hi) {
+  const auto clamp = [lo, hi](float v) {
+    v = v < lo ? lo : v;
+    return v > hi ? hi : v;
+  };
+  int64_t j = 0;
+#ifdef __SSE2__
+  const __m128 vlo = _mm_set1_ps(lo), vhi = _mm_set1_ps(hi);
+  for (; j + 4 <= cols; j += 4) {
+    int64_t i = 0;
+    for (; i + 4 <= rows; i += 4) {
+      __m128 r0 = _mm_loadu_ps(src + i * lds + j), r1 = _mm_loadu_ps(src + (i + 1) * lds + j);
+      __m128 r2 = _mm_loadu_ps(src + (i + 2) * lds + j), r3 = _mm_loadu_ps(src + (i + 3) * lds + j);
+      _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+      // min/max return their second operand when either is NaN: x stays NaN.
+      _mm_storeu_ps(dst + j * ldd + i, _mm_min_ps(vhi, _mm_max_ps(vlo, r0)));
+      _mm_storeu_ps(dst + (j + 1) * ldd + i, _mm_min_ps(vhi, _mm_max_ps(vlo, r1)));
+      _mm_storeu_ps(dst + (j + 2) * ldd + i, _mm_min_ps(vhi, _mm_max_ps(vlo, r2)));
+      _mm_storeu_ps(dst + (j + 3) * ldd + i, _mm_min_ps(vhi, _mm_max_ps(vlo, r3)));
+    }
+    for (; i < rows; ++i)
+      for (int64_t jj = j; jj < j + 4; ++jj) dst[jj * ldd + i] = clamp(src[i * lds + jj]);
+  }
+#endif
+  for (; j < cols; ++j)
+    for (int64_t i = 0; i < rows; ++i) dst[j * ldd + i] = clamp(src[i * lds + j]);
+}
 
 const GemmKernels& gemm_kernels(const std::string& isa) {
   return for_isa(isa, gemm_kernels_sse2, gemm_kernels_avx2, gemm_kernels_avx512);
@@ -200,6 +232,7 @@ void gemm_blocked(const GemmKernels& kern, int64_t M, const LeftOperand& a, cons
       if (beta == 0.f) std::fill(C + i * ldc, C + i * ldc + N, 0.f);
       finish_row(ep, i, C + i * ldc, 0, N);
     }
+    if (ep.transpose_to) transpose_clamp_block(C, M, N, ldc, ep.transpose_to, ep.ldt, -INFINITY, INFINITY);
     return;
   }
   // Biases and the clamp go into the register tile's stores; an activation function
@@ -271,10 +304,12 @@ void gemm_blocked(const GemmKernels& kern, int64_t M, const LeftOperand& a, cons
         }
       }
       // The rest of the epilogue (an activation function) on this task's block while it is in cache.
-      if (ep.act) {
-        const int64_t j0 = p0 * nr, j1 = std::min(N, p1 * nr);
+      const int64_t j0 = p0 * nr, j1 = std::min(N, p1 * nr);
+      if (ep.act)
         for (int64_t i = i0; i < i0 + mi; ++i) finish_row(after_tiles, i, C + i * ldc, j0, j1);
-      }
+      if (ep.transpose_to)
+        transpose_clamp_block(C + i0 * ldc + j0, mi, j1 - j0, ldc, ep.transpose_to + j0 * ep.ldt + i0, ep.ldt,
+                              -INFINITY, INFINITY);
     }
   });
 }

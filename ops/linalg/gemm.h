@@ -65,6 +65,11 @@ const GemmKernels* gemm_kernels_avx2_4rows();
 const GemmKernels* gemm_kernels_avx512_4rows();
 const GemmKernels& gemm_kernels(const std::string& isa, int64_t M);
 
+// dst[j·ldd + i] = clamp(src[i·lds + j], lo, hi) for i < rows, j < cols, in 4×4
+// register tiles (NaN passes the clamp unchanged).
+void transpose_clamp_block(const float* src, int64_t rows, int64_t cols, int64_t lds, float* dst, int64_t ldd, float lo,
+                           float hi);
+
 // op(B) [K×N] packed into the kernel's panels once (weights at session creation).
 struct PackedB {
   int64_t K = 0, N = 0;
@@ -94,6 +99,10 @@ struct Epilogue {
   const float* row_bias = nullptr;                      // M values, or nullptr
   float lo = -__builtin_inff(), hi = __builtin_inff();  // the clamp (none by default)
   void (*act)(const float*, float*, size_t) = nullptr;  // in place on a row segment (vector_math.h), or nullptr
+  // When set, each task also stores its finished block of C transposed here,
+  // while it is in cache: transpose_to[j·ldt + i] = C[i, j] (Conv's Yᵀ into y).
+  float* transpose_to = nullptr;
+  int64_t ldt = 0;
   bool any() const { return bias || row_bias || act || lo > -__builtin_inff() || hi < __builtin_inff(); }
 };
 
