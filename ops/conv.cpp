@@ -211,26 +211,20 @@ void depthwise_channels_last(const linalg::GemmKernels& kern, const float* xt, c
         float* y = yt + (row * w.out[2] + o2) * C;
         const float* bias = b;
         int n = 0;
-        for (int64_t k0 = 0; k0 < w.k[0]; ++k0) {
-          const int64_t i0 = o0 * w.s[0] - w.pb[0] + k0 * w.d[0];
-          if (i0 < 0 || i0 >= w.in[0]) continue;
-          for (int64_t k1 = 0; k1 < w.k[1]; ++k1) {
-            const int64_t i1 = o1 * w.s[1] - w.pb[1] + k1 * w.d[1];
-            if (i1 < 0 || i1 >= w.in[1]) continue;
-            const float* xrow = xt + (i0 * w.in[1] + i1) * w.in[2] * C;
-            const float* wrow = wt + (k0 * w.k[1] + k1) * w.k[2] * C;
-            for (int64_t k2 = 0, i2 = o2 * w.s[2] - w.pb[2]; k2 < w.k[2]; ++k2, i2 += w.d[2]) {
-              if (i2 < 0 || i2 >= w.in[2]) continue;
-              xs[n] = xrow + i2 * C;
-              ws[n] = wrow + k2 * C;
-              if (++n == kMaxTaps) {  // long kernels: continue from the partial sum in y
-                kern.dw_point(C, n, xs, ws, bias, y);
-                bias = y;
-                n = 0;
-              }
+        for_each_tap_row(w, o0, o1, [&](int64_t k0, int64_t k1, int64_t i0, int64_t i1) {
+          const float* xrow = xt + (i0 * w.in[1] + i1) * w.in[2] * C;
+          const float* wrow = wt + (k0 * w.k[1] + k1) * w.k[2] * C;
+          for (int64_t k2 = 0, i2 = o2 * w.s[2] - w.pb[2]; k2 < w.k[2]; ++k2, i2 += w.d[2]) {
+            if (i2 < 0 || i2 >= w.in[2]) continue;
+            xs[n] = xrow + i2 * C;
+            ws[n] = wrow + k2 * C;
+            if (++n == kMaxTaps) {  // long kernels: continue from the partial sum in y
+              kern.dw_point(C, n, xs, ws, bias, y);
+              bias = y;
+              n = 0;
             }
           }
-        }
+        });
         if (n > 0 || bias != y) kern.dw_point(C, n, xs, ws, bias, y);
       }
     }

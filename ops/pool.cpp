@@ -105,16 +105,10 @@ void max_pool_plane_rows(const T* x, T* y, const Window& w, T* m) {
   for (int64_t o0 = 0; o0 < w.out[0]; ++o0)
     for (int64_t o1 = 0; o1 < w.out[1]; ++o1) {
       std::fill(m, m + w.in[2], std::numeric_limits<T>::lowest());
-      for (int64_t k0 = 0; k0 < w.k[0]; ++k0) {
-        const int64_t i0 = o0 * w.s[0] - w.pb[0] + k0 * w.d[0];
-        if (i0 < 0 || i0 >= w.in[0]) continue;
-        for (int64_t k1 = 0; k1 < w.k[1]; ++k1) {
-          const int64_t i1 = o1 * w.s[1] - w.pb[1] + k1 * w.d[1];
-          if (i1 < 0 || i1 >= w.in[1]) continue;
-          const T* xr = x + (i0 * w.in[1] + i1) * w.in[2];
-          for (int64_t i2 = 0; i2 < w.in[2]; ++i2) m[i2] = xr[i2] > m[i2] ? xr[i2] : m[i2];
-        }
-      }
+      for_each_tap_row(w, o0, o1, [&](int64_t, int64_t, int64_t i0, int64_t i1) {
+        const T* xr = x + (i0 * w.in[1] + i1) * w.in[2];
+        for (int64_t i2 = 0; i2 < w.in[2]; ++i2) m[i2] = xr[i2] > m[i2] ? xr[i2] : m[i2];
+      });
       T* yr = y + (o0 * w.out[1] + o1) * w.out[2];
       std::fill(yr, yr + w.out[2], std::numeric_limits<T>::lowest());
       for (int64_t k2 = 0; k2 < w.k[2]; ++k2) {

@@ -26,6 +26,21 @@ struct Window {
   std::vector<int64_t> out_dims() const;  // the model's spatial output dims
 };
 
+// Calls f(k0, k1, i0, i1) for each kernel tap (k0, k1) of output row (o0, o1)
+// whose input row (i0, i1) = (o·s − pb + k·d on axes 0 and 1) lies inside the
+// input: the window walk of depthwise channels-last and MaxPool's row path.
+template <class F>
+inline void for_each_tap_row(const Window& w, int64_t o0, int64_t o1, F&& f) {
+  for (int64_t k0 = 0; k0 < w.k[0]; ++k0) {
+    const int64_t i0 = o0 * w.s[0] - w.pb[0] + k0 * w.d[0];
+    if (i0 < 0 || i0 >= w.in[0]) continue;
+    for (int64_t k1 = 0; k1 < w.k[1]; ++k1) {
+      const int64_t i1 = o1 * w.s[1] - w.pb[1] + k1 * w.d[1];
+      if (i1 >= 0 && i1 < w.in[1]) f(k0, k1, i0, i1);
+    }
+  }
+}
+
 // Reads kernel extents `kernel` (spatial dims only), strides, dilations, pads
 // and auto_pad; computes the output extent of a convolution or (ceil_mode) pool.
 Window conv_window(const PlanCtx& c, const Shape& in_spatial, const std::vector<int64_t>& kernel, bool ceil_mode);
