@@ -432,6 +432,41 @@ std::vector<int64_t> kernel_extent(const PlanCtx& c, const Shape& W) {
   return k;
 }
 
+// Conv's weights per group as GEMM panels: W_g as A panels (outputs on the
+// columns) or W_gᵀ as B panels (positions on the rows). Packed once at
+// planning when W is a constant, else per run into the caller's scratch.
+struct GroupWeights {
+  bool as_b = false;
+  int64_t mg = 0, kdim = 0;
+  std::shared_ptr<std::vector<std::vector<float>>> packed;  // per group, when W is constant
+
+  GroupWeights(const linalg::GemmKernels& gk, bool transposed_b, const float* const_w, int64_t groups, int64_t m,
+               int64_t k)
+      : as_b(transposed_b), mg(m), kdim(k), packed(std::make_shared<std::vector<std::vector<float>>>()) {
+    if (const_w)
+      for (int64_t g = 0; g < groups; ++g) {
+        const float* wg = const_w + g * mg * kdim;
+        packed->push_back(as_b ? linalg::pack_b(gk, true, kdim, mg, wg, kdim).data
+                               : linalg::pack_a(gk, false, mg, kdim, wg, kdim).data);
+      }
+  }
+  // Scratch floats a run needs to pack W itself (0 when W was packed at planning).
+  size_t scratch_floats(const linalg::GemmKernels& gk) const {
+    if (!packed->empty()) return 0;
+    return as_b ? linalg::packed_b_size(gk, kdim, mg) : linalg::packed_a_size(gk, mg, kdim);
+  }
+  // Group g's panels: the planned ones, or W (the run's input) packed into scratch.
+  const float* group(const linalg::GemmKernels& gk, const float* w, int64_t g, float* scratch) const {
+    if (!packed->empty()) return (*packed)[static_cast<size_t>(g)].data();
+    const float* wg = w + g * mg * kdim;
+    if (as_b)
+      linalg::pack_b_to(gk, true, kdim, mg, wg, kdim, scratch);
+    else
+      linalg::pack_a_to(gk, false, mg, kdim, wg, kdim, scratch);
+    return scratch;
+  }
+};
+
 // Conv as an indirect GEMM with the output positions on the rows:
 // Yᵀ[p, m] = Σ_k src[row_offs[p] + offs[k]] · W[m, k]. With stride phases
 // (`phases` given), src is x copied into them and row_offs[p] = o1·Q2 + o2
@@ -453,28 +488,17 @@ void plan_conv_indirect_positions(PlanCtx& c, const linalg::GemmKernels& gk, con
     for (int64_t p = 0; p < osz; ++p) row_offs->push_back(p);
     for (int64_t ch = 0; ch < cg; ++ch) in_place_offs->push_back(ch * isz);
   }
-  // Constant weights as B panels of W_gᵀ, once per group.
-  const float* const_w = c.input(1).value ? c.input(1).value->data<float>() : nullptr;
-  auto packed_w = std::make_shared<std::vector<std::vector<float>>>();
-  if (const_w)
-    for (int64_t g = 0; g < cs.G; ++g)
-      packed_w->push_back(linalg::pack_b(gk, true, kdim, mg, const_w + g * mg * kdim, kdim).data);
+  const GroupWeights gw(gk, true, c.input(1).value ? c.input(1).value->data<float>() : nullptr, cs.G, mg, kdim);
   c.kernel = [=, &gk](KernelIO& io) {
     const float* x = io.in[0]->data<float>();
     const float* b = io.in.size() > 2 && io.in[2] ? io.in[2]->data<float>() : nullptr;
     float* y = io.out[0]->data<float>();
     Scratch<float> buf(phases ? static_cast<size_t>(phases->buffer) : 0), yt(static_cast<size_t>(osz * mg));
-    Scratch<float> wrun(packed_w->empty() ? linalg::packed_b_size(gk, kdim, mg) : 0);
+    Scratch<float> wrun(gw.scratch_floats(gk));
     const int64_t* offs = phases ? phases->offs.data() : in_place_offs->data();
     for (int64_t n = 0; n < cs.N; ++n)
       for (int64_t g = 0; g < cs.G; ++g) {
-        const float* wp = nullptr;
-        if (!packed_w->empty()) {
-          wp = (*packed_w)[static_cast<size_t>(g)].data();
-        } else {
-          linalg::pack_b_to(gk, true, kdim, mg, io.in[1]->data<float>() + g * mg * kdim, kdim, wrun.data());
-          wp = wrun.data();
-        }
+        const float* wp = gw.group(gk, io.in[1]->data<float>(), g, wrun.data());
         const float* xg = x + (n * cs.C + g * cg) * isz;
         if (phases) fill_phases(*phases, w, xg, cg, buf.data());
         linalg::Epilogue ep;
@@ -582,10 +606,7 @@ void plan_conv(PlanCtx& c) {
     return;
   }
   if (by_columns_ok) {
-    auto packed_w = std::make_shared<std::vector<std::vector<float>>>();
-    if (const_w)
-      for (int64_t g = 0; g < G; ++g)
-        packed_w->push_back(linalg::pack_a(gk, false, mg, kdim, const_w + g * mg * kdim, kdim).data);
+    const GroupWeights gw(gk, false, const_w, G, mg, kdim);
     auto geo = std::make_shared<const IndirectConv>(std::move(ic));
     const bool compact = geo->vwidth != w.out[2];
     c.kernel = [=, &gk](KernelIO& io) {
@@ -593,17 +614,11 @@ void plan_conv(PlanCtx& c) {
       const float* b = io.in.size() > 2 && io.in[2] ? io.in[2]->data<float>() : nullptr;
       float* y = io.out[0]->data<float>();
       Scratch<float> buf(static_cast<size_t>(geo->buffer));
-      Scratch<float> wrun(packed_w->empty() ? linalg::packed_a_size(gk, mg, kdim) : 0);
+      Scratch<float> wrun(gw.scratch_floats(gk));
       Scratch<float> yv(compact ? static_cast<size_t>(mg * geo->vsize) : 0);
       for (int64_t n = 0; n < cs.N; ++n)
         for (int64_t g = 0; g < cs.G; ++g) {
-          const float* wp = nullptr;
-          if (!packed_w->empty()) {
-            wp = (*packed_w)[static_cast<size_t>(g)].data();
-          } else {
-            linalg::pack_a_to(gk, false, mg, kdim, io.in[1]->data<float>() + g * mg * kdim, kdim, wrun.data());
-            wp = wrun.data();
-          }
+          const float* wp = gw.group(gk, io.in[1]->data<float>(), g, wrun.data());
           fill_phases(*geo, w, x + (n * cs.C + g * cg) * w.in_size(), cg, buf.data());
           float* yg = y + (n * cs.M + g * mg) * osz;
           linalg::Epilogue ep;
@@ -627,37 +642,18 @@ void plan_conv(PlanCtx& c) {
   if (__builtin_mul_overflow(kdim, geo.panels * geo.width, &col_floats) ||
       __builtin_mul_overflow(cg, geo.pads ? geo.plane() : 0, &xp_floats))
     c.fail("the convolution's im2col is too large");
-  // Constant weights are packed once per group: A panels of W_g, or B panels of W_gᵀ.
-  auto packed_w = std::make_shared<std::vector<std::vector<float>>>();
-  if (const_w)
-    for (int64_t g = 0; g < G; ++g) {
-      const float* wg = const_w + g * mg * kdim;
-      packed_w->push_back(spatial_rows ? linalg::pack_b(gk, true, kdim, mg, wg, kdim).data
-                                       : linalg::pack_a(gk, false, mg, kdim, wg, kdim).data);
-    }
+  const GroupWeights gw(gk, spatial_rows, const_w, G, mg, kdim);
   c.kernel = [=, &gk](KernelIO& io) {
     const float* x = io.in[0]->data<float>();
     const float* b = io.in.size() > 2 && io.in[2] ? io.in[2]->data<float>() : nullptr;
     float* y = io.out[0]->data<float>();
     const int64_t isz = w.in_size();
     Scratch<float> xp(static_cast<size_t>(xp_floats)), col(static_cast<size_t>(col_floats));
-    Scratch<float> wrun(packed_w->empty()
-                            ? (spatial_rows ? linalg::packed_b_size(gk, kdim, mg) : linalg::packed_a_size(gk, mg, kdim))
-                            : 0);
+    Scratch<float> wrun(gw.scratch_floats(gk));
     Scratch<float> yt(spatial_rows ? static_cast<size_t>(osz * mg) : 0);
     for (int64_t n = 0; n < cs.N; ++n)
       for (int64_t g = 0; g < cs.G; ++g) {
-        const float* wp = nullptr;
-        if (!packed_w->empty()) {
-          wp = (*packed_w)[static_cast<size_t>(g)].data();
-        } else {
-          const float* wg = io.in[1]->data<float>() + g * mg * kdim;
-          if (spatial_rows)
-            linalg::pack_b_to(gk, true, kdim, mg, wg, kdim, wrun.data());
-          else
-            linalg::pack_a_to(gk, false, mg, kdim, wg, kdim, wrun.data());
-          wp = wrun.data();
-        }
+        const float* wp = gw.group(gk, io.in[1]->data<float>(), g, wrun.data());
         pack_im2col(geo, pad_planes(geo, x + (n * cs.C + g * cg) * isz, cg, xp.data()), col.data());
         float* yg = y + (n * cs.M + g * mg) * osz;
         linalg::Epilogue ep;
