@@ -13,6 +13,7 @@
 #include "dispatch.h"
 #include "op.h"
 #include "parallel.h"
+#include "scratch.h"
 
 namespace normrt {
 
@@ -21,6 +22,18 @@ namespace {
 struct Lanes {
   int64_t outer = 1, n = 1, inner = 1;
 };
+
+// f(o, i, base) for each (outer o, inner i) lane, lanes split over threads;
+// the lane's k-th element is at base + k·inner.
+template <class F>
+void for_each_lane(const Lanes& l, F&& f) {
+  parallel_rows(l.outer * l.inner, l.n, [&](int64_t first, int64_t last) {
+    for (int64_t lane = first; lane < last; ++lane) {
+      const int64_t o = lane / l.inner, i = lane % l.inner;
+      f(o, i, o * l.n * l.inner + i);
+    }
+  });
+}
 
 Lanes lanes(const Shape& s, size_t axis) {
   Lanes l;
@@ -63,17 +76,16 @@ void plan_arg(PlanCtx& c) {
       if constexpr (is_value_type<T>()) {
         const T* x = io.in[0]->data<T>();
         int64_t* y = io.out[0]->data<int64_t>();
-        for (int64_t o = 0; o < l.outer; ++o)
-          for (int64_t i = 0; i < l.inner; ++i) {
-            const T* p = x + o * l.n * l.inner + i;
-            int64_t best = 0;
-            for (int64_t k = 1; k < l.n; ++k) {
-              const T v = p[k * l.inner], b = p[best * l.inner];
-              const bool better = is_max ? (last ? v >= b : v > b) : (last ? v <= b : v < b);
-              if (better) best = k;
-            }
-            y[o * l.inner + i] = best;
+        for_each_lane(l, [&](int64_t o, int64_t i, int64_t base) {
+          const T* p = x + base;
+          int64_t best = 0;
+          for (int64_t k = 1; k < l.n; ++k) {
+            const T v = p[k * l.inner], b = p[best * l.inner];
+            const bool better = is_max ? (last ? v >= b : v > b) : (last ? v <= b : v < b);
+            if (better) best = k;
           }
+          y[o * l.inner + i] = best;
+        });
       }
     });
   };
@@ -109,23 +121,23 @@ void plan_topk(PlanCtx& c) {
         const T* x = io.in[0]->data<T>();
         T* vals = io.out[0] ? io.out[0]->data<T>() : nullptr;
         int64_t* idx = io.out.size() > 1 && io.out[1] ? io.out[1]->data<int64_t>() : nullptr;
-        std::vector<int64_t> order(static_cast<size_t>(l.n));
-        for (int64_t o = 0; o < l.outer; ++o)
-          for (int64_t i = 0; i < l.inner; ++i) {
-            const T* p = x + o * l.n * l.inner + i;
-            std::iota(order.begin(), order.end(), 0);
-            const auto before = [&](int64_t a, int64_t b) {
-              const T va = p[a * l.inner], vb = p[b * l.inner];
-              if (va != vb) return largest ? va > vb : va < vb;
-              return a < b;
-            };
-            std::partial_sort(order.begin(), order.begin() + k, order.end(), before);
-            for (int64_t j = 0; j < k; ++j) {
-              const int64_t at = (o * k + j) * l.inner + i;
-              if (vals) vals[at] = p[order[static_cast<size_t>(j)] * l.inner];
-              if (idx) idx[at] = order[static_cast<size_t>(j)];
-            }
+        for_each_lane(l, [&](int64_t o, int64_t i, int64_t base) {
+          const T* p = x + base;
+          Scratch<int64_t> order(static_cast<size_t>(l.n));
+          int64_t* const ob = order.data();
+          std::iota(ob, ob + l.n, int64_t{0});
+          const auto before = [&](int64_t a, int64_t b) {
+            const T va = p[a * l.inner], vb = p[b * l.inner];
+            if (va != vb) return largest ? va > vb : va < vb;
+            return a < b;
+          };
+          std::partial_sort(ob, ob + k, ob + l.n, before);
+          for (int64_t j = 0; j < k; ++j) {
+            const int64_t at = (o * k + j) * l.inner + i;
+            if (vals) vals[at] = p[ob[j] * l.inner];
+            if (idx) idx[at] = ob[j];
           }
+        });
       }
     });
   };
@@ -149,29 +161,27 @@ void plan_cumsum(PlanCtx& c) {
       if constexpr (is_value_type<T>()) {
         const T* x = io.in[0]->data<T>();
         T* y = io.out[0]->data<T>();
-        for (int64_t o = 0; o < l.outer; ++o)
-          for (int64_t i = 0; i < l.inner; ++i) {
-            const int64_t base = o * l.n * l.inner + i;
-            T acc = T(0);
-            for (int64_t j = 0; j < l.n; ++j) {
-              const int64_t k = reverse ? l.n - 1 - j : j;
-              const int64_t at = base + k * l.inner;
-              const auto add = [](T a, T b) {
-                if constexpr (std::is_integral_v<T>)  // wraps instead of signed-overflow UB
-                  return static_cast<T>(static_cast<std::make_unsigned_t<T>>(a) +
-                                        static_cast<std::make_unsigned_t<T>>(b));
-                else
-                  return static_cast<T>(a + b);
-              };
-              if (exclusive) {
-                y[at] = acc;
-                acc = add(acc, x[at]);
-              } else {
-                acc = add(acc, x[at]);
-                y[at] = acc;
-              }
+        for_each_lane(l, [&](int64_t, int64_t, int64_t base) {
+          T acc = T(0);
+          for (int64_t j = 0; j < l.n; ++j) {
+            const int64_t k = reverse ? l.n - 1 - j : j;
+            const int64_t at = base + k * l.inner;
+            const auto add = [](T a, T b) {
+              if constexpr (std::is_integral_v<T>)  // wraps instead of signed-overflow UB
+                return static_cast<T>(static_cast<std::make_unsigned_t<T>>(a) +
+                                      static_cast<std::make_unsigned_t<T>>(b));
+              else
+                return static_cast<T>(a + b);
+            };
+            if (exclusive) {
+              y[at] = acc;
+              acc = add(acc, x[at]);
+            } else {
+              acc = add(acc, x[at]);
+              y[at] = acc;
             }
           }
+        });
       }
     });
   };
