@@ -605,6 +605,30 @@ void plan_conv(PlanCtx& c) {
     plan_conv_indirect_positions(c, kern_b, w, cs, nullptr, lo, hi);
     return;
   }
+  // The same with the outputs on the columns, when the plane is a whole number
+  // of B panels: B's row c is x's channel plane c, read in place (no im2col).
+  if (pointwise && osz % gk.nr == 0) {
+    const GroupWeights gw(gk, false, const_w, G, mg, kdim);
+    auto plane_offs = std::make_shared<std::vector<int64_t>>();
+    for (int64_t ch = 0; ch < cg; ++ch) plane_offs->push_back(ch * osz);
+    c.kernel = [=, &gk](KernelIO& io) {
+      const float* x = io.in[0]->data<float>();
+      const float* b = io.in.size() > 2 && io.in[2] ? io.in[2]->data<float>() : nullptr;
+      float* y = io.out[0]->data<float>();
+      Scratch<float> wrun(gw.scratch_floats(gk));
+      for (int64_t n = 0; n < cs.N; ++n)
+        for (int64_t g = 0; g < cs.G; ++g) {
+          const float* wp = gw.group(gk, io.in[1]->data<float>(), g, wrun.data());
+          linalg::Epilogue ep;
+          ep.lo = lo;
+          ep.hi = hi;
+          ep.row_bias = b ? b + g * mg : nullptr;
+          linalg::sgemm_indirect_b(gk, mg, osz, kdim, wp, x + (n * cs.C + g * cg) * osz, plane_offs->data(),
+                                   y + (n * cs.M + g * mg) * osz, osz, ep);
+        }
+    };
+    return;
+  }
   if (by_columns_ok) {
     const GroupWeights gw(gk, false, const_w, G, mg, kdim);
     auto geo = std::make_shared<const IndirectConv>(std::move(ic));

@@ -79,6 +79,8 @@ TEST_CASE("Conv matches the direct reference over groups, strides, dilations, pa
       {{1, 40, 3, 2}, 37, 1, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}},  // 1×1 narrow: x in place, positions on rows
       {{2, 24, 2, 3}, 40, 2, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}},  // the same with groups and batch 2
       {{1, 40, 4, 3}, 37, 1, {1, 1}, {2, 2}, {1, 1}, {0, 0, 0, 0}},  // 1×1 stride 2 narrow: im2col, positions on rows
+      {{1, 8, 8, 8}, 24, 1, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}},   // 1×1, plane of whole B panels: x in place as B
+      {{2, 8, 4, 8}, 12, 2, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}},   // the same with groups and batch 2
       {{1, 16, 8, 8}, 32, 1, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}},  // 8×8: indirect, positions on the rows (no waste)
       {{1, 20, 11, 9}, 20, 20, {3, 3}, {1, 2}, {1, 1}, {1, 0, 1, 2}},   // depthwise, channels not a vector multiple
       {{1, 9, 12, 12}, 9, 9, {9, 9}, {1, 1}, {1, 1}, {4, 4, 4, 4}},     // depthwise, 81 taps (> 64 per call)
