@@ -7,11 +7,18 @@
 //       contiguous read (ISA dw_rows, outputs in registers across taps);
 //       narrower planes: channels last (ISA dw_point, vectorised over channels),
 //       two transposes;
-//     otherwise GEMM over col = im2col(x) written straight into the GEMM's
-//       packed panels (one pass over x per kernel tap, from a padded copy):
-//       Y = W·col (weights packed once per session), or Yᵀ = colᵀ·Wᵀ then a
-//       transpose when the output plane is narrower than a register tile;
-//       bias and clamp are applied by the register tile as it stores.
+//     otherwise a GEMM (linalg/gemm.h), one of:
+//       1-D/2-D with more than one tap: an indirect GEMM over x copied once
+//         into stride phases, no im2col — the outputs on B's columns (Y = W·X,
+//         rows as wide as a phase plane, the few extra columns dropped) or the
+//         output positions on A's rows (Yᵀ = Xᵀ·Wᵀ, each GEMM task transposing
+//         its block into y), whichever pads its register tiles less;
+//       1×1, stride 1, no padding: x itself read in place (as B when the plane
+//         is a whole number of B panels, as A when the plane is narrow);
+//       otherwise (3-D, strided 1×1, …) im2col written straight into the
+//         GEMM's packed panels: Y = W·col, or Yᵀ = colᵀ·Wᵀ on narrow planes;
+//       weights packed once per session when constant; bias and clamp are
+//       applied by the register tile as it stores.
 //   ConvTranspose: col = W_gᵀ · x_g (GEMM), then col2im scatter-adds each
 //     column into y at o = i·s − pb + k·d, then the bias.
 // Batches and groups run in order; packing, GEMM and planes split over threads.
