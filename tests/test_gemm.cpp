@@ -132,6 +132,70 @@ TEST_CASE("gemm epilogue: row and column biases and the clamp in the register ti
           }
 }
 
+TEST_CASE("gemm: operands read in place through offsets (Conv's indirect GEMMs) and the transposed store, every ISA") {
+  for (const linalg::GemmKernels* k : runnable_gemm_kernels())
+    for (int64_t M : {1, 5, 6, 7, 13, 80})
+      for (int64_t N : {1, 15, 16, 17, 40})
+        for (int64_t K : {3, 300}) {
+          const auto A = random_matrix(M * K, 11 + M), B = random_matrix(K * N, 12 + N), cb = random_matrix(N, 13);
+          const auto rb = random_matrix(M, 14);
+          std::vector<double> Ad(A.begin(), A.end()), Bd(B.begin(), B.end()), ref(static_cast<size_t>(M * N));
+          linalg::gemm_reference<double>(false, false, M, N, K, 1.0, Ad.data(), K, Bd.data(), N, 0.0, ref.data(), N);
+          INFO(k->isa << " MR=" << k->mr << " M=" << M << " N=" << N << " K=" << K);
+          const double bound = 1e-6 * static_cast<double>(K + 1) * 4;
+          const auto worst = [](double e, double got, double want) {  // NaN (a poisoned slot read) counts as infinite
+            const double d = std::fabs(got - want);
+            return std::isnan(d) ? INFINITY : std::max(e, d);
+          };
+          // A in place: A(i, kk) = src[row_offs[i] + offs[kk]], rows interleaved with a stride of 3.
+          std::vector<int64_t> row_offs, a_offs;
+          for (int64_t i = 0; i < M; ++i) row_offs.push_back(3 * i);
+          for (int64_t kk = 0; kk < K; ++kk) a_offs.push_back((3 * M + 5) * kk);
+          std::vector<float> src(static_cast<size_t>((3 * M + 5) * K), NAN);  // unused slots poison the result
+          for (int64_t i = 0; i < M; ++i)
+            for (int64_t kk = 0; kk < K; ++kk)
+              src[static_cast<size_t>(row_offs[i] + a_offs[kk])] = A[static_cast<size_t>(i * K + kk)];
+          std::vector<float> pb(linalg::packed_b_size(*k, K, N));
+          linalg::pack_b_to(*k, false, K, N, B.data(), N, pb.data());
+          linalg::Epilogue ep;
+          ep.bias = cb.data();
+          ep.lo = -0.5f;
+          ep.hi = 0.7f;
+          std::vector<float> C(static_cast<size_t>(M * N), 42.f), T(static_cast<size_t>(N * M), 42.f);
+          ep.transpose_to = T.data();
+          ep.ldt = M;
+          linalg::sgemm_indirect_a(*k, M, N, K, src.data(), row_offs.data(), a_offs.data(), pb.data(), C.data(), N, ep);
+          double err = 0, err_t = 0;
+          for (int64_t i = 0; i < M; ++i)
+            for (int64_t j = 0; j < N; ++j) {
+              const double v = std::clamp(ref[static_cast<size_t>(i * N + j)] + cb[static_cast<size_t>(j)], -0.5, 0.7);
+              err = worst(err, C[static_cast<size_t>(i * N + j)], v);
+              err_t = worst(err_t, T[static_cast<size_t>(j * M + i)], v);
+            }
+          CHECK(err <= bound);
+          CHECK(err_t <= bound);
+          // B in place: B(kk, j) = base[b_offs[kk] + j], rows apart by N + 32 (the tile may read NR − 1 past a row).
+          std::vector<int64_t> b_offs;
+          for (int64_t kk = 0; kk < K; ++kk) b_offs.push_back((N + 32) * kk);
+          std::vector<float> base(static_cast<size_t>((N + 32) * K + 32), NAN);  // padding read, never stored
+          for (int64_t kk = 0; kk < K; ++kk)
+            std::copy_n(B.data() + kk * N, N, base.data() + b_offs[static_cast<size_t>(kk)]);
+          std::vector<float> pa(linalg::packed_a_size(*k, M, K));
+          linalg::pack_a_to(*k, false, M, K, A.data(), K, pa.data());
+          linalg::Epilogue ep_b;
+          ep_b.row_bias = rb.data();
+          std::vector<float> Cb(static_cast<size_t>(M * N), 42.f);
+          linalg::sgemm_indirect_b(*k, M, N, K, pa.data(), base.data(), b_offs.data(), Cb.data(), N, ep_b);
+          double err_b = 0;
+          for (int64_t i = 0; i < M; ++i)
+            for (int64_t j = 0; j < N; ++j) {
+              err_b = worst(err_b, Cb[static_cast<size_t>(i * N + j)],
+                            ref[static_cast<size_t>(i * N + j)] + rb[static_cast<size_t>(i)]);
+            }
+          CHECK(err_b <= bound);
+        }
+}
+
 TEST_CASE("gemm: the 4-row tile is chosen where it pads M at least 10% less than 6 rows") {
   for (int64_t M : {1, 4, 8, 16, 20, 32}) CHECK(linalg::gemm_kernels("", M).mr == 4);
   for (int64_t M : {6, 12, 64, 128, 3136}) CHECK(linalg::gemm_kernels("", M).mr == 6);
