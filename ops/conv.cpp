@@ -350,9 +350,9 @@ struct IndirectConv {
 };
 
 // Whether Conv's window suits the indirect GEMM, and its geometry: rank ≤ 2,
-// sizes bounded, and a kernel of more than one tap — for 1×1 every B row is
-// another channel plane, more streams than the prefetcher follows, so the
-// packed panels measure faster.
+// sizes bounded, and a kernel of more than one tap (an unpadded stride-1 1×1
+// needs no phase copy: plan_conv reads its x in place; a padded or strided 1×1
+// goes through im2col).
 bool make_indirect_conv(const Window& w, int64_t channels, int64_t nr, IndirectConv* ic) {
   if (w.k_size() == 1) return false;
   if (w.in[0] != 1 || w.k[0] != 1 || w.out[0] != 1 || w.pb[0] != 0 || w.pe[0] != 0) return false;
