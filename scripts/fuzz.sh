@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer harnesses with clang (AddressSanitizer + UBSan) into
-# build-fuzz/ and runs each for SECONDS (default 60) on a seed corpus made from
+# Builds the libFuzzer harnesses with clang (AddressSanitizer + UBSan) in
+# build-asan/ (scripts/configure-asan.sh) and runs each for SECONDS (default 60) on a seed corpus made from
 # the repo's models, malformed corpus and tensor files. A crashing input is
 # copied into tests/corpus/regressions/ (replayed by the unit tests) and the
 # script fails.
@@ -11,10 +11,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-60}
-san="-O1 -g1 -fsanitize=address,undefined -fno-sanitize-recover=undefined -fsanitize=fuzzer-no-link -fno-omit-frame-pointer"
-CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Fuzz -DNORMRT_FUZZ=ON \
-  -DNORMRT_BUILD_TESTS=OFF -DNORMRT_BUILD_BENCH=OFF -DCMAKE_C_FLAGS="$san" -DCMAKE_CXX_FLAGS="$san" > /dev/null
-cmake --build build-fuzz -j"$(nproc)" --target fuzz_model fuzz_tensor fuzz_run > build-fuzz/build.log 2>&1 ||
+mkdir -p build-fuzz  # corpora, artifacts and logs; the harnesses are built in build-asan/
+bash scripts/configure-asan.sh  # the sanitized build the ASan test run uses (its library is reused)
+cmake --build build-asan -j"$(nproc)" --target fuzz_model fuzz_tensor fuzz_run > build-fuzz/build.log 2>&1 ||
   { tail -30 build-fuzz/build.log; exit 1; }
 
 seeds=build-fuzz/seeds
@@ -48,7 +47,7 @@ for h in model tensor run; do
     echo "fuzz_$h: ${mode}s"
   fi
   mkdir -p "$work" build-fuzz/artifacts_$h
-  if ! ./build-fuzz/fuzz_$h "$work" "$seeds/$h" $limit -timeout=20 -rss_limit_mb=4096 \
+  if ! ./build-asan/fuzz_$h "$work" "$seeds/$h" $limit -timeout=20 -rss_limit_mb=4096 \
       -max_len=200000 -artifact_prefix=build-fuzz/artifacts_$h/ -print_final_stats=1 > build-fuzz/fuzz_$h.log 2>&1; then
     status=1
     ext=onnx

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Sanitizer runs: the whole test suite under AddressSanitizer + UBSan (build-asan/),
+# Sanitizer runs: the whole test suite under AddressSanitizer + UBSan (build-asan/,
+# clang, shared with scripts/fuzz.sh: see scripts/configure-asan.sh),
 # `normrt check` under ASan over every ONNX node-test folder the ASan conformance
 # test does not already run (those outside tests/conformance_expected_pass.txt:
 # exit 0, 1 or 2, never a signal), and the session concurrency test under ThreadSanitizer
@@ -13,10 +14,7 @@ what=${1:-all}
 jobs=$(nproc)
 
 if [ "$what" = asan ] || [ "$what" = all ]; then
-  san="-O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
-  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Sanitize -DNORMRT_BUILD_BENCH=OFF \
-    -DCMAKE_C_FLAGS="$san" -DCMAKE_CXX_FLAGS="$san" -DCMAKE_EXE_LINKER_FLAGS="$san" \
-    -DCMAKE_SHARED_LINKER_FLAGS="$san" > /dev/null
+  bash scripts/configure-asan.sh
   cmake --build build-asan -j"$jobs" > build-asan/build.log 2>&1 || { tail -30 build-asan/build.log; exit 1; }
   export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -50,12 +48,12 @@ if [ "$what" = tsan ] || [ "$what" = all ]; then
   san="-O1 -fsanitize=thread -fno-omit-frame-pointer"
   cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Sanitize -DNORMRT_BUILD_BENCH=OFF \
     -DCMAKE_C_FLAGS="$san" -DCMAKE_CXX_FLAGS="$san" -DCMAKE_EXE_LINKER_FLAGS="$san" > /dev/null
-  cmake --build build-tsan -j"$jobs" --target unit_tests > build-tsan/build.log 2>&1 ||
+  cmake --build build-tsan -j"$jobs" --target session_tests > build-tsan/build.log 2>&1 ||
     { tail -30 build-tsan/build.log; exit 1; }
   # libtbb is not instrumented: its internal hand-offs between tasks are
   # invisible to TSan, so reports whose stacks run through libtbb are suppressed.
   export TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp:halt_on_error=1:second_deadlock_stack=1"
-  ./build-tsan/tests/unit_tests -tc="concurrency (tsan)*" > build-tsan/tsan.log 2>&1 ||
+  ./build-tsan/tests/session_tests -tc="concurrency (tsan)*" > build-tsan/tsan.log 2>&1 ||
     { tail -40 build-tsan/tsan.log; exit 1; }
   grep -E "test cases" build-tsan/tsan.log | sed 's/^/tsan: /'
 fi

@@ -280,7 +280,8 @@ TEST_CASE("RMSNorm fast path matches the fp64 reference on every ISA and size") 
 TEST_CASE("GroupNorm fast path matches the reference on every ISA") {
   for (const NormKernels* k : available_norm_kernels()) {
     for (int64_t plane : {1, 7, 8, 9, 64, 65, 1000}) {
-      for (auto [C, G] : {std::pair<int64_t, int64_t>{6, 3}, {4, 1}, {5, 5}}) {
+      for (auto groups : {std::pair<int64_t, int64_t>{6, 3}, {4, 1}, {5, 5}}) {
+        const int64_t C = groups.first, G = groups.second;  // not a structured binding: CAPTURE takes its address
         for (Rows kind : {Rows::Normal, Rows::Offset, Rows::Constant}) {
           CAPTURE(std::string(k->isa));
           CAPTURE(plane);

@@ -162,8 +162,10 @@ TEST_CASE("LayerNorm fusion does not fire where it must not") {
   eps_input.eps_input = true;  // epsilon not a constant
   LnOptions middle_axis;
   middle_axis.axes = {1};  // not the trailing axes
-  for (auto [name, o] : {std::pair{"extra-reader", extra_reader}, std::pair{"eps-input", eps_input},
-                         std::pair{"middle-axis", middle_axis}}) {
+  for (const auto& named : {std::pair{"extra-reader", extra_reader}, std::pair{"eps-input", eps_input},
+                            std::pair{"middle-axis", middle_axis}}) {
+    const char* name = named.first;  // not a structured binding: CAPTURE takes its address
+    const LnOptions& o = named.second;
     CAPTURE(std::string(name));
     ModelBuilder m = decomposed_ln(o);
     Result r = check(m, ln_inputs(o.eps_input), name);
