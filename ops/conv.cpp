@@ -166,6 +166,28 @@ inline void zero_few(float* d, int64_t n) {
 #endif
 }
 
+// An input row's columns split into s2 phases: columns r, r + s2, … (r < s2)
+// land contiguously at start[r] from the padded row's start (phase q begins at
+// q·phase_stride) and are count[r] long. Found at planning, so the copies
+// never divide per row or column.
+struct ColumnPhases {
+  std::vector<int64_t> start, count;
+};
+
+ColumnPhases column_phases(int64_t in2, int64_t pb2, int64_t s2, int64_t phase_stride) {
+  ColumnPhases c;
+  for (int64_t r = 0; r < std::min(s2, in2); ++r) {
+    c.start.push_back(((pb2 + r) % s2) * phase_stride + (pb2 + r) / s2);
+    c.count.push_back((in2 - r + s2 - 1) / s2);
+  }
+  return c;
+}
+
+// One input row (sr) into its column phases inside the padded row at `row`.
+inline void copy_row_phases(const float* sr, int64_t s2, const ColumnPhases& c, float* row) {
+  for (size_t r = 0; r < c.start.size(); ++r) copy_run(sr + r, s2, c.count[r], row + c.start[r]);
+}
+
 // The K = channels·taps rows of col into panels at dst (packed_panel_offset
 // layout), a panel at a time so the writes are sequential; the padded input
 // being read is small and stays in cache.
@@ -273,8 +295,7 @@ struct PhasePlanes {
   int64_t phases = 1, phase_len = 0;       // s2 phases of ⌈padded[2] / s2⌉ columns
   int64_t plane = -1;                      // floats per padded plane; -1 when beyond 2^26 (or > 1024 taps)
   std::vector<int64_t> tap_offset;         // per tap, from an output row's start in the padded plane
-  std::vector<int64_t> column_start;       // input columns r, r + s2, … start here in a padded row (r < s2)
-  std::vector<int64_t> column_count;       // and are this many
+  ColumnPhases columns;                    // where a row's input columns go (phases one phase_len apart)
 };
 
 PhasePlanes make_phase_planes(const Window& w) {
@@ -287,10 +308,7 @@ PhasePlanes make_phase_planes(const Window& w) {
     if (__builtin_mul_overflow(n, f, &n) || n > (int64_t{1} << 26)) return p;
   if (w.k_size() > 1024) return p;
   p.plane = n;
-  for (int64_t r = 0; r < std::min(w.s[2], w.in[2]); ++r) {
-    p.column_start.push_back(((w.pb[2] + r) % w.s[2]) * p.phase_len + (w.pb[2] + r) / w.s[2]);
-    p.column_count.push_back((w.in[2] - r + w.s[2] - 1) / w.s[2]);
-  }
+  p.columns = column_phases(w.in[2], w.pb[2], w.s[2], p.phase_len);
   const int64_t row_len = p.phases * p.phase_len;
   for (int64_t k0 = 0; k0 < w.k[0]; ++k0)
     for (int64_t k1 = 0; k1 < w.k[1]; ++k1)
@@ -315,14 +333,7 @@ void depthwise_planes(const linalg::GemmKernels& kern, const float* x, const flo
       for (int64_t i0 = 0; i0 < w.in[0]; ++i0)
         for (int64_t i1 = 0; i1 < w.in[1]; ++i1) {
           float* row = xp.data() + ((i0 + w.pb[0]) * pp.padded[1] + i1 + w.pb[1]) * row_len;
-          const float* sr = src + (i0 * w.in[1] + i1) * w.in[2];
-          if (s2 == 1) {
-            copy_run(sr, 1, w.in[2], row + w.pb[2]);
-          } else {  // input columns r, r + s2, … land contiguously in phase (pb2 + r) mod s2
-            for (int64_t r = 0; r < static_cast<int64_t>(pp.column_start.size()); ++r)
-              copy_run(sr + r, s2, pp.column_count[static_cast<size_t>(r)],
-                       row + pp.column_start[static_cast<size_t>(r)]);
-          }
+          copy_row_phases(src + (i0 * w.in[1] + i1) * w.in[2], s2, pp.columns, row);
         }
       float* yp = y + p * osz;
       for (int64_t o0 = 0; o0 < w.out[0]; ++o0)
@@ -347,6 +358,7 @@ struct IndirectConv {
   int64_t vwidth = 0, vsize = 0;           // the GEMM's columns: out1 rows of vwidth
   int64_t buffer = 0;                      // floats to allocate, reads past the last column included
   std::vector<int64_t> offs;               // per row k = (c, tap) of B
+  ColumnPhases columns;                    // where a row's input columns go (phase planes Q1·Q2 apart)
 };
 
 // Whether Conv's window suits the indirect GEMM, and its geometry: rank ≤ 2,
@@ -376,6 +388,7 @@ bool make_indirect_conv(const Window& w, int64_t channels, int64_t nr, IndirectC
         max_off = std::max(max_off, ic->offs.back());
       }
   ic->buffer = std::max(channels * ic->plane, max_off + ic->vsize + nr);
+  ic->columns = column_phases(w.in[2], w.pb[2], w.s[2], ic->Q1 * ic->Q2);
   return true;
 }
 
@@ -402,18 +415,7 @@ void fill_phases(const IndirectConv& ic, const Window& w, const float* x, int64_
       // without dividing (a division per row cost more than the row's copy).
       int64_t rp = w.pb[1] % s1, rq = w.pb[1] / s1;
       for (int64_t i1 = 0; i1 < w.in[1]; ++i1) {
-        float* row = dst + rp * s2 * phase_plane + rq * ic.Q2;
-        const float* sr = src + i1 * in2;
-        if (s2 == 1) {
-          copy_run(sr, 1, in2, row + w.pb[2]);
-        } else {  // columns j, j + s2, … are contiguous in phase (j + pb2) mod s2
-          int64_t cp = w.pb[2] % s2, cq = w.pb[2] / s2;
-          for (int64_t j = 0; j < std::min(s2, in2); ++j) {
-            float* d = row + cp * phase_plane + cq;
-            for (int64_t t = 0; j + t * s2 < in2; ++t) d[t] = sr[j + t * s2];
-            if (++cp == s2) cp = 0, ++cq;
-          }
-        }
+        copy_row_phases(src + i1 * in2, s2, ic.columns, dst + rp * s2 * phase_plane + rq * ic.Q2);
         if (++rp == s1) rp = 0, ++rq;
       }
     }

@@ -89,6 +89,8 @@ TEST_CASE("Conv matches the direct reference over groups, strides, dilations, pa
       {{1, 5, 9, 19}, 5, 5, {3, 5}, {1, 3}, {2, 1}, {2, 2, 1, 3}},      // depthwise per plane, stride 3, dilated
       {{2, 6, 16, 31}, 8, 2, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}},     // indirect GEMM: stride phases, groups, batch 2
       {{1, 4, 13, 30}, 24, 1, {3, 5}, {1, 1}, {2, 1}, {2, 2, 2, 2}},    // indirect GEMM: dilated rows, wide kernel
+      {{1, 5, 14, 17}, 7, 1, {3, 3}, {3, 3}, {1, 1}, {2, 1, 0, 2}},     // indirect GEMM: stride 3 phases, uneven pads
+      {{1, 4, 5, 2}, 6, 1, {2, 2}, {2, 3}, {1, 1}, {1, 1, 1, 1}},       // input narrower than the column stride
   };
   int idx = 0;
   for (const ConvCase& cc : cases)
