@@ -9,6 +9,9 @@
 // BatchNormalization node disappears. Computed in fp64, stored as float32.
 // A BatchNormalization that cannot fold but feeds Relu/Clip alone becomes one
 // ai.normrt BatchNormalization that clamps as it writes (fuse_batch_norm_activation).
+// The Conv epilogue fusions live here too: Conv → Add Z [→ Relu|Clip] (a
+// residual connection, fuse_conv_residual) and Conv → Relu|Clip
+// (fuse_conv_activation) become one ai.normrt Conv.
 #include <cmath>
 
 #include "optimizer.h"
@@ -132,6 +135,73 @@ bool takes_clamp(const Node& n, bool conv) {
   return !((n.opset == 7 || n.opset == 8) && n.attr_int("spatial", 1) == 0);
 }
 
+// Whether node `act` is Relu, or Clip with constant bounds: its bounds.
+bool clamp_bounds(const Graph& g, const GraphIndex& ix, const Node& act, double* lo, double* hi) {
+  if (!act.domain.empty()) return false;
+  if (act.op_type == "Relu") {
+    *lo = 0;
+    return true;
+  }
+  if (act.op_type != "Clip") return false;
+  if (act.opset < 11) {
+    *lo = act.attr_float("min", -3.402823466e38f);
+    *hi = act.attr_float("max", 3.402823466e38f);
+    return true;
+  }
+  if (act.inputs.size() > 1 && !act.inputs[1].empty() && !constant_scalar(g, ix, act.inputs[1], lo)) return false;
+  if (act.inputs.size() > 2 && !act.inputs[2].empty() && !constant_scalar(g, ix, act.inputs[2], hi)) return false;
+  return true;
+}
+
+void set_clamp(Node& f, double lo, double hi) {
+  Attribute a;
+  a.kind = Attribute::Kind::Float;
+  a.f = static_cast<float>(lo);
+  f.attrs["clip_min"] = a;
+  a.f = static_cast<float>(hi);
+  f.attrs["clip_max"] = a;
+}
+
+// Conv whose sole reader is Add(Conv's y, Z) — a residual connection — and
+// that Add's sole reader, if it is Relu or Clip with constant bounds →
+// ai.normrt Conv(X, W, B, Z) with clip_min/clip_max: y = clamp(conv + Z) as
+// the GEMM tasks write y (Z keeps Add's broadcasting; the planner checks it).
+bool fuse_residual_one(Graph& g) {
+  GraphIndex ix(g);
+  for (size_t ai = 0; ai < g.nodes.size(); ++ai) {
+    const Node& add = g.nodes[ai];
+    if (!is_onnx_op(g, static_cast<int>(ai), "Add") || add.inputs.size() != 2 || add.outputs.size() != 1) continue;
+    for (int side = 0; side < 2; ++side) {
+      const std::string &y = add.inputs[static_cast<size_t>(side)], &z = add.inputs[static_cast<size_t>(1 - side)];
+      if (y == z || !ix.producer.count(y)) continue;
+      const int ci = ix.producer.at(y);
+      const Node& conv = g.nodes[static_cast<size_t>(ci)];
+      if (!is_onnx_op(g, ci, "Conv") || conv.outputs.size() != 1 || sole_consumer(ix, y) != static_cast<int>(ai))
+        continue;
+      std::vector<int> pattern{ci, static_cast<int>(ai)};
+      double lo = -INFINITY, hi = INFINITY;
+      std::string out = add.outputs[0], name = conv.name + "/fused_Add";
+      const int act = sole_consumer(ix, add.outputs[0]);
+      if (act >= 0 && clamp_bounds(g, ix, g.nodes[static_cast<size_t>(act)], &lo, &hi)) {
+        pattern.push_back(act);
+        out = g.nodes[static_cast<size_t>(act)].outputs[0];
+        name += "_" + g.nodes[static_cast<size_t>(act)].op_type;
+      }
+      Node f = conv;
+      f.domain = "ai.normrt";
+      f.opset = 1;
+      f.name = name;
+      f.inputs.resize(3);  // B may be absent ("")
+      f.inputs.push_back(z);
+      f.outputs = {out};
+      set_clamp(f, lo, hi);
+      replace_with_fused(g, pattern, std::move(f));
+      return true;
+    }
+  }
+  return false;
+}
+
 // BN (inference, Y only) or Conv whose sole reader is Relu or Clip with
 // constant bounds → the ai.normrt op with clip_min/clip_max: the clamp is
 // applied as the output is written.
@@ -143,21 +213,8 @@ bool fuse_activation_one(Graph& g, bool conv) {
     const int ai = sole_consumer(ix, bn.outputs[0]);
     if (ai < 0) continue;
     const Node& act = g.nodes[static_cast<size_t>(ai)];
-    if (!act.domain.empty()) continue;
     double lo = -INFINITY, hi = INFINITY;
-    if (act.op_type == "Relu") {
-      lo = 0;
-    } else if (act.op_type == "Clip") {
-      if (act.opset < 11) {
-        lo = act.attr_float("min", -3.402823466e38f);
-        hi = act.attr_float("max", 3.402823466e38f);
-      } else {
-        if (act.inputs.size() > 1 && !act.inputs[1].empty() && !constant_scalar(g, ix, act.inputs[1], &lo)) continue;
-        if (act.inputs.size() > 2 && !act.inputs[2].empty() && !constant_scalar(g, ix, act.inputs[2], &hi)) continue;
-      }
-    } else {
-      continue;
-    }
+    if (!clamp_bounds(g, ix, act, &lo, &hi)) continue;
     Node f = bn;
     f.domain = "ai.normrt";
     f.opset = 1;
@@ -166,12 +223,7 @@ bool fuse_activation_one(Graph& g, bool conv) {
     f.attrs.erase("training_mode");
     f.attrs.erase("spatial");
     f.attrs.erase("momentum");
-    Attribute a;
-    a.kind = Attribute::Kind::Float;
-    a.f = static_cast<float>(lo);
-    f.attrs["clip_min"] = a;
-    a.f = static_cast<float>(hi);
-    f.attrs["clip_max"] = a;
+    set_clamp(f, lo, hi);
     replace_with_fused(g, {static_cast<int>(bi), ai}, std::move(f));
     return true;
   }
@@ -189,6 +241,12 @@ int fuse_batch_norm_activation(Graph& g) {
 int fuse_conv_activation(Graph& g) {
   int fused = 0;
   while (fuse_activation_one(g, true)) ++fused;
+  return fused;
+}
+
+int fuse_conv_residual(Graph& g) {
+  int fused = 0;
+  while (fuse_residual_one(g)) ++fused;
   return fused;
 }
 

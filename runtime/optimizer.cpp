@@ -315,6 +315,7 @@ void optimize_graph(Graph& g, OptimizationLevel level, OptimizeStats* stats) {
     note("xu-norm-fusion", fuse_xu_norm(g));
     note("batch-norm-folding", fold_batch_norm(g));
     note("batch-norm-activation-fusion", fuse_batch_norm_activation(g));
+    note("conv-residual-fusion", fuse_conv_residual(g));
     note("conv-activation-fusion", fuse_conv_activation(g));
     note("skip-layer-norm-fusion", fuse_skip_norm(g));
     note("gelu-fusion", fuse_gelu(g));

@@ -17,8 +17,9 @@
 //                                   ConvTranspose or Gemm producing its input
 //                                   (fold_batch_norm.cpp); else BN → Relu|Clip →
 //                                   ai.normrt BatchNormalization that clamps; then
-//                                   Conv → Relu|Clip → ai.normrt Conv that clamps in
-//                                   its GEMM epilogue
+//                                   Conv → Add Z [→ Relu|Clip] (a residual) and
+//                                   Conv → Relu|Clip → ai.normrt Conv that adds Z and
+//                                   clamps in its GEMM epilogue
 //          6. skip-norm fusion   — Add feeding a LayerNormalization over the last
 //                                   axis → SkipLayerNormalization (also writing the
 //                                   sum when other nodes read it)
@@ -55,6 +56,7 @@ int fuse_skip_norm(Graph& g);
 int fuse_xu_norm(Graph& g);
 int fold_batch_norm(Graph& g);
 int fuse_batch_norm_activation(Graph& g);
+int fuse_conv_residual(Graph& g);
 int fuse_conv_activation(Graph& g);
 int fuse_gelu(Graph& g);
 int fuse_matmul_bias(Graph& g);

@@ -5,6 +5,7 @@
 // with weights as inputs and as initializers; results identical at 1 and 2 threads.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -64,10 +65,9 @@ std::vector<double> conv_reference(const ConvCase& cc, const Tensor& X, const Te
   return y;
 }
 
-}  // namespace
-
-TEST_CASE("Conv matches the direct reference over groups, strides, dilations, pads and ranks") {
-  const std::vector<ConvCase> cases = {
+// One case per Conv path and geometry (see ops/conv.cpp).
+const std::vector<ConvCase>& conv_cases() {
+  static const std::vector<ConvCase> cases = {
       {{1, 3, 9, 11}, 5, 1, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}},
       {{2, 4, 10, 7}, 6, 2, {3, 2}, {2, 1}, {1, 2}, {0, 1, 2, 0}},
       {{1, 8, 12, 12}, 8, 8, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}},                  // depthwise, stride 2
@@ -92,8 +92,14 @@ TEST_CASE("Conv matches the direct reference over groups, strides, dilations, pa
       {{1, 5, 14, 17}, 7, 1, {3, 3}, {3, 3}, {1, 1}, {2, 1, 0, 2}},     // indirect GEMM: stride 3 phases, uneven pads
       {{1, 4, 5, 2}, 6, 1, {2, 2}, {2, 3}, {1, 1}, {1, 1, 1, 1}},       // input narrower than the column stride
   };
+  return cases;
+}
+
+}  // namespace
+
+TEST_CASE("Conv matches the direct reference over groups, strides, dilations, pads and ranks") {
   int idx = 0;
-  for (const ConvCase& cc : cases)
+  for (const ConvCase& cc : conv_cases())
     for (bool const_w : {false, true}) {  // weights packed per run, or once at session creation
       ModelBuilder m(13);
       std::vector<int64_t> w_shape{cc.M, cc.x[1] / cc.group};
@@ -132,5 +138,73 @@ TEST_CASE("Conv matches the direct reference over groups, strides, dilations, pa
       CHECK(err < 1e-4);
       CHECK(std::memcmp(results[0].raw(), results[1].raw(), results[0].nbytes()) == 0);
       ++idx;
+    }
+}
+
+// Conv → Add Z → Relu runs as one ai.normrt Conv adding Z in its epilogue (every
+// path), and Z that broadcasts (per channel; a batch larger than the Conv's)
+// takes the pass after the Conv; against the reference, bitwise equal at 1 and 2 threads.
+TEST_CASE("Conv with a residual Z and Relu fused matches the reference on every path") {
+  int idx = 0;
+  for (const ConvCase& cc : conv_cases())
+    for (int z_kind = 0; z_kind < 3; ++z_kind) {  // Z as y, Z per channel [M, 1...], Z of batch 2
+      if (z_kind > 0 && idx % 4 != 0) {           // the broadcast forms on every fourth case
+        ++idx;
+        continue;
+      }
+      ModelBuilder m(13);
+      std::vector<int64_t> w_shape{cc.M, cc.x[1] / cc.group};
+      w_shape.insert(w_shape.end(), cc.k.begin(), cc.k.end());
+      const Tensor W = test::random_tensor(Shape(w_shape.begin(), w_shape.end()), 40 + idx);
+      const Tensor X = test::random_tensor(Shape(cc.x.begin(), cc.x.end()), 50 + idx);
+      const Tensor B = test::random_tensor({cc.M}, 60 + idx);
+      std::vector<int64_t> conv_shape;
+      const std::vector<double> ref = conv_reference(cc, X, W, B, &conv_shape);
+      std::vector<int64_t> z_shape = conv_shape;
+      if (z_kind == 1) {
+        z_shape = {cc.M};
+        z_shape.resize(conv_shape.size() - 1, 1);
+      } else if (z_kind == 2) {
+        if (conv_shape[0] != 1) continue;  // Z's batch 2 broadcasts only over the Conv's batch 1
+        z_shape[0] = 2;
+      }
+      const Tensor Z = test::random_tensor(Shape(z_shape.begin(), z_shape.end()), 70 + idx);
+      m.input("x", cc.x).input("b", {cc.M}).input("z", z_shape).output("y");
+      m.init_f("w", w_shape, std::vector<float>(W.data<float>(), W.data<float>() + W.numel()));
+      auto* n = m.node("Conv", {"x", "w", "b"}, {"c"});
+      ModelBuilder::attr_i(n, "group", cc.group);
+      ModelBuilder::attr_ints(n, "strides", cc.s);
+      ModelBuilder::attr_ints(n, "dilations", cc.d);
+      ModelBuilder::attr_ints(n, "pads", cc.pads);
+      m.node("Add", {"c", "z"}, {"s"});
+      m.node("Relu", {"s"}, {"y"});
+      const auto dir = test::temp_dir("conv_residual" + std::to_string(idx));
+      const std::string path = m.save(dir / "m.onnx");
+      const ModelSummary opt = summarize_model(path, true);
+      REQUIRE(std::count(opt.op_counts.begin(), opt.op_counts.end(),
+                         std::pair<std::string, int>{"ai.normrt::Conv", 1}) == 1);
+      REQUIRE(opt.op_counts.size() == 1);  // the Add and the Relu are gone
+      std::vector<Tensor> results;
+      for (int threads : {1, 2}) {
+        SessionOptions o;
+        o.threads = threads;
+        results.push_back(Session(path, o).run({{"x", X}, {"b", B}, {"z", Z}})[0].second);
+      }
+      const Tensor& y = results[0];
+      INFO("case " << idx / 3 << " Z kind " << z_kind);
+      // y = max(0, conv + Z) over the broadcast shape (Z's batch may be larger: conv's n is 0 then).
+      std::vector<int64_t> y_shape = conv_shape;
+      if (z_kind == 2) y_shape[0] = z_shape[0];
+      REQUIRE(y.shape() == Shape(y_shape.begin(), y_shape.end()));
+      const int64_t per_image = static_cast<int64_t>(ref.size()) / conv_shape[0], osz = per_image / cc.M;
+      double err = 0;
+      for (int64_t i = 0; i < y.numel(); ++i) {
+        const int64_t img = i / per_image, m_ch = i % per_image / osz;
+        const double conv = ref[static_cast<size_t>((conv_shape[0] == 1 ? 0 : img) * per_image + i % per_image)];
+        const double z = z_kind == 1 ? Z.data<float>()[m_ch] : Z.data<float>()[i];
+        err = std::max(err, std::fabs(y.data<float>()[i] - std::max(0.0, conv + z)));
+      }
+      CHECK(err < 1e-4);
+      CHECK(std::memcmp(results[0].raw(), results[1].raw(), results[0].nbytes()) == 0);
     }
 }

@@ -401,10 +401,13 @@ TEST_CASE("model tests: the optimizer leaves no BatchNormalization in the CNNs a
     CHECK(count_in_file(dir + cnn + "/model.onnx", "BatchNormalization") == 0);
     CHECK(count(summarize_model(dir + cnn + "/model.onnx", false), "BatchNormalization") > 0);
   }
-  // Every Clip of MobileNetV2 follows a Conv and is applied in its epilogue; ResNet keeps only the
-  // Relus after the residual Adds.
+  // Every Clip of MobileNetV2 follows a Conv and is applied in its epilogue; ResNet's 8 residual
+  // Adds and the Relus after them are applied in the epilogue of the Conv feeding each Add, as are
+  // MobileNetV2's 10 residual Adds.
   CHECK(count_in_file(dir + "mobilenet_v2/model.onnx", "Clip") == 0);
-  CHECK(count_in_file(dir + "resnet/model.onnx", "Relu") == 8);
+  CHECK(count_in_file(dir + "mobilenet_v2/model.onnx", "Add") == 0);
+  CHECK(count_in_file(dir + "resnet/model.onnx", "Relu") == 0);
+  CHECK(count_in_file(dir + "resnet/model.onnx", "Add") == 0);
   // The opset-13 export (LayerNorm as nine ops) ends with as many fused norms as the opset-17 one.
   const auto fused_norms = [&](const std::string& m) {
     const ModelSummary s = summarize_model(dir + m + "/model.onnx", true);
@@ -531,4 +534,43 @@ TEST_CASE(
       CHECK(count(r.optimized, act) == (extra ? 1 : 0));
       CHECK(r.max_rel < 1e-5);
     }
+}
+
+// A residual block's tail: Conv → Add(shortcut) [→ Relu] becomes one
+// ai.normrt Conv adding the shortcut in its epilogue; not when the Conv's
+// output (or the sum, for the Relu) has another reader, and an Add of two
+// Convs takes one of them.
+TEST_CASE("Conv → Add [→ Relu] runs as one Conv with a residual / not when an intermediate is read elsewhere") {
+  struct Variant {
+    const char* name;
+    bool relu, conv_read, sum_read, two_convs;
+    int fused_convs, adds, relus;
+  };
+  for (const Variant& v :
+       {Variant{"add_relu", true, false, false, false, 1, 0, 0},
+        Variant{"add_only", false, false, false, false, 1, 0, 0},
+        Variant{"conv_read", true, true, false, false, 0, 1, 1}, Variant{"sum_read", true, false, true, false, 1, 0, 1},
+        Variant{"two_convs", true, false, false, true, 1, 0, 0}}) {
+    ModelBuilder m(13);
+    m.input("x", {1, 4, 6, 6}).output("y");
+    if (v.conv_read) m.output("c");
+    if (v.sum_read) m.output("s");
+    m.init_f("w", {4, 4, 3, 3}, std::vector<float>(144, 0.05f));
+    m.init_f("w2", {4, 4, 1, 1}, std::vector<float>(16, -0.3f));
+    m.init_f("b", {4}, {0.1f, -0.2f, 0.3f, -0.4f});
+    ModelBuilder::attr_ints(m.node("Conv", {"x", "w", "b"}, {"c"}), "pads", {1, 1, 1, 1});
+    std::string shortcut = "x";
+    if (v.two_convs) {
+      m.node("Conv", {"x", "w2"}, {"d"});
+      shortcut = "d";
+    }
+    m.node("Add", {shortcut, "c"}, {v.relu ? "s" : "y"});
+    if (v.relu) m.node("Relu", {"s"}, {"y"});
+    Result r = check(m, {{"x", random_tensor({1, 4, 6, 6}, 3)}}, std::string("conv_residual_") + v.name);
+    INFO(v.name);
+    CHECK(count(r.optimized, "ai.normrt::Conv") == v.fused_convs);
+    CHECK(count(r.optimized, "Add") == v.adds);
+    CHECK(count(r.optimized, "Relu") == v.relus);
+    CHECK(r.max_rel < 1e-5);
+  }
 }

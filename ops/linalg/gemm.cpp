@@ -30,32 +30,38 @@ int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 }  // namespace
 
 void transpose_clamp_block(const float* src, int64_t rows, int64_t cols, int64_t lds, float* dst, int64_t ldd, float lo,
-                           float hi) {
+                           float hi, const float* add) {
   const auto clamp = [lo, hi](float v) {
     v = v < lo ? lo : v;
     return v > hi ? hi : v;
   };
+  const auto plus = [add, ldd](float v, int64_t i, int64_t j) { return add ? v + add[j * ldd + i] : v; };
   int64_t j = 0;
 #ifdef __SSE2__
   const __m128 vlo = _mm_set1_ps(lo), vhi = _mm_set1_ps(hi);
+  // min/max return their second operand when either is NaN: x stays NaN.
+  const auto store = [&](float* d, __m128 v, const float* a) {
+    if (a) v = _mm_add_ps(v, _mm_loadu_ps(a));
+    _mm_storeu_ps(d, _mm_min_ps(vhi, _mm_max_ps(vlo, v)));
+  };
   for (; j + 4 <= cols; j += 4) {
     int64_t i = 0;
     for (; i + 4 <= rows; i += 4) {
       __m128 r0 = _mm_loadu_ps(src + i * lds + j), r1 = _mm_loadu_ps(src + (i + 1) * lds + j);
       __m128 r2 = _mm_loadu_ps(src + (i + 2) * lds + j), r3 = _mm_loadu_ps(src + (i + 3) * lds + j);
       _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
-      // min/max return their second operand when either is NaN: x stays NaN.
-      _mm_storeu_ps(dst + j * ldd + i, _mm_min_ps(vhi, _mm_max_ps(vlo, r0)));
-      _mm_storeu_ps(dst + (j + 1) * ldd + i, _mm_min_ps(vhi, _mm_max_ps(vlo, r1)));
-      _mm_storeu_ps(dst + (j + 2) * ldd + i, _mm_min_ps(vhi, _mm_max_ps(vlo, r2)));
-      _mm_storeu_ps(dst + (j + 3) * ldd + i, _mm_min_ps(vhi, _mm_max_ps(vlo, r3)));
+      const float* a = add ? add + j * ldd + i : nullptr;
+      store(dst + j * ldd + i, r0, a);
+      store(dst + (j + 1) * ldd + i, r1, a ? a + ldd : nullptr);
+      store(dst + (j + 2) * ldd + i, r2, a ? a + 2 * ldd : nullptr);
+      store(dst + (j + 3) * ldd + i, r3, a ? a + 3 * ldd : nullptr);
     }
     for (; i < rows; ++i)
-      for (int64_t jj = j; jj < j + 4; ++jj) dst[jj * ldd + i] = clamp(src[i * lds + jj]);
+      for (int64_t jj = j; jj < j + 4; ++jj) dst[jj * ldd + i] = clamp(plus(src[i * lds + jj], i, jj));
   }
 #endif
   for (; j < cols; ++j)
-    for (int64_t i = 0; i < rows; ++i) dst[j * ldd + i] = clamp(src[i * lds + j]);
+    for (int64_t i = 0; i < rows; ++i) dst[j * ldd + i] = clamp(plus(src[i * lds + j], i, j));
 }
 
 const GemmKernels& gemm_kernels(const std::string& isa) {
@@ -112,12 +118,18 @@ PackedB pack_b(const GemmKernels& kern, bool tb, int64_t K, int64_t N, const flo
 namespace {
 
 // The epilogue on row i of C, columns [j0, j1).
+// (With transpose_to, the residual and the clamp are left to the transposing store.)
 void finish_row(const Epilogue& ep, int64_t i, float* c, int64_t j0, int64_t j1) {
   if (ep.bias)
     for (int64_t j = j0; j < j1; ++j) c[j] += ep.bias[j];
   if (ep.row_bias) {
     const float b = ep.row_bias[i];
     for (int64_t j = j0; j < j1; ++j) c[j] += b;
+  }
+  if (ep.residual && ep.transpose_to) return;
+  if (ep.residual) {
+    const float* r = ep.residual + i * ep.ldr;
+    for (int64_t j = j0; j < j1; ++j) c[j] += r[j];
   }
   if (ep.lo > -__builtin_inff() || ep.hi < __builtin_inff()) {
     const float lo = ep.lo, hi = ep.hi;
@@ -227,17 +239,25 @@ void gemm_blocked(const GemmKernels& kern, int64_t M, const LeftOperand& a, cons
   if (beta != 0.f && beta != 1.f)
     for (int64_t i = 0; i < M; ++i)
       for (int64_t j = 0; j < N; ++j) C[i * ldc + j] *= beta;
+  // Block [i0, i0 + mi) × [j0, j1) of C transposed into transpose_to; a residual
+  // and the clamp are applied there (finish_row left them), else they were applied.
+  const auto store_transposed = [&](int64_t i0, int64_t mi, int64_t j0, int64_t j1) {
+    const bool r = ep.residual != nullptr;
+    transpose_clamp_block(C + i0 * ldc + j0, mi, j1 - j0, ldc, ep.transpose_to + j0 * ep.ldt + i0, ep.ldt,
+                          r ? ep.lo : -INFINITY, r ? ep.hi : INFINITY, r ? ep.residual + j0 * ep.ldt + i0 : nullptr);
+  };
   if (K == 0) {
     for (int64_t i = 0; i < M; ++i) {
       if (beta == 0.f) std::fill(C + i * ldc, C + i * ldc + N, 0.f);
       finish_row(ep, i, C + i * ldc, 0, N);
     }
-    if (ep.transpose_to) transpose_clamp_block(C, M, N, ldc, ep.transpose_to, ep.ldt, -INFINITY, INFINITY);
+    if (ep.transpose_to) store_transposed(0, M, 0, N);
     return;
   }
   // Biases and the clamp go into the register tile's stores; an activation function
-  // (applied after them) runs over the block afterwards, so then the tile does nothing.
-  const bool tile_ep = !ep.act && ep.any();
+  // or a residual (applied before the clamp) runs over the block afterwards, so
+  // then the tile does nothing.
+  const bool tile_ep = !ep.act && !ep.residual && ep.any();
   Epilogue after_tiles = ep;
   if (tile_ep) after_tiles = Epilogue{};
   // Row blocks of at most MC rows, equal up to one register tile (128 rows: 66 + 62, not 72 + 56).
@@ -303,13 +323,11 @@ void gemm_blocked(const GemmKernels& kern, int64_t M, const LeftOperand& a, cons
           }
         }
       }
-      // The rest of the epilogue (an activation function) on this task's block while it is in cache.
+      // The rest of the epilogue (an activation function, a residual) on this task's block while it is in cache.
       const int64_t j0 = p0 * nr, j1 = std::min(N, p1 * nr);
-      if (ep.act)
+      if (ep.act || ep.residual)
         for (int64_t i = i0; i < i0 + mi; ++i) finish_row(after_tiles, i, C + i * ldc, j0, j1);
-      if (ep.transpose_to)
-        transpose_clamp_block(C + i0 * ldc + j0, mi, j1 - j0, ldc, ep.transpose_to + j0 * ep.ldt + i0, ep.ldt,
-                              -INFINITY, INFINITY);
+      if (ep.transpose_to) store_transposed(i0, mi, j0, j1);
     }
   });
 }

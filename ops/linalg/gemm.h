@@ -65,10 +65,11 @@ const GemmKernels* gemm_kernels_avx2_4rows();
 const GemmKernels* gemm_kernels_avx512_4rows();
 const GemmKernels& gemm_kernels(const std::string& isa, int64_t M);
 
-// dst[j·ldd + i] = clamp(src[i·lds + j], lo, hi) for i < rows, j < cols, in 4×4
-// register tiles (NaN passes the clamp unchanged).
+// dst[j·ldd + i] = clamp(src[i·lds + j] (+ add[j·ldd + i]), lo, hi) for i < rows,
+// j < cols, in 4×4 register tiles (NaN passes the clamp unchanged; add may be
+// nullptr, and may be dst itself).
 void transpose_clamp_block(const float* src, int64_t rows, int64_t cols, int64_t lds, float* dst, int64_t ldd, float lo,
-                           float hi);
+                           float hi, const float* add = nullptr);
 
 // op(B) [K×N] packed into the kernel's panels once (weights at session creation).
 struct PackedB {
@@ -92,8 +93,8 @@ void pack_a_to(const GemmKernels& k, bool transA, int64_t M, int64_t K, const fl
 void pack_b_to(const GemmKernels& k, bool transB, int64_t K, int64_t N, const float* B, int64_t ldb, float* dst);
 
 // What the product's tasks apply to their block of C while it is in cache:
-// C[i, j] += bias[j] + row_bias[i], clamped to [lo, hi] (Relu, Clip; NaN
-// stays NaN), then the activation.
+// C[i, j] += bias[j] + row_bias[i] (+ residual), clamped to [lo, hi] (Relu,
+// Clip; NaN stays NaN), then the activation.
 struct Epilogue {
   const float* bias = nullptr;                          // N values, or nullptr
   const float* row_bias = nullptr;                      // M values, or nullptr
@@ -103,7 +104,11 @@ struct Epilogue {
   // while it is in cache: transpose_to[j·ldt + i] = C[i, j] (Conv's Yᵀ into y).
   float* transpose_to = nullptr;
   int64_t ldt = 0;
-  bool any() const { return bias || row_bias || act || lo > -__builtin_inff() || hi < __builtin_inff(); }
+  // A residual added before the clamp (Conv + Add): element (i, j) at
+  // residual[i·ldr + j], or at residual[j·ldt + i] when transposing (y's layout).
+  const float* residual = nullptr;
+  int64_t ldr = 0;
+  bool any() const { return bias || row_bias || act || residual || lo > -__builtin_inff() || hi < __builtin_inff(); }
 };
 
 // The packed-panel layout, for callers that pack an operand themselves (Conv
