@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "model_builder.h"
 #include "normrt/normrt.h"
@@ -179,5 +180,51 @@ TEST_CASE("float16 LayerNorm, BatchNorm and InstanceNorm compute in float32 and 
       const float want = o32[k].second.data<float>()[i];
       CHECK(half_to_float(o16[k].second.data<uint16_t>()[i]) == doctest::Approx(want).epsilon(1e-3).scale(1.0));
     }
+  }
+}
+
+// MaxPool without Indices takes the separable row path (vectorised for stride 1
+// and 2): against a direct window walk over widths around the vector width,
+// strides 1-3, dilation, pads, and NaN inputs (a window's NaN never wins,
+// as in the window-walking path).
+TEST_CASE("MaxPool's separable path matches a direct window walk, NaN included") {
+  struct Case {
+    int64_t h, w, k, s, d, pad;
+  };
+  int idx = 0;
+  for (const Case& c : {Case{9, 7, 3, 2, 1, 1}, Case{8, 8, 3, 2, 1, 1}, Case{9, 9, 3, 2, 1, 1},
+                        Case{17, 17, 3, 2, 1, 1}, Case{32, 33, 3, 2, 1, 1}, Case{12, 16, 2, 2, 1, 0},
+                        Case{11, 21, 3, 1, 1, 1}, Case{10, 19, 3, 2, 2, 2}, Case{13, 25, 4, 3, 1, 1}}) {
+    const int64_t oh = (c.h + 2 * c.pad - (c.k - 1) * c.d - 1) / c.s + 1;
+    const int64_t ow = (c.w + 2 * c.pad - (c.k - 1) * c.d - 1) / c.s + 1;
+    ModelBuilder m(13);
+    m.input("x", {2, 3, c.h, c.w}).output("y");
+    auto* n = m.node("MaxPool", {"x"}, {"y"});
+    ModelBuilder::attr_ints(n, "kernel_shape", {c.k, c.k});
+    ModelBuilder::attr_ints(n, "strides", {c.s, c.s});
+    ModelBuilder::attr_ints(n, "dilations", {c.d, c.d});
+    ModelBuilder::attr_ints(n, "pads", {c.pad, c.pad, c.pad, c.pad});
+    Tensor x = test::random_tensor({2, 3, c.h, c.w}, 80 + idx);
+    for (int64_t i = 5; i < x.numel(); i += 23) x.data<float>()[i] = NAN;
+    const Tensor y = run(m, {{"x", x}}, "maxpool_rows" + std::to_string(idx))[0].second;
+    REQUIRE(y.shape() == Shape{2, 3, oh, ow});
+    int bad = 0;
+    for (int64_t p = 0; p < 6; ++p)
+      for (int64_t o1 = 0; o1 < oh; ++o1)
+        for (int64_t o2 = 0; o2 < ow; ++o2) {
+          float best = std::numeric_limits<float>::lowest();
+          for (int64_t k1 = 0; k1 < c.k; ++k1)
+            for (int64_t k2 = 0; k2 < c.k; ++k2) {
+              const int64_t i1 = o1 * c.s - c.pad + k1 * c.d, i2 = o2 * c.s - c.pad + k2 * c.d;
+              if (i1 < 0 || i1 >= c.h || i2 < 0 || i2 >= c.w) continue;
+              const float v = x.data<float>()[(p * c.h + i1) * c.w + i2];
+              if (v > best) best = v;
+            }
+          const float got = y.data<float>()[(p * oh + o1) * ow + o2];
+          if (!(got == best)) ++bad;
+        }
+    INFO("case " << idx);
+    CHECK(bad == 0);
+    ++idx;
   }
 }
