@@ -127,11 +127,15 @@ void finish_row(const Epilogue& ep, int64_t i, float* c, int64_t j0, int64_t j1)
     for (int64_t j = j0; j < j1; ++j) c[j] += b;
   }
   if (ep.residual && ep.transpose_to) return;
-  if (ep.residual) {
+  if (ep.residual) {  // sum and clamp in one pass
     const float* r = ep.residual + i * ep.ldr;
-    for (int64_t j = j0; j < j1; ++j) c[j] += r[j];
-  }
-  if (ep.lo > -__builtin_inff() || ep.hi < __builtin_inff()) {
+    const float lo = ep.lo, hi = ep.hi;
+    for (int64_t j = j0; j < j1; ++j) {
+      float v = c[j] + r[j];
+      v = v < lo ? lo : v;
+      c[j] = v > hi ? hi : v;
+    }
+  } else if (ep.lo > -__builtin_inff() || ep.hi < __builtin_inff()) {
     const float lo = ep.lo, hi = ep.hi;
     for (int64_t j = j0; j < j1; ++j) {
       float v = c[j];
@@ -255,11 +259,15 @@ void gemm_blocked(const GemmKernels& kern, int64_t M, const LeftOperand& a, cons
     return;
   }
   // Biases and the clamp go into the register tile's stores; an activation function
-  // or a residual (applied before the clamp) runs over the block afterwards, so
-  // then the tile does nothing.
-  const bool tile_ep = !ep.act && !ep.residual && ep.any();
+  // runs over the block afterwards, so then the tile does nothing. With a residual
+  // the tile adds the biases, and the residual and the clamp follow per block.
+  const bool tile_ep = !ep.act && ep.any();
+  const float tile_lo = ep.residual ? -INFINITY : ep.lo, tile_hi = ep.residual ? INFINITY : ep.hi;
   Epilogue after_tiles = ep;
-  if (tile_ep) after_tiles = Epilogue{};
+  if (tile_ep) {
+    after_tiles.bias = after_tiles.row_bias = nullptr;
+    if (!ep.residual) after_tiles = Epilogue{};
+  }
   // Row blocks of at most MC rows, equal up to one register tile (128 rows: 66 + 62, not 72 + 56).
   // About 8 tasks: N is split into chunks of panels first; when N is too narrow for
   // that (one or two panels: conv outputs on small planes), M is split finer.
@@ -300,8 +308,8 @@ void gemm_blocked(const GemmKernels& kern, int64_t M, const LeftOperand& a, cons
           const float* bp = packed_b ? packed_b + pc * panels * nr + jp * kc * nr : nullptr;
           const int nj = static_cast<int>(std::min(nr, N - jp * nr));
           for (int64_t ir = 0; ir < mi; ir += mr) {
-            TileEpilogue te{ep.row_bias ? ep.row_bias + i0 + ir : nullptr, ep.bias ? ep.bias + jp * nr : nullptr, ep.lo,
-                            ep.hi};
+            TileEpilogue te{ep.row_bias ? ep.row_bias + i0 + ir : nullptr, ep.bias ? ep.bias + jp * nr : nullptr,
+                            tile_lo, tile_hi};
             const int rows = static_cast<int>(std::min(mr, mi - ir));
             if (!packed_b) {
               kern.micro_indirect(kc, ap + ir * kc, b.base + jp * nr, b.offs + pc, C + (i0 + ir) * ldc + jp * nr, ldc,

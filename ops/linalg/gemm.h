@@ -105,7 +105,8 @@ struct Epilogue {
   float* transpose_to = nullptr;
   int64_t ldt = 0;
   // A residual added before the clamp (Conv + Add): element (i, j) at
-  // residual[i·ldr + j], or at residual[j·ldt + i] when transposing (y's layout).
+  // residual[i·ldr + j], or at residual[j·ldt + i] when transposing (y's layout;
+  // then with no act).
   const float* residual = nullptr;
   int64_t ldr = 0;
   bool any() const { return bias || row_bias || act || residual || lo > -__builtin_inff() || hi < __builtin_inff(); }
