@@ -170,7 +170,10 @@ bool fuse_residual_one(Graph& g) {
   GraphIndex ix(g);
   for (size_t ai = 0; ai < g.nodes.size(); ++ai) {
     const Node& add = g.nodes[ai];
-    if (!is_onnx_op(g, static_cast<int>(ai), "Add") || add.inputs.size() != 2 || add.outputs.size() != 1) continue;
+    // (Add before opset 7 broadcast along an `axis`: not numpy's rules, so not fused.)
+    if (!is_onnx_op(g, static_cast<int>(ai), "Add") || add.opset < 7 || add.inputs.size() != 2 ||
+        add.outputs.size() != 1)
+      continue;
     for (int side = 0; side < 2; ++side) {
       const std::string &y = add.inputs[static_cast<size_t>(side)], &z = add.inputs[static_cast<size_t>(1 - side)];
       if (y == z || !ix.producer.count(y)) continue;

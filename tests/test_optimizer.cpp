@@ -574,3 +574,25 @@ TEST_CASE("Conv → Add [→ Relu] runs as one Conv with a residual / not when a
     CHECK(r.max_rel < 1e-5);
   }
 }
+
+// Add before opset 7 broadcast along an `axis` attribute, not by numpy's rules.
+// normrt does not implement it and must say so even where it follows a Conv
+// (the session checks ops before the passes run; the residual fusion also
+// skips such an Add, so reordering those steps would not hide it).
+TEST_CASE("Conv → Add of opset 6 is reported as unsupported, not hidden by the residual fusion") {
+  ModelBuilder m(6);
+  m.input("x", {1, 2, 4, 4}).output("y");
+  m.init_f("w", {2, 2, 1, 1}, {1.f, 0.f, 0.f, 1.f});
+  m.init_f("bias", {2}, {1.f, 2.f});
+  m.node("Conv", {"x", "w"}, {"c"});
+  auto* add = m.node("Add", {"c", "bias"}, {"y"});
+  ModelBuilder::attr_i(add, "broadcast", 1);
+  ModelBuilder::attr_i(add, "axis", 1);
+  const auto dir = test::temp_dir("conv_add_opset6");
+  const std::string path = m.save(dir / "m.onnx");
+  const ModelSummary s = summarize_model(path, false);
+  CHECK(count(s, "Add") == 1);
+  REQUIRE(!s.unsupported.empty());
+  CHECK(s.unsupported[0].find("Add") != std::string::npos);
+  CHECK_THROWS_WITH_AS(Session{path}, doctest::Contains("Add"), Error);
+}
