@@ -170,6 +170,21 @@ inline void zero_few(float* d, int64_t n) {
 #endif
 }
 
+// A plane of rows×cols floats into a zero-padded plane of row_len-float rows
+// (`plane` floats in all) at row pb_rows, column pb_cols. Only the padding is
+// zeroed: the copied rows overwrite the rest.
+void copy_into_padding(const float* src, int64_t rows, int64_t cols, int64_t pb_rows, int64_t pb_cols, int64_t row_len,
+                       int64_t plane, float* dst) {
+  const int64_t after = row_len - pb_cols - cols;
+  std::fill(dst, dst + pb_rows * row_len + pb_cols, 0.f);
+  for (int64_t r = 0; r < rows; ++r) {
+    float* row = dst + (r + pb_rows) * row_len + pb_cols;
+    copy_run(src + r * cols, 1, cols, row);
+    zero_few(row + cols, r + 1 < rows ? after + pb_cols : after);
+  }
+  std::fill(dst + (pb_rows + rows) * row_len, dst + plane, 0.f);
+}
+
 // An input row's columns split into s2 phases: columns r, r + s2, … (r < s2)
 // land contiguously at start[r] from the padded row's start (phase q begins at
 // q·phase_stride) and are count[r] long. Found at planning, so the copies
@@ -351,17 +366,22 @@ void depthwise_planes(const linalg::GemmKernels& kern, const float* x, const flo
                       const PhasePlanes& pp, int64_t planes, int64_t C, float lo, float hi, const float* z, float* y) {
   const int64_t isz = w.in_size(), osz = w.out_size(), ksz = w.k_size(), s2 = w.s[2];
   const int64_t row_len = pp.phases * pp.phase_len;  // one padded input row, phase by phase
+  const bool one_phase_2d = s2 == 1 && w.in[0] == 1 && w.pb[0] == 0 && w.pe[0] == 0 && row_len == pp.padded[2];
   parallel_rows(planes, osz * ksz, [&](int64_t first, int64_t last) {
     Scratch<float> xp(static_cast<size_t>(pp.plane));
     for (int64_t p = first; p < last; ++p) {
       const int64_t ch = p % C;
-      std::fill(xp.data(), xp.data() + pp.plane, 0.f);
       const float* src = x + p * isz;
-      for (int64_t i0 = 0; i0 < w.in[0]; ++i0)
-        for (int64_t i1 = 0; i1 < w.in[1]; ++i1) {
-          float* row = xp.data() + ((i0 + w.pb[0]) * pp.padded[1] + i1 + w.pb[1]) * row_len;
-          copy_row_phases(src + (i0 * w.in[1] + i1) * w.in[2], s2, pp.columns, row);
-        }
+      if (one_phase_2d) {  // zero only the padding
+        copy_into_padding(src, w.in[1], w.in[2], w.pb[1], w.pb[2], row_len, pp.plane, xp.data());
+      } else {
+        std::fill(xp.data(), xp.data() + pp.plane, 0.f);
+        for (int64_t i0 = 0; i0 < w.in[0]; ++i0)
+          for (int64_t i1 = 0; i1 < w.in[1]; ++i1) {
+            float* row = xp.data() + ((i0 + w.pb[0]) * pp.padded[1] + i1 + w.pb[1]) * row_len;
+            copy_row_phases(src + (i0 * w.in[1] + i1) * w.in[2], s2, pp.columns, row);
+          }
+      }
       float* yp = y + p * osz;
       for (int64_t o0 = 0; o0 < w.out[0]; ++o0)
         kern.dw_rows(w.out[1], w.out[2], w.s[1] * row_len, static_cast<int>(ksz),
@@ -428,14 +448,7 @@ void fill_phases(const IndirectConv& ic, const Window& w, const float* x, int64_
       float* dst = buf + ch * ic.plane;
       const float* src = x + ch * w.in_size();
       if (s1 == 1 && s2 == 1) {  // one phase: zero only the padding around the copied rows
-        const int64_t Q2 = ic.Q2, pb2 = w.pb[2], after = Q2 - pb2 - in2;
-        std::fill(dst, dst + w.pb[1] * Q2 + pb2, 0.f);
-        for (int64_t i1 = 0; i1 < w.in[1]; ++i1) {
-          float* row = dst + (i1 + w.pb[1]) * Q2 + pb2;
-          copy_run(src + i1 * in2, 1, in2, row);
-          zero_few(row + in2, i1 + 1 < w.in[1] ? after + pb2 : after);
-        }
-        std::fill(dst + (w.pb[1] + w.in[1]) * Q2, dst + ic.plane, 0.f);
+        copy_into_padding(src, w.in[1], in2, w.pb[1], w.pb[2], ic.Q2, ic.plane, dst);
         continue;
       }
       std::fill(dst, dst + ic.plane, 0.f);
