@@ -256,15 +256,6 @@ struct ConvOutput {
   }
 };
 
-// y[i] = clamp(y[i] + z[i], lo, hi) for i < n (NaN stays NaN).
-void add_clamp(float* y, const float* z, int64_t n, float lo, float hi) {
-  for (int64_t i = 0; i < n; ++i) {
-    float v = y[i] + z[i];
-    v = v < lo ? lo : v;
-    y[i] = v > hi ? hi : v;
-  }
-}
-
 // Depthwise, channels last: y[o, c] = b[c] + Σ_tap w[tap, c] · xt[pos(o, tap), c]
 // for the taps inside the input; one pass over xt per tap, vectorised over c.
 void depthwise_channels_last(const linalg::GemmKernels& kern, const float* xt, const float* wt, const float* b,
@@ -387,7 +378,7 @@ void depthwise_planes(const linalg::GemmKernels& kern, const float* x, const flo
         kern.dw_rows(w.out[1], w.out[2], w.s[1] * row_len, static_cast<int>(ksz),
                      xp.data() + o0 * w.s[0] * pp.padded[1] * row_len, pp.tap_offset.data(), wk + ch * ksz,
                      b ? b[ch] : 0.f, z ? -INFINITY : lo, z ? INFINITY : hi, yp + o0 * w.out[1] * w.out[2]);
-      if (z) add_clamp(yp, z + p * osz, osz, lo, hi);  // the residual while the plane is in cache
+      if (z) linalg::add_clamp(yp, z + p * osz, osz, lo, hi);  // the residual while the plane is in cache
     }
   });
 }
@@ -700,7 +691,7 @@ void plan_conv_paths(PlanCtx& c, const Window& w, const ConvShape& cs, const Con
                 for (int64_t o1 = 0; o1 < w.out[1]; ++o1) {
                   float* yr = yg + m * osz + o1 * w.out[2];
                   std::copy_n(yv.data() + m * geo->vsize + o1 * geo->vwidth, w.out[2], yr);
-                  if (zg) add_clamp(yr, zg + (yr - yg), w.out[2], lo, hi);
+                  if (zg) linalg::add_clamp(yr, zg + (yr - yg), w.out[2], lo, hi);
                 }
             });
         }

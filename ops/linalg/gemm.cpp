@@ -127,15 +127,9 @@ void finish_row(const Epilogue& ep, int64_t i, float* c, int64_t j0, int64_t j1)
     for (int64_t j = j0; j < j1; ++j) c[j] += b;
   }
   if (ep.residual && ep.transpose_to) return;
-  if (ep.residual) {  // sum and clamp in one pass
-    const float* r = ep.residual + i * ep.ldr;
-    const float lo = ep.lo, hi = ep.hi;
-    for (int64_t j = j0; j < j1; ++j) {
-      float v = c[j] + r[j];
-      v = v < lo ? lo : v;
-      c[j] = v > hi ? hi : v;
-    }
-  } else if (ep.lo > -__builtin_inff() || ep.hi < __builtin_inff()) {
+  if (ep.residual)  // sum and clamp in one pass
+    add_clamp(c + j0, ep.residual + i * ep.ldr + j0, j1 - j0, ep.lo, ep.hi);
+  else if (ep.lo > -__builtin_inff() || ep.hi < __builtin_inff()) {
     const float lo = ep.lo, hi = ep.hi;
     for (int64_t j = j0; j < j1; ++j) {
       float v = c[j];

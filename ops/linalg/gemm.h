@@ -71,6 +71,16 @@ const GemmKernels& gemm_kernels(const std::string& isa, int64_t M);
 void transpose_clamp_block(const float* src, int64_t rows, int64_t cols, int64_t lds, float* dst, int64_t ldd, float lo,
                            float hi, const float* add = nullptr);
 
+// y[i] = clamp(y[i] + z[i], lo, hi) for i < n (NaN stays NaN): a residual and
+// the clamp in one pass (the GEMM epilogue's, and Conv's outside a GEMM).
+inline void add_clamp(float* y, const float* z, int64_t n, float lo, float hi) {
+  for (int64_t i = 0; i < n; ++i) {
+    float v = y[i] + z[i];
+    v = v < lo ? lo : v;
+    y[i] = v > hi ? hi : v;
+  }
+}
+
 // op(B) [K×N] packed into the kernel's panels once (weights at session creation).
 struct PackedB {
   int64_t K = 0, N = 0;
