@@ -898,7 +898,7 @@ void plan_conv_transpose(PlanCtx& c) {
 void register_conv_ops(OpRegistry& r) {
   r.add("", "Conv", {1, 11, 22}, plan_conv);
   r.add("", "ConvTranspose", {1, 11, 22}, plan_conv_transpose);
-  r.add("ai.normrt", "Conv", {1}, plan_conv);  // Conv + Relu/Clip (clip_min, clip_max)
+  r.add("ai.normrt", "Conv", {1}, plan_conv);  // Conv [+ Z, input 3] + Relu/Clip (clip_min, clip_max)
 }
 
 }  // namespace normrt
