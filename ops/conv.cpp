@@ -153,6 +153,20 @@ inline void copy_run(const float* s, int64_t stride, int64_t len, float* d) {
   for (; i < len; ++i) d[i] = s[i * stride];
 }
 
+// even[i] = s[2i], odd[i] = s[2i + 1] for 2i (+ 1) < n: one read of s.
+inline void deinterleave(const float* s, int64_t n, float* even, float* odd) {
+  int64_t i = 0;
+#ifdef __SSE2__
+  for (; 2 * i + 8 <= n; i += 4) {
+    const __m128 a = _mm_loadu_ps(s + 2 * i), b = _mm_loadu_ps(s + 2 * i + 4);  // s0..s3, s4..s7
+    _mm_storeu_ps(even + i, _mm_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0)));
+    _mm_storeu_ps(odd + i, _mm_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
+  }
+#endif
+  for (; 2 * i + 1 < n; ++i) even[i] = s[2 * i], odd[i] = s[2 * i + 1];
+  if (2 * i < n) even[i] = s[2 * i];
+}
+
 // d[0, n) = 0 for the few floats past a plane's last position in its panel
 // (inline stores: a memset call per row would cost more than the row).
 inline void zero_few(float* d, int64_t n) {
@@ -185,26 +199,65 @@ void copy_into_padding(const float* src, int64_t rows, int64_t cols, int64_t pb_
   std::fill(dst + (pb_rows + rows) * row_len, dst + plane, 0.f);
 }
 
-// An input row's columns split into s2 phases: columns r, r + s2, … (r < s2)
-// land contiguously at start[r] from the padded row's start (phase q begins at
-// q·phase_stride) and are count[r] long. Found at planning, so the copies
-// never divide per row or column.
-struct ColumnPhases {
-  std::vector<int64_t> start, count;
+// How a 2-D input plane is copied into zero padding split into stride phases
+// (made at planning, so the copy never divides): padded row r = i1 + pb1 is
+// row r / s1 of row phase r mod s1, and padded column q is element q / s2 of
+// column phase q mod s2. Rows of a row phase are row_step floats apart, row
+// phases phase_step apart; a row's s2 column phases are seg_len floats each,
+// seg_step apart. Every float of the phases is written: input, or zero.
+struct PhaseCopy {
+  struct Span {
+    int64_t dst = 0, len = 0, src = 0;  // floats [dst, dst + len) from a row's start (runs: from src, s2 apart)
+  };
+  int64_t in1 = 0, in2 = 0, pb1 = 0, s1 = 1, s2 = 1, rows = 0;  // rows: per row phase
+  int64_t row_step = 0, phase_step = 0;
+  std::vector<Span> runs;   // an input row's columns src, src + s2, … (one run per column phase)
+  std::vector<Span> gaps;   // the padding of a row holding input
+  std::vector<Span> blank;  // a row without input: all its column phases
 };
 
-ColumnPhases column_phases(int64_t in2, int64_t pb2, int64_t s2, int64_t phase_stride) {
-  ColumnPhases c;
+PhaseCopy make_phase_copy(int64_t in1, int64_t in2, int64_t pb1, int64_t pb2, int64_t s1, int64_t s2, int64_t rows,
+                          int64_t row_step, int64_t phase_step, int64_t seg_len, int64_t seg_step) {
+  PhaseCopy p;
+  p.in1 = in1, p.in2 = in2, p.pb1 = pb1, p.s1 = s1, p.s2 = s2, p.rows = rows;
+  p.row_step = row_step, p.phase_step = phase_step;
+  std::vector<PhaseCopy::Span> covered(static_cast<size_t>(s2));  // per column phase: the index range with input
   for (int64_t r = 0; r < std::min(s2, in2); ++r) {
-    c.start.push_back(((pb2 + r) % s2) * phase_stride + (pb2 + r) / s2);
-    c.count.push_back((in2 - r + s2 - 1) / s2);
+    const int64_t seg = (pb2 + r) % s2, first = (pb2 + r) / s2, len = (in2 - r + s2 - 1) / s2;
+    p.runs.push_back({seg * seg_step + first, len, r});
+    covered[static_cast<size_t>(seg)] = {first, len, 0};
   }
-  return c;
+  for (int64_t seg = 0; seg < s2; ++seg) {
+    const PhaseCopy::Span c = covered[static_cast<size_t>(seg)];
+    const int64_t base = seg * seg_step, end = c.len ? c.dst + c.len : 0;
+    if (c.len && c.dst > 0) p.gaps.push_back({base, c.dst, 0});
+    if (end < seg_len) p.gaps.push_back({base + end, seg_len - end, 0});
+    p.blank.push_back({base, seg_len, 0});
+  }
+  return p;
 }
 
-// One input row (sr) into its column phases inside the padded row at `row`.
-inline void copy_row_phases(const float* sr, int64_t s2, const ColumnPhases& c, float* row) {
-  for (size_t r = 0; r < c.start.size(); ++r) copy_run(sr + r, s2, c.count[r], row + c.start[r]);
+// One plane (in1 × in2 floats at src) into its padded phases at dst; without
+// `padding`, only the input's places are written (dst's padding is still zero).
+void copy_plane_phases(const PhaseCopy& p, const float* src, float* dst, bool padding = true) {
+  const PhaseCopy::Span *runs = p.runs.data(), *gaps = p.gaps.data(), *blank = p.blank.data();
+  const size_t nruns = p.runs.size(), ngaps = p.gaps.size(), nblank = p.blank.size();
+  const int64_t s1 = p.s1, s2 = p.s2, in1 = p.in1, in2 = p.in2, row_step = p.row_step;
+  for (int64_t rp = 0; rp < s1; ++rp) {
+    float* d = dst + rp * p.phase_step;
+    for (int64_t rq = 0, i1 = rp - p.pb1; rq < p.rows; ++rq, i1 += s1, d += row_step) {
+      if (i1 < 0 || i1 >= in1) {
+        for (size_t j = 0; padding && j < nblank; ++j) zero_few(d + blank[j].dst, blank[j].len);
+        continue;
+      }
+      for (size_t j = 0; padding && j < ngaps; ++j) zero_few(d + gaps[j].dst, gaps[j].len);
+      const float* s = src + i1 * in2;
+      if (nruns == 2 && s2 == 2)
+        deinterleave(s, in2, d + runs[0].dst, d + runs[1].dst);
+      else
+        for (size_t j = 0; j < nruns; ++j) copy_run(s + runs[j].src, s2, runs[j].len, d + runs[j].dst);
+    }
+  }
 }
 
 // The K = channels·taps rows of col into panels at dst (packed_panel_offset
@@ -328,7 +381,7 @@ struct PhasePlanes {
   int64_t phases = 1, phase_len = 0;       // s2 phases of ⌈padded[2] / s2⌉ columns
   int64_t plane = -1;                      // floats per padded plane; -1 when beyond 2^26 (or > 1024 taps)
   std::vector<int64_t> tap_offset;         // per tap, from an output row's start in the padded plane
-  ColumnPhases columns;                    // where a row's input columns go (phases one phase_len apart)
+  PhaseCopy copy;                          // a 2-D slice into its padded rows (column phases side by side)
 };
 
 PhasePlanes make_phase_planes(const Window& w) {
@@ -341,8 +394,9 @@ PhasePlanes make_phase_planes(const Window& w) {
     if (__builtin_mul_overflow(n, f, &n) || n > (int64_t{1} << 26)) return p;
   if (w.k_size() > 1024) return p;
   p.plane = n;
-  p.columns = column_phases(w.in[2], w.pb[2], w.s[2], p.phase_len);
   const int64_t row_len = p.phases * p.phase_len;
+  p.copy =
+      make_phase_copy(w.in[1], w.in[2], w.pb[1], w.pb[2], 1, w.s[2], p.padded[1], row_len, 0, p.phase_len, p.phase_len);
   for (int64_t k0 = 0; k0 < w.k[0]; ++k0)
     for (int64_t k1 = 0; k1 < w.k[1]; ++k1)
       for (int64_t k2 = 0; k2 < w.k[2]; ++k2) {
@@ -363,15 +417,22 @@ void depthwise_planes(const linalg::GemmKernels& kern, const float* x, const flo
     for (int64_t p = first; p < last; ++p) {
       const int64_t ch = p % C;
       const float* src = x + p * isz;
-      if (one_phase_2d) {  // zero only the padding
+      // The task's first plane zeroes the padding; the next ones write only the
+      // input's places of xp, so the padding stays zero.
+      const bool padding = p == first;
+      if (one_phase_2d && padding) {
         copy_into_padding(src, w.in[1], w.in[2], w.pb[1], w.pb[2], row_len, pp.plane, xp.data());
-      } else {
-        std::fill(xp.data(), xp.data() + pp.plane, 0.f);
-        for (int64_t i0 = 0; i0 < w.in[0]; ++i0)
-          for (int64_t i1 = 0; i1 < w.in[1]; ++i1) {
-            float* row = xp.data() + ((i0 + w.pb[0]) * pp.padded[1] + i1 + w.pb[1]) * row_len;
-            copy_row_phases(src + (i0 * w.in[1] + i1) * w.in[2], s2, pp.columns, row);
+      } else {  // slice by slice; the padding slices (3-D) zeroed whole
+        const int64_t slice = pp.padded[1] * row_len;
+        for (int64_t p0 = 0; p0 < pp.padded[0]; ++p0) {
+          const int64_t i0 = p0 - w.pb[0];
+          float* d = xp.data() + p0 * slice;
+          if (i0 < 0 || i0 >= w.in[0]) {
+            if (padding) std::fill(d, d + slice, 0.f);
+          } else {
+            copy_plane_phases(pp.copy, src + i0 * w.in[1] * w.in[2], d, padding);
           }
+        }
       }
       float* yp = y + p * osz;
       for (int64_t o0 = 0; o0 < w.out[0]; ++o0)
@@ -397,7 +458,7 @@ struct IndirectConv {
   int64_t vwidth = 0, vsize = 0;           // the GEMM's columns: out1 rows of vwidth
   int64_t buffer = 0;                      // floats to allocate, reads past the last column included
   std::vector<int64_t> offs;               // per row k = (c, tap) of B
-  ColumnPhases columns;                    // where a row's input columns go (phase planes Q1·Q2 apart)
+  PhaseCopy copy;                          // a channel's plane into its phases
 };
 
 // Whether Conv's window suits the indirect GEMM, and its geometry: rank ≤ 2,
@@ -427,29 +488,21 @@ bool make_indirect_conv(const Window& w, int64_t channels, int64_t nr, IndirectC
         max_off = std::max(max_off, ic->offs.back());
       }
   ic->buffer = std::max(channels * ic->plane, max_off + ic->vsize + nr);
-  ic->columns = column_phases(w.in[2], w.pb[2], w.s[2], ic->Q1 * ic->Q2);
+  ic->copy = make_phase_copy(w.in[1], w.in[2], w.pb[1], w.pb[2], w.s[1], w.s[2], ic->Q1, ic->Q2,
+                             w.s[2] * ic->Q1 * ic->Q2, ic->Q2, ic->Q1 * ic->Q2);
   return true;
 }
 
 // x's `channels` planes into their stride phases inside zero padding.
 void fill_phases(const IndirectConv& ic, const Window& w, const float* x, int64_t channels, float* buf) {
-  const int64_t phase_plane = ic.Q1 * ic.Q2, s1 = ic.s1, s2 = ic.s2, in2 = w.in[2];
   parallel_rows(channels, ic.plane, [&](int64_t first, int64_t last) {
     for (int64_t ch = first; ch < last; ++ch) {
       float* dst = buf + ch * ic.plane;
       const float* src = x + ch * w.in_size();
-      if (s1 == 1 && s2 == 1) {  // one phase: zero only the padding around the copied rows
-        copy_into_padding(src, w.in[1], in2, w.pb[1], w.pb[2], ic.Q2, ic.plane, dst);
-        continue;
-      }
-      std::fill(dst, dst + ic.plane, 0.f);
-      // Padded row r = i1 + pb1 is row r / s1 of row phase r mod s1, both stepped
-      // without dividing (a division per row cost more than the row's copy).
-      int64_t rp = w.pb[1] % s1, rq = w.pb[1] / s1;
-      for (int64_t i1 = 0; i1 < w.in[1]; ++i1) {
-        copy_row_phases(src + i1 * in2, s2, ic.columns, dst + rp * s2 * phase_plane + rq * ic.Q2);
-        if (++rp == s1) rp = 0, ++rq;
-      }
+      if (ic.s1 == 1 && ic.s2 == 1)  // one phase: zero only the padding around the copied rows
+        copy_into_padding(src, w.in[1], w.in[2], w.pb[1], w.pb[2], ic.Q2, ic.plane, dst);
+      else
+        copy_plane_phases(ic.copy, src, dst);
     }
     if (last == channels) std::fill(buf + channels * ic.plane, buf + ic.buffer, 0.f);
   });
