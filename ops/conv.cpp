@@ -186,9 +186,14 @@ inline void zero_few(float* d, int64_t n) {
 
 // A plane of rows×cols floats into a zero-padded plane of row_len-float rows
 // (`plane` floats in all) at row pb_rows, column pb_cols. Only the padding is
-// zeroed: the copied rows overwrite the rest.
+// zeroed: the copied rows overwrite the rest. Without `padding`, the rows only
+// (dst holds the same zero padding from an earlier plane).
 void copy_into_padding(const float* src, int64_t rows, int64_t cols, int64_t pb_rows, int64_t pb_cols, int64_t row_len,
-                       int64_t plane, float* dst) {
+                       int64_t plane, float* dst, bool padding = true) {
+  if (!padding) {  // dst's padding is still zero: the rows only
+    for (int64_t r = 0; r < rows; ++r) copy_run(src + r * cols, 1, cols, dst + (r + pb_rows) * row_len + pb_cols);
+    return;
+  }
   const int64_t after = row_len - pb_cols - cols;
   std::fill(dst, dst + pb_rows * row_len + pb_cols, 0.f);
   for (int64_t r = 0; r < rows; ++r) {
@@ -252,7 +257,9 @@ void copy_plane_phases(const PhaseCopy& p, const float* src, float* dst, bool pa
       }
       for (size_t j = 0; padding && j < ngaps; ++j) zero_few(d + gaps[j].dst, gaps[j].len);
       const float* s = src + i1 * in2;
-      if (nruns == 2 && s2 == 2)
+      if (s2 == 1)
+        copy_run(s, 1, in2, d + runs[0].dst);
+      else if (nruns == 2 && s2 == 2)
         deinterleave(s, in2, d + runs[0].dst, d + runs[1].dst);
       else
         for (size_t j = 0; j < nruns; ++j) copy_run(s + runs[j].src, s2, runs[j].len, d + runs[j].dst);
@@ -420,8 +427,8 @@ void depthwise_planes(const linalg::GemmKernels& kern, const float* x, const flo
       // The task's first plane zeroes the padding; the next ones write only the
       // input's places of xp, so the padding stays zero.
       const bool padding = p == first;
-      if (one_phase_2d && padding) {
-        copy_into_padding(src, w.in[1], w.in[2], w.pb[1], w.pb[2], row_len, pp.plane, xp.data());
+      if (one_phase_2d) {
+        copy_into_padding(src, w.in[1], w.in[2], w.pb[1], w.pb[2], row_len, pp.plane, xp.data(), padding);
       } else {  // slice by slice; the padding slices (3-D) zeroed whole
         const int64_t slice = pp.padded[1] * row_len;
         for (int64_t p0 = 0; p0 < pp.padded[0]; ++p0) {
