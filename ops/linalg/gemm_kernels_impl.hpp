@@ -23,13 +23,39 @@ struct GemmImpl {
   static constexpr int MR = Rows, NR = 2 * W;
   static_assert(MR == 4 || MR == 6, "the tile has 4 or 6 rows");
 
+  // The biases of a tile's columns (nr of them, zero past nr) as two vectors.
+  static void load_col_bias(const TileEpilogue* ep, int nr, B& cb0, B& cb1) {
+    if (!ep || !ep->col_bias) {
+      cb0 = cb1 = B(0.f);
+    } else if (nr == NR) {
+      cb0 = B::load_unaligned(ep->col_bias);
+      cb1 = B::load_unaligned(ep->col_bias + W);
+    } else {
+      alignas(64) float cb[NR] = {};
+      for (int j = 0; j < nr; ++j) cb[j] = ep->col_bias[j];
+      cb0 = B::load_aligned(cb);
+      cb1 = B::load_aligned(cb + W);
+    }
+  }
+
   // The tile over kc steps; a(k, r) gives A's value for row r at step k,
-  // b(k) the NR values of B's row k.
+  // b(k) the NR values of B's row k. Without `accumulate`, the sums start from
+  // the epilogue's biases, so that after the steps only the clamp is left and
+  // the stores need no more registers than the 12 accumulators and lo, hi.
   template <class AVal, class BRow>
   static void tile(int64_t kc, AVal a_at, BRow b_row, float* C, int64_t ldc, int mr, int nr, bool accumulate,
                    const TileEpilogue* ep) {
     B c00(0.f), c01(0.f), c10(0.f), c11(0.f), c20(0.f), c21(0.f), c30(0.f), c31(0.f), c40(0.f), c41(0.f), c50(0.f),
         c51(0.f);
+    const bool bias_first = ep && !accumulate && (ep->col_bias || ep->row_bias);
+    if (bias_first) {
+      B cb0, cb1;
+      load_col_bias(ep, nr, cb0, cb1);
+      const auto rb = [&](int r) { return B(ep->row_bias && r < mr ? ep->row_bias[r] : 0.f); };
+      c00 = cb0 + rb(0), c01 = cb1 + rb(0), c10 = cb0 + rb(1), c11 = cb1 + rb(1);
+      c20 = cb0 + rb(2), c21 = cb1 + rb(2), c30 = cb0 + rb(3), c31 = cb1 + rb(3);
+      if constexpr (MR > 4) c40 = cb0 + rb(4), c41 = cb1 + rb(4), c50 = cb0 + rb(5), c51 = cb1 + rb(5);
+    }
     for (int64_t k = 0; k < kc; ++k) {
       const float* Bp = b_row(k);
       const B b0 = B::load_unaligned(Bp), b1 = B::load_unaligned(Bp + W);
@@ -54,16 +80,47 @@ struct GemmImpl {
         c51 = xsimd::fma(a, b1, c51);
       }
     }
-    const B* acc[6][2] = {{&c00, &c01}, {&c10, &c11}, {&c20, &c21}, {&c30, &c31}, {&c40, &c41}, {&c50, &c51}};
-    alignas(64) float cb[NR] = {};
-    if (ep && ep->col_bias)
-      for (int j = 0; j < nr; ++j) cb[j] = ep->col_bias[j];
-    const B cb0 = B::load_aligned(cb), cb1 = B::load_aligned(cb + W);
     const B lo(ep ? ep->lo : 0.f), hi(ep ? ep->hi : 0.f);
+    // The biases still to add (none when the sums started from them).
+    const bool add_bias = ep && !bias_first && (ep->col_bias || ep->row_bias);
+    B cb0(0.f), cb1(0.f);
+    if (add_bias) load_col_bias(ep, nr, cb0, cb1);
+    if (mr == MR && nr == NR) {  // a whole tile: unrolled, the accumulators stay in registers
+      const auto store_row = [&](int r, B v0, B v1) {
+        float* c = C + r * ldc;
+        if (accumulate) {
+          v0 += B::load_unaligned(c);
+          v1 += B::load_unaligned(c + W);
+        }
+        if (add_bias) {
+          const B rb(ep->row_bias ? ep->row_bias[r] : 0.f);
+          v0 += rb + cb0;
+          v1 += rb + cb1;
+        }
+        if (ep) {
+          v0 = xsimd::min(hi, xsimd::max(lo, v0));  // max/min return v when it is NaN
+          v1 = xsimd::min(hi, xsimd::max(lo, v1));
+        }
+        v0.store_unaligned(c);
+        v1.store_unaligned(c + W);
+      };
+      store_row(0, c00, c01);
+      store_row(1, c10, c11);
+      store_row(2, c20, c21);
+      store_row(3, c30, c31);
+      if constexpr (MR > 4) {
+        store_row(4, c40, c41);
+        store_row(5, c50, c51);
+      }
+      return;
+    }
+    // A partial tile (the edges of C): row by row through a buffer.
+    const B acc[6][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};  // copies: no
+    // accumulator has its address taken, so none is kept in memory during the steps
     alignas(64) float tile[NR];
     for (int r = 0; r < mr; ++r) {
       float* c = C + r * ldc;
-      B v0 = *acc[r][0], v1 = *acc[r][1];
+      B v0 = acc[r][0], v1 = acc[r][1];
       if (accumulate) {
         if (nr == NR) {
           v0 += B::load_unaligned(c);
@@ -74,10 +131,14 @@ struct GemmImpl {
           v1 += B::load_aligned(tile + W);
         }
       }
-      if (ep) {
+      if (add_bias) {
         const B rb(ep->row_bias ? ep->row_bias[r] : 0.f);
-        v0 = xsimd::min(hi, xsimd::max(lo, v0 + rb + cb0));  // max/min return v when it is NaN
-        v1 = xsimd::min(hi, xsimd::max(lo, v1 + rb + cb1));
+        v0 += rb + cb0;
+        v1 += rb + cb1;
+      }
+      if (ep) {
+        v0 = xsimd::min(hi, xsimd::max(lo, v0));
+        v1 = xsimd::min(hi, xsimd::max(lo, v1));
       }
       if (nr == NR) {
         v0.store_unaligned(c);
