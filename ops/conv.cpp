@@ -6,6 +6,8 @@
 //       rows of 8+ outputs: per plane, copied once into zero padding with its
 //       columns split into stride phases, then each tap of an output row is a
 //       contiguous read (ISA dw_rows, outputs in registers across taps);
+//       3×3, stride 2, padded by 1 (MobileNet's downsampling): x read in place
+//       by the ISA's dw3x3s2 (AVX2: columns de-interleaved in registers);
 //       narrower planes: channels last (ISA dw_point, vectorised over channels),
 //       two transposes;
 //     otherwise a GEMM (linalg/gemm.h), one of:
@@ -419,11 +421,22 @@ void depthwise_planes(const linalg::GemmKernels& kern, const float* x, const flo
   const int64_t isz = w.in_size(), osz = w.out_size(), ksz = w.k_size(), s2 = w.s[2];
   const int64_t row_len = pp.phases * pp.phase_len;  // one padded input row, phase by phase
   const bool one_phase_2d = s2 == 1 && w.in[0] == 1 && w.pb[0] == 0 && w.pe[0] == 0 && row_len == pp.padded[2];
+  // 3×3, stride 2, padded by 1 before each axis (MobileNet's downsampling): the ISA's kernel reads x in place.
+  const bool direct_3x3s2 = kern.dw3x3s2 && w.in[0] == 1 && w.pb[0] == 0 && w.pe[0] == 0 && w.k[1] == 3 &&
+                            w.k[2] == 3 && w.s[1] == 2 && w.s[2] == 2 && w.d[1] == 1 && w.d[2] == 1 && w.pb[1] == 1 &&
+                            w.pb[2] == 1;
   parallel_rows(planes, osz * ksz, [&](int64_t first, int64_t last) {
-    Scratch<float> xp(static_cast<size_t>(pp.plane));
+    Scratch<float> xp(direct_3x3s2 ? 0 : static_cast<size_t>(pp.plane));
     for (int64_t p = first; p < last; ++p) {
       const int64_t ch = p % C;
       const float* src = x + p * isz;
+      float* yp = y + p * osz;
+      if (direct_3x3s2) {
+        kern.dw3x3s2(src, w.in[1], w.in[2], w.out[1], w.out[2], wk + ch * ksz, b ? b[ch] : 0.f, z ? -INFINITY : lo,
+                     z ? INFINITY : hi, yp);
+        if (z) linalg::add_clamp(yp, z + p * osz, osz, lo, hi);
+        continue;
+      }
       // The task's first plane zeroes the padding; the next ones write only the
       // input's places of xp, so the padding stays zero.
       const bool padding = p == first;
@@ -441,7 +454,6 @@ void depthwise_planes(const linalg::GemmKernels& kern, const float* x, const flo
           }
         }
       }
-      float* yp = y + p * osz;
       for (int64_t o0 = 0; o0 < w.out[0]; ++o0)
         kern.dw_rows(w.out[1], w.out[2], w.s[1] * row_len, static_cast<int>(ksz),
                      xp.data() + o0 * w.s[0] * pp.padded[1] * row_len, pp.tap_offset.data(), wk + ch * ksz,

@@ -91,6 +91,10 @@ const std::vector<ConvCase>& conv_cases() {
       {{1, 4, 13, 30}, 24, 1, {3, 5}, {1, 1}, {2, 1}, {2, 2, 2, 2}},    // indirect GEMM: dilated rows, wide kernel
       {{1, 5, 14, 17}, 7, 1, {3, 3}, {3, 3}, {1, 1}, {2, 1, 0, 2}},     // indirect GEMM: stride 3 phases, uneven pads
       {{1, 4, 5, 2}, 6, 1, {2, 2}, {2, 3}, {1, 1}, {1, 1, 1, 1}},       // input narrower than the column stride
+      {{1, 4, 32, 32}, 4, 4, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}},  // depthwise 3×3 stride 2 in place: whole vectors
+      {{2, 3, 17, 37}, 3, 3, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}},  // the same, odd rows, scalar right columns
+      {{1, 2, 16, 18}, 2, 2, {3, 3}, {2, 2}, {1, 1}, {1, 1, 0, 0}},  // the same, no end padding
+      {{1, 2, 9, 15}, 2, 2, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}},   // the same, a row too short for a vector
   };
   return cases;
 }

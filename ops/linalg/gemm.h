@@ -51,6 +51,11 @@ struct GemmKernels {
   // clamp(bias + Σ_t w[t]·x[r·x_row + offs[t] + i], lo, hi) for r < rows, i < n (NaN stays NaN).
   void (*dw_rows)(int64_t rows, int64_t n, int64_t x_row, int taps, const float* x, const int64_t* offs, const float* w,
                   float bias, float lo, float hi, float* y);
+  // A depthwise 3×3 convolution, stride 2, padded by 1 before each axis, on one
+  // in1×in2 channel plane read in place: y (out1×out2) = clamp(bias + Σ taps);
+  // nullptr where the ISA has none (the padded stride-phase copy serves then).
+  void (*dw3x3s2)(const float* x, int64_t in1, int64_t in2, int64_t out1, int64_t out2, const float* w, float bias,
+                  float lo, float hi, float* y);
 };
 
 const GemmKernels& gemm_kernels(const std::string& isa);  // "sse2", "avx2", "avx512"; the best runnable otherwise
