@@ -2,7 +2,8 @@
 // reference, over groups (incl. depthwise), strides, dilations, asymmetric
 // pads, 1-D/2-D/3-D, and every path (indirect GEMM over stride phases, im2col
 // into panels in both orientations, depthwise per plane and channels-last),
-// with weights as inputs and as initializers; results identical at 1 and 2 threads.
+// with weights as inputs and as initializers, under the best ISA and SSE2;
+// results identical at 1 and 2 threads.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -125,22 +126,26 @@ TEST_CASE("Conv matches the direct reference over groups, strides, dilations, pa
       const std::vector<double> ref = conv_reference(cc, X, W, B, &out_shape);
       const auto dir = test::temp_dir("conv" + std::to_string(idx));
       const std::string path = m.save(dir / "m.onnx");
-      std::vector<Tensor> results;
-      for (int threads : {1, 2}) {
-        SessionOptions o;
-        o.threads = threads;
-        Session s(path, o);
-        NamedTensors in{{"x", X}, {"b", B}};
-        if (!const_w) in.push_back({"w", W});
-        results.push_back(s.run(in)[0].second);
+      // The best ISA's kernels and SSE2's (where an ISA-only kernel has a portable fallback).
+      for (const char* isa : {"", "sse2"}) {
+        std::vector<Tensor> results;
+        for (int threads : {1, 2}) {
+          SessionOptions o;
+          o.threads = threads;
+          o.isa = isa;
+          Session s(path, o);
+          NamedTensors in{{"x", X}, {"b", B}};
+          if (!const_w) in.push_back({"w", W});
+          results.push_back(s.run(in)[0].second);
+        }
+        const Tensor& y = results[0];
+        INFO("case " << idx / 2 << (const_w ? " (constant W)" : " (W an input)") << ", isa '" << isa << "'");
+        REQUIRE(y.shape() == Shape(out_shape.begin(), out_shape.end()));
+        double err = 0;
+        for (int64_t i = 0; i < y.numel(); ++i) err = std::max(err, std::fabs(y.data<float>()[i] - ref[i]));
+        CHECK(err < 1e-4);
+        CHECK(std::memcmp(results[0].raw(), results[1].raw(), results[0].nbytes()) == 0);
       }
-      const Tensor& y = results[0];
-      INFO("case " << idx / 2 << (const_w ? " (constant W)" : " (W an input)"));
-      REQUIRE(y.shape() == Shape(out_shape.begin(), out_shape.end()));
-      double err = 0;
-      for (int64_t i = 0; i < y.numel(); ++i) err = std::max(err, std::fabs(y.data<float>()[i] - ref[i]));
-      CHECK(err < 1e-4);
-      CHECK(std::memcmp(results[0].raw(), results[1].raw(), results[0].nbytes()) == 0);
       ++idx;
     }
 }
