@@ -96,6 +96,8 @@ const std::vector<ConvCase>& conv_cases() {
       {{2, 3, 17, 37}, 3, 3, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}},  // the same, odd rows, scalar right columns
       {{1, 2, 16, 18}, 2, 2, {3, 3}, {2, 2}, {1, 1}, {1, 1, 0, 0}},  // the same, no end padding
       {{1, 2, 9, 15}, 2, 2, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}},   // the same, a row too short for a vector
+      {{1, 3, 4, 5, 20}, 3, 3, {2, 3, 3}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1, 0, 1, 1}},  // depthwise 3-D per plane
+      {{2, 3, 4, 5, 20}, 3, 3, {2, 3, 3}, {2, 1, 2}, {1, 2, 1}, {0, 1, 1, 1, 0, 1}},  // the same, column phases
   };
   return cases;
 }
