@@ -301,27 +301,29 @@ void gemm_blocked(const GemmKernels& kern, int64_t M, const LeftOperand& a, cons
         for (int64_t jp = p0; jp < p1; ++jp) {
           const float* bp = packed_b ? packed_b + pc * panels * nr + jp * kc * nr : nullptr;
           const int nj = static_cast<int>(std::min(nr, N - jp * nr));
-          for (int64_t ir = 0; ir < mi; ir += mr) {
-            TileEpilogue te{ep.row_bias ? ep.row_bias + i0 + ir : nullptr, ep.bias ? ep.bias + jp * nr : nullptr,
-                            tile_lo, tile_hi};
-            const int rows = static_cast<int>(std::min(mr, mi - ir));
-            if (!packed_b) {
-              kern.micro_indirect(kc, ap + ir * kc, b.base + jp * nr, b.offs + pc, C + (i0 + ir) * ldc + jp * nr, ldc,
-                                  rows, nj, accumulate, last && tile_ep ? &te : nullptr);
-            } else if (indirect_a) {
+          // The kernels walk the block's row tiles themselves: one call per panel.
+          const TileEpilogue block_te{ep.row_bias ? ep.row_bias + i0 : nullptr, ep.bias ? ep.bias + jp * nr : nullptr,
+                                      tile_lo, tile_hi};
+          const TileEpilogue* block_ep = last && tile_ep ? &block_te : nullptr;
+          float* cb = C + i0 * ldc + jp * nr;
+          const int rows = static_cast<int>(mi);
+          if (!packed_b) {
+            kern.micro_indirect(kc, ap, b.base + jp * nr, b.offs + pc, cb, ldc, rows, nj, accumulate, block_ep);
+          } else if (indirect_a) {
+            kern.micro_indirect_a(kc, a.base, a.row_offs + i0, rows, a.offs + pc, bp, cb, ldc, nj, accumulate,
+                                  block_ep);
+          } else if (direct_a) {
+            for (int64_t ir = 0; ir < mi; ir += mr) {
+              TileEpilogue te{ep.row_bias ? ep.row_bias + i0 + ir : nullptr, ep.bias ? ep.bias + jp * nr : nullptr,
+                              tile_lo, tile_hi};
+              const int tile_rows = static_cast<int>(std::min(mr, mi - ir));
               const float* arows[kMaxMR];
-              for (int r = 0; r < mr; ++r) arows[r] = a.base + a.row_offs[i0 + ir + (r < rows ? r : 0)];
-              kern.micro_indirect_a(kc, arows, a.offs + pc, bp, C + (i0 + ir) * ldc + jp * nr, ldc, rows, nj,
-                                    accumulate, last && tile_ep ? &te : nullptr);
-            } else if (direct_a) {
-              const float* arows[kMaxMR];
-              for (int r = 0; r < mr; ++r) arows[r] = a.A + (i0 + ir + (r < rows ? r : 0)) * a.lda + pc;
-              kern.micro_rows(kc, arows, bp, C + (i0 + ir) * ldc + jp * nr, ldc, rows, nj, accumulate,
+              for (int r = 0; r < mr; ++r) arows[r] = a.A + (i0 + ir + (r < tile_rows ? r : 0)) * a.lda + pc;
+              kern.micro_rows(kc, arows, bp, C + (i0 + ir) * ldc + jp * nr, ldc, tile_rows, nj, accumulate,
                               last && tile_ep ? &te : nullptr);
-            } else {
-              kern.micro(kc, ap + ir * kc, bp, C + (i0 + ir) * ldc + jp * nr, ldc, rows, nj, accumulate,
-                         last && tile_ep ? &te : nullptr);
             }
+          } else {
+            kern.micro(kc, ap, bp, cb, ldc, rows, nj, accumulate, block_ep);
           }
         }
       }

@@ -23,7 +23,9 @@ struct TileEpilogue {
 
 // The per-ISA register-tile kernel: C[mr×nr] (+)= Ap·Bp over kc steps, where
 // Ap holds kc columns of MR a-values and Bp kc rows of NR b-values (packed,
-// zero-padded). accumulate = add to C instead of overwriting it.
+// zero-padded). accumulate = add to C instead of overwriting it. Except
+// micro_rows (mr ≤ MR), each takes a row block of any mr: one tile per MR
+// rows (A's packed panels kc·MR floats apart), one call per column panel.
 struct GemmKernels {
   const char* isa;
   int mr, nr;
@@ -32,13 +34,14 @@ struct GemmKernels {
   // The same tile reading A in place: MR row pointers, each contiguous along k.
   void (*micro_rows)(int64_t kc, const float* const* rows, const float* Bp, float* C, int64_t ldc, int mr, int nr,
                      bool accumulate, const struct TileEpilogue* ep);
-  // The same tile reading B in place: row k of the panel at base + offs[k] (NR contiguous floats).
+  // The same reading B in place: row k of the panel at base + offs[k] (NR contiguous floats).
   void (*micro_indirect)(int64_t kc, const float* Ap, const float* base, const int64_t* offs, float* C, int64_t ldc,
                          int mr, int nr, bool accumulate, const struct TileEpilogue* ep);
-  // The same tile reading A in place through offsets: A(r, k) = rows[r][offs[k]] (an indirect
-  // GEMM with output positions on the rows: Conv's Yᵀ read straight from the input planes).
-  void (*micro_indirect_a)(int64_t kc, const float* const* rows, const int64_t* offs, const float* Bp, float* C,
-                           int64_t ldc, int mr, int nr, bool accumulate, const struct TileEpilogue* ep);
+  // The same reading A in place through offsets: A(r, k) = base[row_offs[r] + offs[k]] (an
+  // indirect GEMM with output positions on the rows: Conv's Yᵀ read straight from the input planes).
+  void (*micro_indirect_a)(int64_t kc, const float* base, const int64_t* row_offs, int mr, const int64_t* offs,
+                           const float* Bp, float* C, int64_t ldc, int nr, bool accumulate,
+                           const struct TileEpilogue* ep);
   // Row vector × matrix: y[j] = Σ_k a[k·a_stride]·B[k·ldb + j] for j < n (B streamed once).
   void (*gemv_n)(int64_t K, const float* a, int64_t a_stride, const float* B, int64_t ldb, float* y, int64_t n);
   // Dot products: y[j] = Σ_k a[k]·B[j·ldb + k] for j < n (op(B) = Bᵀ, contiguous a).

@@ -212,20 +212,38 @@ struct GemmImpl {
     }
   }
 
-  // A packed in MR-high panels (k-major).
+  // Rows [0, mr) of C, any number of them: one tile per MR rows, a_at(ir)
+  // giving the A-value function of the tile at row ir, the biases of ep's rows
+  // following. One call per column panel of a row block.
+  template <class TileA, class BRow>
+  static void tiles_down(int64_t kc, TileA a_at, BRow b_row, float* C, int64_t ldc, int mr, int nr, bool accumulate,
+                         const TileEpilogue* ep) {
+    for (int ir = 0; ir < mr; ir += MR) {
+      TileEpilogue te{};
+      if (ep) te = {ep->row_bias ? ep->row_bias + ir : nullptr, ep->col_bias, ep->lo, ep->hi};
+      tile(kc, a_at(ir), b_row, C + ir * ldc, ldc, std::min(MR, mr - ir), nr, accumulate, ep ? &te : nullptr);
+    }
+  }
+
+  // The A values of a packed panel (k-major, MR per step) at ap.
+  static auto packed_a(const float* ap) {
+    return [ap](int64_t k, int r) { return ap[k * MR + r]; };
+  }
+
+  // A packed in MR-high panels (k-major, kc·MR floats apart), any number of rows.
   static void micro(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, int mr, int nr,
                     bool accumulate, const TileEpilogue* ep) {
-    tile(
-        kc, [Ap](int64_t k, int r) { return Ap[k * MR + r]; }, [Bp](int64_t k) { return Bp + k * NR; }, C, ldc, mr, nr,
-        accumulate, ep);
+    tiles_down(
+        kc, [Ap, kc](int ir) { return packed_a(Ap + ir * kc); }, [Bp](int64_t k) { return Bp + k * NR; }, C, ldc, mr,
+        nr, accumulate, ep);
   }
 
   // B read in place (an indirect GEMM: Conv's input planes, no im2col): row k
-  // of the panel at base + offs[k], NR contiguous values.
+  // of the panel at base + offs[k], NR contiguous values; A as in micro.
   static void micro_indirect(int64_t kc, const float* Ap, const float* base, const int64_t* offs, float* C, int64_t ldc,
                              int mr, int nr, bool accumulate, const TileEpilogue* ep) {
-    tile(
-        kc, [Ap](int64_t k, int r) { return Ap[k * MR + r]; }, [base, offs](int64_t k) { return base + offs[k]; }, C,
+    tiles_down(
+        kc, [Ap, kc](int ir) { return packed_a(Ap + ir * kc); }, [base, offs](int64_t k) { return base + offs[k]; }, C,
         ldc, mr, nr, accumulate, ep);
   }
 
@@ -243,17 +261,24 @@ struct GemmImpl {
         [Bp](int64_t k) { return Bp + k * NR; }, C, ldc, mr, nr, accumulate, ep);
   }
 
-  // A read in place through offsets: A(r, k) = rows[r][offs[k]] (rows past mr
-  // may repeat row 0, their results are not stored); B packed.
-  static void micro_indirect_a(int64_t kc, const float* const* rows, const int64_t* offs, const float* Bp, float* C,
-                               int64_t ldc, int mr, int nr, bool accumulate, const TileEpilogue* ep) {
-    const float *r0 = rows[0], *r1 = rows[1], *r2 = rows[2], *r3 = rows[3];
-    const float *r4 = MR > 4 ? rows[4] : r0, *r5 = MR > 4 ? rows[5] : r0;
-    tile(
+  // A read in place through offsets: A(r, k) = base[row_offs[r] + offs[k]]
+  // for rows r < mr (any number: one tile per MR rows; a partial tile's
+  // missing rows repeat its first, their results are not stored); B packed.
+  static void micro_indirect_a(int64_t kc, const float* base, const int64_t* row_offs, int mr, const int64_t* offs,
+                               const float* Bp, float* C, int64_t ldc, int nr, bool accumulate,
+                               const TileEpilogue* ep) {
+    tiles_down(
         kc,
-        [=](int64_t k, int r) {
-          const int64_t o = offs[k];
-          return r == 0 ? r0[o] : r == 1 ? r1[o] : r == 2 ? r2[o] : r == 3 ? r3[o] : r == 4 ? r4[o] : r5[o];
+        [=](int ir) {
+          const int n = std::min(MR, mr - ir);
+          const float* r0 = base + row_offs[ir];
+          const float *r1 = n > 1 ? base + row_offs[ir + 1] : r0, *r2 = n > 2 ? base + row_offs[ir + 2] : r0;
+          const float *r3 = n > 3 ? base + row_offs[ir + 3] : r0, *r4 = n > 4 ? base + row_offs[ir + 4] : r0;
+          const float* r5 = n > 5 ? base + row_offs[ir + 5] : r0;
+          return [=](int64_t k, int r) {
+            const int64_t o = offs[k];
+            return r == 0 ? r0[o] : r == 1 ? r1[o] : r == 2 ? r2[o] : r == 3 ? r3[o] : r == 4 ? r4[o] : r5[o];
+          };
         },
         [Bp](int64_t k) { return Bp + k * NR; }, C, ldc, mr, nr, accumulate, ep);
   }
