@@ -149,6 +149,56 @@ void max_pool_plane_rows(const T* x, T* y, const Window& w, T* m) {
     }
 }
 
+#ifdef __SSE2__
+// MaxPool 3×3, stride 2, padded by 1 before each axis (ResNet's stem pool) on a
+// float plane: per output row, mc[i] = max down its (up to) three input rows
+// for every column i, then y[j] = max(mc[2j − 1], mc[2j], mc[2j + 1]), four
+// outputs from the even, odd and odd-one-over columns of two loads. m holds
+// in2 + 4 floats: mc = m + 2, with lowest() at mc[−2], mc[−1], mc[in2], mc[in2 + 1].
+// NaN is ignored like the window walk (x is _mm_max_ps's first operand).
+// Passes: three reads of each input row (from cache), one write of y.
+bool pool_3x3s2_fits(const Window& w) {
+  return w.in[0] == 1 && w.k[0] == 1 && w.pb[0] == 0 && w.pe[0] == 0 && w.k[1] == 3 && w.k[2] == 3 && w.s[1] == 2 &&
+         w.s[2] == 2 && w.d[1] == 1 && w.d[2] == 1 && w.pb[1] == 1 && w.pb[2] == 1;
+}
+
+void max_pool_3x3s2_plane(const float* x, float* y, const Window& w, float* m) {
+  const int64_t in1 = w.in[1], in2 = w.in[2], out1 = w.out[1], out2 = w.out[2];
+  const float low = std::numeric_limits<float>::lowest();
+  float* mc = m + 2;
+  mc[-2] = mc[-1] = mc[in2] = mc[in2 + 1] = low;
+  for (int64_t o = 0; o < out1; ++o) {
+    const int64_t r0 = std::max<int64_t>(0, 2 * o - 1), r1 = std::min(in1, 2 * o + 2);
+    int64_t i = 0;
+    for (; i + 4 <= in2; i += 4) {
+      __m128 a = _mm_set1_ps(low);
+      for (int64_t r = r0; r < r1; ++r) a = _mm_max_ps(_mm_loadu_ps(x + r * in2 + i), a);
+      _mm_storeu_ps(mc + i, a);
+    }
+    for (; i < in2; ++i) {
+      float a = low;
+      for (int64_t r = r0; r < r1; ++r) a = x[r * in2 + i] > a ? x[r * in2 + i] : a;
+      mc[i] = a;
+    }
+    float* yr = y + o * out2;
+    int64_t j = 0;
+    for (; j + 4 <= out2 && 2 * j + 8 <= in2 + 2; j += 4) {
+      const __m128 a = _mm_loadu_ps(mc + 2 * j), b = _mm_loadu_ps(mc + 2 * j + 4);      // mc[2j, 2j + 8)
+      const __m128 c = _mm_loadu_ps(mc + 2 * j - 2), d = _mm_loadu_ps(mc + 2 * j + 2);  // mc[2j − 2, 2j + 6)
+      const __m128 even = _mm_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));                // mc[2j], mc[2j + 2], …
+      const __m128 odd = _mm_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1));                 // mc[2j + 1], …
+      const __m128 left = _mm_shuffle_ps(c, d, _MM_SHUFFLE(3, 1, 3, 1));                // mc[2j − 1], …
+      _mm_storeu_ps(yr + j, _mm_max_ps(_mm_max_ps(even, odd), left));
+    }
+    for (; j < out2; ++j) {
+      const float a = mc[2 * j - 1], b = mc[2 * j], c = mc[2 * j + 1];
+      const float ab = a > b ? a : b;
+      yr[j] = ab > c ? ab : c;
+    }
+  }
+}
+#endif
+
 template <bool is_max>
 void plan_pool(PlanCtx& c) {
   c.require_inputs(1, 1);
@@ -182,13 +232,22 @@ void plan_pool(PlanCtx& c) {
         int64_t* ind = indices ? io.out[1]->data<int64_t>() : nullptr;
         const int64_t isz = w.in_size(), osz = w.out_size();
         parallel_rows(planes, osz * w.k_size(), [&](int64_t first, int64_t last) {
-          Scratch<T> column_max(is_max && !ind ? static_cast<size_t>(w.in[2]) : 0);
-          for (int64_t p = first; p < last; ++p)
+          Scratch<T> column_max(is_max && !ind ? static_cast<size_t>(w.in[2] + 4) : 0);
+          for (int64_t p = first; p < last; ++p) {
+#ifdef __SSE2__
+            if constexpr (std::is_same_v<T, float>) {
+              if (is_max && !ind && pool_3x3s2_fits(w)) {
+                max_pool_3x3s2_plane(x + p * isz, y + p * osz, w, column_max.data());
+                continue;
+              }
+            }
+#endif
             if (is_max && !ind)
               max_pool_plane_rows<T>(x + p * isz, y + p * osz, w, column_max.data());
             else
               pool_plane<T, is_max>(x + p * isz, y + p * osz, ind ? ind + p * osz : nullptr, p * isz, w, include_pad,
                                     storage_order == 1);
+          }
         });
       }
     });

@@ -184,19 +184,22 @@ TEST_CASE("float16 LayerNorm, BatchNorm and InstanceNorm compute in float32 and 
 }
 
 // MaxPool without Indices takes the separable row path (vectorised for stride 1
-// and 2): against a direct window walk over widths around the vector width,
-// strides 1-3, dilation, pads, and NaN inputs (a window's NaN never wins,
-// as in the window-walking path).
+// and 2; 3×3 stride 2 padded by 1 has its own): against a direct window walk
+// over widths around the vector width, strides 1-3, dilation, pads, ceil_mode,
+// and NaN inputs (a window's NaN never wins, as in the window-walking path).
 TEST_CASE("MaxPool's separable path matches a direct window walk, NaN included") {
   struct Case {
     int64_t h, w, k, s, d, pad;
+    bool ceil = false;
   };
   int idx = 0;
   for (const Case& c : {Case{9, 7, 3, 2, 1, 1}, Case{8, 8, 3, 2, 1, 1}, Case{9, 9, 3, 2, 1, 1},
                         Case{17, 17, 3, 2, 1, 1}, Case{32, 33, 3, 2, 1, 1}, Case{12, 16, 2, 2, 1, 0},
-                        Case{11, 21, 3, 1, 1, 1}, Case{10, 19, 3, 2, 2, 2}, Case{13, 25, 4, 3, 1, 1}}) {
-    const int64_t oh = (c.h + 2 * c.pad - (c.k - 1) * c.d - 1) / c.s + 1;
-    const int64_t ow = (c.w + 2 * c.pad - (c.k - 1) * c.d - 1) / c.s + 1;
+                        Case{11, 21, 3, 1, 1, 1}, Case{10, 19, 3, 2, 2, 2}, Case{13, 25, 4, 3, 1, 1},
+                        Case{10, 14, 3, 2, 1, 1}, Case{8, 8, 3, 2, 1, 1, true}, Case{16, 22, 3, 2, 1, 1, true}}) {
+    const int64_t r = c.ceil ? c.s - 1 : 0;  // ceil_mode rounds the division up
+    const int64_t oh = (c.h + 2 * c.pad - (c.k - 1) * c.d - 1 + r) / c.s + 1;
+    const int64_t ow = (c.w + 2 * c.pad - (c.k - 1) * c.d - 1 + r) / c.s + 1;
     ModelBuilder m(13);
     m.input("x", {2, 3, c.h, c.w}).output("y");
     auto* n = m.node("MaxPool", {"x"}, {"y"});
@@ -204,6 +207,7 @@ TEST_CASE("MaxPool's separable path matches a direct window walk, NaN included")
     ModelBuilder::attr_ints(n, "strides", {c.s, c.s});
     ModelBuilder::attr_ints(n, "dilations", {c.d, c.d});
     ModelBuilder::attr_ints(n, "pads", {c.pad, c.pad, c.pad, c.pad});
+    if (c.ceil) ModelBuilder::attr_i(n, "ceil_mode", 1);
     Tensor x = test::random_tensor({2, 3, c.h, c.w}, 80 + idx);
     for (int64_t i = 5; i < x.numel(); i += 23) x.data<float>()[i] = NAN;
     const Tensor y = run(m, {{"x", x}}, "maxpool_rows" + std::to_string(idx))[0].second;
