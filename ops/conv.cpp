@@ -169,8 +169,9 @@ inline void deinterleave(const float* s, int64_t n, float* even, float* odd) {
   if (2 * i < n) even[i] = s[2 * i];
 }
 
-// d[0, n) = 0 for the few floats past a plane's last position in its panel
-// (inline stores: a memset call per row would cost more than the row).
+// d[0, n) = 0 for the short runs of a row: padding, the floats past a plane's
+// last position in its panel (inline stores: a memset call per row would cost
+// more than the row).
 inline void zero_few(float* d, int64_t n) {
   int64_t i = 0;
 #ifdef __SSE2__
@@ -259,7 +260,7 @@ void copy_plane_phases(const PhaseCopy& p, const float* src, float* dst, bool pa
       }
       for (size_t j = 0; padding && j < ngaps; ++j) zero_few(d + gaps[j].dst, gaps[j].len);
       const float* s = src + i1 * in2;
-      if (s2 == 1)
+      if (s2 == 1 && nruns == 1)
         copy_run(s, 1, in2, d + runs[0].dst);
       else if (nruns == 2 && s2 == 2)
         deinterleave(s, in2, d + runs[0].dst, d + runs[1].dst);
