@@ -149,6 +149,12 @@ void max_pool_plane_rows(const T* x, T* y, const Window& w, T* m) {
     }
 }
 
+// Whether a MaxPool window is 2-D 3×3, stride 2, padded by 1 before each axis.
+bool pool_3x3s2_fits(const Window& w) {
+  return w.in[0] == 1 && w.k[0] == 1 && w.pb[0] == 0 && w.pe[0] == 0 && w.k[1] == 3 && w.k[2] == 3 && w.s[1] == 2 &&
+         w.s[2] == 2 && w.d[1] == 1 && w.d[2] == 1 && w.pb[1] == 1 && w.pb[2] == 1;
+}
+
 #ifdef __SSE2__
 // MaxPool 3×3, stride 2, padded by 1 before each axis (ResNet's stem pool) on a
 // float plane: per output row, mc[i] = max down its (up to) three input rows
@@ -157,11 +163,6 @@ void max_pool_plane_rows(const T* x, T* y, const Window& w, T* m) {
 // in2 + 4 floats: mc = m + 2, with lowest() at mc[−2], mc[−1], mc[in2], mc[in2 + 1].
 // NaN is ignored like the window walk (x is _mm_max_ps's first operand).
 // Passes: three reads of each input row (from cache), one write of y.
-bool pool_3x3s2_fits(const Window& w) {
-  return w.in[0] == 1 && w.k[0] == 1 && w.pb[0] == 0 && w.pe[0] == 0 && w.k[1] == 3 && w.k[2] == 3 && w.s[1] == 2 &&
-         w.s[2] == 2 && w.d[1] == 1 && w.d[2] == 1 && w.pb[1] == 1 && w.pb[2] == 1;
-}
-
 void max_pool_3x3s2_plane(const float* x, float* y, const Window& w, float* m) {
   const int64_t in1 = w.in[1], in2 = w.in[2], out1 = w.out[1], out2 = w.out[2];
   const float low = std::numeric_limits<float>::lowest();
@@ -222,6 +223,7 @@ void plan_pool(PlanCtx& c) {
   const bool indices = is_max && c.has_output(1);
   if (indices) c.set_output(1, DType::Int64, out);
   const int64_t planes = X[0] * X[1];
+  const bool max_3x3s2 = is_max && !indices && pool_3x3s2_fits(w);  // float only: checked per type below
   c.kernel = [=](KernelIO& io) {
     visit_numeric(t, [&](auto tag) {
       using T = decltype(tag);
@@ -236,7 +238,7 @@ void plan_pool(PlanCtx& c) {
           for (int64_t p = first; p < last; ++p) {
 #ifdef __SSE2__
             if constexpr (std::is_same_v<T, float>) {
-              if (is_max && !ind && pool_3x3s2_fits(w)) {
+              if (max_3x3s2) {
                 max_pool_3x3s2_plane(x + p * isz, y + p * osz, w, column_max.data());
                 continue;
               }
