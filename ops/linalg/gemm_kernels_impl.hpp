@@ -146,42 +146,10 @@ struct GemmImpl {
     const bool add_bias = ep && !bias_first && (ep->col_bias || ep->row_bias);
     B cb0(0.f), cb1(0.f);
     if (add_bias) load_col_bias(ep, nr, cb0, cb1);
-    if (mr == MR && nr == NR) {  // a whole tile: unrolled, the accumulators stay in registers
-      const auto store_row = [&](int r, B v0, B v1) {
-        float* c = C + r * ldc;
-        if (accumulate) {
-          v0 += B::load_unaligned(c);
-          v1 += B::load_unaligned(c + W);
-        }
-        if (add_bias) {
-          const B rb(ep->row_bias ? ep->row_bias[r] : 0.f);
-          v0 += rb + cb0;
-          v1 += rb + cb1;
-        }
-        if (ep) {
-          v0 = xsimd::min(hi, xsimd::max(lo, v0));  // max/min return v when it is NaN
-          v1 = xsimd::min(hi, xsimd::max(lo, v1));
-        }
-        v0.store_unaligned(c);
-        v1.store_unaligned(c + W);
-      };
-      store_row(0, c00, c01);
-      store_row(1, c10, c11);
-      store_row(2, c20, c21);
-      store_row(3, c30, c31);
-      if constexpr (MR > 4) {
-        store_row(4, c40, c41);
-        store_row(5, c50, c51);
-      }
-      return;
-    }
-    // A partial tile (the edges of C): row by row through a buffer.
-    const B acc[6][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};  // copies: no
-    // accumulator has its address taken, so none is kept in memory during the steps
+    // Row r of the tile: (+ C) + biases, clamp, stored (the first nr columns, through a buffer when fewer than NR).
     alignas(64) float tile[NR];
-    for (int r = 0; r < mr; ++r) {
+    const auto store_row = [&](int r, B v0, B v1) {
       float* c = C + r * ldc;
-      B v0 = acc[r][0], v1 = acc[r][1];
       if (accumulate) {
         if (nr == NR) {
           v0 += B::load_unaligned(c);
@@ -198,7 +166,7 @@ struct GemmImpl {
         v1 += rb + cb1;
       }
       if (ep) {
-        v0 = xsimd::min(hi, xsimd::max(lo, v0));
+        v0 = xsimd::min(hi, xsimd::max(lo, v0));  // max/min return v when it is NaN
         v1 = xsimd::min(hi, xsimd::max(lo, v1));
       }
       if (nr == NR) {
@@ -209,7 +177,22 @@ struct GemmImpl {
         v1.store_aligned(tile + W);
         for (int j = 0; j < nr; ++j) c[j] = tile[j];
       }
+    };
+    if (mr == MR) {  // all rows: unrolled, the accumulators stay in registers
+      store_row(0, c00, c01);
+      store_row(1, c10, c11);
+      store_row(2, c20, c21);
+      store_row(3, c30, c31);
+      if constexpr (MR > 4) {
+        store_row(4, c40, c41);
+        store_row(5, c50, c51);
+      }
+      return;
     }
+    // Fewer rows (the bottom edge of C): copies, so no accumulator has its
+    // address taken and none is kept in memory during the steps.
+    const B acc[6][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+    for (int r = 0; r < mr; ++r) store_row(r, acc[r][0], acc[r][1]);
   }
 
   // Rows [0, mr) of C, any number of them: one tile per MR rows, a_at(ir)
