@@ -392,6 +392,7 @@ struct PhasePlanes {
   int64_t plane = -1;                      // floats per padded plane; -1 when beyond 2^26 (or > 1024 taps)
   std::vector<int64_t> tap_offset;         // per tap, from an output row's start in the padded plane
   PhaseCopy copy;                          // a 2-D slice into its padded rows (column phases side by side)
+  bool in_place_3x3s2 = false;             // the window suits an ISA's in-place dw3x3s2 (no copy then)
 };
 
 PhasePlanes make_phase_planes(const Window& w) {
@@ -404,6 +405,7 @@ PhasePlanes make_phase_planes(const Window& w) {
     if (__builtin_mul_overflow(n, f, &n) || n > (int64_t{1} << 26)) return p;
   if (w.k_size() > 1024) return p;
   p.plane = n;
+  p.in_place_3x3s2 = w.is_3x3_stride2_pad1();
   const int64_t row_len = p.phases * p.phase_len;
   p.copy =
       make_phase_copy(w.in[1], w.in[2], w.pb[1], w.pb[2], 1, w.s[2], p.padded[1], row_len, 0, p.phase_len, p.phase_len);
@@ -423,9 +425,7 @@ void depthwise_planes(const linalg::GemmKernels& kern, const float* x, const flo
   const int64_t row_len = pp.phases * pp.phase_len;  // one padded input row, phase by phase
   const bool one_phase_2d = s2 == 1 && w.in[0] == 1 && w.pb[0] == 0 && w.pe[0] == 0 && row_len == pp.padded[2];
   // 3×3, stride 2, padded by 1 before each axis (MobileNet's downsampling): the ISA's kernel reads x in place.
-  const bool direct_3x3s2 = kern.dw3x3s2 && w.in[0] == 1 && w.pb[0] == 0 && w.pe[0] == 0 && w.k[1] == 3 &&
-                            w.k[2] == 3 && w.s[1] == 2 && w.s[2] == 2 && w.d[1] == 1 && w.d[2] == 1 && w.pb[1] == 1 &&
-                            w.pb[2] == 1;
+  const bool direct_3x3s2 = pp.in_place_3x3s2 && kern.dw3x3s2;
   parallel_rows(planes, osz * ksz, [&](int64_t first, int64_t last) {
     Scratch<float> xp(direct_3x3s2 ? 0 : static_cast<size_t>(pp.plane));
     for (int64_t p = first; p < last; ++p) {

@@ -149,12 +149,6 @@ void max_pool_plane_rows(const T* x, T* y, const Window& w, T* m) {
     }
 }
 
-// Whether a MaxPool window is 2-D 3×3, stride 2, padded by 1 before each axis.
-bool pool_3x3s2_fits(const Window& w) {
-  return w.in[0] == 1 && w.k[0] == 1 && w.pb[0] == 0 && w.pe[0] == 0 && w.k[1] == 3 && w.k[2] == 3 && w.s[1] == 2 &&
-         w.s[2] == 2 && w.d[1] == 1 && w.d[2] == 1 && w.pb[1] == 1 && w.pb[2] == 1;
-}
-
 #ifdef __SSE2__
 // MaxPool 3×3, stride 2, padded by 1 before each axis (ResNet's stem pool) on a
 // float plane: per output row, mc[i] = max down its (up to) three input rows
@@ -223,7 +217,7 @@ void plan_pool(PlanCtx& c) {
   const bool indices = is_max && c.has_output(1);
   if (indices) c.set_output(1, DType::Int64, out);
   const int64_t planes = X[0] * X[1];
-  const bool max_3x3s2 = is_max && !indices && pool_3x3s2_fits(w);  // float only: checked per type below
+  const bool max_3x3s2 = is_max && !indices && w.is_3x3_stride2_pad1();  // float only: checked per type below
   c.kernel = [=](KernelIO& io) {
     visit_numeric(t, [&](auto tag) {
       using T = decltype(tag);

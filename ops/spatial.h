@@ -24,6 +24,12 @@ struct Window {
   int64_t out_size() const { return out[0] * out[1] * out[2]; }
   int64_t k_size() const { return k[0] * k[1] * k[2]; }
   std::vector<int64_t> out_dims() const;  // the model's spatial output dims
+  // 2-D, 3×3, stride 2, undilated, padded by 1 before each axis (the
+  // downsampling window of ResNet's pool and MobileNet's depthwise layers).
+  bool is_3x3_stride2_pad1() const {
+    return in[0] == 1 && k[0] == 1 && pb[0] == 0 && pe[0] == 0 && k[1] == 3 && k[2] == 3 && s[1] == 2 && s[2] == 2 &&
+           d[1] == 1 && d[2] == 1 && pb[1] == 1 && pb[2] == 1;
+  }
 };
 
 // Calls f(k0, k1, i0, i1) for each kernel tap (k0, k1) of output row (o0, o1)
