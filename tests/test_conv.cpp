@@ -1,7 +1,8 @@
 // Conv and ConvTranspose through one-node models against a direct fp64
 // reference, over groups (incl. depthwise), strides, dilations, asymmetric
 // pads, 1-D/2-D/3-D, and every path (indirect GEMM over stride phases, im2col
-// into panels in both orientations, depthwise per plane and channels-last),
+// into panels in both orientations, tap by tap on small planes, depthwise per
+// plane and channels-last),
 // with weights as inputs and as initializers, under the best ISA and SSE2;
 // results identical at 1 and 2 threads.
 #include <doctest/doctest.h>
@@ -98,6 +99,13 @@ const std::vector<ConvCase>& conv_cases() {
       {{1, 2, 9, 15}, 2, 2, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}},   // the same, a row too short for a vector
       {{1, 3, 4, 5, 20}, 3, 3, {2, 3, 3}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1, 0, 1, 1}},  // depthwise 3-D per plane
       {{2, 3, 4, 5, 20}, 3, 3, {2, 3, 3}, {2, 1, 2}, {1, 2, 1}, {0, 1, 1, 1, 0, 1}},  // the same, column phases
+      // Tap by tap on small planes (constant W; W as an input takes the indirect GEMM):
+      {{1, 260, 3, 3}, 18, 1, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}},  // a tap's K > 256 (two depth blocks)
+      {{1, 24, 4, 4}, 70, 1, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}},   // 4×4, 70 outputs (last panel partial)
+      {{1, 16, 4, 4}, 33, 1, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}},   // stride 2 onto 2×2: taps reaching 1, 2 rows
+      {{1, 6, 5, 5}, 20, 1, {3, 3}, {1, 1}, {2, 2}, {2, 2, 2, 2}},    // dilated: 25, 15, 9 rows (tile remainders)
+      {{2, 8, 1, 1}, 10, 2, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}},    // 1×1 plane (the centre tap only), groups
+      {{1, 4, 2, 3, 2}, 12, 1, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1, 1, 1, 1}},  // 3-D
   };
   return cases;
 }

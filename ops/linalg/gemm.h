@@ -42,6 +42,11 @@ struct GemmKernels {
   void (*micro_indirect_a)(int64_t kc, const float* base, const int64_t* row_offs, int mr, const int64_t* offs,
                            const float* Bp, float* C, int64_t ldc, int nr, bool accumulate,
                            const struct TileEpilogue* ep);
+  // C[c_rows[r]·ldc + j] += Σ_k base[row_offs[r] + offs[k]]·B[k, j] for r < rows, j < ncols, B in
+  // ⌈ncols / NR⌉ packed panels kc·NR floats apart: A gathered and C's rows scattered (one tap of
+  // Conv on a small plane over the output positions it reaches).
+  void (*micro_gather)(int64_t kc, const float* base, const int64_t* row_offs, const int64_t* c_rows, int rows,
+                       const int64_t* offs, const float* Bp, float* C, int64_t ldc, int ncols);
   // Row vector × matrix: y[j] = Σ_k a[k·a_stride]·B[k·ldb + j] for j < n (B streamed once).
   void (*gemv_n)(int64_t K, const float* a, int64_t a_stride, const float* B, int64_t ldb, float* y, int64_t n);
   // Dot products: y[j] = Σ_k a[k]·B[j·ldb + k] for j < n (op(B) = Bᵀ, contiguous a).

@@ -103,8 +103,9 @@ struct GemmImpl {
   // b(k) the NR values of B's row k. Without `accumulate`, the sums start from
   // the epilogue's biases, so that after the steps only the clamp is left and
   // the stores need no more registers than the 12 accumulators and lo, hi.
-  template <class AVal, class BRow>
-  static void tile(int64_t kc, AVal a_at, BRow b_row, float* C, int64_t ldc, int mr, int nr, bool accumulate,
+  // c_row(r) is where row r of the tile is stored.
+  template <class AVal, class BRow, class CRow>
+  static void tile(int64_t kc, AVal a_at, BRow b_row, CRow c_row, int mr, int nr, bool accumulate,
                    const TileEpilogue* ep) {
     B c00(0.f), c01(0.f), c10(0.f), c11(0.f), c20(0.f), c21(0.f), c30(0.f), c31(0.f), c40(0.f), c41(0.f), c50(0.f),
         c51(0.f);
@@ -149,7 +150,7 @@ struct GemmImpl {
     // Row r of the tile: (+ C) + biases, clamp, stored (the first nr columns, through a buffer when fewer than NR).
     alignas(64) float tile[NR];
     const auto store_row = [&](int r, B v0, B v1) {
-      float* c = C + r * ldc;
+      float* c = c_row(r);
       if (accumulate) {
         if (nr == NR) {
           v0 += B::load_unaligned(c);
@@ -204,7 +205,10 @@ struct GemmImpl {
     for (int ir = 0; ir < mr; ir += MR) {
       TileEpilogue te{};
       if (ep) te = {ep->row_bias ? ep->row_bias + ir : nullptr, ep->col_bias, ep->lo, ep->hi};
-      tile(kc, a_at(ir), b_row, C + ir * ldc, ldc, std::min(MR, mr - ir), nr, accumulate, ep ? &te : nullptr);
+      float* c = C + ir * ldc;
+      tile(
+          kc, a_at(ir), b_row, [c, ldc](int r) { return c + r * ldc; }, std::min(MR, mr - ir), nr, accumulate,
+          ep ? &te : nullptr);
     }
   }
 
@@ -241,7 +245,7 @@ struct GemmImpl {
         [=](int64_t k, int r) {
           return r == 0 ? r0[k] : r == 1 ? r1[k] : r == 2 ? r2[k] : r == 3 ? r3[k] : r == 4 ? r4[k] : r5[k];
         },
-        [Bp](int64_t k) { return Bp + k * NR; }, C, ldc, mr, nr, accumulate, ep);
+        [Bp](int64_t k) { return Bp + k * NR; }, [C, ldc](int r) { return C + r * ldc; }, mr, nr, accumulate, ep);
   }
 
   // A read in place through offsets: A(r, k) = base[row_offs[r] + offs[k]]
@@ -251,19 +255,114 @@ struct GemmImpl {
                                const float* Bp, float* C, int64_t ldc, int nr, bool accumulate,
                                const TileEpilogue* ep) {
     tiles_down(
-        kc,
-        [=](int ir) {
-          const int n = std::min(MR, mr - ir);
-          const float* r0 = base + row_offs[ir];
-          const float *r1 = n > 1 ? base + row_offs[ir + 1] : r0, *r2 = n > 2 ? base + row_offs[ir + 2] : r0;
-          const float *r3 = n > 3 ? base + row_offs[ir + 3] : r0, *r4 = n > 4 ? base + row_offs[ir + 4] : r0;
-          const float* r5 = n > 5 ? base + row_offs[ir + 5] : r0;
-          return [=](int64_t k, int r) {
-            const int64_t o = offs[k];
-            return r == 0 ? r0[o] : r == 1 ? r1[o] : r == 2 ? r2[o] : r == 3 ? r3[o] : r == 4 ? r4[o] : r5[o];
-          };
-        },
+        kc, [=](int ir) { return gathered_a(base, row_offs + ir, std::min(MR, mr - ir), offs); },
         [Bp](int64_t k) { return Bp + k * NR; }, C, ldc, mr, nr, accumulate, ep);
+  }
+
+  // The A values of a tile of n ≤ MR rows read through offsets: A(r, k) =
+  // base[row_offs[r] + offs[k]] (rows past n repeat row 0).
+  static auto gathered_a(const float* base, const int64_t* row_offs, int n, const int64_t* offs) {
+    const float* r0 = base + row_offs[0];
+    const float *r1 = n > 1 ? base + row_offs[1] : r0, *r2 = n > 2 ? base + row_offs[2] : r0;
+    const float *r3 = n > 3 ? base + row_offs[3] : r0, *r4 = n > 4 ? base + row_offs[4] : r0;
+    const float* r5 = n > 5 ? base + row_offs[5] : r0;
+    return [=](int64_t k, int r) {
+      const int64_t o = offs[k];
+      return r == 0 ? r0[o] : r == 1 ? r1[o] : r == 2 ? r2[o] : r == 3 ? r3[o] : r == 4 ? r4[o] : r5[o];
+    };
+  }
+
+  // R (1 or 2) rows × P panels of C added to: 2·R·P ≤ 8 accumulators, as many
+  // as a full tile keeps busy, for the one or two rows a tile would pad to MR.
+  // A(r, k) = a_r[offs[k]]; B's P panels lie kc·NR floats apart; the first
+  // ncols (≤ P·NR) columns of rows c0, c1 are stored.
+  template <int R, int P>
+  static void tile_wide(int64_t kc, const float* a0, const float* a1, const int64_t* offs, const float* Bp, float* c0,
+                        float* c1, int ncols) {
+    static_assert(R * P <= 4, "at most 8 accumulators");
+    B acc[R][2 * P];
+#pragma GCC unroll 8
+    for (int j = 0; j < 2 * P; ++j) {
+      acc[0][j] = B(0.f);
+      acc[R - 1][j] = B(0.f);
+    }
+    const int64_t ps = kc * NR;
+    for (int64_t k = 0; k < kc; ++k) {
+      const int64_t o = offs[k];
+      const float* b = Bp + k * NR;
+      const B x0(a0[o]), x1(a1[o]);
+#pragma GCC unroll 4
+      for (int p = 0; p < P; ++p) {
+        const B b0 = B::load_unaligned(b + p * ps), b1 = B::load_unaligned(b + p * ps + W);
+        acc[0][2 * p] = xsimd::fma(x0, b0, acc[0][2 * p]);
+        acc[0][2 * p + 1] = xsimd::fma(x0, b1, acc[0][2 * p + 1]);
+        if constexpr (R > 1) {
+          acc[1][2 * p] = xsimd::fma(x1, b0, acc[1][2 * p]);
+          acc[1][2 * p + 1] = xsimd::fma(x1, b1, acc[1][2 * p + 1]);
+        }
+      }
+    }
+#pragma GCC unroll 2
+    for (int r = 0; r < R; ++r) {
+      float* c = r == 0 ? c0 : c1;
+#pragma GCC unroll 8
+      for (int j = 0; j < 2 * P; ++j) {
+        if ((j + 1) * W <= ncols) {
+          (B::load_unaligned(c + j * W) + acc[r][j]).store_unaligned(c + j * W);
+        } else if (j * W < ncols) {
+          alignas(64) float v[W];
+          acc[r][j].store_aligned(v);
+          for (int i = 0; i < ncols - j * W; ++i) c[j * W + i] += v[i];
+        }
+      }
+    }
+  }
+
+  // C[c_rows[r]·ldc + j] += Σ_k base[row_offs[r] + offs[k]]·B[k, j] for r <
+  // rows, j < ncols: B in ⌈ncols / NR⌉ packed panels kc·NR floats apart, A
+  // gathered, C's rows scattered (one tap of Conv on a small plane: the output
+  // positions the tap reaches). Tiles of MR rows, one panel each, while 3 or
+  // more rows are left; the last one or two rows across several panels at once.
+  static void micro_gather(int64_t kc, const float* base, const int64_t* row_offs, const int64_t* c_rows, int rows,
+                           const int64_t* offs, const float* Bp, float* C, int64_t ldc, int ncols) {
+    const int panels = (ncols + NR - 1) / NR;
+    const int64_t ps = kc * NR;
+    int r0 = 0;
+    while (rows - r0 >= 3) {
+      const int n = std::min(MR, rows - r0);
+      const auto a_at = gathered_a(base, row_offs + r0, n, offs);
+      const int64_t* cr = c_rows + r0;
+      for (int p = 0; p < panels; ++p) {
+        const float* bp = Bp + p * ps;
+        float* cp = C + p * NR;
+        tile(
+            kc, a_at, [bp](int64_t k) { return bp + k * NR; }, [cp, cr, ldc](int r) { return cp + cr[r] * ldc; }, n,
+            std::min(NR, ncols - p * NR), true, nullptr);
+      }
+      r0 += n;
+    }
+    if (r0 == rows) return;
+    const bool two = rows - r0 == 2;
+    const float* a0 = base + row_offs[r0];
+    const float* a1 = two ? base + row_offs[r0 + 1] : a0;
+    float* c0 = C + c_rows[r0] * ldc;
+    float* c1 = two ? C + c_rows[r0 + 1] * ldc : c0;
+    for (int p = 0; p < panels;) {
+      const int left = panels - p, nc = ncols - p * NR;
+      const float* bp = Bp + p * ps;
+      float *d0 = c0 + p * NR, *d1 = c1 + p * NR;
+      if (two && left >= 2) {
+        tile_wide<2, 2>(kc, a0, a1, offs, bp, d0, d1, std::min(nc, 2 * NR)), p += 2;
+      } else if (two) {
+        tile_wide<2, 1>(kc, a0, a1, offs, bp, d0, d1, nc), p += 1;
+      } else if (left >= 4) {
+        tile_wide<1, 4>(kc, a0, a0, offs, bp, d0, d0, std::min(nc, 4 * NR)), p += 4;
+      } else if (left >= 2) {
+        tile_wide<1, 2>(kc, a0, a0, offs, bp, d0, d0, std::min(nc, 2 * NR)), p += 2;
+      } else {
+        tile_wide<1, 1>(kc, a0, a0, offs, bp, d0, d0, nc), p += 1;
+      }
+    }
   }
 
   // Rows of B are streamed contiguously, four at a time (one load and one
@@ -403,8 +502,8 @@ struct GemmImpl {
 #else
     constexpr decltype(GemmKernels::dw3x3s2) dw3x3s2 = nullptr;
 #endif
-    return GemmKernels{isa,     MR,      NR,        &micro,   &micro_rows, &micro_indirect, &micro_indirect_a,
-                       &gemv_n, &gemv_t, &dw_point, &dw_rows, dw3x3s2};
+    return GemmKernels{isa,           MR,      NR,      &micro,    &micro_rows, &micro_indirect, &micro_indirect_a,
+                       &micro_gather, &gemv_n, &gemv_t, &dw_point, &dw_rows,    dw3x3s2};
   }
 };
 
