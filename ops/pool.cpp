@@ -261,6 +261,8 @@ void plan_global_pool(PlanCtx& c) {
   const DType t = c.input(0).dtype;
   c.set_output(0, t, out);
   const int64_t planes = X[0] * X[1], plane = shape_numel(X) / std::max<int64_t>(planes, 1);
+  // A multiply per plane, not a divide (an empty plane averages to NaN, 0/0, as before).
+  const double inv_plane = plane > 0 ? 1.0 / static_cast<double>(plane) : std::nan("");
   c.kernel = [=](KernelIO& io) {
     const auto run = [&](auto* x, auto* y) {
       using T = std::remove_pointer_t<decltype(y)>;
@@ -281,7 +283,7 @@ void plan_global_pool(PlanCtx& c) {
               s3 += xp[i + 3];
             }
             for (; i < plane; ++i) s0 += xp[i];
-            y[p] = static_cast<T>(((s0 + s1) + (s2 + s3)) / static_cast<double>(plane));
+            y[p] = static_cast<T>(((s0 + s1) + (s2 + s3)) * inv_plane);
           }
         }
       });
