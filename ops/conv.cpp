@@ -11,9 +11,10 @@
 //       narrower planes: channels last (ISA dw_point, vectorised over channels),
 //       two transposes;
 //     otherwise a GEMM (linalg/gemm.h), one of:
-//       small planes (an eighth or more of the position-taps in the padding:
-//         3×3 padded by 1 on 8×8 and smaller), constant W: tap by tap, each
-//         tap a GEMM over the output positions it reaches, x read in place;
+//       small planes (a sixteenth or more of the position-taps in the padding:
+//         3×3 padded by 1 on 16×16 and smaller), constant W: the interior
+//         positions one GEMM over all taps, then each tap a GEMM over the
+//         border positions it reaches, x read in place;
 //       1-D/2-D with more than one tap: an indirect GEMM over x copied once
 //         into stride phases, no im2col — the outputs on B's columns (Y = W·X,
 //         rows as wide as a phase plane, the few extra columns dropped) or the
@@ -634,39 +635,70 @@ void plan_conv_indirect_positions(PlanCtx& c, const linalg::GemmKernels& gk, con
 // Conv tap by tap, for small output planes: on a 4×4 or 2×2 plane most
 // positions see only part of a 3×3 window inside the input, and one GEMM over
 // K = C·taps multiplies the padding's zeros (2×2: 36 position-taps, 16 inside).
-// Here each tap t is a GEMM over the output positions it reaches:
-//   Yᵀ[p, m] += Σ_c x[c, in(p, t)] · W[m, c, t]   for p with in(p, t) inside x,
-// x read in place (no padded copy), the tap's W_tᵀ packed at planning, Yᵀ's
-// rows scattered by the register tile (micro_gather). Each task owns a range
-// of output-channel panels: its columns of Yᵀ start at the biases, take every
-// tap, then go transposed into y with Z and the clamp. Passes over memory: the
-// weights once, Yᵀ (in cache), one transposing store of y.
+// Here the interior positions (every tap inside x) are one GEMM over all of K,
+//   Yᵀ[p, m] = Σ_{t, c} x[c, in(p, 0) + Δ_t] · W[m, c, t],
+// and each tap t is a GEMM over the border positions it reaches,
+//   Yᵀ[p, m] += Σ_c x[c, in(p, t)] · W[m, c, t],
+// x read in place (no padded copy), the weights packed at planning (all of K
+// for the interior, per tap for the border), Yᵀ's rows scattered by the
+// register tile (micro_gather). Each task owns a block of output positions ×
+// a range of output-channel panels: that block of Yᵀ starts at the biases,
+// takes the interior and every tap, then goes transposed into y with Z and
+// the clamp. Passes over memory:
+// the weights once, Yᵀ (in cache), one transposing store of y.
 struct ConvTaps {
-  struct Tap {
-    int64_t t = 0;                            // index in the window (k0, k1, k2 row-major)
+  struct Rows {
     const linalg::GemmKernels* gk = nullptr;  // the 6- or 4-row tile that pads these rows least
-    std::vector<int64_t> in_offs, out_rows;   // per position reached: its input in a plane, its row of Yᵀ
+    std::vector<int64_t> in_offs, out_rows;  // per position: its input in a plane (tap t's, or tap 0's), its row of Yᵀ
   };
-  std::vector<Tap> taps;
-  int64_t reached = 0;  // Σ positions over the taps
+  struct Tap : Rows {
+    int64_t t = 0;  // index in the window (k0, k1, k2 row-major)
+  };
+  Rows interior;                  // positions whose every tap is inside x
+  std::vector<int64_t> tap_offs;  // per tap: its input offset from tap 0's
+  std::vector<Tap> taps;          // per tap reaching a border position: those positions
+  int64_t reached = 0;            // Σ positions over the taps, interior included
 };
 
 ConvTaps make_conv_taps(const Window& w, const std::string& isa) {
   ConvTaps ct;
-  for (int64_t t = 0; t < w.k_size(); ++t) {
-    const int64_t k[3] = {t / (w.k[1] * w.k[2]), t / w.k[2] % w.k[1], t % w.k[2]};
+  const int64_t osz = w.out_size(), ksz = w.k_size();
+  const auto tap_of = [&](int64_t t, int a) {
+    return a == 0 ? t / (w.k[1] * w.k[2]) : a == 1 ? t / w.k[2] % w.k[1] : t % w.k[2];
+  };
+  const auto pos_of = [&](int64_t p, int a) {
+    return a == 0 ? p / (w.out[1] * w.out[2]) : a == 1 ? p / w.out[2] % w.out[1] : p % w.out[2];
+  };
+  // Position p's input offset for tap t, or −1 outside x.
+  const auto input_at = [&](int64_t p, int64_t t) {
+    int64_t at = 0;
+    for (int a = 0; a < 3; ++a) {
+      const int64_t i = pos_of(p, a) * w.s[a] - w.pb[a] + tap_of(t, a) * w.d[a];
+      if (i < 0 || i >= w.in[a]) return int64_t{-1};
+      at = at * w.in[a] + i;
+    }
+    return at;
+  };
+  std::vector<char> inner(static_cast<size_t>(osz), 1);
+  for (int64_t p = 0; p < osz; ++p)
+    for (int64_t t = 0; t < ksz && inner[static_cast<size_t>(p)]; ++t)
+      inner[static_cast<size_t>(p)] = input_at(p, t) >= 0;
+  for (int64_t t = 0; t < ksz; ++t)
+    ct.tap_offs.push_back((tap_of(t, 0) * w.d[0] * w.in[1] + tap_of(t, 1) * w.d[1]) * w.in[2] + tap_of(t, 2) * w.d[2]);
+  for (int64_t p = 0; p < osz; ++p)
+    if (inner[static_cast<size_t>(p)]) {
+      ct.interior.in_offs.push_back(input_at(p, 0));
+      ct.interior.out_rows.push_back(p);
+    }
+  if (!ct.interior.in_offs.empty())
+    ct.interior.gk = &linalg::gemm_kernels(isa, static_cast<int64_t>(ct.interior.in_offs.size()));
+  ct.reached = static_cast<int64_t>(ct.interior.in_offs.size()) * ksz;
+  for (int64_t t = 0; t < ksz; ++t) {
     ConvTaps::Tap tap;
     tap.t = t;
-    for (int64_t p = 0; p < w.out_size(); ++p) {
-      const int64_t o[3] = {p / (w.out[1] * w.out[2]), p / w.out[2] % w.out[1], p % w.out[2]};
-      int64_t at = 0;
-      bool inside = true;
-      for (int a = 0; a < 3; ++a) {
-        const int64_t i = o[a] * w.s[a] - w.pb[a] + k[a] * w.d[a];
-        inside = inside && i >= 0 && i < w.in[a];
-        at = at * w.in[a] + i;
-      }
-      if (!inside) continue;
+    for (int64_t p = 0; p < osz; ++p) {
+      const int64_t at = input_at(p, t);
+      if (at < 0 || inner[static_cast<size_t>(p)]) continue;
       tap.in_offs.push_back(at);
       tap.out_rows.push_back(p);
     }
@@ -682,55 +714,82 @@ ConvTaps make_conv_taps(const Window& w, const std::string& isa) {
 void plan_conv_taps(PlanCtx& c, const linalg::GemmKernels& gk, const Window& w, const ConvShape& cs, ConvTaps taps,
                     const ConvOutput& out) {
   const int64_t osz = w.out_size(), isz = w.in_size(), ksz = w.k_size(), cg = cs.C / cs.G, mg = cs.M / cs.G;
-  const int64_t nr = gk.nr, panels = (mg + nr - 1) / nr;
-  // W_tᵀ [cg × mg] of each group and tap as B panels.
+  const int64_t nr = gk.nr, panels = (mg + nr - 1) / nr, kall = ksz * cg;
+  const bool interior = !taps.interior.in_offs.empty();
+  // Per group: Wᵀ [(t, c) × mg] as B panels for the interior, then W_tᵀ [c × mg] of each border tap.
   const float* wc = c.input(1).value->data<float>();
+  const auto w_at = [&](int64_t g, int64_t m, int64_t ch, int64_t t) { return wc[((g * mg + m) * cg + ch) * ksz + t]; };
   auto packed = std::make_shared<std::vector<std::vector<float>>>();
-  std::vector<float> wt(static_cast<size_t>(cg * mg));
-  for (int64_t g = 0; g < cs.G; ++g)
-    for (const ConvTaps::Tap& tap : taps.taps) {
-      for (int64_t m = 0; m < mg; ++m)
+  std::vector<float> wt(static_cast<size_t>(kall * mg));
+  for (int64_t g = 0; g < cs.G; ++g) {
+    if (interior) {
+      for (int64_t t = 0; t < ksz; ++t)
         for (int64_t ch = 0; ch < cg; ++ch)
-          wt[static_cast<size_t>(ch * mg + m)] = wc[((g * mg + m) * cg + ch) * ksz + tap.t];
+          for (int64_t m = 0; m < mg; ++m) wt[static_cast<size_t>((t * cg + ch) * mg + m)] = w_at(g, m, ch, t);
+      packed->push_back(linalg::pack_b(gk, false, kall, mg, wt.data(), mg).data);
+    }
+    for (const ConvTaps::Tap& tap : taps.taps) {
+      for (int64_t ch = 0; ch < cg; ++ch)
+        for (int64_t m = 0; m < mg; ++m) wt[static_cast<size_t>(ch * mg + m)] = w_at(g, m, ch, tap.t);
       packed->push_back(linalg::pack_b(gk, false, cg, mg, wt.data(), mg).data);
     }
+  }
+  // A's offsets along K: channel planes (a border tap), taps × channel planes (the interior).
   auto plane_offs = std::make_shared<std::vector<int64_t>>();
-  for (int64_t ch = 0; ch < cg; ++ch) plane_offs->push_back(ch * isz);
+  for (int64_t t = 0; t < ksz; ++t)
+    for (int64_t ch = 0; ch < cg; ++ch) plane_offs->push_back(taps.tap_offs[static_cast<size_t>(t)] + ch * isz);
   auto ct = std::make_shared<const ConvTaps>(std::move(taps));
+  // Tasks: blocks of output positions (32 or more each) × column panels, about
+  // four when the panels are fewer (16-channel layers have one).
+  const int64_t row_blocks = std::clamp<int64_t>((4 + panels - 1) / panels, 1, std::max<int64_t>(1, osz / 32));
   c.kernel = [=](KernelIO& io) {
     const float* x = io.in[0]->data<float>();
     const float* b = io.in.size() > 2 && io.in[2] ? io.in[2]->data<float>() : nullptr;
     float* y = io.out[0]->data<float>();
     Scratch<float> yt(static_cast<size_t>(osz * mg));
-    const size_t ntaps = ct->taps.size();
+    const size_t per_group = ct->taps.size() + (interior ? 1 : 0);
     for (int64_t n = 0; n < cs.N; ++n)
       for (int64_t g = 0; g < cs.G; ++g) {
         const float* xg = x + (n * cs.C + g * cg) * isz;
         const float* bg = b ? b + g * mg : nullptr;
         const float* z = out.z(io, n, g * mg, cs.M, osz);
         float* yg = y + (n * cs.M + g * mg) * osz;
-        parallel_rows(panels, ct->reached * cg * nr, [&](int64_t first, int64_t last) {
-          const int64_t j0 = first * nr, j1 = std::min(mg, last * nr);
-          for (int64_t p = 0; p < osz; ++p) {
+        const std::vector<float>* wg = packed->data() + static_cast<size_t>(g) * per_group;
+        // Yᵀ's positions [p0, p1) × panels [q0, q1).
+        const auto block = [&](int64_t p0, int64_t p1, int64_t q0, int64_t q1) {
+          const int64_t j0 = q0 * nr, j1 = std::min(mg, q1 * nr);
+          for (int64_t p = p0; p < p1; ++p) {
             float* row = yt.data() + p * mg;
             if (bg)
               std::copy(bg + j0, bg + j1, row + j0);
             else
               std::fill(row + j0, row + j1, 0.f);
           }
-          for (size_t i = 0; i < ntaps; ++i) {
-            const ConvTaps::Tap& tap = ct->taps[i];
-            const float* wp = (*packed)[static_cast<size_t>(g) * ntaps + i].data();
-            for (int64_t pc = 0; pc < cg; pc += linalg::kGemmKC) {
-              const int64_t kc = std::min(linalg::kGemmKC, cg - pc);
-              tap.gk->micro_gather(kc, xg, tap.in_offs.data(), tap.out_rows.data(),
-                                   static_cast<int>(tap.in_offs.size()), plane_offs->data() + pc,
-                                   wp + pc * panels * nr + first * kc * nr, yt.data() + j0, mg,
-                                   static_cast<int>(j1 - j0));
+          // The rows of `r` inside [p0, p1) over K = kdim (A's offsets along K at offs), B from wp.
+          const auto gemm = [&](const ConvTaps::Rows& r, int64_t kdim, const int64_t* offs, const float* wp) {
+            const auto lo = std::lower_bound(r.out_rows.begin(), r.out_rows.end(), p0) - r.out_rows.begin();
+            const auto hi = std::lower_bound(r.out_rows.begin(), r.out_rows.end(), p1) - r.out_rows.begin();
+            if (lo == hi) return;
+            for (int64_t pc = 0; pc < kdim; pc += linalg::kGemmKC) {
+              const int64_t kc = std::min(linalg::kGemmKC, kdim - pc);
+              r.gk->micro_gather(kc, xg, r.in_offs.data() + lo, r.out_rows.data() + lo, static_cast<int>(hi - lo),
+                                 offs + pc, wp + pc * panels * nr + q0 * kc * nr, yt.data() + j0, mg,
+                                 static_cast<int>(j1 - j0));
             }
+          };
+          if (interior) gemm(ct->interior, kall, plane_offs->data(), wg[0].data());
+          for (size_t i = 0; i < ct->taps.size(); ++i)
+            gemm(ct->taps[i], cg, plane_offs->data(), wg[i + (interior ? 1 : 0)].data());
+          linalg::transpose_clamp_block(yt.data() + p0 * mg + j0, p1 - p0, j1 - j0, mg, yg + j0 * osz + p0, osz, out.lo,
+                                        out.hi, z ? z + j0 * osz + p0 : nullptr);
+        };
+        // Task t is row block t / panels, panel t % panels; a task range's panels of one row block run together.
+        parallel_rows(row_blocks * panels, ct->reached * cg * nr / row_blocks, [&](int64_t first, int64_t last) {
+          for (int64_t t = first; t < last;) {
+            const int64_t rb = t / panels, q0 = t % panels, q1 = std::min(panels, q0 + (last - t));
+            block(osz * rb / row_blocks, osz * (rb + 1) / row_blocks, q0, q1);
+            t += q1 - q0;
           }
-          linalg::transpose_clamp_block(yt.data() + j0, osz, j1 - j0, mg, yg + j0 * osz, osz, out.lo, out.hi,
-                                        z ? z + j0 * osz : nullptr);
         });
       }
   };
@@ -799,13 +858,15 @@ void plan_conv_paths(PlanCtx& c, const Window& w, const ConvShape& cs, const Con
   // transpose of y), whichever pads its tiles less; 5% is charged for the
   // transpose (done by each GEMM task while its block is in cache: ResNet's 7×7
   // stem, 1.09× the padded work by columns, measured 8% faster by positions).
-  // Small planes where an eighth or more of the position-taps fall in the
-  // padding (3×3 padded by 1: 8×8 planes and smaller), tap by tap. ResNet
+  // Small planes where a sixteenth or more of the position-taps fall in the
+  // padding (3×3 padded by 1: 16×16 planes and smaller), tap by tap. ResNet
   // (1 thread, per node): 2×2 planes 20 → 13 µs, 4×4 16.6 → 11, 8×8 16.9 → 13.9;
-  // 16×16 with 16 channels (8% in the padding) 15.9 → 17.5, so not those.
+  // 16×16 with 16 channels (8% in the padding) about even at 1 thread, the
+  // model at 2 threads 196 → 187 µs (min of 14 interleaved rounds). Not the
+  // 7×7 stem (5% in the padding, 3 channels: K = 3 per tap).
   if (const_w && ksz > 1) {
     ConvTaps taps = make_conv_taps(w, c.kernels->isa);
-    if (taps.reached * 8 < osz * ksz * 7) {
+    if (taps.reached * 16 < osz * ksz * 15) {
       plan_conv_taps(c, kern_b, w, cs, std::move(taps), out);
       return;
     }

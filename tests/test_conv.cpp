@@ -106,6 +106,9 @@ const std::vector<ConvCase>& conv_cases() {
       {{1, 6, 5, 5}, 20, 1, {3, 3}, {1, 1}, {2, 2}, {2, 2, 2, 2}},    // dilated: 25, 15, 9 rows (tile remainders)
       {{2, 8, 1, 1}, 10, 2, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}},    // 1×1 plane (the centre tap only), groups
       {{1, 4, 2, 3, 2}, 12, 1, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1, 1, 1, 1}},  // 3-D
+      {{1, 16, 16, 16}, 16, 1, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}},  // one panel: 4 blocks of positions, interior
+                                                                       // 14×14
+      {{1, 12, 8, 9}, 40, 1, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}},  // 8×9, 40 outputs: 2 blocks of positions × panels
   };
   return cases;
 }
