@@ -2,13 +2,19 @@
 //   Transpose (perm), Gather, GatherElements, GatherND, Split, Expand, Tile,
 //   Trilu, OneHot, Range.
 // Each is one pass writing the output in order; the source offset of each
-// contiguous run is computed once per run. Large outputs split over rows.
+// contiguous run is computed once per run (Transpose: by an odometer, and in
+// 4×4 blocks when the output's last dim is strided in x). Large outputs split
+// over rows.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <numeric>
 #include <type_traits>
+
+#ifdef __SSE2__
+#include <xmmintrin.h>
+#endif
 
 #include "broadcast.h"
 #include "dispatch.h"
@@ -40,30 +46,120 @@ int64_t checked_index(int64_t v, int64_t n, const char* op) {
 }
 
 // ---- Transpose: y[i0..ir] = x[i_perm] ------------------------------------------
+// At planning, dims of size 1 are dropped and output dims that are adjacent in
+// x too are merged ([1, S, H, D] → [H, S, D] for perm 0 2 1 3). Then either the
+// last output dim is contiguous in x, and each output row is one copy, or it is
+// not, and y is a batch of 2-D transposes (the output dim that is contiguous
+// in x against the last one), done in 4×4 blocks: one pass over x and y.
 
-// st[d]: the input stride of output dim d (made at planning).
+struct TransposePlan {
+  std::vector<int64_t> out, st, yst;  // the merged output dims, each one's stride in x and in y
+  int64_t q = -1;                     // the output dim contiguous in x when it is not the last, else −1
+};
+
+TransposePlan plan_transpose_dims(const Shape& in, const std::vector<int64_t>& perm) {
+  const size_t r = in.size();
+  std::vector<int64_t> in_stride(r);
+  for (size_t d = r, s = 1; d-- > 0;) {
+    in_stride[d] = static_cast<int64_t>(s);
+    s *= static_cast<size_t>(in[d]);
+  }
+  TransposePlan tp;
+  int64_t prev = -2;  // the input dim of the last kept output dim
+  for (size_t d = 0; d < r; ++d) {
+    const int64_t p = perm[d];
+    if (in[static_cast<size_t>(p)] == 1) continue;
+    if (p == prev + 1 && !tp.out.empty()) {  // x's dims prev, p are adjacent: one dim
+      tp.out.back() *= in[static_cast<size_t>(p)];
+      tp.st.back() = in_stride[static_cast<size_t>(p)];
+    } else {
+      tp.out.push_back(in[static_cast<size_t>(p)]);
+      tp.st.push_back(in_stride[static_cast<size_t>(p)]);
+    }
+    prev = p;
+  }
+  if (tp.out.empty()) tp.out = {1}, tp.st = {1};
+  for (size_t d = 0; d + 1 < tp.out.size(); ++d)
+    if (tp.st[d] == 1) tp.q = static_cast<int64_t>(d);
+  tp.yst.resize(tp.out.size());
+  for (size_t d = tp.out.size(), s = 1; d-- > 0;) {
+    tp.yst[d] = static_cast<int64_t>(s);
+    s *= static_cast<size_t>(tp.out[d]);
+  }
+  return tp;
+}
+
+// dst[j·ldd + i] = src[i·lds + j] for i < rows, j < cols (bit-exact for any element type).
 template <class E>
-void transpose_kernel(const Tensor& X, Tensor& Y, const std::vector<int64_t>& st) {
-  const Shape& out = Y.shape();
-  const size_t r = out.size();
+void transpose_2d(const E* src, int64_t rows, int64_t cols, int64_t lds, E* dst, int64_t ldd) {
+  int64_t j = 0;
+#ifdef __SSE2__
+  if constexpr (sizeof(E) == 4) {  // 4×4 blocks through shuffles (pure data movement)
+    for (; j + 4 <= cols; j += 4) {
+      int64_t i = 0;
+      for (; i + 4 <= rows; i += 4) {
+        const float* s = reinterpret_cast<const float*>(src + i * lds + j);
+        __m128 r0 = _mm_loadu_ps(s), r1 = _mm_loadu_ps(s + lds), r2 = _mm_loadu_ps(s + 2 * lds),
+               r3 = _mm_loadu_ps(s + 3 * lds);
+        _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+        float* d = reinterpret_cast<float*>(dst + j * ldd + i);
+        _mm_storeu_ps(d, r0);
+        _mm_storeu_ps(d + ldd, r1);
+        _mm_storeu_ps(d + 2 * ldd, r2);
+        _mm_storeu_ps(d + 3 * ldd, r3);
+      }
+      for (; i < rows; ++i)
+        for (int64_t jj = j; jj < j + 4; ++jj) dst[jj * ldd + i] = src[i * lds + jj];
+    }
+  }
+#endif
+  for (; j < cols; ++j)
+    for (int64_t i = 0; i < rows; ++i) dst[j * ldd + i] = src[i * lds + j];
+}
+
+template <class E>
+void transpose_kernel(const Tensor& X, Tensor& Y, const TransposePlan& tp) {
   const E* x = static_cast<const E*>(X.raw());
   E* y = static_cast<E*>(Y.raw());
-  const int64_t inner = r ? out[r - 1] : 1;
-  const int64_t rows = Y.numel() / std::max<int64_t>(inner, 1);
-  const int64_t is = r ? st[r - 1] : 1;
-  parallel_rows(rows, inner, [&](int64_t first, int64_t last) {
-    for (int64_t row = first; row < last; ++row) {
-      int64_t rem = row, off = 0;
-      for (size_t d = r - 1; d-- > 0;) {
-        off += (rem % out[d]) * st[d];
-        rem /= out[d];
-      }
-      E* yr = y + row * inner;
-      if (is == 1)
-        std::memcpy(yr, x + off, static_cast<size_t>(inner) * sizeof(E));
-      else
-        for (int64_t i = 0; i < inner; ++i) yr[i] = x[off + i * is];
+  const size_t r = tp.out.size();
+  const int64_t inner = tp.out[r - 1], is = tp.st[r - 1];
+  const int64_t* yst = tp.yst.data();
+  // f(x offset, y offset) for blocks [first, last) in order: the output dims
+  // before the last, except `skip`, counted by an odometer (no division per block).
+  const auto for_blocks = [&](int64_t first, int64_t last, size_t skip, auto&& f) {
+    Scratch<int64_t> idx(r);  // no heap allocation in a steady-state run
+    int64_t rem = first, xo = 0, yo = 0;
+    for (size_t d = r - 1; d-- > 0;) {
+      if (d == skip) continue;
+      idx[d] = rem % tp.out[d];
+      rem /= tp.out[d];
+      xo += idx[d] * tp.st[d];
+      yo += idx[d] * yst[d];
     }
+    for (int64_t b = first; b < last; ++b) {
+      f(xo, yo);
+      for (size_t d = r - 1; d-- > 0;) {
+        if (d == skip) continue;
+        xo += tp.st[d], yo += yst[d];
+        if (++idx[d] < tp.out[d]) break;
+        xo -= idx[d] * tp.st[d], yo -= idx[d] * yst[d];
+        idx[d] = 0;
+      }
+    }
+  };
+  if (tp.q < 0) {  // rows of `inner` elements, each contiguous in x
+    const int64_t rows = Y.numel() / std::max<int64_t>(inner, 1);
+    parallel_rows(rows, inner, [&](int64_t first, int64_t last) {
+      for_blocks(first, last, r,
+                 [&](int64_t xo, int64_t yo) { std::memcpy(y + yo, x + xo, static_cast<size_t>(inner) * sizeof(E)); });
+    });
+    return;
+  }
+  // Blocks of out[q] × inner elements: y's dim q (contiguous in x) against its last dim (is apart in x).
+  const size_t q = static_cast<size_t>(tp.q);
+  const int64_t cols = tp.out[q], blocks = Y.numel() / std::max<int64_t>(inner * cols, 1);
+  parallel_rows(blocks, inner * cols, [&](int64_t first, int64_t last) {
+    for_blocks(first, last, q, [&](int64_t xo, int64_t yo) { transpose_2d(x + xo, inner, cols, is, y + yo, yst[q]); });
   });
 }
 
@@ -101,17 +197,11 @@ void plan_transpose(PlanCtx& c) {
     out[d] = in[static_cast<size_t>(p)];
   }
   c.set_output(0, c.input(0).dtype, out);
-  std::vector<int64_t> in_stride(r), st(r);
-  int64_t s = 1;
-  for (size_t d = r; d-- > 0;) {
-    in_stride[d] = s;
-    s *= in[d];
-  }
-  for (size_t d = 0; d < r; ++d) st[d] = in_stride[static_cast<size_t>(perm[d])];
+  const TransposePlan tp = plan_transpose_dims(in, perm);
   const size_t es = dtype_size(c.input(0).dtype);
-  c.kernel = [st, es](KernelIO& io) {
+  c.kernel = [tp, es](KernelIO& io) {
     if (io.out[0]->numel() == 0) return;
-    by_element_size(es, [&](auto tag) { transpose_kernel<decltype(tag)>(*io.in[0], *io.out[0], st); });
+    by_element_size(es, [&](auto tag) { transpose_kernel<decltype(tag)>(*io.in[0], *io.out[0], tp); });
   };
 }
 
