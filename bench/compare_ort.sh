@@ -7,7 +7,9 @@
 # The machine is shared and noisy, so each (model, threads) pair is measured
 # in ROUNDS (default 3) alternating rounds of normrt then ORT (2 s each); the
 # table gives the median of the per-round medians of each runtime, their ratio,
-# and the median of the per-round ratios.
+# the median of the per-round ratios, and the ratio of the fastest single runs
+# over all rounds (a slow phase of the machine only ever adds time, so the
+# minima move least between runs).
 # The ORT figure includes ~15-20 µs of binding overhead per call (not subtracted).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,30 +20,37 @@ MODELS=("$@")
 ROUNDS=${ROUNDS:-3}
 tmp=$(mktemp -d)
 median() { /usr/bin/python3 -c "import statistics,sys; print(statistics.median(float(x) for x in sys.argv[1:]))" "$@"; }
-echo "| model | threads | normrt median ms | ORT median ms | normrt / ORT | per-round ratio, median |"
-echo "|---|---|---|---|---|---|"
+echo "| model | threads | normrt median ms | ORT median ms | normrt / ORT | per-round ratio, median | normrt min ms | ORT min ms | min / min |"
+echo "|---|---|---|---|---|---|---|---|---|"
 for name in "${MODELS[@]}"; do
   dir=models/tests/$name
   mkdir -p "$tmp/$name"
   cp "$dir/model.onnx" "$tmp/$name/"
   /usr/bin/python3 bench/pb_to_raw.py "$dir" "$tmp/$name"
   for t in 1 2; do
-    ns=() os=()
+    ns=() os=() nmins=() omins=()
     for _ in $(seq "$ROUNDS"); do
-      ns+=("$("$NORMRT" bench "$dir/model.onnx" --data-dir "$dir/test_data_set_0" --threads "$t" --warmup-ms 500 \
-        --duration 2 --quiet --json "$tmp/n.json" > /dev/null && /usr/bin/python3 -c \
-        "import json; print(json.load(open('$tmp/n.json'))[0]['latency_ms']['median'])")")
-      os+=("$(ORT_WARMUP_MS=500 ORT_DURATION_MS=2000 node bench/ort_latency.js "$tmp/$name" "$t" 100 | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)['median_ms'])")")
+      med="" mn=""
+      read -r med mn < <("$NORMRT" bench "$dir/model.onnx" --data-dir "$dir/test_data_set_0" --threads "$t" \
+        --warmup-ms 500 --duration 2 --quiet --json "$tmp/n.json" > /dev/null && /usr/bin/python3 -c \
+        "import json; l = json.load(open('$tmp/n.json'))[0]['latency_ms']; print(l['median'], l['min'])")
+      [ -n "${mn:-}" ] || { echo "normrt bench failed on $name" >&2; exit 1; }
+      ns+=("$med") nmins+=("$mn")
+      med="" mn=""
+      read -r med mn < <(ORT_WARMUP_MS=500 ORT_DURATION_MS=2000 node bench/ort_latency.js "$tmp/$name" "$t" 100 |
+        /usr/bin/python3 -c "import json,sys; d = json.load(sys.stdin); print(d['median_ms'], d['min_ms'])")
+      [ -n "${mn:-}" ] || { echo "ORT failed on $name" >&2; exit 1; }
+      os+=("$med") omins+=("$mn")
     done
     # Also the median over rounds of each round's ratio (normrt and ORT measured back to back,
     # so a slow phase of the machine that spans the round cancels out).
-    /usr/bin/python3 - "$name" "$t" "${ns[*]}" "${os[*]}" <<'PY'
+    /usr/bin/python3 - "$name" "$t" "${ns[*]}" "${os[*]}" "${nmins[*]}" "${omins[*]}" <<'PY'
 import statistics as st, sys
 name, t = sys.argv[1], sys.argv[2]
-ns, os_ = [float(v) for v in sys.argv[3].split()], [float(v) for v in sys.argv[4].split()]
+ns, os_, nm, om = ([float(v) for v in a.split()] for a in sys.argv[3:7])
 n, o = st.median(ns), st.median(os_)
 paired = st.median(a / b for a, b in zip(ns, os_))
-print(f"| {name} | {t} | {n:.3f} | {o:.3f} | {n / o:.2f} | {paired:.2f} |")
+print(f"| {name} | {t} | {n:.3f} | {o:.3f} | {n / o:.2f} | {paired:.2f} | {min(nm):.3f} | {min(om):.3f} | {min(nm) / min(om):.2f} |")
 PY
   done
 done
