@@ -864,12 +864,22 @@ void plan_conv_paths(PlanCtx& c, const Window& w, const ConvShape& cs, const Con
   // 16×16 with 16 channels (8% in the padding) about even at 1 thread, the
   // model at 2 threads 196 → 187 µs (min of 14 interleaved rounds). Not the
   // 7×7 stem (5% in the padding, 3 channels: K = 3 per tap).
-  if (const_w && ksz > 1) {
-    ConvTaps taps = make_conv_taps(w, c.kernels->isa);
-    if (taps.reached * 16 < osz * ksz * 15) {
-      plan_conv_taps(c, kern_b, w, cs, std::move(taps), out);
-      return;
-    }
+  // The position-taps inside x are counted per axis first (they are a product
+  // over the axes), so large planes never build the per-tap position lists,
+  // which are capped at 2^20 entries.
+  int64_t inside = 1;
+  for (int a = 0; a < 3; ++a) {
+    int64_t n = 0;
+    for (int64_t k = 0; k < w.k[a]; ++k)
+      for (int64_t o = 0; o < w.out[a]; ++o) {
+        const int64_t i = o * w.s[a] - w.pb[a] + k * w.d[a];
+        n += i >= 0 && i < w.in[a];
+      }
+    inside *= n;
+  }
+  if (const_w && ksz > 1 && osz * ksz <= (int64_t{1} << 20) && inside * 16 < osz * ksz * 15) {
+    plan_conv_taps(c, kern_b, w, cs, make_conv_taps(w, c.kernels->isa), out);
+    return;
   }
   IndirectConv ic;
   const bool indirect = make_indirect_conv(w, cg, kern_a.nr, &ic);
