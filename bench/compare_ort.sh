@@ -19,7 +19,6 @@ MODELS=("$@")
 [ ${#MODELS[@]} -eq 0 ] && for d in models/tests/*/; do MODELS+=("$(basename "$d")"); done
 ROUNDS=${ROUNDS:-3}
 tmp=$(mktemp -d)
-median() { /usr/bin/python3 -c "import statistics,sys; print(statistics.median(float(x) for x in sys.argv[1:]))" "$@"; }
 echo "| model | threads | normrt median ms | ORT median ms | normrt / ORT | per-round ratio, median | normrt min ms | ORT min ms | min / min |"
 echo "|---|---|---|---|---|---|---|---|---|"
 for name in "${MODELS[@]}"; do

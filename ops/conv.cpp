@@ -742,21 +742,33 @@ void plan_conv_taps(PlanCtx& c, const linalg::GemmKernels& gk, const Window& w, 
   // Tasks: blocks of output positions (32 or more each) × column panels, about
   // four when the panels are fewer (16-channel layers have one).
   const int64_t row_blocks = std::clamp<int64_t>((4 + panels - 1) / panels, 1, std::max<int64_t>(1, osz / 32));
+  // The GEMMs of a group in order (the interior, then the border taps, as the
+  // packed weights), and which of each one's rows fall in each block of positions.
+  std::vector<const ConvTaps::Rows*> sets;
+  if (interior) sets.push_back(&ct->interior);
+  for (const ConvTaps::Tap& tap : ct->taps) sets.push_back(&tap);
+  auto ranges = std::make_shared<std::vector<std::pair<int64_t, int64_t>>>();
+  for (int64_t rb = 0; rb < row_blocks; ++rb)
+    for (const ConvTaps::Rows* r : sets) {
+      const auto first_at = [r](int64_t p) {
+        return std::lower_bound(r->out_rows.begin(), r->out_rows.end(), p) - r->out_rows.begin();
+      };
+      ranges->push_back({first_at(osz * rb / row_blocks), first_at(osz * (rb + 1) / row_blocks)});
+    }
   c.kernel = [=](KernelIO& io) {
     const float* x = io.in[0]->data<float>();
     const float* b = io.in.size() > 2 && io.in[2] ? io.in[2]->data<float>() : nullptr;
     float* y = io.out[0]->data<float>();
     Scratch<float> yt(static_cast<size_t>(osz * mg));
-    const size_t per_group = ct->taps.size() + (interior ? 1 : 0);
     for (int64_t n = 0; n < cs.N; ++n)
       for (int64_t g = 0; g < cs.G; ++g) {
         const float* xg = x + (n * cs.C + g * cg) * isz;
         const float* bg = b ? b + g * mg : nullptr;
         const float* z = out.z(io, n, g * mg, cs.M, osz);
         float* yg = y + (n * cs.M + g * mg) * osz;
-        const std::vector<float>* wg = packed->data() + static_cast<size_t>(g) * per_group;
-        // Yᵀ's positions [p0, p1) × panels [q0, q1).
-        const auto block = [&](int64_t p0, int64_t p1, int64_t q0, int64_t q1) {
+        const std::vector<float>* wg = packed->data() + static_cast<size_t>(g) * sets.size();
+        // Yᵀ's positions [p0, p1) (row block rb) × panels [q0, q1).
+        const auto block = [&](int64_t rb, int64_t p0, int64_t p1, int64_t q0, int64_t q1) {
           const int64_t j0 = q0 * nr, j1 = std::min(mg, q1 * nr);
           for (int64_t p = p0; p < p1; ++p) {
             float* row = yt.data() + p * mg;
@@ -765,21 +777,18 @@ void plan_conv_taps(PlanCtx& c, const linalg::GemmKernels& gk, const Window& w, 
             else
               std::fill(row + j0, row + j1, 0.f);
           }
-          // The rows of `r` inside [p0, p1) over K = kdim (A's offsets along K at offs), B from wp.
-          const auto gemm = [&](const ConvTaps::Rows& r, int64_t kdim, const int64_t* offs, const float* wp) {
-            const auto lo = std::lower_bound(r.out_rows.begin(), r.out_rows.end(), p0) - r.out_rows.begin();
-            const auto hi = std::lower_bound(r.out_rows.begin(), r.out_rows.end(), p1) - r.out_rows.begin();
-            if (lo == hi) return;
-            for (int64_t pc = 0; pc < kdim; pc += linalg::kGemmKC) {
+          // Each GEMM over its rows in this block, K = all taps' (the interior) or one tap's channels.
+          for (size_t i = 0; i < sets.size(); ++i) {
+            const ConvTaps::Rows& r = *sets[i];
+            const auto [lo, hi] = (*ranges)[static_cast<size_t>(rb) * sets.size() + i];
+            const int64_t kdim = interior && i == 0 ? kall : cg;
+            for (int64_t pc = 0; lo < hi && pc < kdim; pc += linalg::kGemmKC) {
               const int64_t kc = std::min(linalg::kGemmKC, kdim - pc);
               r.gk->micro_gather(kc, xg, r.in_offs.data() + lo, r.out_rows.data() + lo, static_cast<int>(hi - lo),
-                                 offs + pc, wp + pc * panels * nr + q0 * kc * nr, yt.data() + j0, mg,
-                                 static_cast<int>(j1 - j0));
+                                 plane_offs->data() + pc, wg[i].data() + pc * panels * nr + q0 * kc * nr,
+                                 yt.data() + j0, mg, static_cast<int>(j1 - j0));
             }
-          };
-          if (interior) gemm(ct->interior, kall, plane_offs->data(), wg[0].data());
-          for (size_t i = 0; i < ct->taps.size(); ++i)
-            gemm(ct->taps[i], cg, plane_offs->data(), wg[i + (interior ? 1 : 0)].data());
+          }
           linalg::transpose_clamp_block(yt.data() + p0 * mg + j0, p1 - p0, j1 - j0, mg, yg + j0 * osz + p0, osz, out.lo,
                                         out.hi, z ? z + j0 * osz + p0 : nullptr);
         };
@@ -787,7 +796,7 @@ void plan_conv_taps(PlanCtx& c, const linalg::GemmKernels& gk, const Window& w, 
         parallel_rows(row_blocks * panels, ct->reached * cg * nr / row_blocks, [&](int64_t first, int64_t last) {
           for (int64_t t = first; t < last;) {
             const int64_t rb = t / panels, q0 = t % panels, q1 = std::min(panels, q0 + (last - t));
-            block(osz * rb / row_blocks, osz * (rb + 1) / row_blocks, q0, q1);
+            block(rb, osz * rb / row_blocks, osz * (rb + 1) / row_blocks, q0, q1);
             t += q1 - q0;
           }
         });
