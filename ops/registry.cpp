@@ -19,6 +19,7 @@ void register_elementwise_ops(OpRegistry& r);
 void register_reduce_ops(OpRegistry& r);
 void register_shape_ops(OpRegistry& r);
 void register_matmul_ops(OpRegistry& r);
+void register_attention_ops(OpRegistry& r);
 void register_unary_ops(OpRegistry& r);
 void register_logic_ops(OpRegistry& r);
 void register_softmax_ops(OpRegistry& r);
@@ -142,6 +143,7 @@ const OpRegistry& op_registry() {
     register_reduce_ops(r);
     register_shape_ops(r);
     register_matmul_ops(r);
+    register_attention_ops(r);
     register_unary_ops(r);
     register_logic_ops(r);
     register_softmax_ops(r);

@@ -15,6 +15,9 @@ struct VectorMath {
   // One softmax row: y = exp(x − max) / Σ; log_softmax: y = x − max − log Σ.
   void (*softmax_row)(const float* x, float* y, size_t n);
   void (*log_softmax_row)(const float* x, float* y, size_t n);
+  // In place: x = softmax(scale·x + add) (add: n values, or nullptr). The scale
+  // and the add ride on the max pass: three passes over the row, as softmax_row.
+  void (*softmax_scaled_row)(float* x, const float* add, float scale, size_t n);
 };
 
 const VectorMath& vector_math(const std::string& isa);  // the table for a session's ISA path

@@ -105,6 +105,31 @@ struct VectorMathImpl {
     for (; i < n; ++i) y[i] *= inv;
   }
 
+  static void softmax_scaled_row(float* x, const float* add, float scale, size_t n) {
+    if (n == 0) return;
+    const B vs(scale);
+    B vm(-INFINITY);
+    size_t i = 0;
+    for (; i + W <= n; i += W) {
+      B v = B::load_unaligned(x + i) * vs;
+      if (add) v += B::load_unaligned(add + i);
+      v.store_unaligned(x + i);
+      vm = xsimd::max(vm, v);
+    }
+    alignas(64) float lanes[W];
+    vm.store_aligned(lanes);
+    float m = -INFINITY;
+    for (size_t k = 0; k < W; ++k) m = std::max(m, lanes[k]);
+    for (; i < n; ++i) {
+      x[i] = x[i] * scale + (add ? add[i] : 0.f);
+      m = std::max(m, x[i]);
+    }
+    const float inv = static_cast<float>(1.0 / exp_sum(x, x, n, m));
+    const B vi(inv);
+    for (i = 0; i + W <= n; i += W) (B::load_unaligned(x + i) * vi).store_unaligned(x + i);
+    for (; i < n; ++i) x[i] *= inv;
+  }
+
   static void log_softmax_row(const float* x, float* y, size_t n) {
     if (n == 0) return;
     const float m = row_max(x, n);
@@ -116,7 +141,17 @@ struct VectorMathImpl {
   }
 
   static VectorMath table(const char* isa) {
-    return VectorMath{isa, &exp, &erf, &tanh, &sigmoid, &gelu, &gelu_tanh, &relu, &softmax_row, &log_softmax_row};
+    return VectorMath{isa,
+                      &exp,
+                      &erf,
+                      &tanh,
+                      &sigmoid,
+                      &gelu,
+                      &gelu_tanh,
+                      &relu,
+                      &softmax_row,
+                      &log_softmax_row,
+                      &softmax_scaled_row};
   }
 };
 

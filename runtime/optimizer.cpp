@@ -320,6 +320,7 @@ void optimize_graph(Graph& g, OptimizationLevel level, OptimizeStats* stats) {
     note("skip-layer-norm-fusion", fuse_skip_norm(g));
     note("gelu-fusion", fuse_gelu(g));
     note("matmul-bias-fusion", fuse_matmul_bias(g));
+    note("attention-fusion", fuse_attention(g));
     note("dead-node-removal", remove_dead_nodes(g));
   }
 }

@@ -26,7 +26,10 @@
 //          7. gelu fusion        — erf and tanh forms → ai.normrt Gelu (fuse_gelu.cpp)
 //          8. matmul-bias fusion — MatMul(constant W) → Add(bias) [→ Relu | Gelu] →
 //                                   ai.normrt FusedMatMul with a GEMM epilogue
-//          9. cleanup again
+//          9. attention fusion   — Transpose(Q)·Transpose(K) [→ scale] [→ Add mask |
+//                                   Where] → Softmax → ·Transpose(V) → Transpose →
+//                                   ai.normrt Attention reading the heads in place
+//         10. cleanup again
 // Fused nodes live in normrt's own domain `ai.normrt` (version 1), so they run
 // whatever ai.onnx opset the model imports. The planner also folds, per set
 // of input shapes, every node whose inputs are known then.
@@ -60,6 +63,7 @@ int fuse_conv_residual(Graph& g);
 int fuse_conv_activation(Graph& g);
 int fuse_gelu(Graph& g);
 int fuse_matmul_bias(Graph& g);
+int fuse_attention(Graph& g);
 
 // ---- helpers shared by the fusion passes (graph_match.cpp) -----------------
 struct GraphIndex {

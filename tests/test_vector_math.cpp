@@ -90,5 +90,18 @@ TEST_CASE("softmax and log-softmax rows match fp64 and never overflow") {
       INFO(std::string(vm->isa) << " n=" << n);
       CHECK(worst < 1e-6);
       CHECK(worst_log < 1e-6);
+      // In place on scale·x + add (attention's scores), and with no add.
+      const auto add = values(n, 5.f, 11 + n);
+      for (bool with_add : {true, false}) {
+        std::vector<float> z = x;
+        vm->softmax_scaled_row(z.data(), with_add ? add.data() : nullptr, 0.25f, n);
+        double zm = -INFINITY, zs = 0, zworst = 0;
+        const auto arg = [&](size_t i) { return 0.25 * x[i] + (with_add ? add[i] : 0.0); };
+        for (size_t i = 0; i < n; ++i) zm = std::max(zm, arg(i));
+        for (size_t i = 0; i < n; ++i) zs += std::exp(arg(i) - zm);
+        for (size_t i = 0; i < n; ++i) zworst = std::max(zworst, std::fabs(z[i] - std::exp(arg(i) - zm) / zs));
+        INFO("scaled, add " << with_add);
+        CHECK(zworst < 1e-6);
+      }
     }
 }
