@@ -180,10 +180,10 @@ TEST_CASE("attention fuses and matches the unfused graph at sizes around the reg
                                                               {"add", {z.B, 1, z.Sq, 1}},
                                                               {"where_fill_first", {z.Sq, z.Sk}},
                                                               {"where_fill_second", {z.B, 1, 1, z.Sk}}};
-    for (const auto& [mask, shape] : masks) {
-      a.mask = mask;
-      a.mask_shape = shape;
-      INFO("mask " << mask << " " << shape.size() << "-D");
+    for (const auto& mask : masks) {  // (no structured binding: INFO captures it, which C++17 forbids)
+      a.mask = mask.first;
+      a.mask_shape = mask.second;
+      INFO("mask " << a.mask << " " << a.mask_shape.size() << "-D");
       const Outcome o = run_both(a, "size");
       CHECK(o.fused == 1);
       CHECK(o.softmax == 0);
@@ -232,9 +232,10 @@ TEST_CASE("attention fusion does not fire where the graph means something else")
   perm.dv = perm.Sk;
   Attn extra;
   extra.scores_read_elsewhere = true;  // the scores are a graph output
-  for (const auto& [a, tag] : {std::pair{axis, "axis"}, std::pair{perm, "perm"}, std::pair{extra, "extra"}}) {
+  for (const auto& neg : {std::pair{axis, "axis"}, std::pair{perm, "perm"}, std::pair{extra, "extra"}}) {
+    const std::string tag = neg.second;
     INFO(tag);
-    const Outcome o = run_both(a, std::string("neg_") + tag);
+    const Outcome o = run_both(neg.first, "neg_" + tag);
     CHECK(o.fused == 0);
     CHECK(o.softmax == 1);
     CHECK(o.max_err < 1e-6);
