@@ -1,10 +1,12 @@
 // The functions of vector_math.h over xsimd::batch<float, Arch>: xsimd's
-// exp/erf/tanh (Cephes-style polynomials, float accuracy), scalar tails with
+// exp/erf/tanh (Cephes-style polynomials, float accuracy), GELU's own erf
+// (a short polynomial, or erfc in 8 pieces on avx2), scalar tails with
 // the C library. One pass over memory per map; softmax rows take three
 // (max, exp-and-sum into y, scale). Included by one TU per ISA.
 #pragma once
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 #include <xsimd/xsimd.hpp>
 
 #include "vector_math.h"
@@ -42,9 +44,74 @@ struct VectorMathImpl {
         x, y, n, [](B v) { return B(1.f) / (B(1.f) + xsimd::exp(xsimd::min(-v, B(88.f)))); },
         [](float v) { return 1.f / (1.f + std::exp(std::min(-v, 88.f))); });
   }
+  // GELU(x) = ½·x·(1 + erf(u)), u = x/√2. A vector whose |u| are all below
+  // 0.921875 (most of a transformer's FFN activations) takes erf(u) = u·P(u²),
+  // P of degree 5 in u² (least-squares fit, relative error 2e-8); any other
+  // vector takes erfc(|u|) from gelu_wide, so that x < 0 gets ½·x·erfc(|u|)
+  // without the cancellation of 1 + erf(u).
+  static B gelu_v(B x) {
+    const B u = x * B(0.70710678118654752f);
+    if (xsimd::all(xsimd::abs(u) < B(0.921875f))) {
+      const B u2 = u * u;
+      B p = xsimd::fma(B(-6.047048752e-04f), u2, B(5.005603576e-03f));
+      p = xsimd::fma(p, u2, B(-2.677638588e-02f));
+      p = xsimd::fma(p, u2, B(1.128213929e-01f));
+      p = xsimd::fma(p, u2, B(-3.761253378e-01f));
+      p = xsimd::fma(p, u2, B(1.128379160e+00f));
+      const B hx = B(0.5f) * x;
+      return xsimd::fma(hx, u * p, hx);
+    }
+    return gelu_wide(x, u);
+  }
+#if defined(__AVX2__) && defined(__FMA__)
+  // erfc(a) on [k/2, k/2 + ½), k = 0 … 7, as a degree-8 polynomial in a − k/2 − ¼
+  // (least-squares fit weighted by 1/erfc; float evaluation within 2.1e-6 relative
+  // of erfc, 2.4e-7 absolute on GELU); erfc(a ≥ 4) < 1.6e-8 is taken as 0. Row i
+  // holds coefficient i of the 8 intervals, picked per lane by one permute.
+  alignas(32) static constexpr float kErfcPieces[9][8] = {
+      {7.236736098e-01f, 2.888443664e-01f, 7.709987174e-02f, 1.332832877e-02f, 1.462716590e-03f, 1.006219228e-04f,
+       4.302779197e-06f, 1.137271993e-07f},
+      {-1.060014128e+00f, -6.429310706e-01f, -2.365211222e-01f, -5.277499570e-02f, -7.142319089e-03f, -5.862772568e-04f,
+       -2.918902473e-05f, -8.814324423e-07f},
+      {2.650035358e-01f, 4.821982894e-01f, 2.956514078e-01f, 9.235624713e-02f, 1.607021548e-02f, 1.612261997e-03f,
+       9.486452347e-05f, 3.305415009e-06f},
+      {3.091705550e-01f, -2.678845617e-02f, -1.675358621e-01f, -9.015735026e-02f, -2.172453140e-02f, -2.760384840e-03f,
+       -1.958106128e-04f, -7.969759147e-06f},
+      {-1.269810548e-01f, -1.506858704e-01f, 6.158936419e-03f, 4.810184543e-02f, 1.908360185e-02f, 3.258152635e-03f,
+       2.865502401e-04f, 1.383668471e-05f},
+      {-8.003846914e-02f, 5.322095702e-02f, 4.718552765e-02f, -6.619806091e-03f, -1.065937100e-02f, -2.756124700e-03f,
+       -3.137034449e-04f, -1.835136101e-05f},
+      {4.053221398e-02f, 2.684245288e-02f, -2.128563850e-02f, -8.954041735e-03f, 2.898007690e-03f, 1.656341626e-03f,
+       2.641006062e-04f, 1.940757953e-05f},
+      {1.582601953e-02f, -1.792506490e-02f, -3.734664147e-03f, 5.946645819e-03f, 7.145296447e-04f, -6.375114836e-04f,
+       -1.728309855e-04f, -1.692425840e-05f},
+      {-9.540416897e-03f, -2.058078720e-03f, 5.497558937e-03f, -7.728796791e-04f, -9.423789101e-04f, 9.344214213e-05f,
+       7.660350073e-05f, 1.007600820e-05f},
+  };
+#endif
+  static B gelu_wide(B x, B u) {
+#if defined(__AVX2__) && defined(__FMA__)
+    if constexpr (std::is_same_v<Arch, xsimd::fma3<xsimd::avx2>>) {
+      const __m256 a = _mm256_andnot_ps(_mm256_set1_ps(-0.f), u);
+      __m256i k = _mm256_cvttps_epi32(_mm256_mul_ps(a, _mm256_set1_ps(2.f)));
+      k = _mm256_min_epi32(k, _mm256_set1_epi32(7));  // NaN converts to INT_MIN: lane 0's piece, NaN result
+      const __m256 r =
+          _mm256_sub_ps(a, _mm256_fmadd_ps(_mm256_cvtepi32_ps(k), _mm256_set1_ps(0.5f), _mm256_set1_ps(0.25f)));
+      __m256 e = _mm256_permutevar8x32_ps(_mm256_load_ps(kErfcPieces[8]), k);
+      for (int i = 7; i >= 0; --i)
+        e = _mm256_fmadd_ps(e, r, _mm256_permutevar8x32_ps(_mm256_load_ps(kErfcPieces[i]), k));
+      const __m256 xv = x, hs = _mm256_mul_ps(_mm256_mul_ps(xv, _mm256_set1_ps(0.5f)), e);  // ½·x·erfc(|u|)
+      const __m256 y = _mm256_blendv_ps(_mm256_sub_ps(xv, hs), hs, _mm256_cmp_ps(xv, _mm256_setzero_ps(), _CMP_LT_OQ));
+      // |u| ≥ 4: x (x > 0) or 0 (x < 0; the true value is above −5e-8), ±inf included.
+      return _mm256_blendv_ps(y, _mm256_max_ps(xv, _mm256_setzero_ps()),
+                              _mm256_cmp_ps(a, _mm256_set1_ps(4.f), _CMP_GE_OQ));
+    }
+#endif
+    return B(0.5f) * x * (B(1.f) + xsimd::erf(u));
+  }
   static void gelu(const float* x, float* y, size_t n) {
     map(
-        x, y, n, [](B v) { return B(0.5f) * v * (B(1.f) + xsimd::erf(v * B(0.70710678118654752f))); },
+        x, y, n, [](B v) { return gelu_v(v); },
         [](float v) { return 0.5f * v * (1.f + std::erf(v * 0.70710678118654752f)); });
   }
   static void gelu_tanh(const float* x, float* y, size_t n) {

@@ -50,6 +50,10 @@ TEST_CASE("vector math maps match the C library within float accuracy at every t
       {"tanh", &VectorMath::tanh, [](double x) { return std::tanh(x); }, 12.f},
       {"sigmoid", &VectorMath::sigmoid, [](double x) { return 1 / (1 + std::exp(-x)); }, 100.f},
       {"gelu", &VectorMath::gelu, [](double x) { return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0))); }, 8.f, 1.0},
+      // Every vector inside |x/√2| < 0.921875 (the polynomial branch), and a mix of both branches.
+      {"gelu small", &VectorMath::gelu, [](double x) { return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0))); }, 1.3f,
+       1e-3},
+      {"gelu mid", &VectorMath::gelu, [](double x) { return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0))); }, 2.f, 1e-3},
       {"gelu_tanh", &VectorMath::gelu_tanh,
        [](double x) { return 0.5 * x * (1 + std::tanh(std::sqrt(2 / M_PI) * (x + 0.044715 * x * x * x))); }, 8.f, 1.0},
       {"relu", &VectorMath::relu, [](double x) { return x > 0 ? x : 0.0; }, 4.f},
