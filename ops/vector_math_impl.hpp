@@ -114,11 +114,15 @@ struct VectorMathImpl {
         x, y, n, [](B v) { return gelu_v(v); },
         [](float v) { return 0.5f * v * (1.f + std::erf(v * 0.70710678118654752f)); });
   }
+  // ½·x·(1 + tanh z) = x / (1 + e^(−2z)), z = √(2/π)·(x + 0.044715·x³): one
+  // branch-free exp and a division (xsimd's tanh branches on |z| and pays both
+  // sides on mixed vectors); no cancellation for x < 0.
   static void gelu_tanh(const float* x, float* y, size_t n) {
     map(
         x, y, n,
         [](B v) {
-          return B(0.5f) * v * (B(1.f) + xsimd::tanh(B(0.7978845608028654f) * (v + B(0.044715f) * v * v * v)));
+          const B z = B(0.7978845608028654f) * xsimd::fma(B(0.044715f) * v * v, v, v);
+          return v / (B(1.f) + xsimd::exp(B(-2.f) * z));
         },
         [](float v) { return 0.5f * v * (1.f + std::tanh(0.7978845608028654f * (v + 0.044715f * v * v * v))); });
   }
