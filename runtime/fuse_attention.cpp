@@ -35,6 +35,13 @@ Attribute float_attr(float v) {
   return a;
 }
 
+// A scalar constant of rank ≤ 4 (a higher one would broadcast the scores to more dims).
+bool scalar_constant(const Graph& g, const GraphIndex& ix, const std::string& v, double* out) {
+  if (!constant_scalar(g, ix, v, out)) return false;
+  const Tensor* t = constant_tensor(g, ix, v);
+  return !t || t->rank() <= 4;
+}
+
 // The scores chain ending at value v (read only by node `reader`): [Div | Mul by a
 // scalar constant] ← MatMul(Transpose(Q, 0213), Transpose(K, 0231)).
 struct Scores {
@@ -50,9 +57,9 @@ bool scores_chain(const Graph& g, const GraphIndex& ix, std::string v, int reade
     const Node& n = g.nodes[i];
     double c = 0;
     int k = -1;
-    if (constant_scalar(g, ix, n.inputs[1], &c))
+    if (scalar_constant(g, ix, n.inputs[1], &c))
       k = 0;
-    else if (n.op_type == "Mul" && constant_scalar(g, ix, n.inputs[0], &c))
+    else if (n.op_type == "Mul" && scalar_constant(g, ix, n.inputs[0], &c))
       k = 1;
     if (k < 0 || c == 0.0 || !std::isfinite(c)) return false;
     s->scale = static_cast<float>(n.op_type == "Div" ? 1.0 / c : c);
@@ -97,7 +104,7 @@ bool fuse_one(Graph& g) {
       const Node& w = g.nodes[i];
       double f = 0;
       for (int k = 1; k <= 2 && mask.empty(); ++k)
-        if (constant_scalar(g, ix, w.inputs[k], &f) && w.inputs[3 - k] != w.inputs[0] &&
+        if (scalar_constant(g, ix, w.inputs[k], &f) && w.inputs[3 - k] != w.inputs[0] &&
             scores_chain(g, ix, w.inputs[3 - k], i, &(sc = Scores{}))) {
           fill_where = k == 1;  // Where(c, fill, scores): the fill where c is true
           mask = w.inputs[0];

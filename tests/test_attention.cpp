@@ -22,6 +22,7 @@ struct Attn {
   std::string mask = "none";  // none | add | where_fill_first | where_fill_second
   Shape mask_shape;           // of the mask or the condition
   std::string scale = "div";  // div | mul_first | mul_second | none
+  int scale_rank = 0;         // rank of the scale constant (one value)
   float fill = -INFINITY;
   int64_t softmax_axis = -1;
   bool scores_read_elsewhere = false;  // the scores are also a graph output
@@ -53,7 +54,7 @@ ModelBuilder attention_model(const Attn& a) {
   std::string sv = "s";
   const auto scalar = [&](const std::string& name, double value) {
     if (a.elem == 1) {
-      m.init_f(name, {}, {static_cast<float>(value)});
+      m.init_f(name, std::vector<int64_t>(name == "c" ? a.scale_rank : 0, 1), {static_cast<float>(value)});
     } else {
       auto* t = m.g->add_initializer();
       t->set_name(name);
@@ -240,6 +241,15 @@ TEST_CASE("attention fusion does not fire where the graph means something else")
     CHECK(o.softmax == 1);
     CHECK(o.max_err < 1e-6);
   }
+  // A [1,1,1,1,1] divisor makes the scores 5-D, so the last Transpose's perm no longer fits:
+  // the model is invalid and stays so when optimized (not fused into a 4-D Attention).
+  Attn rank5;
+  rank5.scale_rank = 5;
+  auto dir = test::temp_dir("attn_rank5");
+  const std::string path = attention_model(rank5).save(dir / "m.onnx");
+  SessionOptions all;
+  all.optimization = OptimizationLevel::All;
+  CHECK_THROWS_WITH_AS(Session(path, all).run(attention_inputs(rank5, 1)), doctest::Contains("perm"), Error);
 }
 
 TEST_CASE("the model tests' attention runs fused: BERT (mask Add), GPT (causal Where), ViT (no mask)") {
