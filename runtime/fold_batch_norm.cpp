@@ -109,12 +109,7 @@ bool fold_one(Graph& g) {
     fused.inputs[1] = wname;
     fused.inputs[2] = bname;
     fused.outputs[0] = bn.outputs[0];
-    if (p.op_type == "Gemm") {
-      Attribute one;
-      one.kind = Attribute::Kind::Float;
-      one.f = 1.f;
-      fused.attrs["beta"] = one;
-    }
+    if (p.op_type == "Gemm") fused.attrs["beta"] = float_attr(1.f);
     g.nodes[pi] = std::move(fused);
     std::vector<char> dead(g.nodes.size(), 0);
     dead[bi] = 1;
@@ -154,12 +149,8 @@ bool clamp_bounds(const Graph& g, const GraphIndex& ix, const Node& act, double*
 }
 
 void set_clamp(Node& f, double lo, double hi) {
-  Attribute a;
-  a.kind = Attribute::Kind::Float;
-  a.f = static_cast<float>(lo);
-  f.attrs["clip_min"] = a;
-  a.f = static_cast<float>(hi);
-  f.attrs["clip_max"] = a;
+  f.attrs["clip_min"] = float_attr(static_cast<float>(lo));
+  f.attrs["clip_max"] = float_attr(static_cast<float>(hi));
 }
 
 // Conv whose sole reader is Add(Conv's y, Z) — a residual connection — and

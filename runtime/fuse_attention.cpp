@@ -28,13 +28,6 @@ bool is_transpose(const Graph& g, int i, std::initializer_list<int64_t> perm) {
   return n.inputs.size() == 1 && n.attr_ints("perm") == std::vector<int64_t>(perm);
 }
 
-Attribute float_attr(float v) {
-  Attribute a;
-  a.kind = Attribute::Kind::Float;
-  a.f = v;
-  return a;
-}
-
 // A scalar constant of rank ≤ 4 (a higher one would broadcast the scores to more dims).
 bool scalar_constant(const Graph& g, const GraphIndex& ix, const std::string& v, double* out) {
   if (!constant_scalar(g, ix, v, out)) return false;
@@ -135,16 +128,10 @@ bool fuse_one(Graph& g) {
     Node f = normrt_node("Attention", last.name, inputs, {last.outputs[0]}, nullptr, 0.f);
     f.attrs.erase("epsilon");
     f.attrs["scale"] = float_attr(sc.scale);
-    Attribute m;
-    m.kind = Attribute::Kind::String;
-    m.s = mode;
-    f.attrs["mask_mode"] = m;
+    f.attrs["mask_mode"] = string_attr(mode);
     if (mode == "where") {
       f.attrs["fill"] = float_attr(fill);
-      Attribute fw;
-      fw.kind = Attribute::Kind::Int;
-      fw.i = fill_where ? 1 : 0;
-      f.attrs["fill_where"] = fw;
+      f.attrs["fill_where"] = int_attr(fill_where ? 1 : 0);
     }
     replace_with_fused(g, pat, std::move(f));
     return true;

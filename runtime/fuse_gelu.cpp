@@ -116,10 +116,7 @@ bool fuse_one(Graph& g, int* fired) {
     if (!closed) continue;
     Node gelu = normrt_node("Gelu", g.nodes[last].name, {x}, {g.nodes[last].outputs[0]}, nullptr, 0.f);
     gelu.attrs.erase("epsilon");
-    Attribute a;
-    a.kind = Attribute::Kind::String;
-    a.s = erf ? "none" : "tanh";
-    gelu.attrs["approximate"] = a;
+    gelu.attrs["approximate"] = string_attr(erf ? "none" : "tanh");
     replace_with_fused(g, std::vector<int>(in_pat.begin(), in_pat.end()), std::move(gelu));
     ++*fired;
     return true;

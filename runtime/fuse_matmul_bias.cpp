@@ -48,12 +48,7 @@ bool fuse_one(Graph& g) {
     }
     Node f = normrt_node("FusedMatMul", mm.name, {mm.inputs[0], mm.inputs[1], bias_name}, {out}, nullptr, 0.f);
     f.attrs.erase("epsilon");
-    if (!act.empty()) {
-      Attribute a;
-      a.kind = Attribute::Kind::String;
-      a.s = act;
-      f.attrs["activation"] = a;
-    }
+    if (!act.empty()) f.attrs["activation"] = string_attr(act);
     replace_with_fused(g, pattern, std::move(f));
     return true;
   }

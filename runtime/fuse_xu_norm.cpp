@@ -143,24 +143,11 @@ bool match_unbiased_std(const Graph& g, const GraphIndex& ix, int si, StdMatch* 
   return true;
 }
 
-Attribute float_attr(float v) {
-  Attribute a;
-  a.kind = Attribute::Kind::Float;
-  a.f = v;
-  return a;
-}
-
 Node xu_node(const char* op, const Node& last, const StdMatch& m) {
   const int64_t axis = -m.k;
   Node f = normrt_node(op, last.name, {m.x}, {last.outputs[0]}, &axis, static_cast<float>(m.eps));
-  Attribute mode;
-  mode.kind = Attribute::Kind::String;
-  mode.s = "unbiased_std_eps";
-  f.attrs["std_mode"] = mode;
-  Attribute n;
-  n.kind = Attribute::Kind::Int;
-  n.i = m.n;
-  f.attrs["row_size"] = n;
+  f.attrs["std_mode"] = string_attr("unbiased_std_eps");
+  f.attrs["row_size"] = int_attr(m.n);
   return f;
 }
 

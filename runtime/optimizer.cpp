@@ -102,6 +102,27 @@ std::string other_input(const Node& n, const std::string& value) {
   return "";
 }
 
+Attribute float_attr(float v) {
+  Attribute a;
+  a.kind = Attribute::Kind::Float;
+  a.f = v;
+  return a;
+}
+
+Attribute int_attr(int64_t v) {
+  Attribute a;
+  a.kind = Attribute::Kind::Int;
+  a.i = v;
+  return a;
+}
+
+Attribute string_attr(std::string v) {
+  Attribute a;
+  a.kind = Attribute::Kind::String;
+  a.s = std::move(v);
+  return a;
+}
+
 Node normrt_node(const std::string& op_type, const std::string& name, std::vector<std::string> inputs,
                  std::vector<std::string> outputs, const int64_t* axis, float epsilon) {
   Node f;
@@ -111,16 +132,8 @@ Node normrt_node(const std::string& op_type, const std::string& name, std::vecto
   f.name = name + "/fused_" + op_type;
   f.inputs = std::move(inputs);
   f.outputs = std::move(outputs);
-  if (axis) {
-    Attribute a;
-    a.kind = Attribute::Kind::Int;
-    a.i = *axis;
-    f.attrs["axis"] = a;
-  }
-  Attribute e;
-  e.kind = Attribute::Kind::Float;
-  e.f = epsilon;
-  f.attrs["epsilon"] = e;
+  if (axis) f.attrs["axis"] = int_attr(*axis);
+  f.attrs["epsilon"] = float_attr(epsilon);
   return f;
 }
 

@@ -91,6 +91,10 @@ std::string other_input(const Node& n, const std::string& value);
 // An ai.normrt (version 1) node with optional int `axis` and float `epsilon` attributes.
 Node normrt_node(const std::string& op_type, const std::string& name, std::vector<std::string> inputs,
                  std::vector<std::string> outputs, const int64_t* axis, float epsilon);
+// Attribute values for the nodes the passes make.
+Attribute float_attr(float v);
+Attribute int_attr(int64_t v);
+Attribute string_attr(std::string v);
 // Replaces the pattern's nodes by `fused`, placed in the slot of the last of
 // them (so topological order holds), and imports the ai.normrt domain.
 void replace_with_fused(Graph& g, const std::vector<int>& pattern, Node fused);
