@@ -11,6 +11,7 @@
 #include <random>
 #include <vector>
 
+#include "ops/kernel_set.h"
 #include "ops/linalg/gemm.h"
 
 #ifdef NORMRT_BENCH_ONEDNN
@@ -47,7 +48,7 @@ void report(benchmark::State& st, int64_t M, int64_t N, int64_t K) {
 
 void BM_Gemm(benchmark::State& st, int threads, bool prepacked) {
   const int64_t M = st.range(0), K = st.range(1), N = st.range(2);
-  const auto& kern = linalg::gemm_kernels("");
+  const auto& kern = *default_kernel_set().gemm;
   const auto A = random_vector(M * K, 1), B = random_vector(K * N, 2);
   std::vector<float> C(static_cast<size_t>(M * N));
   const linalg::PackedB pb = linalg::pack_b(kern, false, K, N, B.data(), N);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "normrt/tensor.h"
+#include "ops/kernel_set.h"
 #include "ops/normalization.h"
 #include "ops/parallel.h"
 
@@ -79,7 +80,7 @@ void BM_BatchNorm(benchmark::State& st, const NormKernels* k, int threads) {
 // The memory-bandwidth reference: y = x with the active ISA's vector copy over
 // the same element count, split over threads like the kernels.
 void BM_Copy(benchmark::State& st, int threads) {
-  const NormKernels& k = norm_kernels();
+  const NormKernels& k = *default_kernel_set().norm;
   const int64_t n = st.range(0);
   Tensor x = random_tensor(n, 1);
   Tensor y = Tensor::uninitialized(DType::Float32, {n});
@@ -169,7 +170,8 @@ void BM_OneDnnBatchNorm(benchmark::State& st) {
 int register_all() {
   for (int threads : {1, 2}) {
     const std::string t = "/T" + std::to_string(threads);
-    for (const NormKernels* k : available_norm_kernels()) {
+    for (const KernelSet* set : available_kernel_sets()) {
+      const NormKernels* k = set->norm;
       auto* ln =
           benchmark::RegisterBenchmark(("LayerNorm/" + std::string(k->isa) + t).c_str(), BM_LayerNorm, k, threads);
       for (auto [r, n] : kLayerNormShapes) ln->Args({r, n});

@@ -4,7 +4,7 @@
 #pragma once
 #include <string>
 
-#include "../runtime/graph.h"
+#include "../core/graph.h"
 
 namespace normrt {
 

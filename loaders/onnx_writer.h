@@ -2,7 +2,7 @@
 #pragma once
 #include <string>
 
-#include "../runtime/graph.h"
+#include "../core/graph.h"
 
 namespace normrt {
 

@@ -2,7 +2,7 @@
 // the scaled-dot-product core that exporters write out as
 //   Transpose(Q, 0213) · Transpose(K, 0231) → ·scale → [+ mask | Where(c, fill)]
 //   → Softmax(−1) → · Transpose(V, 0213) → Transpose(0213)
-// (made by the optimizer, runtime/fuse_attention.cpp). Q [B, Sq, H, d],
+// (made by the optimizer, passes/fuse_attention.cpp). Q [B, Sq, H, d],
 // K [B, Sk, H, d], V [B, Sk, H, dv] are the projections reshaped, heads not
 // yet moved forward; the output is [B, Sq, H, dv]. Per batch and head h:
 //   S = scale·Q_h·K_hᵀ (Sq×Sk);  S += mask  or  S[c == fill_where] = fill;
@@ -21,6 +21,7 @@
 #include "broadcast.h"
 #include "linalg/gemm.h"
 #include "norm_kernels.h"
+#include "kernel_set.h"
 #include "op.h"
 #include "parallel.h"
 #include "scratch.h"
@@ -144,9 +145,9 @@ void plan_attention(PlanCtx& c) {
   const int64_t blocks_per_head = heads >= 4 ? 1 : std::min<int64_t>((4 + heads - 1) / heads, (s.Sq + 5) / 6);
   const int64_t rows_per_block = std::max<int64_t>(1, (s.Sq + blocks_per_head - 1) / blocks_per_head);
   const int64_t blocks = (s.Sq + rows_per_block - 1) / rows_per_block;
-  const linalg::GemmKernels& kern = linalg::gemm_kernels(c.kernels->isa, rows_per_block);
+  const linalg::GemmKernels& kern = c.kernels->gemm_for(rows_per_block);
   if (kern.mr > 8) c.fail("the register tile has more than 8 rows");
-  const VectorMath& vm = vector_math(c.kernels->isa);
+  const VectorMath& vm = *c.kernels->math;
   c.kernel = [s, blocks, rows_per_block, &kern, &vm](KernelIO& io) {
     const float* q = io.in[0]->data<float>();
     const float* k = io.in[1]->data<float>();

@@ -12,6 +12,7 @@
 
 #include "fp16.h"
 #include "normalization.h"
+#include "kernel_set.h"
 #include "op.h"
 #include "parallel.h"
 
@@ -160,7 +161,7 @@ void plan_batch_norm(PlanCtx& c) {
   std::shared_ptr<Folded> folded;
   if (c.in[1].value && c.in[2].value && c.in[3].value && c.in[4].value)
     folded = std::make_shared<Folded>(fold(*c.in[1].value, *c.in[2].value, *c.in[3].value, *c.in[4].value, eps));
-  const NormKernels kern = *c.kernels;  // the session's ISA path
+  const NormKernels kern = *c.kernels->norm;  // the session's ISA path
   // ai.normrt BatchNormalization (made by the optimizer from BN → Relu | Clip
   // when BN cannot fold into a producer): y = clamp(a·x + b, lo, hi), clamped
   // plane by plane right after the affine pass, while the plane is in cache.

@@ -42,6 +42,7 @@
 #include "broadcast.h"
 #include "linalg/gemm.h"
 #include "norm_kernels.h"
+#include "kernel_set.h"
 #include "op.h"
 #include "parallel.h"
 #include "scratch.h"
@@ -325,7 +326,7 @@ struct ConvOutput {
 
 // Depthwise, channels last: y[o, c] = b[c] + Σ_tap w[tap, c] · xt[pos(o, tap), c]
 // for the taps inside the input; one pass over xt per tap, vectorised over c.
-void depthwise_channels_last(const linalg::GemmKernels& kern, const float* xt, const float* wt, const float* b,
+void depthwise_channels_last(const DepthwiseKernels& kern, const float* xt, const float* wt, const float* b,
                              const Window& w, int64_t C, float* yt) {
   const int64_t ksz = w.k_size();
   // Rows (o0, o1) of the output split over threads; the taps of a row that
@@ -423,7 +424,7 @@ PhasePlanes make_phase_planes(const Window& w) {
   return p;
 }
 
-void depthwise_planes(const linalg::GemmKernels& kern, const float* x, const float* wk, const float* b, const Window& w,
+void depthwise_planes(const DepthwiseKernels& kern, const float* x, const float* wk, const float* b, const Window& w,
                       const PhasePlanes& pp, int64_t planes, int64_t C, float lo, float hi, const float* z, float* y) {
   const int64_t isz = w.in_size(), osz = w.out_size(), ksz = w.k_size(), s2 = w.s[2];
   const int64_t row_len = pp.phases * pp.phase_len;  // one padded input row, phase by phase
@@ -660,7 +661,7 @@ struct ConvTaps {
   int64_t reached = 0;            // Σ positions over the taps, interior included
 };
 
-ConvTaps make_conv_taps(const Window& w, const std::string& isa) {
+ConvTaps make_conv_taps(const Window& w, const KernelSet& ks) {
   ConvTaps ct;
   const int64_t osz = w.out_size(), ksz = w.k_size();
   const auto tap_of = [&](int64_t t, int a) {
@@ -691,7 +692,7 @@ ConvTaps make_conv_taps(const Window& w, const std::string& isa) {
       ct.interior.out_rows.push_back(p);
     }
   if (!ct.interior.in_offs.empty())
-    ct.interior.gk = &linalg::gemm_kernels(isa, static_cast<int64_t>(ct.interior.in_offs.size()));
+    ct.interior.gk = &ks.gemm_for(static_cast<int64_t>(ct.interior.in_offs.size()));
   ct.reached = static_cast<int64_t>(ct.interior.in_offs.size()) * ksz;
   for (int64_t t = 0; t < ksz; ++t) {
     ConvTaps::Tap tap;
@@ -704,7 +705,7 @@ ConvTaps make_conv_taps(const Window& w, const std::string& isa) {
     }
     if (tap.in_offs.empty()) continue;
     const int64_t rows = static_cast<int64_t>(tap.in_offs.size());
-    tap.gk = &linalg::gemm_kernels(isa, rows);
+    tap.gk = &ks.gemm_for(rows);
     ct.reached += rows;
     ct.taps.push_back(std::move(tap));
   }
@@ -808,7 +809,7 @@ void plan_conv_taps(PlanCtx& c, const linalg::GemmKernels& gk, const Window& w, 
 void plan_conv_paths(PlanCtx& c, const Window& w, const ConvShape& cs, const ConvOutput& out) {
   const int64_t G = cs.G;
   const float lo = out.lo, hi = out.hi;
-  const linalg::GemmKernels& kern = linalg::gemm_kernels(c.kernels->isa);
+  const linalg::GemmKernels& kern = *c.kernels->gemm;
   const bool depthwise = G == cs.C && G == cs.M;
   const int64_t osz = w.out_size(), ksz = w.k_size(), cg = cs.C / G, mg = cs.M / G, kdim = cg * ksz;
   const float* const_w = c.input(1).value ? c.input(1).value->data<float>() : nullptr;
@@ -823,15 +824,16 @@ void plan_conv_paths(PlanCtx& c, const Window& w, const ConvShape& cs, const Con
     // Planes with rows of 8 or more outputs run per plane; narrower ones (deep
     // layers: 4×4, 2×2) channels-last, vectorised over the channels.
     const PhasePlanes pp = make_phase_planes(w);
+    const DepthwiseKernels& dwk = *c.kernels->depthwise;
     if (w.out[2] >= 8 && pp.plane > 0) {
-      c.kernel = [=, &kern](KernelIO& io) {
+      c.kernel = [=, &dwk](KernelIO& io) {
         const float* b = io.in.size() > 2 && io.in[2] ? io.in[2]->data<float>() : nullptr;
-        depthwise_planes(kern, io.in[0]->data<float>(), io.in[1]->data<float>(), b, w, pp, cs.N * cs.C, cs.C, lo, hi,
+        depthwise_planes(dwk, io.in[0]->data<float>(), io.in[1]->data<float>(), b, w, pp, cs.N * cs.C, cs.C, lo, hi,
                          out.z(io, 0, 0, cs.C, w.out_size()), io.out[0]->data<float>());
       };
       return;
     }
-    c.kernel = [=, &kern](KernelIO& io) {
+    c.kernel = [=, &dwk](KernelIO& io) {
       const float* x = io.in[0]->data<float>();
       const float* b = io.in.size() > 2 && io.in[2] ? io.in[2]->data<float>() : nullptr;
       float* y = io.out[0]->data<float>();
@@ -845,7 +847,7 @@ void plan_conv_paths(PlanCtx& c, const Window& w, const ConvShape& cs, const Con
       Scratch<float> xt(static_cast<size_t>(isz * cs.C)), yt(static_cast<size_t>(osz * cs.C));
       for (int64_t n = 0; n < cs.N; ++n) {
         transpose_clamp(x + n * cs.C * isz, cs.C, isz, xt.data(), -INFINITY, INFINITY);
-        depthwise_channels_last(kern, xt.data(), wt, b, w, cs.C, yt.data());
+        depthwise_channels_last(dwk, xt.data(), wt, b, w, cs.C, yt.data());
         transpose_clamp(yt.data(), osz, cs.C, y + n * cs.C * osz, lo, hi, out.z(io, n, 0, cs.C, osz));
       }
     };
@@ -856,8 +858,8 @@ void plan_conv_paths(PlanCtx& c, const Window& w, const ConvShape& cs, const Con
   // on the rows (Yᵀ = colᵀ·Wᵀ, then transposed) so the tile is not mostly padding.
   const auto padded = [](int64_t n, int64_t m) { return (n + m - 1) / m * m; };
   // Each orientation with the register tile that pads its M least (gemm.h).
-  const linalg::GemmKernels &kern_a = linalg::gemm_kernels(c.kernels->isa, mg),
-                            &kern_b = linalg::gemm_kernels(c.kernels->isa, osz);
+  const linalg::GemmKernels &kern_a = c.kernels->gemm_for(mg),
+                            &kern_b = c.kernels->gemm_for(osz);
   const bool spatial_rows =
       padded(osz, kern_b.mr) * padded(mg, kern_b.nr) * 5 < padded(mg, kern_a.mr) * padded(osz, kern_a.nr) * 4;
   const linalg::GemmKernels& gk = spatial_rows ? kern_b : kern_a;
@@ -887,7 +889,7 @@ void plan_conv_paths(PlanCtx& c, const Window& w, const ConvShape& cs, const Con
     inside *= n;
   }
   if (const_w && ksz > 1 && osz * ksz <= (int64_t{1} << 20) && inside * 16 < osz * ksz * 15) {
-    plan_conv_taps(c, kern_b, w, cs, make_conv_taps(w, c.kernels->isa), out);
+    plan_conv_taps(c, kern_b, w, cs, make_conv_taps(w, *c.kernels), out);
     return;
   }
   IndirectConv ic;
@@ -1139,7 +1141,7 @@ void plan_conv_transpose(PlanCtx& c) {
   Shape out{cs.N, cs.M};
   for (int i = 0; i < r; ++i) out.push_back(w.in[3 - r + i]);
   c.set_output(0, DType::Float32, out);
-  const linalg::GemmKernels& kern = linalg::gemm_kernels(c.kernels->isa);
+  const linalg::GemmKernels& kern = *c.kernels->gemm;
   c.kernel = [=, &kern](KernelIO& io) {
     const float* x = io.in[0]->data<float>();
     const float* wt = io.in[1]->data<float>();

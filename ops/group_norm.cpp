@@ -15,6 +15,7 @@
 #include "fp16.h"
 #include "norm_common.h"
 #include "normalization.h"
+#include "kernel_set.h"
 #include "parallel.h"
 
 namespace normrt {
@@ -106,7 +107,7 @@ void plan_group_norm(PlanCtx& c) {
   Tensor scale0, bias0;
   if (c.in[1].value) scale0 = to_float32(per_channel(*c.in[1].value, C, G));
   if (c.in[2].value) bias0 = to_float32(per_channel(*c.in[2].value, C, G));
-  const NormKernels kern = *c.kernels;  // the session's ISA path
+  const NormKernels kern = *c.kernels->norm;  // the session's ISA path
   c.kernel = [=](KernelIO& io) {
     const Tensor scale = scale0.defined() ? scale0 : to_float32(per_channel(*io.in[1], C, G));
     const Tensor bias = bias0.defined() ? bias0 : to_float32(per_channel(*io.in[2], C, G));

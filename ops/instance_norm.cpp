@@ -7,6 +7,7 @@
 
 #include "fp16.h"
 #include "normalization.h"
+#include "kernel_set.h"
 #include "op.h"
 #include "parallel.h"
 
@@ -65,7 +66,7 @@ void plan_instance_norm(PlanCtx& c) {
   const float eps = c.node.attr_float("epsilon", 1e-5f);
   c.set_output(0, X.dtype, X.shape);
   const DType T = X.dtype;
-  const NormKernels kern = *c.kernels;  // the session's ISA path
+  const NormKernels kern = *c.kernels->norm;  // the session's ISA path
   c.kernel = [=](KernelIO& io) {
     if (T != DType::Float64) {  // float32, or float16 computed in float32
       const Tensor x = to_float32(*io.in[0]), scale = to_float32(*io.in[1]), bias = to_float32(*io.in[2]);

@@ -11,6 +11,7 @@
 #include "fp16.h"
 #include "norm_common.h"
 #include "normalization.h"
+#include "kernel_set.h"
 #include "op.h"
 #include "parallel.h"
 
@@ -124,7 +125,7 @@ void plan_layer_norm(PlanCtx& c) {
   const Shape x_shape = X.shape;
   // float32 (and float16, computed in float32) with float statistics take the fast path.
   const bool fast = X.dtype != DType::Float64 && stash == 1;
-  const NormKernels kern = *c.kernels;  // the session's ISA path
+  const NormKernels kern = *c.kernels->norm;  // the session's ISA path
   c.kernel = [=](KernelIO& io) {
     // Constant Scale/B were prepared at planning (used in place: no copy per run).
     RowParam scale_run, bias_run;
@@ -208,7 +209,7 @@ void plan_xu_norm(PlanCtx& c, bool ada) {
     c.fail("was fused from a pattern with an unbiased-std factor for rows of " + std::to_string(fused_n) +
            " elements, but rows have " + std::to_string(l.n));
   c.set_output(0, X.dtype, X.shape);
-  const NormKernels kern = *c.kernels;  // the session's ISA path
+  const NormKernels kern = *c.kernels->norm;  // the session's ISA path
   c.kernel = [=](KernelIO& io) {
     if (io.in[0]->dtype() == DType::Float64) {
       LayerNormArgs<double> a;

@@ -7,6 +7,7 @@
 
 #include "fp16.h"
 #include "normalization.h"
+#include "kernel_set.h"
 #include "op.h"
 #include "parallel.h"
 
@@ -63,7 +64,7 @@ void plan_lp_norm(PlanCtx& c) {
   for (int64_t d = axis + 1; d < r; ++d) inner *= X.shape[static_cast<size_t>(d)];
   const int64_t len = X.shape[static_cast<size_t>(axis)];
   c.set_output(0, X.dtype, X.shape);
-  const NormKernels kern = *c.kernels;  // the session's ISA path
+  const NormKernels kern = *c.kernels->norm;  // the session's ISA path
   c.kernel = [=](KernelIO& io) {
     if (io.in[0]->dtype() == DType::Float64)
       return lp_norm_reference(io.in[0]->data<double>(), io.out[0]->data<double>(), outer, len, inner, p);

@@ -11,6 +11,7 @@
 #include "broadcast.h"
 #include "linalg/gemm.h"
 #include "norm_kernels.h"
+#include "kernel_set.h"
 #include "op.h"
 #include "parallel.h"
 #include "vector_math.h"
@@ -70,7 +71,7 @@ void plan_matmul(PlanCtx& c) {
   }
   // One B for every batch, A's batches contiguous: a single (batches·M)-row product.
   const bool shared_b = shape_numel(b_batch) == 1 && shape_numel(a_batch) == batches;
-  const GemmKernels& kern = linalg::gemm_kernels(c.kernels->isa, shared_b ? batches * M : M);
+  const GemmKernels& kern = c.kernels->gemm_for(shared_b ? batches * M : M);
   if (shared_b && B.value) {
     auto packed = std::make_shared<PackedB>(linalg::pack_b(kern, false, K, N, B.value->data<float>(), N));
     c.kernel = [=, &kern](KernelIO& io) {
@@ -130,7 +131,7 @@ void plan_gemm(PlanCtx& c) {
     };
     return;
   }
-  const GemmKernels& kern = linalg::gemm_kernels(c.kernels->isa, M);
+  const GemmKernels& kern = c.kernels->gemm_for(M);
   if (B.value && M > 1) {
     auto packed = std::make_shared<PackedB>(linalg::pack_b(kern, tb, K, N, B.value->data<float>(), ldb));
     c.kernel = [=, &kern](KernelIO& io) {
@@ -164,7 +165,7 @@ void plan_fused_matmul(PlanCtx& c) {
   if (bias.numel() != N) c.fail("bias must hold " + std::to_string(N) + " values");
   const std::string act = c.node.attr_string("activation", "");
   linalg::Epilogue ep;
-  const VectorMath& vm = vector_math(c.kernels->isa);
+  const VectorMath& vm = *c.kernels->math;
   if (act == "Relu")
     ep.act = vm.relu;
   else if (act == "Gelu")
@@ -177,7 +178,7 @@ void plan_fused_matmul(PlanCtx& c) {
   out.back() = N;
   c.set_output(0, DType::Float32, out);
   const int64_t rows = shape_numel(A.shape) / std::max<int64_t>(K, 1);
-  const GemmKernels& kern = linalg::gemm_kernels(c.kernels->isa, rows);
+  const GemmKernels& kern = c.kernels->gemm_for(rows);
   auto packed = std::make_shared<PackedB>(linalg::pack_b(kern, false, K, N, B.data<float>(), N));
   const Tensor bias_copy = bias;
   c.kernel = [=, &kern](KernelIO& io) {

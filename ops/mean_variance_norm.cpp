@@ -9,6 +9,7 @@
 
 #include "fp16.h"
 #include "normalization.h"
+#include "kernel_set.h"
 #include "op.h"
 #include "parallel.h"
 
@@ -95,7 +96,7 @@ void plan_mvn(PlanCtx& c) {
   for (int64_t d = 0; d < r; ++d) (d < first ? rows : len) *= X.shape[static_cast<size_t>(d)];
   c.set_output(0, X.dtype, X.shape);
   const Shape shape = X.shape;
-  const NormKernels kern = *c.kernels;  // the session's ISA path
+  const NormKernels kern = *c.kernels->norm;  // the session's ISA path
   c.kernel = [=](KernelIO& io) {
     if (io.in[0]->dtype() == DType::Float64)
       return mvn_reference(io.in[0]->data<double>(), io.out[0]->data<double>(), shape, reduced);

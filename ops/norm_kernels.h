@@ -1,7 +1,6 @@
 // Vectorised row kernels shared by the normalization ops, one table per ISA.
 // Each ISA's table is built from norm_kernels_impl.hpp in its own translation
-// unit (compiled with that ISA's flags); norm_kernels() picks the best table
-// the CPU runs, or the one NORMRT_ISA=sse2|avx2|avx512 names.
+// unit (compiled with that ISA's flags).
 #pragma once
 #include <cstddef>
 #include <string>
@@ -67,11 +66,8 @@ struct NormKernels {
   void (*adanorm)(const float* x, float* y, size_t n, RowMoments m, float inv, float k, float C);
 };
 
-const NormKernels& norm_kernels();                             // the active table
-std::vector<const NormKernels*> available_norm_kernels();      // every table this CPU runs, best first
-const NormKernels* find_norm_kernels(const std::string& isa);  // nullptr if unknown or not runnable here
-
-// Per-ISA tables (defined in norm_kernels_<isa>.cpp).
+// Per-ISA tables (defined in norm_kernels_<isa>.cpp); a session reaches them
+// through its KernelSet (kernel_set.h).
 const NormKernels* norm_kernels_sse2();
 const NormKernels* norm_kernels_avx2();
 const NormKernels* norm_kernels_avx512();

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "../runtime/graph.h"
+#include "../core/graph.h"
 
 namespace normrt {
 
@@ -28,12 +28,12 @@ struct KernelIO {
 };
 using Kernel = std::function<void(KernelIO&)>;
 
-struct NormKernels;
+struct KernelSet;
 
 struct PlanCtx {
   const Node& node;
   int64_t version;             // the op version in force: the largest since-version <= the model's opset
-  const NormKernels* kernels;  // the session's vector kernel table (its ISA path)
+  const KernelSet* kernels;  // the session's kernel tables (its ISA path; kernel_set.h)
   std::vector<ValueDesc> in;
   std::vector<ValueDesc> out;  // the op fills dtype and shape of each present output
   Kernel kernel;

@@ -12,6 +12,7 @@
 #include "fp16.h"
 #include "norm_common.h"
 #include "normalization.h"
+#include "kernel_set.h"
 #include "parallel.h"
 
 namespace normrt {
@@ -74,7 +75,7 @@ void plan_rms(PlanCtx& c, int rms_output, bool y_takes_scale_dtype) {
   std::shared_ptr<RowParam> scale0;
   if (S.value) scale0 = std::make_shared<RowParam>(row_param(*S.value, X.shape, l.axis));
   const Shape x_shape = X.shape;
-  const NormKernels kern = *c.kernels;  // the session's ISA path
+  const NormKernels kern = *c.kernels->norm;  // the session's ISA path
   c.kernel = [=](KernelIO& io) {
     const RowParam scale = scale0 ? *scale0 : row_param(*io.in[1], x_shape, l.axis);
     Tensor* rms_t = want_rms ? io.out[static_cast<size_t>(rms_output)] : nullptr;

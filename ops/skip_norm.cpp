@@ -16,6 +16,7 @@
 #include "broadcast.h"
 #include "fp16.h"
 #include "normalization.h"
+#include "kernel_set.h"
 #include "op.h"
 #include "parallel.h"
 #include "scratch.h"
@@ -117,7 +118,7 @@ void plan_skip(PlanCtx& c, bool simplified) {
   if (c.has_output(3)) c.set_output(3, X.dtype, out_shape);
   if (c.out.size() > 4) c.fail("has more than 4 outputs");
   const bool has_beta = c.has_input(beta_i), has_bias = c.has_input(bias_i);
-  const NormKernels kern = *c.kernels;  // the session's ISA path
+  const NormKernels kern = *c.kernels->norm;  // the session's ISA path
   c.kernel = [=](KernelIO& io) {
     // float32 inputs are used in place (Float32View: no copy per run).
     // A broadcast float32 operand is expanded into thread scratch (float16 via a copy).

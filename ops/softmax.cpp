@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "norm_kernels.h"
+#include "kernel_set.h"
 #include "op.h"
 #include "parallel.h"
 #include "vector_math.h"
@@ -82,7 +83,7 @@ void plan_softmax(PlanCtx& c) {
   const DType t = c.input(0).dtype;
   c.set_output(0, t, s);
   if (t == DType::Float32 && inner == 1 && kind != Kind::Hardmax) {  // contiguous rows: the vector path
-    const VectorMath& vm = vector_math(c.kernels->isa);
+    const VectorMath& vm = *c.kernels->math;
     const auto row = kind == Kind::Softmax ? vm.softmax_row : vm.log_softmax_row;
     c.kernel = [=](KernelIO& io) {
       const float* x = io.in[0]->data<float>();

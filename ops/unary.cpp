@@ -13,6 +13,7 @@
 
 #include "dispatch.h"
 #include "norm_kernels.h"
+#include "kernel_set.h"
 #include "op.h"
 #include "parallel.h"
 #include "vector_math.h"
@@ -54,7 +55,7 @@ void plan_map(PlanCtx& c, F f, MapFn VectorMath::*fast = nullptr) {
   const DType t = c.input(0).dtype;
   c.set_output(0, t, c.input(0).shape);
   if (fast && t == DType::Float32) {
-    const MapFn vf = vector_math(c.kernels->isa).*fast;
+    const MapFn vf = c.kernels->math->*fast;
     c.kernel = [vf](KernelIO& io) {
       const float* x = io.in[0]->data<float>();
       float* y = io.out[0]->data<float>();

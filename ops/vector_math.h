@@ -20,7 +20,7 @@ struct VectorMath {
   void (*softmax_scaled_row)(float* x, const float* add, float scale, size_t n);
 };
 
-const VectorMath& vector_math(const std::string& isa);  // the table for a session's ISA path
+// The per-ISA tables; a session reaches them through its KernelSet (kernel_set.h).
 const VectorMath* vector_math_sse2();
 const VectorMath* vector_math_avx2();
 const VectorMath* vector_math_avx512();

@@ -1,4 +1,4 @@
-// Attention fusion (runtime/fuse_attention.cpp) and the ai.normrt Attention
+// Attention fusion (passes/fuse_attention.cpp) and the ai.normrt Attention
 // kernel (ops/attention.cpp): the exporters' pattern fuses in each of its
 // forms and gives the unfused graph's outputs at sizes around the register
 // tile (1, 5, 7, 9, 16, 17, 33, 65 …), with every mask layout; it does not

@@ -10,6 +10,7 @@
 #include <vector>
 #include <xsimd/config/xsimd_arch.hpp>
 
+#include "ops/kernel_set.h"
 #include "ops/linalg/gemm.h"
 
 using namespace normrt;
@@ -79,7 +80,7 @@ TEST_CASE("gemm: transposes, alpha, beta and pre-packed B") {
 }
 
 TEST_CASE("gemm: beta = 0 ignores NaN in C, K = 0 gives beta·C") {
-  const auto& k = linalg::gemm_kernels("");
+  const auto& k = *default_kernel_set().gemm;
   std::vector<float> A(6 * 4, 1.f), B(4 * 5, 1.f), C(6 * 5, std::nanf(""));
   linalg::sgemm(k, false, false, 6, 5, 4, 1.f, A.data(), 4, B.data(), 5, 0.f, C.data(), 5);
   for (float v : C) CHECK(v == 4.f);
@@ -197,6 +198,6 @@ TEST_CASE("gemm: operands read in place through offsets (Conv's indirect GEMMs) 
 }
 
 TEST_CASE("gemm: the 4-row tile is chosen where it pads M at least 10% less than 6 rows") {
-  for (int64_t M : {1, 4, 8, 16, 20, 32}) CHECK(linalg::gemm_kernels("", M).mr == 4);
-  for (int64_t M : {6, 12, 64, 128, 3136}) CHECK(linalg::gemm_kernels("", M).mr == 6);
+  for (int64_t M : {1, 4, 8, 16, 20, 32}) CHECK(default_kernel_set().gemm_for(M).mr == 4);
+  for (int64_t M : {6, 12, 64, 128, 3136}) CHECK(default_kernel_set().gemm_for(M).mr == 6);
 }

@@ -7,11 +7,18 @@
 #include <random>
 #include <vector>
 
+#include "ops/kernel_set.h"
 #include "ops/normalization.h"
 
 using namespace normrt;
 
 namespace {
+
+std::vector<const NormKernels*> available_norm_kernels() {
+  std::vector<const NormKernels*> v;
+  for (const KernelSet* k : available_kernel_sets()) v.push_back(k->norm);
+  return v;
+}
 
 const std::vector<int64_t> kSizes = {1, 2, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 768, 1000, 4097};
 
@@ -48,11 +55,19 @@ bool all_finite(const std::vector<float>& v) {
 }  // namespace
 
 TEST_CASE("every ISA path this CPU runs is found, best first, ending with sse2") {
-  auto ks = available_norm_kernels();
+  auto ks = available_kernel_sets();
   REQUIRE(!ks.empty());
   CHECK(std::string(ks.back()->isa) == "sse2");
-  CHECK(find_norm_kernels("sse2") == norm_kernels_sse2());
-  CHECK(find_norm_kernels("no-such-isa") == nullptr);
+  REQUIRE(find_kernel_set("sse2") != nullptr);
+  CHECK(find_kernel_set("sse2")->norm == norm_kernels_sse2());
+  CHECK(find_kernel_set("no-such-isa") == nullptr);
+  for (const KernelSet* k : ks) {  // one ISA throughout each set
+    CHECK(std::string(k->norm->isa) == k->isa);
+    CHECK(std::string(k->math->isa) == k->isa);
+    CHECK(std::string(k->gemm->isa) == k->isa);
+    CHECK(std::string(k->gemm_4rows->isa) == k->isa);
+    CHECK(std::string(k->depthwise->isa) == k->isa);
+  }
 }
 
 TEST_CASE("LayerNorm fast path matches the fp64 reference on every ISA and size") {

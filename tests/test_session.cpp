@@ -10,7 +10,7 @@
 
 #include "model_builder.h"
 #include "normrt/normrt.h"
-#include "ops/norm_kernels.h"
+#include "ops/kernel_set.h"
 
 using namespace normrt;
 
@@ -216,7 +216,7 @@ TEST_CASE("SessionOptions: ISA override, a host-owned arena, the log callback") 
     SessionOptions o;
     o.isa = isa;
     bool runs = false;
-    for (const NormKernels* k : available_norm_kernels()) runs = runs || std::string(k->isa) == isa;
+    for (const KernelSet* k : available_kernel_sets()) runs = runs || std::string(k->isa) == isa;
     if (!runs) {
       CHECK(error_of([&] { Session s(kExample, o); }).find("is not a path this CPU runs") != std::string::npos);
       continue;

@@ -13,7 +13,6 @@
 #include <xmmintrin.h>
 #endif
 
-#include "../isa.h"
 #include "../parallel.h"
 #include "../scratch.h"
 
@@ -62,17 +61,6 @@ void transpose_clamp_block(const float* src, int64_t rows, int64_t cols, int64_t
 #endif
   for (; j < cols; ++j)
     for (int64_t i = 0; i < rows; ++i) dst[j * ldd + i] = clamp(plus(src[i * lds + j], i, j));
-}
-
-const GemmKernels& gemm_kernels(const std::string& isa) {
-  return for_isa(isa, gemm_kernels_sse2, gemm_kernels_avx2, gemm_kernels_avx512);
-}
-
-const GemmKernels& gemm_kernels(const std::string& isa, int64_t M) {
-  const auto padded = [M](int64_t r) { return (M + r - 1) / r * r; };
-  if (M > 0 && padded(4) * 10 <= padded(6) * 9)
-    return for_isa(isa, gemm_kernels_sse2_4rows, gemm_kernels_avx2_4rows, gemm_kernels_avx512_4rows);
-  return gemm_kernels(isa);
 }
 
 namespace {

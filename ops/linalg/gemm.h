@@ -51,32 +51,17 @@ struct GemmKernels {
   void (*gemv_n)(int64_t K, const float* a, int64_t a_stride, const float* B, int64_t ldb, float* y, int64_t n);
   // Dot products: y[j] = Σ_k a[k]·B[j·ldb + k] for j < n (op(B) = Bᵀ, contiguous a).
   void (*gemv_t)(int64_t K, const float* a, const float* B, int64_t ldb, float* y, int64_t n);
-  // One output position of a channels-last depthwise convolution:
-  // y[c] = bias[c] + Σ_t w[t][c]·x[t][c] for c < C over the taps t < taps
-  // that fall inside the input (bias may be nullptr).
-  void (*dw_point)(int64_t C, int taps, const float* const* x, const float* const* w, const float* bias, float* y);
-  // Output rows of a depthwise convolution on a channel plane: y[r·n + i] =
-  // clamp(bias + Σ_t w[t]·x[r·x_row + offs[t] + i], lo, hi) for r < rows, i < n (NaN stays NaN).
-  void (*dw_rows)(int64_t rows, int64_t n, int64_t x_row, int taps, const float* x, const int64_t* offs, const float* w,
-                  float bias, float lo, float hi, float* y);
-  // A depthwise 3×3 convolution, stride 2, padded by 1 before each axis, on one
-  // in1×in2 channel plane read in place: y (out1×out2) = clamp(bias + Σ taps);
-  // nullptr where the ISA has none (the padded stride-phase copy serves then).
-  void (*dw3x3s2)(const float* x, int64_t in1, int64_t in2, int64_t out1, int64_t out2, const float* w, float bias,
-                  float lo, float hi, float* y);
 };
 
-const GemmKernels& gemm_kernels(const std::string& isa);  // "sse2", "avx2", "avx512"; the best runnable otherwise
+// The per-ISA tables; a session reaches them through its KernelSet (ops/kernel_set.h).
 const GemmKernels* gemm_kernels_sse2();
 const GemmKernels* gemm_kernels_avx2();
 const GemmKernels* gemm_kernels_avx512();
-// The same ISA's 4-row tile (same NR, so B's packed panels are shared), and the
-// choice for an M: 4 rows when they pad M at least 10% less than 6 rows do
-// (M = 4, 8, 16, 20, 32, …), else 6.
+// The same ISA's 4-row tile (same NR, so B's packed panels are shared;
+// KernelSet::gemm_for picks between the two by M).
 const GemmKernels* gemm_kernels_sse2_4rows();
 const GemmKernels* gemm_kernels_avx2_4rows();
 const GemmKernels* gemm_kernels_avx512_4rows();
-const GemmKernels& gemm_kernels(const std::string& isa, int64_t M);
 
 // dst[j·ldd + i] = clamp(src[i·lds + j] (+ add[j·ldd + i]), lo, hi) for i < rows,
 // j < cols, in 4×4 register tiles (NaN passes the clamp unchanged; add may be

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "../ops/op.h"
-#include "graph.h"
+#include "../core/graph.h"
 
 namespace normrt {
 
@@ -57,9 +57,9 @@ ValueIndex index_values(const Graph& g);
 // Throws Error naming the node when an op is unsupported or shapes do not fit.
 // `input_values[i]`, when not null, makes graph input i a planning-time
 // constant (the plan is then valid only for that value).
-// `kernels` is the vector kernel table (ISA path) the plan's kernels use.
+// `kernels` are the kernel tables (ISA path) the plan's kernels use.
 std::shared_ptr<const Plan> make_plan(const Graph& g, const ValueIndex& index, const std::vector<Shape>& input_shapes,
-                                      const std::vector<const Tensor*>& input_values, const NormKernels& kernels);
+                                      const std::vector<const Tensor*>& input_values, const KernelSet& kernels);
 
 // Runs one step: allocates its outputs (unless it aliases inputs), runs the
 // kernel and checks the outputs came out as planned.

@@ -313,13 +313,13 @@ bool passes_can_read(const Graph& g) {
 }
 }  // namespace
 
-void optimize_graph(Graph& g, OptimizationLevel level, OptimizeStats* stats) {
+void optimize_graph(Graph& g, OptimizationLevel level, const KernelSet& kernels, OptimizeStats* stats) {
   auto note = [&](const char* name, int n) {
     if (stats && n) stats->fired[name] += n;
   };
   if (level == OptimizationLevel::None || !passes_can_read(g)) return;
   note("identity-removal", remove_identities(g));
-  note("constant-folding", fold_constants(g));
+  note("constant-folding", fold_constants(g, kernels));
   note("common-subexpression-merging", merge_duplicates(g));
   note("dead-node-removal", remove_dead_nodes(g));
   if (level == OptimizationLevel::All) {

@@ -10,24 +10,16 @@
 // the error when it plans for real).
 #include <set>
 
-#include "../ops/norm_kernels.h"
 #include "optimizer.h"
-#include "plan.h"
+#include "../plan/plan.h"
 
 namespace normrt {
 
 namespace {
 constexpr uint64_t kMaxFoldedBytes = uint64_t{64} << 20;
-
-bool fully_static(const ValueMeta& m) {
-  if (!m.has_shape) return false;
-  for (int64_t d : m.shape)
-    if (d < 0) return false;
-  return true;
-}
 }  // namespace
 
-int fold_constants(Graph& g) {
+int fold_constants(Graph& g, const KernelSet& kernels) {
   bool static_inputs = true;
   for (const ValueMeta& in : g.inputs) static_inputs = static_inputs && fully_static(in);
   // The part of the graph to plan: all of it when input shapes are static,
@@ -66,7 +58,7 @@ int fold_constants(Graph& g) {
     index = index_values(part);
     std::vector<Shape> shapes;
     for (const ValueMeta& in : part.inputs) shapes.push_back(in.shape);
-    plan = make_plan(part, index, shapes, std::vector<const Tensor*>(shapes.size(), nullptr), norm_kernels());
+    plan = make_plan(part, index, shapes, std::vector<const Tensor*>(shapes.size(), nullptr), kernels);
   } catch (const Error&) {
     return 0;
   }

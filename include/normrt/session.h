@@ -9,15 +9,10 @@
 #include <utility>
 #include <vector>
 
+#include "normrt/model_types.h"
 #include "normrt/tensor.h"
 
 namespace normrt {
-
-enum class OptimizationLevel {
-  None,   // run the graph as written (values computable from constants and shapes are still folded)
-  Basic,  // + graph rewrites that never change results
-  All,    // + normalization fusions
-};
 
 enum class LogLevel { Debug, Info, Warning, Error };
 using LogCallback = std::function<void(LogLevel, const std::string&)>;
@@ -37,16 +32,6 @@ struct SessionOptions {
   tbb::task_arena* arena = nullptr;
   // Receives the session's log lines (creation, planning); none if empty.
   LogCallback log;
-};
-
-// A graph input or output as the model declares it. Unknown dims are -1 and
-// carry their symbolic name (dim_param) where the model gives one.
-struct ValueMeta {
-  std::string name;
-  DType dtype = DType::Undefined;
-  bool has_shape = false;
-  Shape shape;
-  std::vector<std::string> dim_names;
 };
 
 // What `normrt info` prints; made without requiring every op to be supported.

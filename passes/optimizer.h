@@ -37,20 +37,23 @@
 #include <map>
 #include <string>
 
-#include "graph.h"
-#include "normrt/session.h"
+#include "../core/graph.h"
+#include "normrt/model_types.h"
 
 namespace normrt {
+
+struct KernelSet;
 
 struct OptimizeStats {
   std::map<std::string, int> fired;  // pass or fusion name → times applied
 };
 
-void optimize_graph(Graph& g, OptimizationLevel level, OptimizeStats* stats);
+// `kernels`: the session's kernel tables, which constant folding computes with.
+void optimize_graph(Graph& g, OptimizationLevel level, const KernelSet& kernels, OptimizeStats* stats);
 
 // The passes (graph_cleanup.cpp, fuse_layer_norm.cpp, fuse_rms_norm.cpp, fuse_skip_norm.cpp).
 int remove_identities(Graph& g);
-int fold_constants(Graph& g);
+int fold_constants(Graph& g, const KernelSet& kernels);
 int remove_dead_nodes(Graph& g);
 int merge_duplicates(Graph& g);
 int fuse_layer_norm(Graph& g);

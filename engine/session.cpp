@@ -15,10 +15,10 @@
 
 #include "../loaders/onnx_loader.h"
 #include "../loaders/onnx_writer.h"
-#include "../ops/norm_kernels.h"
+#include "../ops/kernel_set.h"
 #include "../ops/parallel.h"
-#include "optimizer.h"
-#include "plan.h"
+#include "../passes/optimizer.h"
+#include "../plan/plan.h"
 
 namespace normrt {
 
@@ -26,7 +26,7 @@ struct Session::Impl {
   Graph graph;
   ValueIndex index;
   SessionOptions options;
-  const NormKernels* kernels = nullptr;
+  const KernelSet* kernels = nullptr;  // chosen once: planning and constant folding both use it
   int threads = 1;
   std::unique_ptr<tbb::global_control> oversubscribe;  // only when asked for more threads than cores
   std::unique_ptr<tbb::task_arena> own_arena;
@@ -180,13 +180,6 @@ struct Session::Impl {
   void check_inputs(const NamedTensors& inputs, std::vector<const Tensor*>& given) const;
 };
 
-static bool fully_static(const ValueMeta& m) {
-  if (!m.has_shape) return false;
-  for (int64_t d : m.shape)
-    if (d < 0) return false;
-  return true;
-}
-
 static std::unique_ptr<Session::Impl> make_impl(Graph graph, SessionOptions options) {
   auto impl = std::make_unique<Session::Impl>();
   if (options.threads < 0)
@@ -197,17 +190,10 @@ static std::unique_ptr<Session::Impl> make_impl(Graph graph, SessionOptions opti
     std::string why = unsupported_reason(n.domain, n.op_type, n.opset);
     if (!why.empty()) throw Error(ErrorCode::UnsupportedOp, impl->graph.source + ": " + n.where() + ": " + why);
   }
-  if (impl->options.isa.empty()) {
-    impl->kernels = &norm_kernels();
-  } else {
-    impl->kernels = find_norm_kernels(impl->options.isa);
-    if (!impl->kernels)
-      throw Error(ErrorCode::InvalidArgument,
-                  "ISA '" + impl->options.isa + "' is not a path this CPU runs (choose sse2, avx2 or avx512)");
-  }
+  impl->kernels = &kernel_set_for(impl->options.isa);
   const size_t loaded_nodes = impl->graph.nodes.size();
   OptimizeStats stats;
-  optimize_graph(impl->graph, impl->options.optimization, &stats);
+  optimize_graph(impl->graph, impl->options.optimization, *impl->kernels, &stats);
   impl->index = index_values(impl->graph);
   if (impl->options.arena) {
     impl->arena = impl->options.arena;
@@ -408,7 +394,7 @@ ModelSummary summarize_model(const std::string& path, bool optimized) {
   ModelSummary s;
   if (optimized) {
     OptimizeStats stats;
-    optimize_graph(g, OptimizationLevel::All, &stats);
+    optimize_graph(g, OptimizationLevel::All, default_kernel_set(), &stats);
     s.passes_applied.assign(stats.fired.begin(), stats.fired.end());
   }
   s.path = path;
@@ -434,11 +420,11 @@ ModelSummary summarize_model(const std::string& path, bool optimized) {
 void save_optimized_model(const std::string& path, const std::string& out_path) {
   Graph g = load_onnx_model(path);
   OptimizeStats stats;
-  optimize_graph(g, OptimizationLevel::All, &stats);
+  optimize_graph(g, OptimizationLevel::All, default_kernel_set(), &stats);
   save_onnx_model(g, out_path);
 }
 
-const char* active_isa() { return norm_kernels().isa; }
+const char* active_isa() { return default_kernel_set().isa; }
 const char* version() { return NORMRT_VERSION; }
 const char* build_type() { return NORMRT_BUILD_TYPE; }
 

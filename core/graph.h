@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "normrt/session.h"
+#include "normrt/model_types.h"
 #include "normrt/tensor.h"
 
 namespace normrt {
@@ -59,6 +59,9 @@ struct Graph {
 // producer (graph input, initializer or earlier node), no value is produced
 // twice, no cycle, every graph output is produced. Throws Error(InvalidModel).
 void validate_and_sort(Graph& graph);
+
+// True when the declared shape has no unknown dim (so plans can be made before the first run).
+bool fully_static(const ValueMeta& m);
 
 // "Op" for ai.onnx, "domain::Op" otherwise.
 std::string op_key(const std::string& domain, const std::string& op_type);

@@ -10,6 +10,13 @@ std::string op_key(const std::string& domain, const std::string& op_type) {
   return domain + "::" + op_type;
 }
 
+bool fully_static(const ValueMeta& m) {
+  if (!m.has_shape) return false;
+  for (int64_t d : m.shape)
+    if (d < 0) return false;
+  return true;
+}
+
 std::string Node::where() const { return "node '" + name + "' (" + op_key(domain, op_type) + ")"; }
 
 const Attribute& Node::attr(const std::string& key) const {

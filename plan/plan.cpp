@@ -24,7 +24,7 @@ ValueIndex index_values(const Graph& g) {
 }
 
 std::shared_ptr<const Plan> make_plan(const Graph& g, const ValueIndex& ix, const std::vector<Shape>& input_shapes,
-                                      const std::vector<const Tensor*>& input_values, const NormKernels& kernels) {
+                                      const std::vector<const Tensor*>& input_values, const KernelSet& kernels) {
   auto plan = std::make_shared<Plan>();
   const size_t nv = ix.name.size();
   plan->num_values = static_cast<int>(nv);

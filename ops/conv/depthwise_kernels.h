@@ -1,0 +1,30 @@
+// The depthwise convolution kernels, one table per ISA (depthwise_kernels_impl.hpp
+// built in one translation unit per ISA), handed to Conv through the session's
+// KernelSet (ops/kernel_set.h). Their scalar references are in depthwise_reference.h.
+#pragma once
+#include <cstdint>
+
+namespace normrt {
+
+struct DepthwiseKernels {
+  const char* isa;
+  // One output position of a channels-last depthwise convolution:
+  // y[c] = bias[c] + Σ_t w[t][c]·x[t][c] for c < C over the taps t < taps
+  // that fall inside the input (bias may be nullptr).
+  void (*dw_point)(int64_t C, int taps, const float* const* x, const float* const* w, const float* bias, float* y);
+  // Output rows of a depthwise convolution on a channel plane: y[r·n + i] =
+  // clamp(bias + Σ_t w[t]·x[r·x_row + offs[t] + i], lo, hi) for r < rows, i < n (NaN stays NaN).
+  void (*dw_rows)(int64_t rows, int64_t n, int64_t x_row, int taps, const float* x, const int64_t* offs, const float* w,
+                  float bias, float lo, float hi, float* y);
+  // A depthwise 3×3 convolution, stride 2, padded by 1 before each axis, on one
+  // in1×in2 channel plane read in place: y (out1×out2) = clamp(bias + Σ taps);
+  // nullptr where the ISA has none (the padded stride-phase copy serves then).
+  void (*dw3x3s2)(const float* x, int64_t in1, int64_t in2, int64_t out1, int64_t out2, const float* w, float bias,
+                  float lo, float hi, float* y);
+};
+
+const DepthwiseKernels* depthwise_kernels_sse2();
+const DepthwiseKernels* depthwise_kernels_avx2();
+const DepthwiseKernels* depthwise_kernels_avx512();
+
+}  // namespace normrt

@@ -1,0 +1,177 @@
+// The depthwise convolution kernels written once over xsimd::batch<float, Arch>
+// (and the avx2 3×3 stride-2 kernel in intrinsics). Included by one
+// translation unit per ISA (anonymous namespace); the table is depthwise_kernels.h.
+#pragma once
+#include <xsimd/xsimd.hpp>
+#ifdef __AVX2__
+#include <immintrin.h>
+#endif
+
+#include "depthwise_kernels.h"
+
+namespace normrt {
+namespace {
+
+#ifdef __AVX2__
+// Depthwise 3×3, stride 2, padding 1 at the start of both axes, on one channel
+// plane, read straight from x (no padded copy): y[o1, j] = clamp(bias +
+// Σ_{k1,k2} w[k1·3 + k2]·x[2·o1 − 1 + k1, 2·j − 1 + k2]), x zero outside.
+// Eight outputs take the 16 columns from 2·j of each input row, split in
+// registers into even (tap k2 = 1) and odd columns (tap 2); tap 0 is the odd
+// columns one lane over, with column 2·j − 1 in lane 0. Columns too close to
+// the right edge for 16 reads are scalar. One pass over x, one write of y.
+inline void dw3x3s2_avx2(const float* x, int64_t in1, int64_t in2, int64_t out1, int64_t out2, const float* w,
+                         float bias, float lo, float hi, float* y) {
+  const __m256i one_over = _mm256_setr_epi32(7, 0, 1, 2, 3, 4, 5, 6);
+  const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+  const __m256 w0 = _mm256_set1_ps(w[0]), w1 = _mm256_set1_ps(w[1]), w2 = _mm256_set1_ps(w[2]);
+  const __m256 w3 = _mm256_set1_ps(w[3]), w4 = _mm256_set1_ps(w[4]), w5 = _mm256_set1_ps(w[5]);
+  const __m256 w6 = _mm256_set1_ps(w[6]), w7 = _mm256_set1_ps(w[7]), w8 = _mm256_set1_ps(w[8]);
+  // One input row's three taps for outputs j … j + 7 (s = the row + 2·j).
+  const auto row_taps = [one_over](const float* s, bool first, __m256 wl, __m256 wm, __m256 wr) {
+    const __m256 a = _mm256_loadu_ps(s), b = _mm256_loadu_ps(s + 8);
+    // even = s0 s2 … s14, odd = s1 s3 … s15: in-lane shuffles, then the 64-bit halves into order
+    const __m256 even = _mm256_castpd_ps(
+        _mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0))), 0xD8));
+    const __m256 odd = _mm256_castpd_ps(
+        _mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1))), 0xD8));
+    const __m256 left =
+        _mm256_blend_ps(_mm256_permutevar8x32_ps(odd, one_over), _mm256_set1_ps(first ? 0.f : s[-1]), 0x01);
+    return _mm256_fmadd_ps(wr, odd, _mm256_fmadd_ps(wl, left, _mm256_mul_ps(wm, even)));
+  };
+  // Blocks of 8 outputs whose 16 columns from 2·j lie inside the row.
+  int64_t vec_end = 0;
+  while (vec_end + 8 <= out2 && 2 * vec_end + 16 <= in2) vec_end += 8;
+  for (int64_t o1 = 0; o1 < out1; ++o1) {
+    const int64_t r = 2 * o1 - 1;  // the input row of taps k1 = 0 (then r + 1, r + 2); null when outside
+    const float* x0 = r >= 0 && r < in1 ? x + r * in2 : nullptr;
+    const float* x1 = r + 1 < in1 ? x + (r + 1) * in2 : nullptr;
+    const float* x2 = r + 2 < in1 ? x + (r + 2) * in2 : nullptr;
+    float* yr = y + o1 * out2;
+    for (int64_t j = 0; j < vec_end; j += 8) {
+      __m256 sum = _mm256_set1_ps(bias);
+      if (x0) sum = _mm256_add_ps(sum, row_taps(x0 + 2 * j, j == 0, w0, w1, w2));
+      if (x1) sum = _mm256_add_ps(sum, row_taps(x1 + 2 * j, j == 0, w3, w4, w5));
+      if (x2) sum = _mm256_add_ps(sum, row_taps(x2 + 2 * j, j == 0, w6, w7, w8));
+      _mm256_storeu_ps(yr + j, _mm256_min_ps(vhi, _mm256_max_ps(vlo, sum)));  // max/min keep a NaN sum
+    }
+    const float* rows[3] = {x0, x1, x2};
+    for (int64_t j = vec_end; j < out2; ++j) {
+      float sum = bias;
+      for (int k1 = 0; k1 < 3; ++k1)
+        for (int k2 = 0; k2 < 3 && rows[k1]; ++k2) {
+          const int64_t c = 2 * j - 1 + k2;
+          if (c >= 0 && c < in2) sum += w[3 * k1 + k2] * rows[k1][c];
+        }
+      sum = sum < lo ? lo : sum;
+      yr[j] = sum > hi ? hi : sum;
+    }
+  }
+}
+#endif
+
+template <class Arch>
+struct DepthwiseImpl {
+  using B = xsimd::batch<float, Arch>;
+  static constexpr int W = static_cast<int>(B::size);
+
+  // Channels-last depthwise point: 4 vectors of channels stay in registers
+  // across all taps (one load of x and of w per FMA), then 1 vector, then the
+  // scalar tail.
+  static void dw_point(int64_t C, int taps, const float* const* x, const float* const* w, const float* bias, float* y) {
+    int64_t c = 0;
+    for (; c + 4 * W <= C; c += 4 * W) {
+      B a0 = bias ? B::load_unaligned(bias + c) : B(0.f), a1 = bias ? B::load_unaligned(bias + c + W) : B(0.f),
+        a2 = bias ? B::load_unaligned(bias + c + 2 * W) : B(0.f),
+        a3 = bias ? B::load_unaligned(bias + c + 3 * W) : B(0.f);
+      for (int t = 0; t < taps; ++t) {
+        const float *xt = x[t] + c, *wt = w[t] + c;
+        a0 = xsimd::fma(B::load_unaligned(wt), B::load_unaligned(xt), a0);
+        a1 = xsimd::fma(B::load_unaligned(wt + W), B::load_unaligned(xt + W), a1);
+        a2 = xsimd::fma(B::load_unaligned(wt + 2 * W), B::load_unaligned(xt + 2 * W), a2);
+        a3 = xsimd::fma(B::load_unaligned(wt + 3 * W), B::load_unaligned(xt + 3 * W), a3);
+      }
+      a0.store_unaligned(y + c);
+      a1.store_unaligned(y + c + W);
+      a2.store_unaligned(y + c + 2 * W);
+      a3.store_unaligned(y + c + 3 * W);
+    }
+    for (; c + W <= C; c += W) {
+      B a = bias ? B::load_unaligned(bias + c) : B(0.f);
+      for (int t = 0; t < taps; ++t) a = xsimd::fma(B::load_unaligned(w[t] + c), B::load_unaligned(x[t] + c), a);
+      a.store_unaligned(y + c);
+    }
+    for (; c < C; ++c) {
+      float a = bias ? bias[c] : 0.f;
+      for (int t = 0; t < taps; ++t) a += w[t][c] * x[t][c];
+      y[c] = a;
+    }
+  }
+
+  // NB output vectors of a depthwise convolution, each at its own place:
+  // ys[j][0, W) = clamp(bias + Σ_t w[t]·xs[j][offs[t] + (0, W)]), NB accumulators
+  // in registers across all taps.
+  template <int NB>
+  static void dw_vectors(const float* const* xs, float* const* ys, int taps, const int64_t* offs, const float* w,
+                         float bias, B vlo, B vhi) {
+    B acc[NB];
+#pragma GCC unroll 8
+    for (int j = 0; j < NB; ++j) acc[j] = B(bias);
+    for (int t = 0; t < taps; ++t) {
+      const B wt(w[t]);
+      const int64_t o = offs[t];
+#pragma GCC unroll 8
+      for (int j = 0; j < NB; ++j) acc[j] = xsimd::fma(wt, B::load_unaligned(xs[j] + o), acc[j]);
+    }
+#pragma GCC unroll 8
+    for (int j = 0; j < NB; ++j) xsimd::min(vhi, xsimd::max(vlo, acc[j])).store_unaligned(ys[j]);
+  }
+
+  // Output rows of a depthwise convolution on a channel plane:
+  // y[r·n + i] = clamp(bias + Σ_t w[t]·x[r·x_row + offs[t] + i], lo, hi) for r < rows,
+  // i < n. The rows' whole vectors go eight at a time (across rows when a row
+  // is short: 8×8 and 16×16 planes keep eight FMA chains busy); a row's last
+  // n mod W outputs are scalar.
+  static void dw_rows(int64_t rows, int64_t n, int64_t x_row, int taps, const float* x, const int64_t* offs,
+                      const float* w, float bias, float lo, float hi, float* y) {
+    const B vlo(lo), vhi(hi);
+    const int64_t nv = n / W;
+    const float* xs[8];
+    float* ys[8];
+    int cnt = 0;
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t v = 0; v < nv; ++v) {
+        xs[cnt] = x + r * x_row + v * W;
+        ys[cnt] = y + r * n + v * W;
+        if (++cnt == 8) {
+          dw_vectors<8>(xs, ys, taps, offs, w, bias, vlo, vhi);
+          cnt = 0;
+        }
+      }
+    int j = 0;
+    if (cnt - j >= 4) {
+      dw_vectors<4>(xs, ys, taps, offs, w, bias, vlo, vhi);
+      j += 4;
+    }
+    for (; j < cnt; ++j) dw_vectors<1>(xs + j, ys + j, taps, offs, w, bias, vlo, vhi);
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t i = nv * W; i < n; ++i) {
+        float a = bias;
+        for (int t = 0; t < taps; ++t) a += w[t] * x[r * x_row + offs[t] + i];
+        a = a < lo ? lo : a;
+        y[r * n + i] = a > hi ? hi : a;
+      }
+  }
+
+  static DepthwiseKernels table(const char* isa) {
+#ifdef __AVX2__
+    constexpr auto dw3x3s2 = &dw3x3s2_avx2;
+#else
+    constexpr decltype(DepthwiseKernels::dw3x3s2) dw3x3s2 = nullptr;
+#endif
+    return DepthwiseKernels{isa, &dw_point, &dw_rows, dw3x3s2};
+  }
+};
+
+}  // namespace
+}  // namespace normrt
