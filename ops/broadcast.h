@@ -14,6 +14,19 @@ bool broadcast_shapes(const Shape& a, const Shape& b, Shape* out);
 bool broadcasts_to(const Shape& from, const Shape& to);
 // Element strides of `in` viewed in `out`'s index space (0 along broadcast dims).
 std::vector<int64_t> broadcast_strides(const Shape& in, const Shape& out);
+// Element `i` of `out` (row-major) as offsets into two inputs whose strides in
+// out's index space are sa and sb (from broadcast_strides).
+inline void broadcast_offsets(const Shape& out, const std::vector<int64_t>& sa, const std::vector<int64_t>& sb,
+                              int64_t i, int64_t* oa, int64_t* ob) {
+  int64_t rem = i, a = 0, b = 0;
+  for (size_t d = out.size(); d-- > 0;) {
+    const int64_t idx = rem % out[d];
+    rem /= out[d];
+    a += idx * sa[d];
+    b += idx * sb[d];
+  }
+  *oa = a, *ob = b;
+}
 // A contiguous copy of t broadcast to `out` (any dtype); expand_into writes
 // it into an existing tensor of the target shape.
 Tensor expand_to(const Tensor& t, const Shape& out);

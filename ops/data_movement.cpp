@@ -21,6 +21,7 @@
 #include "op.h"
 #include "parallel.h"
 #include "scratch.h"
+#include "sse2_blocks.h"
 
 namespace normrt {
 
@@ -95,22 +96,17 @@ void transpose_2d(const E* src, int64_t rows, int64_t cols, int64_t lds, E* dst,
   int64_t j = 0;
 #ifdef __SSE2__
   if constexpr (sizeof(E) == 4) {  // 4×4 blocks through shuffles (pure data movement)
-    for (; j + 4 <= cols; j += 4) {
-      int64_t i = 0;
-      for (; i + 4 <= rows; i += 4) {
-        const float* s = reinterpret_cast<const float*>(src + i * lds + j);
-        __m128 r0 = _mm_loadu_ps(s), r1 = _mm_loadu_ps(s + lds), r2 = _mm_loadu_ps(s + 2 * lds),
-               r3 = _mm_loadu_ps(s + 3 * lds);
-        _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
-        float* d = reinterpret_cast<float*>(dst + j * ldd + i);
-        _mm_storeu_ps(d, r0);
-        _mm_storeu_ps(d + ldd, r1);
-        _mm_storeu_ps(d + 2 * ldd, r2);
-        _mm_storeu_ps(d + 3 * ldd, r3);
-      }
-      for (; i < rows; ++i)
-        for (int64_t jj = j; jj < j + 4; ++jj) dst[jj * ldd + i] = src[i * lds + jj];
-    }
+    float* d = reinterpret_cast<float*>(dst);
+    j = for_each_transposed_4x4(
+        reinterpret_cast<const float*>(src), rows, cols, lds,
+        [&](int64_t i, int64_t jt, __m128 t0, __m128 t1, __m128 t2, __m128 t3) {
+          float* o = d + jt * ldd + i;
+          _mm_storeu_ps(o, t0);
+          _mm_storeu_ps(o + ldd, t1);
+          _mm_storeu_ps(o + 2 * ldd, t2);
+          _mm_storeu_ps(o + 3 * ldd, t3);
+        },
+        [&](int64_t i, int64_t jj) { dst[jj * ldd + i] = src[i * lds + jj]; });
   }
 #endif
   for (; j < cols; ++j)

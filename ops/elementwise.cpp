@@ -243,13 +243,8 @@ void pow_kernel(const Tensor& A, const Tensor& B, Tensor& Y) {
   const auto sa = broadcast_strides(A.shape(), out), sb = broadcast_strides(B.shape(), out);
   const int64_t n = Y.numel();
   for (int64_t i = 0; i < n; ++i) {
-    int64_t rem = i, oa = 0, ob = 0;
-    for (size_t d = out.size(); d-- > 0;) {
-      const int64_t idx = rem % out[d];
-      rem /= out[d];
-      oa += idx * sa[d];
-      ob += idx * sb[d];
-    }
+    int64_t oa, ob;
+    broadcast_offsets(out, sa, sb, i, &oa, &ob);
     const double v = std::pow(static_cast<double>(a[oa]), ep[static_cast<size_t>(ob)]);
     if constexpr (std::is_integral_v<T>)
       y[i] = std::isfinite(v) && std::fabs(v) < 9.2e18 ? static_cast<T>(v) : T(0);

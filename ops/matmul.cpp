@@ -48,13 +48,8 @@ void plan_matmul(PlanCtx& c) {
   auto sa = broadcast_strides(a_batch, batch), sb = broadcast_strides(b_batch, batch);
   std::vector<int64_t> a_off(static_cast<size_t>(batches)), b_off(static_cast<size_t>(batches));
   for (int64_t bi = 0; bi < batches; ++bi) {
-    int64_t rem = bi, oa = 0, ob = 0;
-    for (size_t d = batch.size(); d-- > 0;) {
-      const int64_t idx = rem % batch[d];
-      rem /= batch[d];
-      oa += idx * sa[d];
-      ob += idx * sb[d];
-    }
+    int64_t oa, ob;
+    broadcast_offsets(batch, sa, sb, bi, &oa, &ob);
     a_off[static_cast<size_t>(bi)] = oa * M * K;
     b_off[static_cast<size_t>(bi)] = ob * K * N;
   }

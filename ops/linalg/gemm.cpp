@@ -15,6 +15,7 @@
 
 #include "../parallel.h"
 #include "../scratch.h"
+#include "../sse2_blocks.h"
 
 namespace normrt {
 namespace linalg {
@@ -43,21 +44,16 @@ void transpose_clamp_block(const float* src, int64_t rows, int64_t cols, int64_t
     if (a) v = _mm_add_ps(v, _mm_loadu_ps(a));
     _mm_storeu_ps(d, _mm_min_ps(vhi, _mm_max_ps(vlo, v)));
   };
-  for (; j + 4 <= cols; j += 4) {
-    int64_t i = 0;
-    for (; i + 4 <= rows; i += 4) {
-      __m128 r0 = _mm_loadu_ps(src + i * lds + j), r1 = _mm_loadu_ps(src + (i + 1) * lds + j);
-      __m128 r2 = _mm_loadu_ps(src + (i + 2) * lds + j), r3 = _mm_loadu_ps(src + (i + 3) * lds + j);
-      _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
-      const float* a = add ? add + j * ldd + i : nullptr;
-      store(dst + j * ldd + i, r0, a);
-      store(dst + (j + 1) * ldd + i, r1, a ? a + ldd : nullptr);
-      store(dst + (j + 2) * ldd + i, r2, a ? a + 2 * ldd : nullptr);
-      store(dst + (j + 3) * ldd + i, r3, a ? a + 3 * ldd : nullptr);
-    }
-    for (; i < rows; ++i)
-      for (int64_t jj = j; jj < j + 4; ++jj) dst[jj * ldd + i] = clamp(plus(src[i * lds + jj], i, jj));
-  }
+  j = for_each_transposed_4x4(
+      src, rows, cols, lds,
+      [&](int64_t i, int64_t jt, __m128 t0, __m128 t1, __m128 t2, __m128 t3) {
+        const float* a = add ? add + jt * ldd + i : nullptr;
+        store(dst + jt * ldd + i, t0, a);
+        store(dst + (jt + 1) * ldd + i, t1, a ? a + ldd : nullptr);
+        store(dst + (jt + 2) * ldd + i, t2, a ? a + 2 * ldd : nullptr);
+        store(dst + (jt + 3) * ldd + i, t3, a ? a + 3 * ldd : nullptr);
+      },
+      [&](int64_t i, int64_t jj) { dst[jj * ldd + i] = clamp(plus(src[i * lds + jj], i, jj)); });
 #endif
   for (; j < cols; ++j)
     for (int64_t i = 0; i < rows; ++i) dst[j * ldd + i] = clamp(plus(src[i * lds + j], i, j));
