@@ -20,6 +20,7 @@
 #include "parallel.h"
 #include "scratch.h"
 #include "spatial.h"
+#include "sse2_blocks.h"
 
 namespace normrt {
 
@@ -109,11 +110,8 @@ void max_run(const T* s, int64_t stride, int64_t n, T* d) {
     if (stride == 1) {
       for (; i + 4 <= n; i += 4) _mm_storeu_ps(d + i, _mm_max_ps(_mm_loadu_ps(s + i), _mm_loadu_ps(d + i)));
     } else if (stride == 2) {
-      for (; i + 4 <= n; i += 4) {  // s[2i], s[2i + 2], s[2i + 4], s[2i + 6]: reads stay below s[2(n − 1)]
-        const __m128 a = _mm_loadu_ps(s + 2 * i), b = _mm_loadu_ps(s + 2 * i + 3);
-        const __m128 even = _mm_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 2, 0));
-        _mm_storeu_ps(d + i, _mm_max_ps(even, _mm_loadu_ps(d + i)));
-      }
+      // s[2i], s[2i + 2], s[2i + 4], s[2i + 6]: reads stay below s[2(n − 1)]
+      for (; i + 4 <= n; i += 4) _mm_storeu_ps(d + i, _mm_max_ps(load_stride2(s + 2 * i), _mm_loadu_ps(d + i)));
     }
   }
 #endif
@@ -178,11 +176,9 @@ void max_pool_3x3s2_plane(const float* x, float* y, const Window& w, float* m) {
     float* yr = y + o * out2;
     int64_t j = 0;
     for (; j + 4 <= out2 && 2 * j + 8 <= in2 + 2; j += 4) {
-      const __m128 a = _mm_loadu_ps(mc + 2 * j), b = _mm_loadu_ps(mc + 2 * j + 4);      // mc[2j, 2j + 8)
-      const __m128 c = _mm_loadu_ps(mc + 2 * j - 2), d = _mm_loadu_ps(mc + 2 * j + 2);  // mc[2j − 2, 2j + 6)
-      const __m128 even = _mm_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));                // mc[2j], mc[2j + 2], …
-      const __m128 odd = _mm_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1));                 // mc[2j + 1], …
-      const __m128 left = _mm_shuffle_ps(c, d, _MM_SHUFFLE(3, 1, 3, 1));                // mc[2j − 1], …
+      __m128 even, odd, left_even, left;
+      load_deinterleaved(mc + 2 * j, &even, &odd);           // mc[2j], mc[2j + 2], … and mc[2j + 1], …
+      load_deinterleaved(mc + 2 * j - 2, &left_even, &left);  // mc[2j − 1], mc[2j + 1], …
       _mm_storeu_ps(yr + j, _mm_max_ps(_mm_max_ps(even, odd), left));
     }
     for (; j < out2; ++j) {

@@ -9,6 +9,22 @@
 
 namespace normrt {
 
+#ifdef __SSE2__
+// s[0], s[2], s[4], s[6], reading only s[0 … 6] (so a stride-2 run's last
+// element can be the last one read).
+inline __m128 load_stride2(const float* s) {
+  const __m128 a = _mm_loadu_ps(s), b = _mm_loadu_ps(s + 3);  // s0..s3, s3..s6
+  return _mm_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 2, 0));
+}
+
+// The even (s0 s2 s4 s6) and odd (s1 s3 s5 s7) elements of s[0 … 8).
+inline void load_deinterleaved(const float* s, __m128* even, __m128* odd) {
+  const __m128 a = _mm_loadu_ps(s), b = _mm_loadu_ps(s + 4);
+  *even = _mm_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));
+  *odd = _mm_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1));
+}
+#endif
+
 // Walks the 4-column groups of a rows × cols row-major float matrix (leading
 // dimension lds): each whole 4×4 tile at (i, j) is loaded, transposed in
 // registers and handed to tile(i, j, t0, t1, t2, t3), where tc holds column
