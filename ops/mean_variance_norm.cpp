@@ -8,10 +8,11 @@
 #include <vector>
 
 #include "fp16.h"
-#include "normalization.h"
 #include "kernel_set.h"
+#include "normalization.h"
 #include "op.h"
 #include "parallel.h"
+#include "reduced_walk.h"
 
 namespace normrt {
 
@@ -19,51 +20,23 @@ namespace {
 
 constexpr double kMvnEpsilon = 1e-9;
 
-// Walks x in order, giving each element's group (its index with the reduced
-// dims dropped).
-struct GroupWalker {
-  std::vector<int64_t> shape, gstride, idx;
-  int64_t off = 0;
-  GroupWalker(const Shape& s, const std::vector<char>& reduced) : shape(s), gstride(s.size(), 0), idx(s.size(), 0) {
-    int64_t st = 1;
-    for (size_t d = s.size(); d-- > 0;)
-      if (!reduced[d]) {
-        gstride[d] = st;
-        st *= s[d];
-      }
-  }
-  void next() {
-    for (size_t d = shape.size(); d-- > 0;) {
-      if (++idx[d] < shape[d]) {
-        off += gstride[d];
-        return;
-      }
-      off -= gstride[d] * (shape[d] - 1);
-      idx[d] = 0;
-    }
-  }
-};
-
 template <class T>
 void mvn_reference(const T* x, T* y, const Shape& shape, const std::vector<char>& reduced) {
-  const int64_t n = shape_numel(shape);
   int64_t groups = 1, count = 1;
   for (size_t d = 0; d < shape.size(); ++d) (reduced[d] ? count : groups) *= shape[d];
   std::vector<double> mean(static_cast<size_t>(groups), 0.0), sq(static_cast<size_t>(groups), 0.0);
-  GroupWalker w1(shape, reduced);
-  for (int64_t i = 0; i < n; ++i, w1.next()) mean[static_cast<size_t>(w1.off)] += static_cast<double>(x[i]);
+  for_each_reduced(shape, reduced,
+                   [&](int64_t i, int64_t g) { mean[static_cast<size_t>(g)] += static_cast<double>(x[i]); });
   for (auto& m : mean) m /= static_cast<double>(count ? count : 1);
-  GroupWalker w2(shape, reduced);
-  for (int64_t i = 0; i < n; ++i, w2.next()) {
-    const double d = static_cast<double>(x[i]) - mean[static_cast<size_t>(w2.off)];
-    sq[static_cast<size_t>(w2.off)] += d * d;
-  }
-  GroupWalker w3(shape, reduced);
-  for (int64_t i = 0; i < n; ++i, w3.next()) {
-    const size_t g = static_cast<size_t>(w3.off);
-    const double sd = std::sqrt(sq[g] / static_cast<double>(count ? count : 1));
-    y[i] = static_cast<T>((static_cast<double>(x[i]) - mean[g]) / (sd + kMvnEpsilon));
-  }
+  for_each_reduced(shape, reduced, [&](int64_t i, int64_t g) {
+    const double d = static_cast<double>(x[i]) - mean[static_cast<size_t>(g)];
+    sq[static_cast<size_t>(g)] += d * d;
+  });
+  for_each_reduced(shape, reduced, [&](int64_t i, int64_t g) {
+    const size_t k = static_cast<size_t>(g);
+    const double sd = std::sqrt(sq[k] / static_cast<double>(count ? count : 1));
+    y[i] = static_cast<T>((static_cast<double>(x[i]) - mean[k]) / (sd + kMvnEpsilon));
+  });
 }
 
 void mvn_fast_rows(const float* x, float* y, int64_t rows, int64_t len, const NormKernels& k) {

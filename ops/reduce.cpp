@@ -14,41 +14,13 @@
 
 #include "dispatch.h"
 #include "op.h"
+#include "reduced_walk.h"
 
 namespace normrt {
 
 namespace {
 
 enum class Red { Sum, Mean, Prod, Max, Min, L1, L2, SumSquare, LogSum, LogSumExp };
-
-// Visits every input element with the offset of its output element.
-template <class F>
-void for_each_reduced(const Shape& in, const std::vector<char>& reduced, F&& f) {
-  const size_t r = in.size();
-  std::vector<int64_t> ost(r, 0);
-  int64_t s = 1;
-  for (size_t d = r; d-- > 0;) {
-    if (!reduced[d]) {
-      ost[d] = s;
-      s *= in[d];
-    }
-  }
-  int64_t n = 1;
-  for (int64_t d : in) n *= d;
-  std::vector<int64_t> idx(r, 0);
-  int64_t off = 0;
-  for (int64_t k = 0; k < n; ++k) {
-    f(k, off);
-    for (size_t d = r; d-- > 0;) {
-      if (++idx[d] < in[d]) {
-        off += ost[d];
-        break;
-      }
-      off -= ost[d] * (in[d] - 1);
-      idx[d] = 0;
-    }
-  }
-}
 
 template <class T>
 void reduce(const Tensor& X, Tensor& Y, const std::vector<char>& reduced, Red kind) {
