@@ -19,9 +19,9 @@
 #include <vector>
 
 #include "broadcast.h"
+#include "kernel_set.h"
 #include "linalg/gemm.h"
 #include "norm_kernels.h"
-#include "kernel_set.h"
 #include "op.h"
 #include "parallel.h"
 #include "scratch.h"

@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "fp16.h"
-#include "normalization.h"
 #include "kernel_set.h"
+#include "normalization.h"
 #include "op.h"
 #include "parallel.h"
 

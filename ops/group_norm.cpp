@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "fp16.h"
+#include "kernel_set.h"
 #include "norm_common.h"
 #include "normalization.h"
-#include "kernel_set.h"
 #include "parallel.h"
 
 namespace normrt {

@@ -6,8 +6,8 @@
 #include <cmath>
 
 #include "fp16.h"
-#include "normalization.h"
 #include "kernel_set.h"
+#include "normalization.h"
 #include "op.h"
 #include "parallel.h"
 

@@ -32,7 +32,7 @@ struct KernelSet;
 
 struct PlanCtx {
   const Node& node;
-  int64_t version;             // the op version in force: the largest since-version <= the model's opset
+  int64_t version;           // the op version in force: the largest since-version <= the model's opset
   const KernelSet* kernels;  // the session's kernel tables (its ISA path; kernel_set.h)
   std::vector<ValueDesc> in;
   std::vector<ValueDesc> out;  // the op fills dtype and shape of each present output

@@ -10,9 +10,9 @@
 
 #include "broadcast.h"
 #include "fp16.h"
+#include "kernel_set.h"
 #include "norm_common.h"
 #include "normalization.h"
-#include "kernel_set.h"
 #include "parallel.h"
 
 namespace normrt {

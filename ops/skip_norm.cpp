@@ -15,8 +15,8 @@
 
 #include "broadcast.h"
 #include "fp16.h"
-#include "normalization.h"
 #include "kernel_set.h"
+#include "normalization.h"
 #include "op.h"
 #include "parallel.h"
 #include "scratch.h"

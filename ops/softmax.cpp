@@ -10,8 +10,8 @@
 #include <limits>
 #include <vector>
 
-#include "norm_kernels.h"
 #include "kernel_set.h"
+#include "norm_kernels.h"
 #include "op.h"
 #include "parallel.h"
 #include "vector_math.h"

@@ -12,8 +12,8 @@
 #include <type_traits>
 
 #include "dispatch.h"
-#include "norm_kernels.h"
 #include "kernel_set.h"
+#include "norm_kernels.h"
 #include "op.h"
 #include "parallel.h"
 #include "vector_math.h"

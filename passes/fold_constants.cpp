@@ -10,8 +10,8 @@
 // the error when it plans for real).
 #include <set>
 
-#include "optimizer.h"
 #include "../plan/plan.h"
+#include "optimizer.h"
 
 namespace normrt {
 

@@ -8,8 +8,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "../ops/op.h"
 #include "../core/graph.h"
+#include "../ops/op.h"
 
 namespace normrt {
 

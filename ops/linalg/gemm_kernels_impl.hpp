@@ -348,8 +348,8 @@ struct GemmImpl {
   }
 
   static GemmKernels table(const char* isa) {
-    return GemmKernels{isa, MR, NR, &micro, &micro_rows, &micro_indirect, &micro_indirect_a, &micro_gather, &gemv_n,
-                       &gemv_t};
+    return GemmKernels{isa,           MR,      NR,     &micro, &micro_rows, &micro_indirect, &micro_indirect_a,
+                       &micro_gather, &gemv_n, &gemv_t};
   }
 };
 
