@@ -22,7 +22,8 @@
 
 namespace normrt {
 
-struct Session::Impl {
+// Hidden: Session is exported, and its members (this one too) would be by default.
+struct __attribute__((visibility("hidden"))) Session::Impl {
   Graph graph;
   ValueIndex index;
   SessionOptions options;

@@ -3,6 +3,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "normrt/export.h"
+
 namespace normrt {
 
 enum class ErrorCode {
@@ -13,9 +15,9 @@ enum class ErrorCode {
   Internal,         // a bug in normrt
 };
 
-const char* error_code_name(ErrorCode code);
+NORMRT_API const char* error_code_name(ErrorCode code);
 
-class Error : public std::runtime_error {
+class NORMRT_API Error : public std::runtime_error {
  public:
   Error(ErrorCode code, const std::string& message) : std::runtime_error(message), code_(code) {}
   ErrorCode code() const { return code_; }

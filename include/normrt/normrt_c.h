@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "normrt/export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -58,33 +60,33 @@ typedef struct {
 } normrt_input;
 
 /* The message of the last failed call on this thread ("" if none). */
-const char* normrt_last_error(void);
-const char* normrt_version(void);
+NORMRT_API const char* normrt_last_error(void);
+NORMRT_API const char* normrt_version(void);
 
 /* threads: intra-op threads, 0 = all cores. */
-normrt_status normrt_session_open(const char* model_path, int threads, normrt_session** out);
+NORMRT_API normrt_status normrt_session_open(const char* model_path, int threads, normrt_session** out);
 /* base_dir: folder for external data, or NULL to forbid it. */
-normrt_status normrt_session_open_memory(const void* data, size_t size, const char* base_dir, int threads,
-                                         normrt_session** out);
-void normrt_session_free(normrt_session* session);
+NORMRT_API normrt_status normrt_session_open_memory(const void* data, size_t size, const char* base_dir, int threads,
+                                                    normrt_session** out);
+NORMRT_API void normrt_session_free(normrt_session* session);
 
-size_t normrt_session_input_count(const normrt_session* session);
-size_t normrt_session_output_count(const normrt_session* session);
+NORMRT_API size_t normrt_session_input_count(const normrt_session* session);
+NORMRT_API size_t normrt_session_output_count(const normrt_session* session);
 /* Declared metadata; dims of unknown size are -1. The strings and arrays live
  * as long as the session. */
-normrt_status normrt_session_input_info(const normrt_session* session, size_t index, const char** name, int* dtype,
-                                        size_t* rank, const int64_t** dims);
-normrt_status normrt_session_output_info(const normrt_session* session, size_t index, const char** name, int* dtype,
-                                         size_t* rank, const int64_t** dims);
+NORMRT_API normrt_status normrt_session_input_info(const normrt_session* session, size_t index, const char** name,
+                                                   int* dtype, size_t* rank, const int64_t** dims);
+NORMRT_API normrt_status normrt_session_output_info(const normrt_session* session, size_t index, const char** name,
+                                                    int* dtype, size_t* rank, const int64_t** dims);
 
 /* Runs the model (thread-safe on one session). On success *out holds the
  * outputs until normrt_result_free. */
-normrt_status normrt_session_run(const normrt_session* session, const normrt_input* inputs, size_t input_count,
-                                 normrt_result** out);
-size_t normrt_result_count(const normrt_result* result);
-normrt_status normrt_result_output(const normrt_result* result, size_t index, const char** name, int* dtype,
-                                   size_t* rank, const int64_t** dims, const void** data);
-void normrt_result_free(normrt_result* result);
+NORMRT_API normrt_status normrt_session_run(const normrt_session* session, const normrt_input* inputs,
+                                            size_t input_count, normrt_result** out);
+NORMRT_API size_t normrt_result_count(const normrt_result* result);
+NORMRT_API normrt_status normrt_result_output(const normrt_result* result, size_t index, const char** name, int* dtype,
+                                              size_t* rank, const int64_t** dims, const void** data);
+NORMRT_API void normrt_result_free(normrt_result* result);
 
 #ifdef __cplusplus
 }

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "normrt/export.h"
 #include "normrt/model_types.h"
 #include "normrt/tensor.h"
 
@@ -49,11 +50,11 @@ struct ModelSummary {
 
 // With `optimized`, the op counts are those after the optimizer's passes
 // (level All) and passes_applied says what fired; the model must then be valid.
-ModelSummary summarize_model(const std::string& path, bool optimized = false);
+NORMRT_API ModelSummary summarize_model(const std::string& path, bool optimized = false);
 
 // Loads a model, runs the optimizer's passes (level All) and writes the result
 // as an ONNX file that normrt (and any runtime knowing ai.normrt) can load.
-void save_optimized_model(const std::string& path, const std::string& out_path);
+NORMRT_API void save_optimized_model(const std::string& path, const std::string& out_path);
 
 using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 
@@ -73,7 +74,7 @@ struct RunProfile {
   std::vector<NodeProfile> nodes;  // in plan (topological) order
 };
 
-class Session {
+class NORMRT_API Session {
  public:
   // Loads a model file; external data is read from the file's folder.
   explicit Session(const std::string& model_path, SessionOptions options = {});
@@ -121,9 +122,9 @@ class Session {
 };
 
 // The ISA path the kernels use by default (NORMRT_ISA or the best available).
-const char* active_isa();
-const char* version();
+NORMRT_API const char* active_isa();
+NORMRT_API const char* version();
 // "Release", "Debug", ... as built.
-const char* build_type();
+NORMRT_API const char* build_type();
 
 }  // namespace normrt

@@ -4,12 +4,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <span>
 #include <string>
 #include <type_traits>
 #include <vector>
 
 #include "normrt/error.h"
+#include "normrt/export.h"
 
 namespace normrt {
 
@@ -30,24 +30,24 @@ enum class DType : int {
   UInt64 = 13,
 };
 
-size_t dtype_size(DType t);
-const char* dtype_name(DType t);                  // "float32", "int64", ...
-bool dtype_from_onnx(int onnx_type, DType* out);  // false if normrt cannot hold it
-const char* onnx_type_name(int onnx_type);        // names unsupported ones too
-bool dtype_is_float(DType t);
+NORMRT_API size_t dtype_size(DType t);
+NORMRT_API const char* dtype_name(DType t);                  // "float32", "int64", ...
+NORMRT_API bool dtype_from_onnx(int onnx_type, DType* out);  // false if normrt cannot hold it
+NORMRT_API const char* onnx_type_name(int onnx_type);        // names unsupported ones too
+NORMRT_API bool dtype_is_float(DType t);
 
-float half_to_float(uint16_t h);
-uint16_t float_to_half(float f);
+NORMRT_API float half_to_float(uint16_t h);
+NORMRT_API uint16_t float_to_half(float f);
 
 using Shape = std::vector<int64_t>;
 
 // Element count of a shape; throws Error(InvalidArgument) on a negative dim or
 // when count × element size would overflow size_t.
-int64_t shape_numel(const Shape& shape, DType t = DType::Float32);
+NORMRT_API int64_t shape_numel(const Shape& shape, DType t = DType::Float32);
 // The most bytes one tensor (or kernel scratch buffer) may take: 64 GiB, or
 // NORMRT_MAX_TENSOR_BYTES when set. Larger requests are errors, not attempts.
-size_t max_tensor_bytes();
-std::string shape_str(const Shape& shape);  // "[2,3,4]"
+NORMRT_API size_t max_tensor_bytes();
+NORMRT_API std::string shape_str(const Shape& shape);  // "[2,3,4]"
 
 inline constexpr size_t kTensorAlignment = 64;
 
@@ -69,7 +69,26 @@ constexpr bool holds(DType t) {
   return false;
 }
 
-class Tensor {
+// A typed view of a tensor's elements (Tensor::span). The public headers need
+// only C++17; under C++20 a Span converts to std::span (it is a contiguous,
+// sized range).
+template <class T>
+class Span {
+ public:
+  Span(T* data, size_t size) : data_(data), size_(size) {}
+  T* data() const { return data_; }
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  T& operator[](size_t i) const { return data_[i]; }
+  T* begin() const { return data_; }
+  T* end() const { return data_ + size_; }
+
+ private:
+  T* data_;
+  size_t size_;
+};
+
+class NORMRT_API Tensor {
  public:
   Tensor() = default;
   // Owning tensor, contents zero-initialised.
@@ -101,12 +120,12 @@ class Tensor {
   // The elements as a typed span; Error(InvalidArgument) if T does not hold
   // this tensor's dtype.
   template <class T>
-  std::span<T> span() {
+  Span<T> span() {
     check_holds<T>();
     return {data<T>(), static_cast<size_t>(numel_)};
   }
   template <class T>
-  std::span<const T> span() const {
+  Span<const T> span() const {
     check_holds<T>();
     return {data<T>(), static_cast<size_t>(numel_)};
   }

@@ -8,15 +8,15 @@ namespace normrt {
 
 // Reads by extension: ".npy" is numpy, anything else a serialized TensorProto.
 // `name` (optional) receives the TensorProto's name ("" for .npy).
-Tensor read_tensor_file(const std::string& path, std::string* name = nullptr);
-Tensor read_npy(const std::string& path);
-Tensor read_tensor_pb(const std::string& path, std::string* name = nullptr);
+NORMRT_API Tensor read_tensor_file(const std::string& path, std::string* name = nullptr);
+NORMRT_API Tensor read_npy(const std::string& path);
+NORMRT_API Tensor read_tensor_pb(const std::string& path, std::string* name = nullptr);
 
 // The same from bytes in memory; `label` names them in error messages.
-Tensor parse_npy(const std::string& bytes, const std::string& label);
-Tensor parse_tensor_pb(const std::string& bytes, const std::string& label, std::string* name = nullptr);
+NORMRT_API Tensor parse_npy(const std::string& bytes, const std::string& label);
+NORMRT_API Tensor parse_tensor_pb(const std::string& bytes, const std::string& label, std::string* name = nullptr);
 
-void write_npy(const std::string& path, const Tensor& t);
-void write_tensor_pb(const std::string& path, const Tensor& t, const std::string& name);
+NORMRT_API void write_npy(const std::string& path, const Tensor& t);
+NORMRT_API void write_tensor_pb(const std::string& path, const Tensor& t, const std::string& name);
 
 }  // namespace normrt
