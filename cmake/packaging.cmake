@@ -39,4 +39,5 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION libdevel)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "libtbb-dev, libprotobuf-dev, libonnx-dev")
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "python3, python3-numpy")  # for the Python package
 include(CPack)

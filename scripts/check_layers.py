@@ -17,6 +17,7 @@ ALLOWED = {
     "passes": {"plan", "ops", "core"},
     "engine": {"passes", "plan", "ops", "loaders", "core"},
     "tools": set(),
+    "python": set(),
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
 

@@ -3,7 +3,7 @@
 # example; idempotent (installs only what is missing, runs apt-get update once).
 set -euo pipefail
 packages=(cmake g++ make libxsimd-dev xtl-dev libtbb-dev libprotobuf-dev protobuf-compiler libonnx-dev
-          doctest-dev libbenchmark-dev pkg-config dpkg-dev file python3-onnx python3-numpy libonnx-testdata clang libclang-rt-14-dev)
+          doctest-dev libbenchmark-dev pkg-config dpkg-dev file pybind11-dev python3-dev python3-pytest python3-onnx python3-numpy libonnx-testdata clang libclang-rt-14-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -46,7 +46,7 @@ fi
 
 if [ "$what" = tsan ] || [ "$what" = all ]; then
   san="-O1 -fsanitize=thread -fno-omit-frame-pointer"
-  cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Sanitize -DNORMRT_BUILD_BENCH=OFF \
+  cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Sanitize -DNORMRT_BUILD_BENCH=OFF -DNORMRT_PYTHON=OFF \
     -DCMAKE_C_FLAGS="$san" -DCMAKE_CXX_FLAGS="$san" -DCMAKE_EXE_LINKER_FLAGS="$san" > /dev/null
   cmake --build build-tsan -j"$jobs" --target session_tests > build-tsan/build.log 2>&1 ||
     { tail -30 build-tsan/build.log; exit 1; }

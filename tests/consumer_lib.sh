@@ -36,3 +36,20 @@ check_consumer_output() {
   grep -q "y: \[2,2,64\]" <<< "$out"
   grep -q "normrt 0\.1\.0.*$3" <<< "$out"
 }
+
+# check_python PACKAGE_DIR SRC — the installed Python package (when it was
+# built) imports from PACKAGE_DIR and runs the example model.
+check_python() {
+  if [ ! -d "$1/normrt" ]; then
+    echo "no Python package installed (NORMRT_PYTHON off): skipped"
+    return
+  fi
+  local out
+  out=$(PYTHONPATH="$1" /usr/bin/python3 -c "
+import numpy as np, normrt
+s = normrt.InferenceSession('$2/models/example/model.onnx')
+y, z = s.run(None, {'x': np.ones((2, 2, 64), np.float32), 'img': np.ones((2, 8, 16, 16), np.float32)})
+print('python', normrt.__file__, y.shape, normrt.__version__)")
+  echo "$out"
+  grep -q "^python $1/normrt/__init__.py (2, 2, 64) 0\.1\.0$" <<< "$out"
+}
