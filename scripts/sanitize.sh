@@ -16,8 +16,22 @@ jobs=$(nproc)
 if [ "$what" = asan ] || [ "$what" = all ]; then
   bash scripts/configure-asan.sh
   cmake --build build-asan -j"$jobs" > build-asan/build.log 2>&1 || { tail -30 build-asan/build.log; exit 1; }
-  export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1
-  export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  # The sanitizers' own exit codes: `normrt check` ends with 1 on a mismatch, which is
+  # also ASan's and UBSan's default, so a memory error would pass as a mismatch.
+  export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1:exitcode=86
+  export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=86
+  # (One code for both: in a binary with both runtimes the last options parsed set it.)
+  # The canary: a planted overflow and a planted UB, built with the same flags, must both end 86.
+  san=$(grep -o '^san="[^"]*"' scripts/configure-asan.sh | cut -d'"' -f2)
+  clang++ $san tests/sanitizer_canary.cpp -o build-asan/sanitizer_canary
+  for planted in overflow:86 ub:86; do
+    set +e
+    ./build-asan/sanitizer_canary "${planted%%:*}" > /dev/null 2>&1
+    rc=$?
+    set -e
+    [ $rc -eq "${planted##*:}" ] || { echo "sanitizer canary '${planted%%:*}' ended $rc, not ${planted##*:}"; exit 1; }
+  done
+  echo "asan+ubsan: the planted overflow and the planted UB both ended with the sanitizers' exit code 86"
   # The packaging tests link the sanitized library into unsanitized programs: skip them here.
   (cd build-asan && ctest -j"$jobs" -E "install_and_consume|deb_package_and_consume" --output-on-failure > ctest.log 2>&1) ||
     { grep -E "tests passed|Failed|\*\*\*" build-asan/ctest.log | tail -20; exit 1; }
@@ -34,7 +48,7 @@ if [ "$what" = asan ] || [ "$what" = all ]; then
     ./build-asan/normrt check "$d" > /dev/null 2> build-asan/check.err
     rc=$?
     set -e
-    if [ $rc -gt 2 ]; then
+    if [ $rc -gt 2 ]; then  # 86: a sanitizer report, 128+: a signal
       echo "normrt check $d: exit $rc"
       tail -5 build-asan/check.err
       bad=$((bad + 1))

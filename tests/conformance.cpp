@@ -3,7 +3,11 @@
 // of tests expected to pass. A listed test that fails is a regression (exit 1);
 // a passing test not on the list is reported so the list can grow.
 // Every test of a supported op that fails must be listed, with its reason, in
-// KNOWN_FAILURES_FILE; an unexplained failure fails the run too.
+// KNOWN_FAILURES_FILE; an unexplained failure fails the run too. A failure must
+// end as `normrt check` ends a failure — exit 1 (mismatch) or 2 (error) —: a
+// crash, a signal or a sanitizer's own exit code fails the run, listed or not.
+// A listed known failure that now passes, or that is never run (no such
+// folder, or skipped for unsupported ops), is stale and fails the run.
 //   conformance NORMRT_BINARY NODE_TEST_DIR EXPECTED_PASS_FILE [KNOWN_FAILURES_FILE]
 #include <sys/wait.h>
 
@@ -64,6 +68,7 @@ int main(int argc, char** argv) {
   std::sort(dirs.begin(), dirs.end());
 
   std::set<std::string> passed, failed, skipped;
+  std::map<std::string, int> exit_code;  // of each failed test
   for (auto& d : dirs) {
     try {
       normrt::ModelSummary s = normrt::summarize_model((root / d / "model.onnx").string());
@@ -79,6 +84,7 @@ int main(int argc, char** argv) {
     int status = std::system(cmd.c_str());
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     (code == 0 ? passed : failed).insert(d);
+    if (code != 0) exit_code[d] = code;
   }
   std::vector<std::string> regressions, newly, missing;
   for (auto& e : expected) {
@@ -96,11 +102,21 @@ int main(int argc, char** argv) {
     else if (argc == 5)
       unexplained.push_back(f);
   }
+  std::vector<std::string> crashed, stale;
+  for (auto& [d, code] : exit_code)
+    if (code != 1 && code != 2) crashed.push_back(d + " (exit " + std::to_string(code) + ")");
+  for (auto& [k, why] : known)
+    if (!failed.count(k))
+      stale.push_back(k + (passed.count(k) ? " (now passes)" : " (never runs: no such folder, or unsupported ops)"));
+  for (auto& c : crashed)
+    std::printf("  CRASH (ended other than exit 1 or 2: a crash, a signal or a sanitizer report): %s\n", c.c_str());
+  for (auto& st : stale)
+    std::printf("  STALE KNOWN FAILURE (remove it from the known-failures file): %s\n", st.c_str());
   for (auto& u : unexplained)
     std::printf("  UNEXPLAINED FAILURE (fix it, or list it with the reason in the known-failures file): %s\n",
                 u.c_str());
   for (auto& n : newly) std::printf("  newly passing (add to the expected list): %s\n", n.c_str());
   for (auto& m : missing) std::printf("  REGRESSION (now skipped as unsupported): %s\n", m.c_str());
   for (auto& r : regressions) std::printf("  REGRESSION: %s\n", r.c_str());
-  return regressions.empty() && missing.empty() && unexplained.empty() ? 0 : 1;
+  return regressions.empty() && missing.empty() && unexplained.empty() && crashed.empty() && stale.empty() ? 0 : 1;
 }
