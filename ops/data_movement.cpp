@@ -405,8 +405,7 @@ void plan_tile(PlanCtx& c) {
   Shape out(in.size());
   for (size_t d = 0; d < in.size(); ++d) {
     if (rep[d] < 0) c.fail("repeats must be >= 0");
-    if (rep[d] > 0 && in[d] > std::numeric_limits<int64_t>::max() / rep[d]) c.fail("the tiled shape overflows");
-    out[d] = in[d] * rep[d];
+    out[d] = checked_mul(c, in[d], rep[d], "the tiled shape");
   }
   c.set_output(0, c.input(0).dtype, out);
   const size_t es = dtype_size(c.input(0).dtype);
@@ -530,8 +529,8 @@ void plan_range(PlanCtx& c) {
   }
   if (v[2] == 0) c.fail("delta must not be 0");
   const double count = std::ceil((v[1] - v[0]) / v[2]);
-  if (!(count < 1e15)) c.fail("range is too long");
-  const int64_t n = std::max<int64_t>(0, static_cast<int64_t>(count));
+  if (!(count < 1e15)) c.fail("range is too long");  // NaN and +inf too
+  const int64_t n = count > 0 ? static_cast<int64_t>(count) : 0;  // −1e300 or −inf: empty, never cast
   c.set_output(0, t, {n});
   c.kernel = [t, n](KernelIO& io) {
     visit_numeric(t, [&](auto tag) {

@@ -73,6 +73,11 @@ class NeedsInputValue : public Error {
 // The int64/int32 values of a 1-D input known at planning time (shape, axes,
 // pads, repeats...); fails naming `what` otherwise.
 std::vector<int64_t> int_values(const PlanCtx& c, size_t input, const char* what);
+// a + b and a · b on int64 values that come from the model (attributes,
+// constant inputs, shapes): Error(InvalidModel) naming the node and `what`
+// when the result does not fit in int64 (never signed-overflow UB).
+int64_t checked_add(const PlanCtx& c, int64_t a, int64_t b, const char* what);
+int64_t checked_mul(const PlanCtx& c, int64_t a, int64_t b, const char* what);
 // axis in [-rank, rank) → [0, rank); fails naming `what` otherwise.
 int64_t normalize_axis(const PlanCtx& c, int64_t axis, int64_t rank, const char* what = "axis");
 

@@ -86,7 +86,8 @@ void plan_pad(PlanCtx& c) {
   Shape out(in.size());
   for (int64_t d = 0; d < r; ++d) {
     const size_t a = static_cast<size_t>(d);
-    out[a] = in[a] + pads[a] + pads[a + static_cast<size_t>(r)];
+    out[a] = checked_add(c, checked_add(c, in[a], pads[a], "the padded shape"), pads[a + static_cast<size_t>(r)],
+                         "the padded shape");
     if (out[a] < 0) c.fail("pads crop more than axis " + std::to_string(d) + " holds");
     if (in[a] == 0 && out[a] > 0 && mode != Mode::Constant) c.fail("cannot " + mode_s + "-pad an empty axis");
   }

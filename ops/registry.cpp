@@ -43,6 +43,20 @@ std::vector<int64_t> int_values(const PlanCtx& c, size_t i, const char* what) {
   return v;
 }
 
+int64_t checked_add(const PlanCtx& c, int64_t a, int64_t b, const char* what) {
+  int64_t r;
+  if (__builtin_add_overflow(a, b, &r))
+    c.fail(std::string(what) + " overflows int64 (" + std::to_string(a) + " + " + std::to_string(b) + ")");
+  return r;
+}
+
+int64_t checked_mul(const PlanCtx& c, int64_t a, int64_t b, const char* what) {
+  int64_t r;
+  if (__builtin_mul_overflow(a, b, &r))
+    c.fail(std::string(what) + " overflows int64 (" + std::to_string(a) + " · " + std::to_string(b) + ")");
+  return r;
+}
+
 int64_t normalize_axis(const PlanCtx& c, int64_t axis, int64_t rank, const char* what) {
   if (axis < -rank || axis >= rank)
     c.fail(std::string(what) + " " + std::to_string(axis) + " is out of range for rank " + std::to_string(rank));

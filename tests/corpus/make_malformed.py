@@ -193,6 +193,22 @@ def main():
           "InvalidModel", "exactly one value attribute")
     model("cast_to_string.onnx", ln_model(nodes=[helper.make_node("Cast", ["x"], ["y"], to=TensorProto.STRING)]),
           "UnsupportedOp", "cast to string")
+    # Hostile values: int64 arithmetic on them must fail naming the node, never overflow.
+    huge_pads = numpy_helper.from_array(np.array([0, (1 << 62), 0, (1 << 62)], np.int64), "p")
+    model("pad_overflow.onnx", ln_model(nodes=[helper.make_node("Pad", ["x", "p"], ["y"])], inits=[huge_pads]),
+          "InvalidModel", "the padded shape overflows int64")
+    reps = numpy_helper.from_array(np.array([1, 1 << 62], np.int64), "r")
+    model("tile_overflow.onnx", ln_model(nodes=[helper.make_node("Tile", ["x", "r"], ["y"])], inits=[reps]),
+          "InvalidModel", "the tiled shape overflows int64")
+    # Range(0, −1e300, 1) is empty (its count was cast from −1e300: UB); Range(0, 1e300, 1) is refused.
+    rng = [numpy_helper.from_array(np.array(v, np.float64), n) for n, v in (("s", 0.0), ("l", -1e300), ("d", 1.0),
+                                                                                 ("b", 1e300))]
+    ry = helper.make_tensor_value_info("y", TensorProto.DOUBLE, [None])
+    rz = helper.make_tensor_value_info("z", TensorProto.DOUBLE, [None])
+    model("range_hostile.onnx", ln_model(nodes=[helper.make_node("Range", ["s", "l", "d"], ["y"]),
+                                                 helper.make_node("Range", ["s", "b", "d"], ["z"])],
+                                          inits=rng, inputs=[], outputs=[ry, rz]),
+          "InvalidModel", "range is too long")
     big = numpy_helper.from_array(np.array([1 << 40, 1 << 40], np.int64), "s")
     model("constant_of_shape_huge.onnx",
           ln_model(nodes=[helper.make_node("ConstantOfShape", ["s"], ["y"])], inits=[big], inputs=[]),
