@@ -51,7 +51,7 @@ const char* kCheckHelp =
     "usage: normrt check DIR [options]\n"
     "DIR holds model.onnx and test_data_set_*/{input,output}_N.pb (the ONNX backend-test layout).\n"
     "  --rtol R       relative tolerance (default 1e-3)\n"
-    "  --atol A       absolute tolerance (default 1e-5)\n"
+    "  --atol A       absolute tolerance (default 1e-7: ONNX's backend tests use rtol 1e-3, atol 1e-7)\n"
     "  --threads N    intra-op threads\n"
     "  --optimize L   none, basic or all (default all)\n"
     "exit status: 0 all outputs match, 1 a mismatch, 2 an error (unreadable model, unsupported op)\n";
@@ -116,7 +116,7 @@ int cmd_check(int argc, char** argv) {
   Args a = cli::parse_args(argc, argv, 2, {"--rtol", "--atol", "--threads", "--inter-op", "--optimize"}, {"--help"});
   if (a.has("--help")) return std::fputs(kCheckHelp, stdout), 0;
   if (a.positional.size() != 1) throw UsageError{"check takes one DIR argument"};
-  const double rtol = a.get_double("--rtol", 1e-3, 0), atol = a.get_double("--atol", 1e-5, 0);
+  const double rtol = a.get_double("--rtol", 1e-3, 0), atol = a.get_double("--atol", 1e-7, 0);
   const fs::path dir = a.positional[0];
   if (!fs::is_directory(dir)) throw Error(ErrorCode::IO, "'" + dir.string() + "' is not a folder");
   Session s((dir / "model.onnx").string(), session_options(a));
