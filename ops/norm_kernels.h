@@ -71,5 +71,9 @@ struct NormKernels {
 const NormKernels* norm_kernels_sse2();
 const NormKernels* norm_kernels_avx2();
 const NormKernels* norm_kernels_avx512();
+// The scalar reference table (isa "reference"; norm_kernels_reference.cpp):
+// plain loops in fp64, RowMoments with the exact mean (shift = the mean
+// rounded to float); the kernel tester compares every ISA's table with it.
+const NormKernels* norm_kernels_reference();
 
 }  // namespace normrt

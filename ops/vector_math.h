@@ -24,5 +24,9 @@ struct VectorMath {
 const VectorMath* vector_math_sse2();
 const VectorMath* vector_math_avx2();
 const VectorMath* vector_math_avx512();
+// The scalar reference table (isa "reference"; vector_math_reference.cpp): each
+// function in fp64 with the C library; the kernel tester compares every ISA's
+// table with it.
+const VectorMath* vector_math_reference();
 
 }  // namespace normrt

@@ -40,8 +40,10 @@ struct VectorMathImpl {
   }
   static void sigmoid(const float* x, float* y, size_t n) {
     // 1/(1 + e^−x), with e^−x computed on min(−x, 88) so it never overflows to inf·0.
+    // min(88, −x), not min(−x, 88): x86 min returns its second operand when either is
+    // NaN, so NaN stays NaN (as in the scalar tail) instead of becoming 1/(1 + e^88).
     map(
-        x, y, n, [](B v) { return B(1.f) / (B(1.f) + xsimd::exp(xsimd::min(-v, B(88.f)))); },
+        x, y, n, [](B v) { return B(1.f) / (B(1.f) + xsimd::exp(xsimd::min(B(88.f), -v))); },
         [](float v) { return 1.f / (1.f + std::exp(std::min(-v, 88.f))); });
   }
   // GELU(x) = ½·x·(1 + erf(u)), u = x/√2. A vector whose |u| are all below
@@ -107,12 +109,13 @@ struct VectorMathImpl {
                               _mm256_cmp_ps(a, _mm256_set1_ps(4.f), _CMP_GE_OQ));
     }
 #endif
-    return B(0.5f) * x * (B(1.f) + xsimd::erf(u));
+    // −∞ gives 0 (the limit, as the avx2 pieces give), not −∞·0 = NaN.
+    return xsimd::select(x == B(-INFINITY), B(0.f), B(0.5f) * x * (B(1.f) + xsimd::erf(u)));
   }
   static void gelu(const float* x, float* y, size_t n) {
     map(
         x, y, n, [](B v) { return gelu_v(v); },
-        [](float v) { return 0.5f * v * (1.f + std::erf(v * 0.70710678118654752f)); });
+        [](float v) { return v == -INFINITY ? 0.f : 0.5f * v * (1.f + std::erf(v * 0.70710678118654752f)); });
   }
   // ½·x·(1 + tanh z) = x / (1 + e^(−2z)), z = √(2/π)·(x + 0.044715·x³): one
   // branch-free exp and a division (xsimd's tanh branches on |z| and pays both

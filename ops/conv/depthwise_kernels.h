@@ -1,6 +1,7 @@
 // The depthwise convolution kernels, one table per ISA (depthwise_kernels_impl.hpp
 // built in one translation unit per ISA), handed to Conv through the session's
-// KernelSet (ops/kernel_set.h). Their scalar references are in depthwise_reference.h.
+// KernelSet (ops/kernel_set.h). Their scalar reference is the table
+// depthwise_kernels_reference() (depthwise_kernels_reference.cpp).
 #pragma once
 #include <cstdint>
 
@@ -26,5 +27,7 @@ struct DepthwiseKernels {
 const DepthwiseKernels* depthwise_kernels_sse2();
 const DepthwiseKernels* depthwise_kernels_avx2();
 const DepthwiseKernels* depthwise_kernels_avx512();
+// The scalar reference table (isa "reference"): fp64 sums, dw3x3s2 included.
+const DepthwiseKernels* depthwise_kernels_reference();
 
 }  // namespace normrt

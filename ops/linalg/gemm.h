@@ -62,6 +62,10 @@ const GemmKernels* gemm_kernels_avx512();
 const GemmKernels* gemm_kernels_sse2_4rows();
 const GemmKernels* gemm_kernels_avx2_4rows();
 const GemmKernels* gemm_kernels_avx512_4rows();
+// The scalar reference of the tile with MR = mr and NR = nr (isa "reference";
+// gemm_kernels_reference.cpp): the same packed layouts, fp64 sums. Defined for
+// the ISA tiles' shapes (mr 4 or 6, nr 8, 16 or 32), else nullptr.
+const GemmKernels* gemm_kernels_reference(int mr, int nr);
 
 // dst[j·ldd + i] = clamp(src[i·lds + j] (+ add[j·ldd + i]), lo, hi) for i < rows,
 // j < cols, in 4×4 register tiles (NaN passes the clamp unchanged; add may be
