@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <thread>
@@ -317,5 +318,52 @@ TEST_CASE("static memory plan: a chain of ops reuses two buffers / branches that
       const float v = x.data<float>()[i];
       REQUIRE(y2.data<float>()[i] == v + std::max(v, 0.f));
     }
+  }
+}
+
+TEST_CASE("model tests with attention, softmax, reductions and convolutions: bit-identical at 1, 2 and 8 threads") {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::path(NORMRT_SOURCE_DIR) / "models" / "tests";
+  for (const char* model : {"bert_opset17", "gpt", "vit", "resnet", "mobilenet_v2", "ln_lstm"}) {
+    CAPTURE(model);
+    const fs::path m = dir / model;
+    NamedTensors in;
+    for (int k = 0; fs::exists(m / "test_data_set_0" / ("input_" + std::to_string(k) + ".pb")); ++k) {
+      std::string name;
+      Tensor t = read_tensor_pb((m / "test_data_set_0" / ("input_" + std::to_string(k) + ".pb")).string(), &name);
+      in.emplace_back(name, t);
+    }
+    REQUIRE(!in.empty());
+    SessionOptions o1;
+    o1.threads = 1;
+    const NamedTensors ref = Session((m / "model.onnx").string(), o1).run(in);
+    for (int threads : {2, 8}) {
+      CAPTURE(threads);
+      SessionOptions o;
+      o.threads = threads;
+      CHECK(bit_identical(Session((m / "model.onnx").string(), o).run(in), ref));
+    }
+  }
+  // Reductions and softmax over rows long enough to split: along each axis, and over all of x.
+  test::ModelBuilder b(18);
+  b.input("x", {96, 3000}).output("sum").output("mean").output("l2").output("lse").output("soft").output("all");
+  b.init_i64("ax1", {1});
+  b.init_i64("ax0", {0});
+  b.node("ReduceSum", {"x", "ax1"}, {"sum"});
+  b.node("ReduceMean", {"x", "ax0"}, {"mean"});
+  b.node("ReduceL2", {"x", "ax1"}, {"l2"});
+  b.node("ReduceLogSumExp", {"x", "ax0"}, {"lse"});
+  test::ModelBuilder::attr_i(b.node("Softmax", {"x"}, {"soft"}), "axis", 1);
+  b.node("ReduceMax", {"x"}, {"all"});
+  const std::string bytes = b.bytes();
+  const NamedTensors in{{"x", random_tensor({96, 3000}, 7)}};
+  SessionOptions o1;
+  o1.threads = 1;
+  const NamedTensors ref = Session::from_memory(bytes.data(), bytes.size(), "", o1).run(in);
+  for (int threads : {2, 8}) {
+    CAPTURE(threads);
+    SessionOptions o;
+    o.threads = threads;
+    CHECK(bit_identical(Session::from_memory(bytes.data(), bytes.size(), "", o).run(in), ref));
   }
 }
