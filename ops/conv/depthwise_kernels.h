@@ -1,6 +1,6 @@
 // The depthwise convolution kernels, one table per ISA (depthwise_kernels_impl.hpp
 // built in one translation unit per ISA), handed to Conv through the session's
-// KernelSet (ops/kernel_set.h). Their scalar references are in depthwise_reference.h.
+// KernelSet (ops/kernel_set.h). The tests hold them to Conv's plain loop, conv_reference.h.
 #pragma once
 #include <cstdint>
 
