@@ -369,6 +369,7 @@ NamedTensors Session::run(const NamedTensors& inputs, RunProfile* profile) const
       n.start_us = timings[i].start_us;
       n.duration_us = timings[i].duration_us;
       n.thread = timings[i].thread;
+      n.detail = s.detail;
       if (!s.outputs_alias_inputs) {
         for (int id : s.in)
           if (id >= 0) n.bytes_read += plan->value_bytes[static_cast<size_t>(id)];

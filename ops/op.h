@@ -42,6 +42,8 @@ struct PlanCtx {
   // (Constant) give their values here; the planner then keeps them as
   // constants and schedules no kernel.
   std::vector<Tensor> out_value;
+  // A short note on how this node runs, e.g. Conv's path; shown by profiles.
+  std::string detail;
 
   size_t num_inputs() const { return in.size(); }
   bool has_input(size_t i) const { return i < in.size() && in[i].present; }

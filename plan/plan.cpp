@@ -55,7 +55,7 @@ std::shared_ptr<const Plan> make_plan(const Graph& g, const ValueIndex& ix, cons
     std::string why = unsupported_reason(node.domain, node.op_type, node.opset);
     if (!why.empty()) throw Error(ErrorCode::UnsupportedOp, node.where() + ": " + why);
     const OpDef* def = reg.find(node.domain, node.op_type);
-    PlanCtx ctx{node, reg.resolve(*def, node.opset), &kernels, {}, {}, {}, false, {}};
+    PlanCtx ctx{node, reg.resolve(*def, node.opset), &kernels, {}, {}, {}, false, {}, {}};
     bool all_known = true;
     for (auto& n : node.inputs) {
       if (n.empty()) {
@@ -95,6 +95,7 @@ std::shared_ptr<const Plan> make_plan(const Graph& g, const ValueIndex& ix, cons
     step.node = &node;
     step.kernel = std::move(ctx.kernel);
     step.outputs_alias_inputs = ctx.outputs_alias_inputs;
+    step.detail = std::move(ctx.detail);
     for (auto& n : node.inputs) step.in.push_back(ix.get(n));
     for (size_t i = 0; i < node.outputs.size(); ++i) {
       step.out.push_back(ix.get(node.outputs[i]));

@@ -17,6 +17,7 @@ struct PlanStep {
   const Node* node = nullptr;
   Kernel kernel;
   bool outputs_alias_inputs = false;
+  std::string detail;        // how the node runs (PlanCtx::detail), for profiles
   std::vector<int> in, out;  // value ids; -1 = absent
   std::vector<DType> out_dtype;
   std::vector<Shape> out_shape;

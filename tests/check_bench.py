@@ -78,6 +78,7 @@ check(abs(sum(o["percent_of_run"] for o in p["op_types"]) - 100 * p["node_ms_sum
       "op-type percentages add up to the node share of the run")
 ops = {o["op"]: o for o in p["op_types"]}
 check(ops.get("LayerNormalization", {}).get("count") == 20, "2 LayerNorm nodes x 10 runs")
+check(all(isinstance(n.get("detail"), str) for n in p["nodes"]), "every profiled node has a detail string")
 for n in p["nodes"]:
     if n["op"] in ("LayerNormalization", "Add", "BatchNormalization", "InstanceNormalization", "Relu"):
         check("fraction_of_copy" in n and n["gb_per_s"] > 0, f"bandwidth figures for {n['name']}")

@@ -208,6 +208,7 @@ double copy_gbps(uint64_t bytes) {
 
 struct NodeAgg {
   std::string name, op;
+  std::string detail;  // how the node runs (NodeProfile::detail), e.g. Conv's path
   std::vector<double> us;
   uint64_t bytes = 0;  // read + written per run
   uint64_t out_bytes = 0;
@@ -236,7 +237,8 @@ ProfileResult run_profile(const Session& s, const NamedTensors& inputs, int runs
     for (auto& n : p.nodes) {
       node_total += n.duration_us;
       auto [it, fresh] = index.emplace(n.name, r.nodes.size());
-      if (fresh) r.nodes.push_back(NodeAgg{n.name, n.op_type, {}, n.bytes_read + n.bytes_written, n.bytes_written});
+      if (fresh)
+        r.nodes.push_back(NodeAgg{n.name, n.op_type, n.detail, {}, n.bytes_read + n.bytes_written, n.bytes_written});
       r.nodes[it->second].us.push_back(n.duration_us);
     }
   }
@@ -292,8 +294,8 @@ void write_profile_tables(std::FILE* f, const ProfileResult& r) {
     std::fprintf(f, "  %-26s %7zu %11.4f %10.2f %10.2f %6.1f%%\n", a.op.c_str(), a.us.size(), t / 1000.0,
                  t / static_cast<double>(a.us.size()), percentile(a.us, 50), 100.0 * t / run_us_total);
   }
-  std::fprintf(f, "by node:\n  %-28s %-22s %10s %10s %6s %10s %8s %6s\n", "node", "op", "mean_us", "median_us", "%run",
-               "MB_moved", "GB/s", "%copy");
+  std::fprintf(f, "by node:\n  %-28s %-22s %10s %10s %6s %10s %8s %6s  %s\n", "node", "op", "mean_us", "median_us",
+               "%run", "MB_moved", "GB/s", "%copy", "detail");
   for (auto& n : r.nodes) {
     const double med = percentile(n.us, 50);
     const double gbps = med > 0 ? static_cast<double>(n.bytes) / (med * 1e-6) / 1e9 : 0;
@@ -304,13 +306,14 @@ void write_profile_tables(std::FILE* f, const ProfileResult& r) {
       std::snprintf(buf, sizeof buf, "%.0f%%", 100.0 * gbps / it->second);
       copy = buf;
     }
-    std::fprintf(f, "  %-28s %-22s %10.2f %10.2f %5.1f%% %10.3f %8.2f %6s\n", n.name.c_str(), n.op.c_str(),
+    std::fprintf(f, "  %-28s %-22s %10.2f %10.2f %5.1f%% %10.3f %8.2f %6s  %s\n", n.name.c_str(), n.op.c_str(),
                  sum(n.us) / static_cast<double>(n.us.size()), med, 100.0 * sum(n.us) / run_us_total,
-                 static_cast<double>(n.bytes) / 1e6, gbps, copy.c_str());
+                 static_cast<double>(n.bytes) / 1e6, gbps, copy.c_str(), n.detail.empty() ? "-" : n.detail.c_str());
   }
   std::fprintf(f,
                "  (GB/s = bytes read + written / median time (output allocation included); %%copy = that against a\n"
-               "   copy loop of the output's size measured before profiling: 100%% = at the memory-bandwidth limit)\n");
+               "   copy loop of the output's size measured before profiling: 100%% = at the memory-bandwidth limit;\n"
+               "   detail = how the node runs, e.g. Conv's path)\n");
 }
 
 void write_chrome_trace(const std::string& path, const ProfileResult& r) {
@@ -335,6 +338,7 @@ void write_chrome_trace(const std::string& path, const ProfileResult& r) {
       j.begin_object();
       j.field("run", static_cast<int64_t>(run));
       j.field("bytes", static_cast<int64_t>(n.bytes_read + n.bytes_written));
+      if (!n.detail.empty()) j.field("detail", n.detail);
       j.end_object();
       j.end_object();
     }
@@ -375,6 +379,7 @@ void profile_json(JsonWriter& j, const ProfileResult& r) {
     j.begin_object();
     j.field("name", n.name);
     j.field("op", n.op);
+    j.field("detail", n.detail);
     j.field("count", static_cast<int64_t>(n.us.size()));
     j.field("mean_us", sum(n.us) / static_cast<double>(n.us.size()));
     j.field("median_us", med);

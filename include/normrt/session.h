@@ -68,6 +68,7 @@ struct NodeProfile {
   int thread = 0;              // arena slot that ran it
   uint64_t bytes_read = 0;     // all inputs (weights included); 0 for ops that only re-view their input
   uint64_t bytes_written = 0;  // all outputs
+  std::string detail;          // how the node runs, e.g. Conv's path ("im2col"); may be empty
 };
 struct RunProfile {
   double total_us = 0;

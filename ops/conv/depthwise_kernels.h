@@ -1,7 +1,8 @@
 // The depthwise convolution kernels, one table per ISA (depthwise_kernels_impl.hpp
 // built in one translation unit per ISA), handed to Conv through the session's
 // KernelSet (ops/kernel_set.h). Their scalar reference is the table
-// depthwise_kernels_reference() (depthwise_kernels_reference.cpp).
+// depthwise_kernels_reference() (depthwise_kernels_reference.cpp); Conv's
+// plain loop is conv_reference.h.
 #pragma once
 #include <cstdint>
 

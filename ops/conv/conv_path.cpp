@@ -1,0 +1,128 @@
+// Conv's path from its geometry (conv_path.h), in this order:
+//   depthwise: depthwise-3x3s2 when the ISA has the in-place kernel and the
+//     window is 3×3, stride 2, padded by 1; else depthwise-planes for rows of 8
+//     or more outputs (planes of bounded size); else depthwise-channels-last;
+//   taps: constant W, more than one tap, and a sixteenth or more of the
+//     position-taps in the padding (3×3 padded by 1: 16×16 planes and smaller);
+//   indirect (rank ≤ 2, more than one tap): indirect-rows unless indirect-columns
+//     wastes at most 25% of its columns (vwidth ≤ 1.25·W_out) and pads its
+//     register tiles less, the rows' transpose charged 5%;
+//   1×1, stride 1, unpadded: pointwise-a when the positions on the rows pad the
+//     tiles less (narrow planes), else pointwise-b when the plane is a whole
+//     number of B panels;
+//   then indirect-columns if it qualified, else im2col (im2col-transposed when
+//     the positions on the rows pad the tiles less).
+// Each orientation uses the register tile (6 or 4 rows) that pads its M least.
+#include "conv_path.h"
+
+#include "conv_paths.h"
+
+namespace normrt::conv {
+
+const char* conv_path_name(ConvPath path) {
+  switch (path) {
+    case ConvPath::depthwise_planes:
+      return "depthwise-planes";
+    case ConvPath::depthwise_3x3s2:
+      return "depthwise-3x3s2";
+    case ConvPath::depthwise_channels_last:
+      return "depthwise-channels-last";
+    case ConvPath::taps:
+      return "taps";
+    case ConvPath::indirect_columns:
+      return "indirect-columns";
+    case ConvPath::indirect_rows:
+      return "indirect-rows";
+    case ConvPath::pointwise_b:
+      return "pointwise-b";
+    case ConvPath::pointwise_a:
+      return "pointwise-a";
+    case ConvPath::im2col:
+      return "im2col";
+    case ConvPath::im2col_transposed:
+      return "im2col-transposed";
+    case ConvPath::col2im:
+      return "col2im";
+  }
+  return "?";
+}
+
+namespace {
+
+// Whether a sixteenth or more of the window's position-taps fall in the
+// padding. The position-taps inside x are counted per axis (they are a
+// product over the axes), so no position list is built.
+bool padding_heavy(const Window& w) {
+  int64_t inside = 1;
+  for (int a = 0; a < 3; ++a) {
+    int64_t n = 0;
+    for (int64_t k = 0; k < w.k[a]; ++k)
+      for (int64_t o = 0; o < w.out[a]; ++o) {
+        const int64_t i = o * w.s[a] - w.pb[a] + k * w.d[a];
+        n += i >= 0 && i < w.in[a];
+      }
+    inside *= n;
+  }
+  return inside * 16 < w.out_size() * w.k_size() * 15;
+}
+
+}  // namespace
+
+ConvChoice choose_conv_path(const Window& w, const ConvShape& cs, bool const_w, const KernelSet& ks) {
+  ConvChoice ch;
+  const int64_t osz = w.out_size(), ksz = w.k_size(), cg = cs.C / cs.G, mg = cs.M / cs.G;
+  if (cs.G == cs.C && cs.G == cs.M) {  // depthwise
+    if (w.out[2] >= 8 && depthwise_plane_floats(w) > 0)
+      ch.path =
+          w.is_3x3_stride2_pad1() && ks.depthwise->dw3x3s2 ? ConvPath::depthwise_3x3s2 : ConvPath::depthwise_planes;
+    else
+      ch.path = ConvPath::depthwise_channels_last;
+    return ch;
+  }
+  // Output channels on the GEMM's rows (Y = W·col), or output positions on the
+  // rows (Yᵀ = colᵀ·Wᵀ) when that pads the register tiles at least 20% less.
+  const linalg::GemmKernels &kern_a = ks.gemm_for(mg), &kern_b = ks.gemm_for(osz);
+  const bool spatial_rows =
+      round_up(osz, kern_b.mr) * round_up(mg, kern_b.nr) * 5 < round_up(mg, kern_a.mr) * round_up(osz, kern_a.nr) * 4;
+  const linalg::GemmKernels& gk = spatial_rows ? kern_b : kern_a;
+  // The taps' position lists are capped at 2^20 entries.
+  if (const_w && ksz > 1 && osz * ksz <= (int64_t{1} << 20) && padding_heavy(w)) {
+    ch.path = ConvPath::taps;
+    ch.gemm = &kern_b;
+    return ch;
+  }
+  IndirectConv ic;
+  const bool indirect = make_indirect_conv(w, cg, kern_a.nr, &ic);
+  const bool by_columns_ok = indirect && ic.vwidth * 4 <= w.out[2] * 5;
+  const int64_t by_columns_work = round_up(mg, kern_a.mr) * round_up(ic.vsize, kern_a.nr);
+  const int64_t by_positions_work = round_up(osz, kern_b.mr) * round_up(mg, kern_b.nr);
+  if (indirect && (!by_columns_ok || by_positions_work * 21 < by_columns_work * 20)) {
+    ch.path = ConvPath::indirect_rows;
+    ch.gemm = &kern_b;
+    ch.phases = std::make_shared<const IndirectConv>(std::move(ic));
+    return ch;
+  }
+  bool pointwise = ksz == 1;
+  for (int a = 0; a < 3; ++a) pointwise = pointwise && w.s[a] == 1 && w.pb[a] == 0 && w.pe[a] == 0;
+  if (pointwise && spatial_rows) {
+    ch.path = ConvPath::pointwise_a;
+    ch.gemm = &kern_b;
+    return ch;
+  }
+  if (pointwise && osz % gk.nr == 0) {
+    ch.path = ConvPath::pointwise_b;
+    ch.gemm = &gk;
+    return ch;
+  }
+  if (by_columns_ok) {
+    ch.path = ConvPath::indirect_columns;
+    ch.gemm = &gk;
+    ch.phases = std::make_shared<const IndirectConv>(std::move(ic));
+    return ch;
+  }
+  ch.path = spatial_rows ? ConvPath::im2col_transposed : ConvPath::im2col;
+  ch.gemm = &gk;
+  return ch;
+}
+
+}  // namespace normrt::conv

@@ -1,0 +1,41 @@
+// pointwise-b: Conv 1×1, stride 1, unpadded, on a plane that is a whole number
+// of B panels, as a GEMM reading x in place (no im2col):
+//   Y_g[m, p] = Σ_c W_g[m, c] · x[n, g·cg + c, p]    (B's row c: x's channel plane c)
+// The bias and the clamp (and Z) are applied by the register tile as it
+// stores. Passes: the GEMM alone (W packed once when constant).
+// pointwise-a, the same with the positions on A's rows (narrow planes), is the
+// indirect-rows GEMM reading x itself (indirect.cpp).
+#include "../scratch.h"
+#include "conv_paths.h"
+
+namespace normrt::conv {
+
+void plan_conv_pointwise_b(PlanCtx& c, const Window& w, const ConvShape& cs, const ConvOutput& out,
+                           const ConvChoice& choice) {
+  const linalg::GemmKernels& gk = *choice.gemm;
+  const int64_t osz = w.out_size(), cg = cs.C / cs.G, mg = cs.M / cs.G, kdim = cg;
+  const float lo = out.lo, hi = out.hi;
+  const GroupWeights gw(gk, false, constant_weights(c), cs.G, mg, kdim);
+  auto plane_offs = std::make_shared<std::vector<int64_t>>();
+  for (int64_t ch = 0; ch < cg; ++ch) plane_offs->push_back(ch * osz);
+  c.kernel = [=, &gk](KernelIO& io) {
+    const float* x = io.in[0]->data<float>();
+    const float* b = conv_bias(io);
+    float* y = io.out[0]->data<float>();
+    Scratch<float> wrun(gw.scratch_floats(gk));
+    for (int64_t n = 0; n < cs.N; ++n)
+      for (int64_t g = 0; g < cs.G; ++g) {
+        const float* wp = gw.group(gk, io.in[1]->data<float>(), g, wrun.data());
+        linalg::Epilogue ep;
+        ep.lo = lo;
+        ep.hi = hi;
+        ep.row_bias = b ? b + g * mg : nullptr;
+        ep.residual = out.z(io, n, g * mg, cs.M, osz);
+        ep.ldr = osz;
+        linalg::sgemm_indirect_b(gk, mg, osz, kdim, wp, x + (n * cs.C + g * cg) * osz, plane_offs->data(),
+                                 y + (n * cs.M + g * mg) * osz, osz, ep);
+      }
+  };
+}
+
+}  // namespace normrt::conv
