@@ -16,9 +16,10 @@ inline void deinterleave(const float* s, int64_t n, float* even, float* odd) {
   int64_t i = 0;
 #ifdef __SSE2__
   for (; 2 * i + 8 <= n; i += 4) {
-    const __m128 a = _mm_loadu_ps(s + 2 * i), b = _mm_loadu_ps(s + 2 * i + 4);  // s0..s3, s4..s7
-    _mm_storeu_ps(even + i, _mm_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0)));
-    _mm_storeu_ps(odd + i, _mm_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
+    __m128 e, o;
+    load_deinterleaved(s + 2 * i, &e, &o);
+    _mm_storeu_ps(even + i, e);
+    _mm_storeu_ps(odd + i, o);
   }
 #endif
   for (; 2 * i + 1 < n; ++i) even[i] = s[2 * i], odd[i] = s[2 * i + 1];

@@ -15,6 +15,7 @@
 #include "../linalg/gemm.h"
 #include "../op.h"
 #include "../spatial.h"
+#include "../sse2_blocks.h"
 
 namespace normrt::conv {
 
@@ -57,8 +58,7 @@ inline void copy_run(const float* s, int64_t stride, int64_t len, float* d) {
     for (; i + 4 <= len; i += 4) _mm_storeu_ps(d + i, _mm_loadu_ps(s + i));
   } else if (stride == 2) {
     for (; i + 4 <= len; i += 4) {
-      const __m128 a = _mm_loadu_ps(s + 2 * i), b = _mm_loadu_ps(s + 2 * i + 3);  // s0..s3, s3..s6
-      _mm_storeu_ps(d + i, _mm_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 2, 0)));        // s0 s2 s4 s6
+      _mm_storeu_ps(d + i, load_stride2(s + 2 * i));  // s0 s2 s4 s6
     }
   }
 #endif
