@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Median latency of every model test (models/tests/) in normrt and in ONNX
-# Runtime 1.30 (Node binding), at 1 and 2 threads; prints a Markdown table
-# with the ratio normrt / ORT. ORT is measurement-only:
+# Median latency of every model test (models/tests/) and every full-size
+# benchmark model made by scripts/make_bench_models.py (bench/models/, when
+# present) in normrt and in ONNX Runtime 1.30 (Node binding), at 1 and 2
+# threads; prints a Markdown table with the ratio normrt / ORT. ORT is
+# measurement-only:
 #   (cd /tmp/ort && npm install --ignore-scripts onnxruntime-node@1.30.0)
 #   ORT_NODE=/tmp/ort/node_modules/onnxruntime-node bash bench/compare_ort.sh [build/normrt] [MODEL...]
+# A MODEL is a folder name under models/tests/ or bench/models/. NORMRT_ISA
+# (sse2, avx2, avx512) picks normrt's path; THREADS (default "1 2") the thread counts.
 # The machine is shared and noisy, so each (model, threads) pair is measured
 # in ROUNDS (default 3) alternating rounds of normrt then ORT (2 s each); the
 # table gives the median of the per-round medians of each runtime, their ratio,
@@ -16,17 +20,22 @@ cd "$(dirname "$0")/.."
 NORMRT=${1:-build/normrt}
 shift || true
 MODELS=("$@")
-[ ${#MODELS[@]} -eq 0 ] && for d in models/tests/*/; do MODELS+=("$(basename "$d")"); done
+[ ${#MODELS[@]} -eq 0 ] && for d in models/tests/*/ bench/models/*/; do [ -f "$d/model.onnx" ] && MODELS+=("$d"); done
+THREADS=${THREADS:-1 2}
 ROUNDS=${ROUNDS:-3}
 tmp=$(mktemp -d)
 echo "| model | threads | normrt median ms | ORT median ms | normrt / ORT | per-round ratio, median | normrt min ms | ORT min ms | min / min |"
 echo "|---|---|---|---|---|---|---|---|---|"
-for name in "${MODELS[@]}"; do
-  dir=models/tests/$name
+for m in "${MODELS[@]}"; do
+  dir=${m%/}
+  [ -f "$dir/model.onnx" ] || dir=models/tests/$m
+  [ -f "$dir/model.onnx" ] || dir=bench/models/$m
+  [ -f "$dir/model.onnx" ] || { echo "no model '$m' in models/tests/ or bench/models/" >&2; exit 1; }
+  name=$(basename "$dir")
   mkdir -p "$tmp/$name"
-  cp "$dir/model.onnx" "$tmp/$name/"
+  ln -s "$(realpath "$dir/model.onnx")" "$tmp/$name/model.onnx"
   /usr/bin/python3 bench/pb_to_raw.py "$dir" "$tmp/$name"
-  for t in 1 2; do
+  for t in $THREADS; do
     ns=() os=() nmins=() omins=()
     for _ in $(seq "$ROUNDS"); do
       med="" mn=""

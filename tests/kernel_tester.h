@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <random>
 #include <sstream>
 #include <string>
@@ -84,6 +85,13 @@ std::string first_mismatch(const std::vector<T>& got, const std::vector<T>& want
   if (got.size() != want.size()) return "sizes differ";
   return first_mismatch(got.data(), want.data(), got.size(), t);
 }
+
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+constexpr float kInf = std::numeric_limits<float>::infinity();
+constexpr size_t kGuard = 5;  // elements past each output, compared too
+
+// An output buffer of n values and the guard, the same garbage for the kernel and the reference.
+inline std::vector<float> out_buffer(size_t n, uint64_t seed) { return uniform(n + kGuard, seed, 100.f, 200.f); }
 
 }  // namespace normrt::test
 
