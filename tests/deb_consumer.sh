@@ -21,12 +21,12 @@ done
 contents=$(dpkg-deb -c "$deb")
 for f in ./usr/include/normrt/normrt.h ./usr/include/normrt/normrt_c.h ./usr/bin/normrt ./usr/lib/libnormrt.so.0.1.0 \
          ./usr/lib/libnormrt.a ./usr/lib/cmake/normrt/normrtConfig.cmake ./usr/lib/pkgconfig/normrt.pc \
-         ./usr/lib/python3/dist-packages/normrt/__init__.py; do
+         ./usr/lib/python3.*/dist-packages/normrt/__init__.py; do
   grep -q " $f\b" <<< "$contents" || { echo "the package lacks $f"; exit 1; }
 done
 dpkg -x "$deb" "$work/root"
 /usr/bin/python3 "$src/tests/check_exports.py" "$work/root/usr/lib/libnormrt.so.0" "$work/root/usr/include/normrt" 0
 build_with_cmake "$work/root/usr" "$src" "$work"
 build_with_pkg_config "$work/root/usr/lib/pkgconfig" "$work/root/usr/lib" "$src" "$work"
-check_python "$work/root/usr/lib/python3/dist-packages" "$src"
+check_python "$(ls -d "$work"/root/usr/lib/python3*/dist-packages | head -1)" "$src"
 echo "deb_consumer: all steps passed"

@@ -16,6 +16,6 @@ test -f "$lib/libnormrt.a"
 /usr/bin/python3 "$src/tests/check_exports.py" "$lib/libnormrt.so.0" "$work/prefix/include/normrt" 0
 build_with_cmake "$work/prefix" "$src" "$work"
 build_with_pkg_config "$lib/pkgconfig" "$lib" "$src" "$work"
-check_python "$work/prefix/lib/python3/dist-packages" "$src"
+check_python "$(ls -d "$work"/prefix/lib/python3*/dist-packages | head -1)" "$src"
 "$work/prefix/bin/normrt" --version
 echo "install_consumer: all steps passed"
