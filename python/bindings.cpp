@@ -123,17 +123,23 @@ py::list value_list(const std::vector<ValueMeta>& values) {
 PYBIND11_MODULE(_normrt, m) {
   m.doc() = "normrt's C++ runtime (use the normrt package, not this module)";
   // Errors: normrt.Error and one subclass per ErrorCode, made in __init__.py and registered here.
-  static py::object error_classes[5];
+  // Strong references held for the process's life: a static py::object would
+  // be released after the interpreter is finalized, at exit.
+  static PyObject* error_classes[5] = {};
   m.def("_set_error_classes", [](py::list classes) {
-    for (size_t i = 0; i < 5; ++i) error_classes[i] = classes[i];
+    for (size_t i = 0; i < 5; ++i) {
+      PyObject* cls = py::object(classes[i]).release().ptr();
+      Py_XDECREF(error_classes[i]);
+      error_classes[i] = cls;
+    }
   });
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
     } catch (const Error& e) {
-      const py::object& cls = error_classes[static_cast<int>(e.code())];
+      PyObject* cls = error_classes[static_cast<int>(e.code())];
       if (cls) {
-        PyErr_SetObject(cls.ptr(), py::str(e.what()).ptr());
+        PyErr_SetObject(cls, py::str(e.what()).ptr());
       } else {
         PyErr_SetString(PyExc_RuntimeError, e.what());
       }

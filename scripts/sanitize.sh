@@ -21,12 +21,10 @@ if [ "$what" = asan ] || [ "$what" = all ]; then
   export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1:exitcode=86
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=86
   # (One code for both: in a binary with both runtimes the last options parsed set it.)
-  # The canary: a planted overflow and a planted UB, built with the same flags, must both end 86.
-  san=$(grep -o '^san="[^"]*"' scripts/configure-asan.sh | cut -d'"' -f2)
-  clang++ $san tests/sanitizer_canary.cpp -o build-asan/sanitizer_canary
+  # The canary (built in build-asan with its flags): a planted overflow and a planted UB must both end 86.
   for planted in overflow:86 ub:86; do
     set +e
-    ./build-asan/sanitizer_canary "${planted%%:*}" > /dev/null 2>&1
+    ./build-asan/tests/sanitizer_canary "${planted%%:*}" > /dev/null 2>&1
     rc=$?
     set -e
     [ $rc -eq "${planted##*:}" ] || { echo "sanitizer canary '${planted%%:*}' ended $rc, not ${planted##*:}"; exit 1; }

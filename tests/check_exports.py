@@ -37,7 +37,8 @@ def main():
         sym = parts[2]
         count += 1
         name = re.sub(r"^(typeinfo name for|typeinfo for|vtable for|guard variable for) ", "", sym)
-        name = re.sub(r"^[^(]*? (?=[A-Za-z_:]+::)", "", name) if name.startswith(("void ", "std::pair<")) else name
+        if name.startswith("void "):  # a template instance demangled with its return type
+            name = name[len("void "):]
         if name.startswith(("std::", "__gnu_cxx::")):
             continue  # a standard-library template instantiated with default visibility
         if "::" not in name and "(" not in name:

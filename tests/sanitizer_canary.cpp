@@ -1,5 +1,5 @@
 // A planted heap overflow (argument "overflow") and a planted signed overflow
-// (argument "ub"), built with the sanitized build's flags by scripts/sanitize.sh:
+// (argument "ub"), built in the sanitized build (build-asan) and run by scripts/sanitize.sh:
 // each must end with the sanitizers' own exit code (86, set in ASAN_OPTIONS and UBSAN_OPTIONS), which
 // proves the sweep tells a memory error from `normrt check`'s exit 1 (mismatch).
 #include <cstdio>

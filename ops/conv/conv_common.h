@@ -8,9 +8,6 @@
 #include <cstdint>
 #include <memory>
 #include <vector>
-#ifdef __SSE2__
-#include <xmmintrin.h>
-#endif
 
 #include "../linalg/gemm.h"
 #include "../op.h"
@@ -57,9 +54,7 @@ inline void copy_run(const float* s, int64_t stride, int64_t len, float* d) {
   if (stride == 1) {
     for (; i + 4 <= len; i += 4) _mm_storeu_ps(d + i, _mm_loadu_ps(s + i));
   } else if (stride == 2) {
-    for (; i + 4 <= len; i += 4) {
-      _mm_storeu_ps(d + i, load_stride2(s + 2 * i));  // s0 s2 s4 s6
-    }
+    for (; i + 4 <= len; i += 4) _mm_storeu_ps(d + i, load_stride2(s + 2 * i));  // s0 s2 s4 s6
   }
 #endif
   for (; i < len; ++i) d[i] = s[i * stride];
