@@ -4,7 +4,9 @@ faithful networks with random weights (fixed seeds, nothing downloaded), each
 in the ONNX test layout (model.onnx + test_data_set_0/{input,output}_N.pb)
 with PyTorch's own outputs as the expected data.
 
-  /usr/bin/python3 scripts/make_model_tests.py [OUT_DIR]
+  /usr/bin/python3 scripts/make_model_tests.py [OUT_DIR] [--only NAME[,NAME...]]
+
+--only rewrites just the named folders (the others stay byte for byte).
 
 Needs Debian's python3-torch, python3-torchvision and python3-onnx (used only
 to write the committed files; building and testing normrt never runs this).
@@ -22,7 +24,13 @@ import torch.nn.functional as F
 import torchvision
 from onnx import numpy_helper
 
-OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "models", "tests")
+_args = sys.argv[1:]
+ONLY = None
+if "--only" in _args:
+    i = _args.index("--only")
+    ONLY = set(_args[i + 1].split(","))
+    del _args[i:i + 2]
+OUT = _args[0] if _args else os.path.join(os.path.dirname(__file__), "..", "models", "tests")
 
 
 # ---------------------------------------------------------------- norms ----
@@ -247,6 +255,8 @@ def randomize_batchnorm(model):
 
 
 def export(name, model, inputs, input_names, output_names, opset, dynamic_axes=None, preserve_bn=False):
+    if ONLY is not None and name not in ONLY:
+        return
     folder = os.path.join(OUT, name)
     shutil.rmtree(folder, ignore_errors=True)
     os.makedirs(os.path.join(folder, "test_data_set_0"))
