@@ -35,10 +35,22 @@ void parallel_rows(int64_t rows, int64_t work_per_row, F&& body) {
     body(int64_t{0}, rows);
     return;
   }
-  int64_t grain = std::max<int64_t>(1, kParallelChunkWork / work_per_row);
+  // One contiguous part per thread (at least a grain each), spawned as plain
+  // tasks: tbb::static_partitioner would do the same split but hands parts to
+  // threads through affinity mailboxes, whose proxy tasks are heap-allocated
+  // on every run when the threads are busy (tests/test_alloc.cpp).
+  const int64_t grain = std::max<int64_t>(1, kParallelChunkWork / work_per_row);
+  const int64_t parts = std::min<int64_t>(tbb::this_task_arena::max_concurrency(), (rows + grain - 1) / grain);
+  if (parts <= 1) {
+    body(int64_t{0}, rows);
+    return;
+  }
   tbb::parallel_for(
-      tbb::blocked_range<int64_t>(0, rows, static_cast<size_t>(grain)),
-      [&](const tbb::blocked_range<int64_t>& r) { body(r.begin(), r.end()); }, tbb::static_partitioner());
+      tbb::blocked_range<int64_t>(0, parts, 1),
+      [&](const tbb::blocked_range<int64_t>& r) {
+        for (int64_t p = r.begin(); p < r.end(); ++p) body(rows * p / parts, rows * (p + 1) / parts);
+      },
+      tbb::simple_partitioner());
 }
 
 }  // namespace normrt

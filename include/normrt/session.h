@@ -105,7 +105,10 @@ class NORMRT_API Session {
   // dtype and a shape that fits the declared one; inputs may be views of
   // caller memory (Tensor::view), which is not copied. Returns the graph
   // outputs in declaration order. Safe to call from several threads at once:
-  // each run has its own intermediate tensors.
+  // each run has its own intermediate tensors. Once the plan for these input
+  // shapes exists, it allocates only what it returns: the vector, and per
+  // output its buffer, shared state, shape and name — at most 1 + 4 per output
+  // (tests/test_alloc.cpp); run_into allocates nothing.
   NamedTensors run(const NamedTensors& inputs) const;
   // The same, also recording per-node timings into `profile` (if not null).
   NamedTensors run(const NamedTensors& inputs, RunProfile* profile) const;
