@@ -199,7 +199,8 @@ RecurrentSpec plan_spec(PlanCtx& c, CellKind cell) {
       c.fail("sequence_lens is " + shape_str(sl.shape) + ", expected [" + std::to_string(s.batch) + "]");
     if (sl.value) {
       try {
-        sequence_lengths(s, sl.value, n.where());
+        std::vector<int64_t> lens(static_cast<size_t>(s.batch));
+        sequence_lengths(s, sl.value, n.where(), lens.data());
       } catch (const Error& e) {
         throw Error(ErrorCode::InvalidModel, e.what());
       }
@@ -256,9 +257,9 @@ RecurrentSpec plan_spec(PlanCtx& c, CellKind cell) {
   return s;
 }
 
-std::vector<int64_t> sequence_lengths(const RecurrentSpec& s, const Tensor* seq_lens, const std::string& where) {
-  std::vector<int64_t> lens(static_cast<size_t>(s.batch), s.seq);
-  if (!seq_lens) return lens;
+void sequence_lengths(const RecurrentSpec& s, const Tensor* seq_lens, const std::string& where, int64_t* lens) {
+  std::fill(lens, lens + s.batch, s.seq);
+  if (!seq_lens) return;
   if (seq_lens->numel() != s.batch)
     throw Error(ErrorCode::InvalidArgument, where + ": sequence_lens holds " + std::to_string(seq_lens->numel()) +
                                                 " values for batch " + std::to_string(s.batch));
@@ -269,9 +270,8 @@ std::vector<int64_t> sequence_lengths(const RecurrentSpec& s, const Tensor* seq_
       throw Error(ErrorCode::InvalidArgument, where + ": sequence_lens[" + std::to_string(b) +
                                                   "] = " + std::to_string(v) + " is outside [0, " +
                                                   std::to_string(s.seq) + "] (seq_length)");
-    lens[static_cast<size_t>(b)] = v;
+    lens[b] = v;
   }
-  return lens;
 }
 
 RecurrentWeights prepare_weights(const RecurrentSpec& s, const KernelSet& ks, const float* W, const float* R,
@@ -317,7 +317,8 @@ void run_recurrent(const RecurrentSpec& s, const RecurrentWeights* wts_const, St
                             b_in ? b_in->data<float>() : nullptr, p_in ? p_in->data<float>() : nullptr);
     w = &local;
   }
-  const std::vector<int64_t> lens = sequence_lengths(s, input_at(io, kSeqLens), where);
+  Scratch<int64_t> lens(static_cast<size_t>(s.batch));
+  sequence_lengths(s, input_at(io, kSeqLens), where, lens.data());
   const Tensor* h0 = input_at(io, kInitialH);
   const Tensor* c0 = s.cell == CellKind::Lstm ? input_at(io, kInitialC) : nullptr;
   Tensor* y_t = output_at(io, 0);
@@ -336,8 +337,8 @@ void run_recurrent(const RecurrentSpec& s, const RecurrentWeights* wts_const, St
   } else {
     for (int64_t r = 0; r < rows; ++r) std::memcpy(xw.data() + r * ldx, w->bias.data(), sizeof(float) * ldx);
   }
-  const int64_t max_len = lens.empty() ? 0 : *std::max_element(lens.begin(), lens.end());
-  if (Y && std::any_of(lens.begin(), lens.end(), [&](int64_t l) { return l < s.seq; }))
+  const int64_t max_len = s.batch == 0 ? 0 : *std::max_element(lens.data(), lens.data() + s.batch);
+  if (Y && std::any_of(lens.data(), lens.data() + s.batch, [&](int64_t l) { return l < s.seq; }))
     std::memset(Y, 0, sizeof(float) * static_cast<size_t>(y_t->numel()));
 
   parallel_rows(s.dirs, max_len * s.batch * GH * H, [&](int64_t d0, int64_t d1) {
@@ -346,7 +347,7 @@ void run_recurrent(const RecurrentSpec& s, const RecurrentWeights* wts_const, St
       const bool has_c = s.cell == CellKind::Lstm;
       Scratch<float> state(static_cast<size_t>(s.batch * H * (has_c ? 2 : 1)));
       Scratch<float> work(static_cast<size_t>(s.batch * (s.gates + 2) * H));
-      std::vector<const float*> xwp(static_cast<size_t>(s.batch));
+      Scratch<const float*> xwp(static_cast<size_t>(s.batch));
       float* Hs = state.data();
       float* Cs = has_c ? Hs + s.batch * H : nullptr;
       for (int64_t b = 0; b < s.batch; ++b) {
@@ -359,20 +360,20 @@ void run_recurrent(const RecurrentSpec& s, const RecurrentWeights* wts_const, St
       const StepArgs args{s, *w, ks, d, xwp.data(), Hs, Cs, work.data()};
       for (int64_t t = 0; t < max_len; ++t) {
         for (int64_t b = 0; b < s.batch; ++b) {
-          const int64_t len = lens[static_cast<size_t>(b)];
+          const int64_t len = lens.data()[b];
           const int64_t tt = backward ? len - 1 - t : t;
-          xwp[static_cast<size_t>(b)] = t < len ? xw.data() + s.x_row(tt, b) * ldx + d * GH : nullptr;
+          xwp.data()[b] = t < len ? xw.data() + s.x_row(tt, b) * ldx + d * GH : nullptr;
         }
         step(args);
         if (Y)
           for (int64_t b = 0; b < s.batch; ++b) {
-            const int64_t len = lens[static_cast<size_t>(b)];
+            const int64_t len = lens.data()[b];
             if (t < len) std::memcpy(Y + s.y_offset(backward ? len - 1 - t : t, d, b), Hs + b * H, sizeof(float) * H);
           }
       }
       for (int64_t b = 0; b < s.batch; ++b) {
         const int64_t so = s.state_offset(d, b);
-        const bool ran = lens[static_cast<size_t>(b)] > 0;
+        const bool ran = lens.data()[b] > 0;
         for (int64_t j = 0; j < H; ++j) {
           if (yh_t) yh_t->data<float>()[so + j] = ran ? Hs[b * H + j] : 0.f;
           if (yc_t) yc_t->data<float>()[so + j] = ran ? Cs[b * H + j] : 0.f;
@@ -393,7 +394,8 @@ void plan_recurrent(PlanCtx& c, CellKind cell, StepFn step) {
         const Tensor* t = input_at(io, i);
         return t ? t->data<double>() : nullptr;
       };
-      const std::vector<int64_t> lens = sequence_lengths(s, input_at(io, kSeqLens), where);
+      std::vector<int64_t> lens(static_cast<size_t>(s.batch));
+      sequence_lengths(s, input_at(io, kSeqLens), where, lens.data());
       RecurrentTensors<double> t;
       t.X = f64(kX);
       t.W = f64(kW);

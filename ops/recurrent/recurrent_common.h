@@ -81,9 +81,9 @@ enum : size_t { kX = 0, kW = 1, kR = 2, kB = 3, kSeqLens = 4, kInitialH = 5, kIn
 // sets the outputs' shapes; fails naming the node on anything inconsistent.
 RecurrentSpec plan_spec(PlanCtx& c, CellKind cell);
 
-// The sequence lengths (all seq when absent), each checked to lie in [0, seq];
-// throws Error(InvalidArgument) naming `where` otherwise.
-std::vector<int64_t> sequence_lengths(const RecurrentSpec& s, const Tensor* seq_lens, const std::string& where);
+// The sequence lengths into lens[batch] (all seq when absent), each checked to
+// lie in [0, seq]; throws Error(InvalidArgument) naming `where` otherwise.
+void sequence_lengths(const RecurrentSpec& s, const Tensor* seq_lens, const std::string& where, int64_t* lens);
 
 // W, R, B, P in the layouts the fast path reads.
 struct RecurrentWeights {
