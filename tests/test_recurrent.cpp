@@ -435,3 +435,41 @@ TEST_CASE("recurrent ops reject hostile attributes and values, naming the node")
     CHECK(msg.find("sequence_lens[1] = 7") != std::string::npos);
   }
 }
+
+TEST_CASE("recurrent ops on an empty sequence give an empty Y and zero Y_h, Y_c") {
+  const int64_t Bt = 2, I = 4, H = 5;
+  ModelBuilder m(14);
+  m.input("x", {0, Bt, I}).output("y").output("yh").output("yc");
+  m.init_f("w", {1, 4 * H, I}, std::vector<float>(static_cast<size_t>(4 * H * I), 0.1f));
+  m.init_f("r", {1, 4 * H, H}, std::vector<float>(static_cast<size_t>(4 * H * H), 0.1f));
+  m.node("LSTM", {"x", "w", "r"}, {"y", "yh", "yc"});
+  const std::string path = m.save(test::temp_dir("rnn_empty") / "m.onnx");
+  const NamedTensors out = Session(path).run({{"x", Tensor(DType::Float32, {0, Bt, I})}});
+  REQUIRE(out.size() == 3);
+  CHECK(out[0].second.shape() == Shape{0, 1, Bt, H});
+  for (size_t i = 1; i < 3; ++i) {
+    CHECK(out[i].second.shape() == Shape{1, Bt, H});
+    for (int64_t j = 0; j < out[i].second.numel(); ++j) CHECK(out[i].second.data<float>()[j] == 0.f);
+  }
+}
+
+TEST_CASE("recurrent ops run at every since-version (opsets 1 to 23)") {
+  const int64_t S = 3, Bt = 2, I = 4, H = 5;
+  const Tensor X = test::random_tensor({S, Bt, I}, 5);
+  for (CellKind cell : {CellKind::Lstm, CellKind::Gru, CellKind::Rnn}) {
+    const int64_t G = gates_of(cell);
+    std::vector<float> first;
+    for (int64_t opset : {1, 3, 7, 14, 22, 23}) {
+      INFO(op_name(cell) << " opset " << opset);
+      ModelBuilder m(opset);
+      m.input("x", {S, Bt, I}).output("yh");
+      m.init_f("w", {1, G * H, I}, values(scaled_random({1, G * H, I}, 6, 0.4f)));
+      m.init_f("r", {1, G * H, H}, values(scaled_random({1, G * H, H}, 7, 0.4f)));
+      ModelBuilder::attr_i(m.node(op_name(cell), {"x", "w", "r"}, {"", "yh"}), "hidden_size", H);
+      const std::string path = m.save(test::temp_dir("rnn_opset" + std::to_string(opset)) / "m.onnx");
+      const Tensor yh = Session(path).run({{"x", X}})[0].second;
+      if (first.empty()) first = values(yh);
+      CHECK(values(yh) == first);
+    }
+  }
+}
