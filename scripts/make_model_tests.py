@@ -244,6 +244,42 @@ class LayerNormLSTM(nn.Module):
         return torch.stack(outs, dim=1)
 
 
+# -------------------------------------------------------- torch RNNs ----
+class TorchLstm(nn.Module):
+    """nn.LSTM, 2 layers, bidirectional, batch_first (exported as ONNX LSTM nodes), and a linear head."""
+
+    def __init__(self, inp=12, hidden=16):
+        super().__init__()
+        self.lstm = nn.LSTM(inp, hidden, num_layers=2, bidirectional=True, batch_first=True)
+        self.head = nn.Linear(2 * hidden, 5)
+
+    def forward(self, x):
+        y, (h, c) = self.lstm(x)
+        return self.head(y), h, c
+
+
+class TorchGru(nn.Module):
+    """nn.GRU (ONNX GRU with linear_before_reset = 1) with an initial state, sequence first."""
+
+    def __init__(self, inp=10, hidden=20):
+        super().__init__()
+        self.gru = nn.GRU(inp, hidden, num_layers=1)
+
+    def forward(self, x, h0):
+        return self.gru(x, h0)
+
+
+class TorchRnn(nn.Module):
+    """nn.RNN with ReLU, 2 layers, batch_first."""
+
+    def __init__(self, inp=8, hidden=9):
+        super().__init__()
+        self.rnn = nn.RNN(inp, hidden, num_layers=2, nonlinearity="relu", batch_first=True)
+
+    def forward(self, x):
+        return self.rnn(x)
+
+
 # -------------------------------------------------------------- export ----
 def randomize_batchnorm(model):
     for m in model.modules():
@@ -322,6 +358,14 @@ def main():
 
     torch.manual_seed(5)
     export("ln_lstm", LayerNormLSTM(), [torch.randn(1, 16, 32)], ["x"], ["h"], 17)
+
+    torch.manual_seed(8)
+    export("torch_lstm", TorchLstm(), [torch.randn(2, 7, 12)], ["x"], ["y", "h_n", "c_n"], 14,
+           {"x": {0: "batch", 1: "sequence"}})
+    torch.manual_seed(9)
+    export("torch_gru", TorchGru(), [torch.randn(6, 3, 10), torch.randn(1, 3, 20)], ["x", "h0"], ["y", "h_n"], 17)
+    torch.manual_seed(10)
+    export("torch_rnn", TorchRnn(), [torch.randn(3, 5, 8)], ["x"], ["y", "h_n"], 14)
 
     torch.manual_seed(6)
     export("xu_adanorm_block", XuBlock(XuAdaNorm), [torch.randn(1, 16, 64)], ["x"], ["y"], 13)
