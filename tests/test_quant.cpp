@@ -625,3 +625,23 @@ TEST_CASE("hostile quantization parameters are clear errors naming the node") {
     CHECK_THROWS_WITH_AS(plan(m, "qlc_zw"), doctest::Contains("w_zero_point"), Error);
   }
 }
+
+TEST_CASE("QuantizeLinear / DequantizeLinear with float16 x and scales (opset 19)") {
+  ModelBuilder m(19);
+  m.input("x", {5}, elem(DType::Float16)).output("q", elem(DType::Int8)).output("d", elem(DType::Float16));
+  Tensor s(DType::Float16, {});
+  s.data<uint16_t>()[0] = float_to_half(0.5f);
+  add_const(m, "s", s);
+  add_const(m, "z", make(DType::Int8, {}, {1}));
+  m.node("QuantizeLinear", {"x", "s", "z"}, {"q"});
+  m.node("DequantizeLinear", {"q", "s", "z"}, {"d"});
+  Tensor x(DType::Float16, {5});
+  const float xv[5] = {1.f, 1.25f, -3.f, 100.f, -0.75f};  // x / s: 2, 2.5, -6, 200, -1.5
+  for (int i = 0; i < 5; ++i) x.data<uint16_t>()[i] = float_to_half(xv[i]);
+  auto out = run(m, {{"x", x}}, "q_f16");
+  CHECK(values(out[0].second) == std::vector<double>{3, 3, -5, 127, -1});
+  REQUIRE(out[1].second.dtype() == DType::Float16);
+  std::vector<float> d;
+  for (int i = 0; i < 5; ++i) d.push_back(half_to_float(out[1].second.data<uint16_t>()[i]));
+  CHECK(d == std::vector<float>{1.f, 1.f, -3.f, 63.f, -1.f});
+}

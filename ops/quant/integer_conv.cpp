@@ -11,6 +11,7 @@
 
 #include "../conv/conv_common.h"
 #include "../op.h"
+#include "../scratch.h"
 #include "../spatial.h"
 #include "quant_common.h"
 
@@ -79,7 +80,7 @@ void im2col(const TX* x, int64_t channels, const Window& w, TX zx, TX* col) {
 template <class TX, class TW>
 void conv_products(const ConvGeometry& g, const TX* x, TX zx, const TW* w, const int32_t* zw, int32_t* acc) {
   const int64_t P = g.w.out_size(), Cg = g.C / g.G, Mg = g.M / g.G;
-  std::vector<TX> col(static_cast<size_t>(g.K * P));
+  Scratch<TX> col(static_cast<size_t>(g.K * P));
   const int32_t zx32 = zx;
   for (int64_t n = 0; n < g.N; ++n)
     for (int64_t grp = 0; grp < g.G; ++grp) {
@@ -165,7 +166,7 @@ void plan_qlinear_conv(PlanCtx& c) {
   const std::string where = c.node.where();
   const int64_t P = g.w.out_size();
   c.kernel = [=](KernelIO& io) {
-    std::vector<int32_t> acc(static_cast<size_t>(g.N * g.M * P));
+    Scratch<int32_t> acc(static_cast<size_t>(g.N * g.M * P));
     run_conv_products(io, g, tx, tw, 0, 2, 3, 5, acc.data());
     const float x_s = quant::checked_scales(*io.in[1], where, "x_scale", false)[0];
     std::vector<float> w_s = quant::checked_scales(*io.in[4], where, "w_scale", false);
@@ -181,7 +182,7 @@ void plan_qlinear_conv(PlanCtx& c) {
         const int64_t b = bias ? bias[m] : 0;
         for (int64_t p = 0; p < P; ++p) {
           const int64_t e = (n * g.M + m) * P + p;
-          const float v = static_cast<float>(acc[static_cast<size_t>(e)] + b) * mult;
+          const float v = static_cast<float>(acc.data()[e] + b) * mult;
           const int32_t q = quant::quantize_value(v, y_zp, r);
           if (ty == DType::UInt8)
             static_cast<uint8_t*>(y)[e] = static_cast<uint8_t>(q);

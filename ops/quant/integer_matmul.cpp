@@ -15,6 +15,7 @@
 
 #include "../broadcast.h"
 #include "../op.h"
+#include "../scratch.h"
 #include "quant_common.h"
 
 namespace normrt {
@@ -173,7 +174,7 @@ void plan_qlinear_matmul(PlanCtx& c) {
   const std::string where = c.node.where();
   c.kernel = [=](KernelIO& io) {
     const int64_t M = g.M, N = g.N;
-    std::vector<int32_t> acc(static_cast<size_t>(g.batches * M * N));
+    Scratch<int32_t> acc(static_cast<size_t>(g.batches * M * N));
     run_products(io, g, ta, tb, 0, 3, 2, 5, za, zb, acc.data());
     const std::vector<float> a_s = expand_scales(io, 1, sa, g.a_params, where, "a_scale", false);
     const std::vector<float> b_s = expand_scales(io, 4, sb, g.b_params, where, "b_scale", false);
@@ -187,7 +188,7 @@ void plan_qlinear_matmul(PlanCtx& c) {
       for (int64_t m = 0; m < M; ++m)
         for (int64_t n = 0; n < N; ++n) {
           const int64_t e = (bi * M + m) * N + n;
-          const float v = static_cast<float>(acc[static_cast<size_t>(e)]) * (as[m] * bs[n] / y_s);
+          const float v = static_cast<float>(acc.data()[e]) * (as[m] * bs[n] / y_s);
           const int32_t q = quant::quantize_value(v, y_zp, r);
           if (ty == DType::UInt8)
             static_cast<uint8_t*>(y)[e] = static_cast<uint8_t>(q);
@@ -241,7 +242,7 @@ void plan_matmul_integer_to_float(PlanCtx& c) {
   const DType ta = c.input(0).dtype, tb = c.input(1).dtype;
   const std::string where = c.node.where();
   c.kernel = [=](KernelIO& io) {
-    std::vector<int32_t> acc(static_cast<size_t>(g.batches * g.M * g.N));
+    Scratch<int32_t> acc(static_cast<size_t>(g.batches * g.M * g.N));
     run_products(io, g, ta, tb, 0, 1, 4, 5, za, zb, acc.data());
     const float* bias = io.in.size() > 6 && io.in[6] ? io.in[6]->data<float>() : nullptr;
     scale_to_float(g, acc.data(), expand_scales(io, 2, sa, g.a_params, where, "a_scale", false),
@@ -277,7 +278,7 @@ void plan_dynamic_quantize_matmul(PlanCtx& c) {
     *a_zp_t.data<uint8_t>() = a_zp;
     // The quantized A and its zero point stand in for inputs 0 and 2 (input 2, b_scale, is read below).
     KernelIO q{{&a_q, io.in[1], &a_zp_t, io.in.size() > 3 ? io.in[3] : nullptr}, {}};
-    std::vector<int32_t> acc(static_cast<size_t>(g.batches * g.M * g.N));
+    Scratch<int32_t> acc(static_cast<size_t>(g.batches * g.M * g.N));
     run_products(q, g, DType::UInt8, tb, 0, 1, 2, 3, {}, zb, acc.data());
     const std::vector<float> a_s(static_cast<size_t>(shape_numel(g.a_params)), a_scale);
     const float* bias = io.in.size() > 4 && io.in[4] ? io.in[4]->data<float>() : nullptr;
