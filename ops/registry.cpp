@@ -32,6 +32,9 @@ void register_resize_ops(OpRegistry& r);
 void register_lstm(OpRegistry& r);
 void register_gru(OpRegistry& r);
 void register_rnn(OpRegistry& r);
+void register_quantize_linear_ops(OpRegistry& r);
+void register_integer_matmul_ops(OpRegistry& r);
+void register_integer_conv_ops(OpRegistry& r);
 
 std::vector<int64_t> int_values(const PlanCtx& c, size_t i, const char* what) {
   const Tensor& t = c.constant_input(i);
@@ -173,6 +176,9 @@ const OpRegistry& op_registry() {
     register_lstm(r);
     register_gru(r);
     register_rnn(r);
+    register_quantize_linear_ops(r);
+    register_integer_matmul_ops(r);
+    register_integer_conv_ops(r);
     return r;
   }();
   return registry;

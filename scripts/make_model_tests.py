@@ -324,6 +324,133 @@ def export(name, model, inputs, input_names, output_names, opset, dynamic_axes=N
           " ".join(f"{k}:{v}" for k, v in sorted(ops.items())))
 
 
+# ------------------------------------------------------------ quantized ----
+# A Linear → ReLU → Linear MLP (64 → 128 → 32) in two int8 forms, built with
+# onnx.helper; the expected outputs come from a numpy simulation of the same
+# integer arithmetic, op by op in float32 / int64 as ONNX defines each op.
+def save_onnx_test(name, graph, opset_imports, inputs, outputs):
+    if ONLY is not None and name not in ONLY:
+        return
+    folder = os.path.join(OUT, name)
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(os.path.join(folder, "test_data_set_0"))
+    m = onnx.helper.make_model(graph, opset_imports=opset_imports, ir_version=8,
+                               producer_name="normrt scripts/make_model_tests.py (onnx.helper)")
+    onnx.checker.check_model(m)
+    path = os.path.join(folder, "model.onnx")
+    onnx.save(m, path)
+    for kind, values in (("input", inputs), ("output", outputs)):
+        for i, (n, t) in enumerate(values):
+            onnx.save_tensor(numpy_helper.from_array(t, n), os.path.join(folder, "test_data_set_0", f"{kind}_{i}.pb"))
+    ops = {}
+    for node in m.graph.node:
+        ops[node.op_type] = ops.get(node.op_type, 0) + 1
+    print(f"{name:24s} opset {opset_imports[0].version:2d}  {os.path.getsize(path) / 1e6:5.2f} MB  "
+          f"{len(m.graph.node):4d} nodes  " + " ".join(f"{k}:{v}" for k, v in sorted(ops.items())))
+
+
+def quantize_np(x, scale, zp, lo, hi, dtype):
+    """QuantizeLinear: saturate(rint(x / scale) + zp), x / scale in float32."""
+    return np.clip(np.rint(np.float32(x) / np.float32(scale)) + zp, lo, hi).astype(dtype)
+
+
+def dequantize_np(q, scale, zp):
+    """DequantizeLinear: (q - zp) * scale in float32."""
+    return ((q.astype(np.float32) - np.float32(zp)) * np.float32(scale)).astype(np.float32)
+
+
+def pow2_at_least(v):
+    return np.float32(2.0 ** math.ceil(math.log2(v)))
+
+
+def export_quant_linear():
+    torch.manual_seed(8)
+    mlp = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 32)).eval()
+    x = torch.randn(4, 64).numpy().astype(np.float32)
+    W1 = mlp[0].weight.detach().numpy().T.copy()  # [64, 128] for MatMul
+    b1 = mlp[0].bias.detach().numpy().copy()
+    W2 = mlp[2].weight.detach().numpy().T.copy()  # [128, 32]
+    b2 = mlp[2].bias.detach().numpy().copy()
+    H, T = onnx.helper, onnx.TensorProto
+    init = lambda n, a: numpy_helper.from_array(np.asarray(a), n)
+
+    # (a) QDQ: QuantizeLinear/DequantizeLinear around each MatMul's input, int8
+    # per-column weights. Power-of-two scales make every MatMul sum exact in
+    # float32 (integers times one scale, below 2^24), so any summation order
+    # gives the same bits as numpy.
+    xs = pow2_at_least(np.abs(x).max() / 127)
+    w1s = np.array([pow2_at_least(np.abs(W1[:, n]).max() / 127) for n in range(W1.shape[1])], np.float32)
+    w2s = np.array([pow2_at_least(np.abs(W2[:, n]).max() / 127) for n in range(W2.shape[1])], np.float32)
+    W1q = quantize_np(W1, w1s, 0, -127, 127, np.int8)
+    W2q = quantize_np(W2, w2s, 0, -127, 127, np.int8)
+    xq = quantize_np(x, xs, 128, 0, 255, np.uint8)
+    h = np.maximum(dequantize_np(xq, xs, 128) @ dequantize_np(W1q, w1s, 0) + b1, np.float32(0))
+    hs = pow2_at_least(h.max() / 255)
+    hq = quantize_np(h, hs, 0, 0, 255, np.uint8)
+    y = (dequantize_np(hq, hs, 0) @ dequantize_np(W2q, w2s, 0) + b2).astype(np.float32)
+    nodes = [
+        H.make_node("QuantizeLinear", ["x", "x_scale", "x_zp"], ["xq"]),
+        H.make_node("DequantizeLinear", ["xq", "x_scale", "x_zp"], ["xd"]),
+        H.make_node("DequantizeLinear", ["w1_q", "w1_scale", "w1_zp"], ["w1"], axis=1),
+        H.make_node("MatMul", ["xd", "w1"], ["mm1"]),
+        H.make_node("Add", ["mm1", "b1"], ["a1"]),
+        H.make_node("Relu", ["a1"], ["h"]),
+        H.make_node("QuantizeLinear", ["h", "h_scale", "h_zp"], ["hq"]),
+        H.make_node("DequantizeLinear", ["hq", "h_scale", "h_zp"], ["hd"]),
+        H.make_node("DequantizeLinear", ["w2_q", "w2_scale", "w2_zp"], ["w2"], axis=1),
+        H.make_node("MatMul", ["hd", "w2"], ["mm2"]),
+        H.make_node("Add", ["mm2", "b2"], ["y"]),
+    ]
+    inits = [init("x_scale", xs), init("x_zp", np.uint8(128)), init("w1_q", W1q), init("w1_scale", w1s),
+             init("w1_zp", np.zeros(128, np.int8)), init("b1", b1), init("h_scale", hs), init("h_zp", np.uint8(0)),
+             init("w2_q", W2q), init("w2_scale", w2s), init("w2_zp", np.zeros(32, np.int8)), init("b2", b2)]
+    graph = H.make_graph(nodes, "quant_qdq_linear", [H.make_tensor_value_info("x", T.FLOAT, [4, 64])],
+                         [H.make_tensor_value_info("y", T.FLOAT, [4, 32])], inits)
+    save_onnx_test("quant_qdq_linear", graph, [H.make_opsetid("", 13)], [("x", x)], [("y", y)])
+
+    # (b) ONNX Runtime's dynamic form: DynamicQuantizeLinear → MatMulInteger
+    # (uint8 × int8, per-column symmetric weights) → Cast → Mul(x_scale·w_scale) → Add bias.
+    def dynamic_quantize(v):
+        lo, hi = np.float32(min(0.0, v.min())), np.float32(max(0.0, v.max()))
+        s = np.float32(1.0) if hi == lo else np.float32((hi - lo) / np.float32(255))
+        zp = np.rint(np.clip(np.float32(0) - lo / s, 0, 255))
+        return quantize_np(v, s, zp, 0, 255, np.uint8), s, np.uint8(zp)
+
+    d1s = (np.abs(W1).max(axis=0) / 127).astype(np.float32)
+    d2s = (np.abs(W2).max(axis=0) / 127).astype(np.float32)
+    D1q = quantize_np(W1, d1s, 0, -127, 127, np.int8)
+    D2q = quantize_np(W2, d2s, 0, -127, 127, np.int8)
+
+    def layer(v, Wq, ws, b):
+        q, s, zp = dynamic_quantize(v)
+        acc = (q.astype(np.int64) - np.int64(zp)) @ Wq.astype(np.int64)
+        return (acc.astype(np.int32).astype(np.float32) * (np.float32(s) * ws).astype(np.float32) + b).astype(np.float32)
+
+    y = layer(np.maximum(layer(x, D1q, d1s, b1), np.float32(0)), D2q, d2s, b2)
+    nodes = []
+    for i, src, dst in ((1, "x", "a1"), (2, "h", "y")):
+        nodes += [
+            H.make_node("DynamicQuantizeLinear", [src], [f"q{i}", f"q{i}_scale", f"q{i}_zp"]),
+            H.make_node("MatMulInteger", [f"q{i}", f"w{i}_q", f"q{i}_zp", f"w{i}_zp"], [f"acc{i}"]),
+            H.make_node("Cast", [f"acc{i}"], [f"accf{i}"], to=T.FLOAT),
+            H.make_node("Mul", [f"q{i}_scale", f"w{i}_scale"], [f"s{i}"]),
+            H.make_node("Mul", [f"accf{i}", f"s{i}"], [f"m{i}"]),
+            H.make_node("Add", [f"m{i}", f"b{i}"], [dst]),
+        ]
+        if i == 1:
+            nodes.append(H.make_node("Relu", ["a1"], ["h"]))
+    inits = [init("w1_q", D1q), init("w1_scale", d1s), init("w1_zp", np.int8(0)), init("b1", b1),
+             init("w2_q", D2q), init("w2_scale", d2s), init("w2_zp", np.int8(0)), init("b2", b2)]
+    graph = H.make_graph(nodes, "quant_dynamic_linear", [H.make_tensor_value_info("x", T.FLOAT, [4, 64])],
+                         [H.make_tensor_value_info("y", T.FLOAT, [4, 32])], inits)
+    save_onnx_test("quant_dynamic_linear", graph, [H.make_opsetid("", 13)], [("x", x)], [("y", y)])
+
+    # How far the int8 forms are from the float model (printed, not tested).
+    with torch.no_grad():
+        ref = mlp(torch.from_numpy(x)).numpy()
+    print(f"  int8 vs float32 MLP: max |diff| {np.abs(ref - y).max():.4f} (outputs up to {np.abs(ref).max():.3f})")
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
 
@@ -371,6 +498,8 @@ def main():
     export("xu_adanorm_block", XuBlock(XuAdaNorm), [torch.randn(1, 16, 64)], ["x"], ["y"], 13)
     torch.manual_seed(7)
     export("xu_layernorm_simple_block", XuBlock(XuLayerNormSimple), [torch.randn(1, 16, 64)], ["x"], ["y"], 13)
+
+    export_quant_linear()
 
 
 if __name__ == "__main__":
