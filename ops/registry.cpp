@@ -29,6 +29,7 @@ void register_conv_ops(OpRegistry& r);
 void register_pool_ops(OpRegistry& r);
 void register_pad_ops(OpRegistry& r);
 void register_resize_ops(OpRegistry& r);
+void register_loss_ops(OpRegistry& r);
 
 std::vector<int64_t> int_values(const PlanCtx& c, size_t i, const char* what) {
   const Tensor& t = c.constant_input(i);
@@ -167,6 +168,7 @@ const OpRegistry& op_registry() {
     register_pool_ops(r);
     register_pad_ops(r);
     register_resize_ops(r);
+    register_loss_ops(r);
     return r;
   }();
   return registry;
