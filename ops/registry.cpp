@@ -30,6 +30,7 @@ void register_pool_ops(OpRegistry& r);
 void register_pad_ops(OpRegistry& r);
 void register_resize_ops(OpRegistry& r);
 void register_loss_ops(OpRegistry& r);
+void register_scatter_ops(OpRegistry& r);
 
 std::vector<int64_t> int_values(const PlanCtx& c, size_t i, const char* what) {
   const Tensor& t = c.constant_input(i);
@@ -169,6 +170,7 @@ const OpRegistry& op_registry() {
     register_pad_ops(r);
     register_resize_ops(r);
     register_loss_ops(r);
+    register_scatter_ops(r);
     return r;
   }();
   return registry;
