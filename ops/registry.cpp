@@ -31,6 +31,10 @@ void register_pad_ops(OpRegistry& r);
 void register_resize_ops(OpRegistry& r);
 void register_loss_ops(OpRegistry& r);
 void register_scatter_ops(OpRegistry& r);
+void register_rearrange_ops(OpRegistry& r);
+void register_shrink_ops(OpRegistry& r);
+void register_bitshift_ops(OpRegistry& r);
+void register_eye_like_ops(OpRegistry& r);
 
 std::vector<int64_t> int_values(const PlanCtx& c, size_t i, const char* what) {
   const Tensor& t = c.constant_input(i);
@@ -171,6 +175,10 @@ const OpRegistry& op_registry() {
     register_resize_ops(r);
     register_loss_ops(r);
     register_scatter_ops(r);
+    register_rearrange_ops(r);
+    register_shrink_ops(r);
+    register_bitshift_ops(r);
+    register_eye_like_ops(r);
     return r;
   }();
   return registry;
