@@ -35,6 +35,7 @@ void register_rearrange_ops(OpRegistry& r);
 void register_shrink_ops(OpRegistry& r);
 void register_bitshift_ops(OpRegistry& r);
 void register_eye_like_ops(OpRegistry& r);
+void register_det_ops(OpRegistry& r);
 void register_einsum_ops(OpRegistry& r);
 
 std::vector<int64_t> int_values(const PlanCtx& c, size_t i, const char* what) {
@@ -180,6 +181,7 @@ const OpRegistry& op_registry() {
     register_shrink_ops(r);
     register_bitshift_ops(r);
     register_eye_like_ops(r);
+    register_det_ops(r);
     register_einsum_ops(r);
     return r;
   }();
