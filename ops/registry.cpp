@@ -35,6 +35,14 @@ void register_rnn(OpRegistry& r);
 void register_quantize_linear_ops(OpRegistry& r);
 void register_integer_matmul_ops(OpRegistry& r);
 void register_integer_conv_ops(OpRegistry& r);
+void register_loss_ops(OpRegistry& r);
+void register_scatter_ops(OpRegistry& r);
+void register_rearrange_ops(OpRegistry& r);
+void register_shrink_ops(OpRegistry& r);
+void register_bitshift_ops(OpRegistry& r);
+void register_eye_like_ops(OpRegistry& r);
+void register_det_ops(OpRegistry& r);
+void register_einsum_ops(OpRegistry& r);
 
 std::vector<int64_t> int_values(const PlanCtx& c, size_t i, const char* what) {
   const Tensor& t = c.constant_input(i);
@@ -179,6 +187,14 @@ const OpRegistry& op_registry() {
     register_quantize_linear_ops(r);
     register_integer_matmul_ops(r);
     register_integer_conv_ops(r);
+    register_loss_ops(r);
+    register_scatter_ops(r);
+    register_rearrange_ops(r);
+    register_shrink_ops(r);
+    register_bitshift_ops(r);
+    register_eye_like_ops(r);
+    register_det_ops(r);
+    register_einsum_ops(r);
     return r;
   }();
   return registry;

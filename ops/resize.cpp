@@ -278,8 +278,37 @@ void plan_resize(PlanCtx& c) {
   };
 }
 
+// Upsample (deprecated; 7: scales attribute, 9 and 10: scales input) is
+// Resize-10: modes nearest (floor) and linear, asymmetric coordinates.
+void plan_upsample(PlanCtx& c) {
+  const std::string mode = c.node.attr_string("mode", "nearest");
+  if (mode != "nearest" && mode != "linear") c.fail("mode '" + mode + "' is not nearest or linear");
+  const int64_t version = c.version;
+  c.version = 10;  // plan_resize's pre-11 semantics: scales from input 1
+  if (version >= 9) {
+    c.require_inputs(2, 2);
+    plan_resize(c);
+    c.version = version;
+    return;
+  }
+  c.require_inputs(1, 1);
+  if (!c.node.has_attr("scales") || c.node.attr("scales").kind != Attribute::Kind::Floats)
+    c.fail("Upsample-7 needs the scales attribute (floats)");
+  const std::vector<float>& s = c.node.attr("scales").floats;
+  if (s.size() != c.input(0).shape.size()) c.fail("scales must have one entry per input dim");
+  Tensor scales(DType::Float32, {static_cast<int64_t>(s.size())});
+  std::copy(s.begin(), s.end(), scales.data<float>());
+  c.in.push_back(ValueDesc{true, DType::Float32, scales.shape(), &scales});
+  plan_resize(c);  // reads the scales while planning; the kernel uses input 0 only
+  c.in.pop_back();
+  c.version = version;
+}
+
 }  // namespace
 
-void register_resize_ops(OpRegistry& r) { r.add("", "Resize", {10, 11, 13, 18, 19}, plan_resize); }
+void register_resize_ops(OpRegistry& r) {
+  r.add("", "Resize", {10, 11, 13, 18, 19}, plan_resize);
+  r.add("", "Upsample", {7, 9, 10}, plan_upsample);
+}
 
 }  // namespace normrt
