@@ -38,7 +38,7 @@ struct __attribute__((visibility("hidden"))) Session::Impl {
   template <class F>
   void in_arena(F&& f) const {
     if (arena) {
-      arena->execute(f);
+      run_in_arena(*arena, f);
     } else {
       RunInlineScope inline_scope;
       f();
@@ -212,7 +212,9 @@ static std::unique_ptr<Session::Impl> make_impl(Graph graph, SessionOptions opti
     }
   }
   // Warm the arena so thread start-up is not paid by the first run.
+#ifndef NORMRT_TSAN_THREADS  // (that build never hands work to TBB's workers)
   if (impl->arena) impl->arena->execute([] { tbb::parallel_for(0, 256, [](int) {}); });
+#endif
   impl->value_keyed.assign(impl->graph.inputs.size(), 0);
   impl->log(LogLevel::Info, "loaded " + impl->graph.source + ": " + std::to_string(loaded_nodes) + " nodes, " +
                                 std::to_string(impl->graph.initializers.size()) + " initializers; isa " +

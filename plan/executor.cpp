@@ -11,11 +11,57 @@
 #include <cstring>
 #include <memory>
 
+#include "../ops/parallel.h"
 #include "plan.h"
+#ifdef NORMRT_TSAN_THREADS
+#include <mutex>
+#include <thread>
+#include <vector>
+#endif
 
 namespace normrt {
 
 namespace {
+#ifdef NORMRT_TSAN_THREADS
+// The ThreadSanitizer build's task group (ops/parallel.h says why): each task
+// on its own std::thread; wait() joins them all, also those tasks started,
+// and rethrows the first exception.
+class TaskGroup {
+ public:
+  template <class F>
+  void run(F&& f) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    threads_.push_back(start_thread([this, f = std::forward<F>(f)] {
+      try {
+        f();
+      } catch (...) {
+        std::lock_guard<std::mutex> l(mutex_);
+        if (!error_) error_ = std::current_exception();
+      }
+    }));
+  }
+  void wait() {
+    for (;;) {
+      std::vector<std::thread> started;
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        started.swap(threads_);
+      }
+      if (started.empty()) break;
+      for (auto& t : started) t.join();
+    }
+    if (error_) std::rethrow_exception(error_);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::thread> threads_;
+  std::exception_ptr error_;
+};
+#else
+using TaskGroup = tbb::task_group;
+#endif
+
 // KernelIO per nesting depth on this thread (a worker may run another step
 // while waiting inside a kernel's parallel_for): reused, so no allocation.
 struct IoStack {
@@ -149,7 +195,7 @@ struct RunState {
   }
 };
 
-void spawn(RunState& st, tbb::task_group& tg, size_t index) {
+void spawn(RunState& st, TaskGroup& tg, size_t index) {
   tg.run([&st, &tg, index] {
     if (st.failed.load(std::memory_order_relaxed)) return;
     try {
@@ -171,7 +217,7 @@ void execute_plan(const Plan& plan, std::vector<Tensor>& values, bool inter_op, 
   if (!inter_op || !plan.has_parallel_branches) {
     for (size_t i = 0; i < plan.steps.size(); ++i) st.run(i);
   } else {
-    tbb::task_group tg;
+    TaskGroup tg;
     for (size_t i = 0; i < plan.steps.size(); ++i)
       if (plan.steps[i].num_predecessors == 0) spawn(st, tg, i);
     tg.wait();

@@ -3,10 +3,11 @@
 # clang, shared with scripts/fuzz.sh: see scripts/configure-asan.sh),
 # `normrt check` under ASan over every ONNX node-test folder the ASan conformance
 # test does not already run (those outside tests/conformance_expected_pass.txt:
-# exit 0, 1 or 2, never a signal), and the session concurrency test under ThreadSanitizer
-# (build-tsan/). TSan runs single-threaded sessions, which run on the callers'
-# threads without TBB: libtbb is not instrumented, so hand-offs inside it would
-# be invisible to TSan (reports through it are suppressed by tests/tsan.supp).
+# exit 0, 1 or 2, never a signal), and the session concurrency tests under ThreadSanitizer
+# (build-tsan/): single-threaded sessions shared by 8 callers, and 2-thread
+# sessions whose task graph and kernel row splits run on std::thread in that
+# build (NORMRT_TSAN_THREADS, ops/parallel.h: libtbb is not instrumented, so
+# hand-offs through it would be invisible to TSan).
 #   scripts/sanitize.sh [asan|tsan|all]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,13 +58,15 @@ if [ "$what" = asan ] || [ "$what" = all ]; then
 fi
 
 if [ "$what" = tsan ] || [ "$what" = all ]; then
-  san="-O1 -fsanitize=thread -fno-omit-frame-pointer"
+  # NORMRT_TSAN_THREADS: tasks and row splits on std::thread instead of TBB
+  # (ops/parallel.h), so the multi-threaded sessions' hand-offs are visible.
+  san="-O1 -fsanitize=thread -fno-omit-frame-pointer -DNORMRT_TSAN_THREADS"
   cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Sanitize -DNORMRT_BUILD_BENCH=OFF -DNORMRT_PYTHON=OFF \
     -DCMAKE_C_FLAGS="$san" -DCMAKE_CXX_FLAGS="$san" -DCMAKE_EXE_LINKER_FLAGS="$san" > /dev/null
   cmake --build build-tsan -j"$jobs" --target session_tests > build-tsan/build.log 2>&1 ||
     { tail -30 build-tsan/build.log; exit 1; }
-  # libtbb is not instrumented: its internal hand-offs between tasks are
-  # invisible to TSan, so reports whose stacks run through libtbb are suppressed.
+  # libtbb is not instrumented; this build runs no work through it, and the
+  # suppressions cover only libtbb's own frames (its arena bookkeeping).
   export TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp:halt_on_error=1:second_deadlock_stack=1"
   ./build-tsan/tests/session_tests -tc="concurrency (tsan)*" > build-tsan/tsan.log 2>&1 ||
     { tail -40 build-tsan/tsan.log; exit 1; }

@@ -279,6 +279,43 @@ TEST_CASE("concurrency (tsan): 8 threads create sessions, plan new shapes and ru
   for (int v : ok) CHECK(v == 21);
 }
 
+// Run under ThreadSanitizer by scripts/sanitize.sh in a build with
+// NORMRT_TSAN_THREADS (ops/parallel.h): multi-threaded sessions run their
+// inter-op task graph and every kernel's row split on std::threads, which TSan
+// sees, so races in the executor (dependency counts, release of
+// intermediates, the shared workspace) and in kernels' splits are reported.
+// Two callers share each session (its arena has two slots).
+TEST_CASE("concurrency (tsan): 2-thread sessions run their task graph and row splits, two callers at once") {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::path(NORMRT_SOURCE_DIR) / "models" / "tests";
+  for (const char* model : {"bert_opset17", "resnet", "mobilenet_v2", "torch_lstm"}) {
+    CAPTURE(model);
+    const fs::path m = dir / model;
+    NamedTensors in;
+    for (int k = 0; fs::exists(m / "test_data_set_0" / ("input_" + std::to_string(k) + ".pb")); ++k) {
+      std::string name;
+      Tensor t = read_tensor_pb((m / "test_data_set_0" / ("input_" + std::to_string(k) + ".pb")).string(), &name);
+      in.emplace_back(name, t);
+    }
+    REQUIRE(!in.empty());
+    SessionOptions o1;
+    o1.threads = 1;
+    const NamedTensors ref = Session((m / "model.onnx").string(), o1).run(in);
+    SessionOptions o;
+    o.threads = 2;
+    Session s((m / "model.onnx").string(), o);
+    std::vector<int> ok(2, 0);
+    std::vector<std::thread> callers;
+    for (int t = 0; t < 2; ++t)
+      callers.emplace_back([&, t] {
+        for (int i = 0; i < 3; ++i) ok[static_cast<size_t>(t)] += bit_identical(s.run(in), ref);
+      });
+    for (auto& th : callers) th.join();
+    CHECK(ok[0] == 3);
+    CHECK(ok[1] == 3);
+  }
+}
+
 TEST_CASE("static memory plan: a chain of ops reuses two buffers / branches that run concurrently never share") {
   // x → Neg → Neg → … (8 steps) → y: 7 intermediates of 4 KB live one at a time.
   test::ModelBuilder m(13);

@@ -129,7 +129,7 @@ void finish_row(const Epilogue& ep, int64_t i, float* c, int64_t j0, int64_t j1)
 void gemv_row(const GemmKernels& kern, bool tb, int64_t N, int64_t K, float alpha, const float* a, int64_t a_stride,
               const float* B, int64_t ldb, float beta, float* y, const Epilogue& ep) {
   constexpr int64_t kMaxBlock = 1024;  // columns per task: y's block stays in L1
-  const int64_t threads = t_run_inline ? 1 : std::max(1, tbb::this_task_arena::max_concurrency());
+  const int64_t threads = intra_op_threads();
   const int64_t kBlock = std::min(kMaxBlock, std::max<int64_t>(64, ceil_div(ceil_div(N, threads), 64) * 64));
   Scratch<float> a_contig(tb && a_stride != 1 ? static_cast<size_t>(K) : 0);
   if (tb && a_stride != 1) {
