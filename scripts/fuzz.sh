@@ -13,12 +13,12 @@ cd "$(dirname "$0")/.."
 mode=${1:-60}
 mkdir -p build-fuzz  # corpora, artifacts and logs; the harnesses are built in build-asan/
 bash scripts/configure-asan.sh  # the sanitized build the ASan test run uses (its library is reused)
-cmake --build build-asan -j"$(nproc)" --target fuzz_model fuzz_tensor fuzz_run > build-fuzz/build.log 2>&1 ||
+cmake --build build-asan -j"$(nproc)" --target fuzz_model fuzz_tensor fuzz_run fuzz_external > build-fuzz/build.log 2>&1 ||
   { tail -30 build-fuzz/build.log; exit 1; }
 
 seeds=build-fuzz/seeds
 rm -rf "$seeds"
-mkdir -p "$seeds/model" "$seeds/tensor" "$seeds/run"
+mkdir -p "$seeds/model" "$seeds/tensor" "$seeds/run" "$seeds/external"
 cp models/example/model.onnx "$seeds/model/example.onnx"
 cp tests/corpus/malformed/*.onnx "$seeds/model/"
 node=/usr/share/libonnx-testdata/data/node
@@ -30,13 +30,21 @@ cp tests/corpus/malformed/*.npy tests/corpus/malformed/*.pb models/example/test_
 for m in "$seeds"/model/*.onnx; do
   { printf '\x02\x03\x04\x01\x05\x02\x07\x03'; cat "$m"; } > "$seeds/run/$(basename "$m").run"
 done
+# fuzz_external: dims, weights.bin's length (4 bytes, little-endian), weights.bin, model (tests/fuzz/fuzz_external.cpp);
+# the malformed corpus's external-data models with its weights.bin.
+w=tests/corpus/malformed/weights.bin
+for m in tests/corpus/malformed/ext_*.onnx; do
+  { printf '\x02\x03\x04\x01\x05\x02\x07\x03'; printf "\\x$(printf %02x $(stat -c %s $w))\\x00\\x00\\x00"; cat "$w" "$m"; } \
+    > "$seeds/external/$(basename "$m").ext"
+done
+cp tests/corpus/regressions/*.ext "$seeds/external/"
 
 export ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=1
 export NORMRT_MAX_TENSOR_BYTES=$((1 << 30))  # keep hostile shapes below the fuzzer's memory limit
 export UBSAN_OPTIONS=print_stacktrace=1
 status=0
-declare -A smoke_runs=([model]=300000 [tensor]=1000000 [run]=200000)
-for h in model tensor run; do
+declare -A smoke_runs=([model]=300000 [tensor]=1000000 [run]=200000 [external]=30000)
+for h in model tensor run external; do
   work=build-fuzz/corpus_$h
   if [ "$mode" = --smoke ]; then
     rm -rf "$work"
@@ -53,6 +61,7 @@ for h in model tensor run; do
     ext=onnx
     [ $h = tensor ] && ext=pb
     [ $h = run ] && ext=run
+    [ $h = external ] && ext=ext
     for a in build-fuzz/artifacts_$h/*; do
       [ -f "$a" ] && cp "$a" "tests/corpus/regressions/$(basename "$a").$ext" && echo "  crash input kept: $(basename "$a").$ext"
     done

@@ -4,10 +4,13 @@
 // a harness now ends in success or a normrt::Error.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "fuzz/fuzz_inputs.h"
+#include "model_builder.h"
 #include "normrt/normrt.h"
 
 using namespace normrt;
@@ -78,43 +81,45 @@ TEST_CASE("every malformed input fails with its expected error category and mess
 }
 
 TEST_CASE("fuzzing regressions replay without a crash") {
+  // Each kept input goes through what its harness does (tests/fuzz/), with the
+  // harness's own input filling; the only acceptable failure is a normrt::Error.
+  const fs::path folder = test::temp_dir("fuzz_replay");
+  int replayed = 0;
   for (const auto& entry : fs::directory_iterator(kCorpus / "regressions")) {
     const fs::path p = entry.path();
     if (p.extension() == ".md") continue;
     CAPTURE(p.filename().string());
     const std::string bytes = read_all(p);
+    const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
+    SessionOptions o;
+    o.threads = 1;
     try {
-      if (is_tensor_file(p)) {
-        parse_npy(bytes, p.string());
-      }
-    } catch (const Error&) {
-    }
-    try {
-      if (is_tensor_file(p)) parse_tensor_pb(bytes, p.string());
-    } catch (const Error&) {
-    }
-    if (is_tensor_file(p)) continue;
-    const bool run = p.extension() == ".run";
-    if (run && bytes.size() < 8) continue;
-    try {
-      SessionOptions o;
-      o.threads = 1;
-      const size_t skip = run ? 8 : 0;
-      Session s = Session::from_memory(bytes.data() + skip, bytes.size() - skip, "", o);
-      if (run) {
-        NamedTensors inputs;
-        size_t k = 0;
-        for (const ValueMeta& m : s.inputs()) {
-          Shape shape;
-          const size_t rank = m.has_shape ? m.shape.size() : static_cast<uint8_t>(bytes[k++ % 8]) % 5;
-          for (size_t d = 0; d < rank; ++d)
-            shape.push_back(m.has_shape && m.shape[d] >= 0 ? m.shape[d] : static_cast<uint8_t>(bytes[k++ % 8]) % 9);
-          if (shape_numel(shape, m.dtype) > (1 << 16)) throw Error(ErrorCode::InvalidArgument, "too big to replay");
-          inputs.emplace_back(m.name, Tensor(m.dtype, shape));
+      if (is_tensor_file(p)) {  // fuzz_tensor: both parsers
+        try {
+          parse_npy(bytes, p.string());
+        } catch (const Error&) {
         }
-        s.run(inputs);
+        parse_tensor_pb(bytes, p.string());
+      } else if (p.extension() == ".run") {  // fuzz_run
+        if (bytes.size() >= 8)
+          fuzz::load_and_run(Session::from_memory(bytes.data() + 8, bytes.size() - 8, "", o), data);
+      } else if (p.extension() == ".ext") {  // fuzz_external
+        if (bytes.size() >= 12) {
+          size_t n = size_t{data[8]} | size_t{data[9]} << 8 | size_t{data[10]} << 16 | size_t{data[11]} << 24;
+          n = std::min(n, bytes.size() - 12);
+          fs::create_directories(folder / "model");
+          std::ofstream(folder / "model" / "weights.bin", std::ios::binary | std::ios::trunc) << bytes.substr(12, n);
+          std::ofstream(folder / "model" / "model.onnx", std::ios::binary | std::ios::trunc) << bytes.substr(12 + n);
+          fuzz::load_and_run(Session((folder / "model" / "model.onnx").string(), o), data);
+        }
+      } else {  // fuzz_model
+        Session::from_memory(bytes.data(), bytes.size(), "", o);
       }
     } catch (const Error&) {
+    } catch (const std::exception& e) {
+      FAIL("ended in a non-normrt exception: " << e.what());
     }
+    ++replayed;
   }
+  CHECK(replayed >= 7);
 }
