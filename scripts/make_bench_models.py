@@ -73,6 +73,44 @@ def bert(name, seed, **kw):
               {n: {0: "batch", 1: "sequence"} for n in names})
 
 
+def op_chain(name, length=1000, width=256):
+    """Per-operator overhead: a chain of `length` tiny ops on [1, width]
+    (Add a constant, Mul by a constant, Sigmoid, repeating)."""
+    import numpy as np
+    import onnx
+    from onnx import helper, numpy_helper, TensorProto
+    rng = np.random.default_rng(21)
+    add_c = rng.uniform(-0.1, 0.1, (1, width)).astype(np.float32)
+    mul_c = rng.uniform(0.9, 1.1, (1, width)).astype(np.float32)
+    nodes, prev = [], "x"
+    x = rng.standard_normal((1, width)).astype(np.float32)
+    y = x.copy()
+    for i in range(length):
+        out = "y" if i == length - 1 else f"t{i}"
+        kind = i % 3
+        if kind == 0:
+            nodes.append(helper.make_node("Add", [prev, "add_c"], [out]))
+            y = y + add_c
+        elif kind == 1:
+            nodes.append(helper.make_node("Mul", [prev, "mul_c"], [out]))
+            y = y * mul_c
+        else:
+            nodes.append(helper.make_node("Sigmoid", [prev], [out]))
+            y = (1 / (1 + np.exp(-y))).astype(np.float32)
+        prev = out
+    g = helper.make_graph(nodes, name, [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, width])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, width])],
+                          [numpy_helper.from_array(add_c, "add_c"), numpy_helper.from_array(mul_c, "mul_c")])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], producer_name="normrt make_bench_models.py")
+    folder = os.path.join(mt.OUT, name)
+    os.makedirs(os.path.join(folder, "test_data_set_0"), exist_ok=True)
+    onnx.save(m, os.path.join(folder, "model.onnx"))
+    onnx.save_tensor(numpy_helper.from_array(x, "x"), os.path.join(folder, "test_data_set_0", "input_0.pb"))
+    onnx.save_tensor(numpy_helper.from_array(y.astype(np.float32), "y"),
+                     os.path.join(folder, "test_data_set_0", "output_0.pb"))
+    print(f"{name:24s} opset 17  {length} nodes  Add/Mul/Sigmoid on [1,{width}]")
+
+
 MODELS = {
     "resnet18": lambda: cnn("resnet18", torchvision.models.resnet18(weights=None), 10),
     "resnet50": lambda: cnn("resnet50", torchvision.models.resnet50(weights=None), 11),
@@ -91,6 +129,7 @@ MODELS = {
         [torch.randint(0, 50257, (1, 64))], ["input_ids"], ["logits"], 17, {"input_ids": {0: "batch", 1: "sequence"}})),
     "ln_lstm": lambda: (torch.manual_seed(19), mt.export(
         "ln_lstm", mt.LayerNormLSTM(inp=256, hidden=256), [torch.randn(1, 32, 256)], ["x"], ["h"], 17)),
+    "op_chain_1000": lambda: op_chain("op_chain_1000"),
     "whisper_tiny_encoder": lambda: (torch.manual_seed(20), mt.export(
         "whisper_tiny_encoder", WhisperEncoder(), [torch.randn(1, 80, 3000)], ["mel"], ["features"], 17)),
 }
