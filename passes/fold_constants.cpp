@@ -37,6 +37,7 @@ int fold_constants(Graph& g, const KernelSet& kernels) {
     for (const Node& n : g.nodes) {
       bool all = true;
       for (const std::string& in : n.inputs) all = all && (in.empty() || known.count(in));
+      for (const std::string& in : n.implicit_inputs) all = all && known.count(in);
       if (!all) continue;
       part.nodes.push_back(n);
       for (const std::string& o : n.outputs)
