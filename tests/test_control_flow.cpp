@@ -7,6 +7,8 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdint>
+#include <thread>
 #include <vector>
 
 #include "model_builder.h"
@@ -280,6 +282,10 @@ TEST_CASE("Loop: a condition that stops early, a scan output, a nested If readin
         CHECK(out[1].second.shape() == Shape{static_cast<int64_t>(expect.size())});
         CHECK(values(out[1].second) == expect);
       }
+      // M = 2^63 - 1 (nothing is allocated for it up front): the condition ends the loop
+      limit.data<float>()[0] = 7.f;
+      auto long_run = s.run({{"M", scalar_i64(INT64_MAX)}, {"a", a}, {"limit", limit}});
+      CHECK(values(long_run[1].second) == std::vector<float>{1.5f, 3.f, 6.f, 9.f});
       // M = 0: no iteration, the initial value comes out and the scan output is empty
       auto out = s.run({{"M", scalar_i64(0)}, {"a", a}, {"limit", limit}});
       CHECK(out[0].second.data<float>()[0] == 0.f);
@@ -408,4 +414,48 @@ TEST_CASE("data-dependent shapes in the middle of a graph run node by node, at 1
       CHECK(values(out[0].second) == expect);
     }
   }
+}
+
+TEST_CASE("summarize_model names unsupported ops inside subgraphs by where they sit") {
+  ModelBuilder m;
+  m.input("c", {}, kBool).input("x", {2}).output("y");
+  auto* node = m.node("If", {"c"}, {"y"});
+  node->set_name("outer_if");
+  onnx::GraphProto* then_b = graph_attr(node, "then_branch");
+  auto* inner = add(then_b, "If", {"c"}, {"t"});
+  inner->set_name("inner_if");
+  add(graph_attr(inner, "then_branch"), "Bernoulli", {"x"}, {"tt"});
+  sub_output(inner->mutable_attribute(0)->mutable_g(), "tt");
+  sub_output(graph_attr(inner, "else_branch"), "x");
+  sub_output(then_b, "t");
+  sub_output(graph_attr(node, "else_branch"), "x");
+  const std::string path = save(m, "info_nested");
+  ModelSummary sum = summarize_model(path);
+  REQUIRE(sum.unsupported.size() == 1);
+  CHECK(sum.unsupported[0].find("Bernoulli") != std::string::npos);
+  CHECK(sum.unsupported[0].find("in subgraph 'outer_if/then_branch/inner_if/then_branch'") != std::string::npos);
+  CHECK_THROWS_WITH_AS(Session{path}, doctest::Contains("subgraph 'outer_if/then_branch/inner_if/then_branch'"), Error);
+}
+
+TEST_CASE("node-by-node runs from several threads at once give the same results") {
+  const std::string model = std::string(NORMRT_SOURCE_DIR) + "/models/tests/control_flow/model.onnx";
+  Session s(model, options(2));
+  auto make = [](int k) {
+    Tensor x(DType::Float32, {3, 16});
+    for (int64_t i = 0; i < x.numel(); ++i) x.data<float>()[i] = std::sin(static_cast<float>(i * (k + 1)));
+    return NamedTensors{{"x", x}, {"steps", scalar_i64(k % 4)}};
+  };
+  std::vector<std::vector<float>> expect;
+  for (int k = 0; k < 4; ++k) expect.push_back(values(s.run(make(k))[0].second));
+  std::vector<int> bad(4, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (int r = 0; r < 20; ++r) {
+        const int k = (t + r) % 4;
+        if (values(s.run(make(k))[0].second) != expect[static_cast<size_t>(k)]) bad[static_cast<size_t>(t)]++;
+      }
+    });
+  for (auto& th : threads) th.join();
+  CHECK(bad == std::vector<int>(4, 0));
 }
