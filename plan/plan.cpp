@@ -155,6 +155,7 @@ struct Planner {
     if (then_b.outputs.size() != else_b.outputs.size())
       fail(node, "then_branch has " + std::to_string(then_b.outputs.size()) + " outputs, else_branch " +
                      std::to_string(else_b.outputs.size()));
+    if (!then_b.inputs.empty() || !else_b.inputs.empty()) fail(node, "If branches take no inputs");
     if (node.outputs.size() > then_b.outputs.size())
       fail(node, "has " + std::to_string(node.outputs.size()) + " outputs, its branches " +
                      std::to_string(then_b.outputs.size()));
