@@ -63,8 +63,51 @@ int64_t Graph::opset_for(const std::string& domain) const {
   return -1;
 }
 
-void validate_and_sort(Graph& g) {
-  const std::string where = g.source.empty() ? std::string("model") : g.source;
+const Graph& Node::subgraph(const std::string& key) const {
+  const Attribute& a = attr(key);
+  if (a.kind != Attribute::Kind::Graph || !a.g)
+    throw Error(ErrorCode::InvalidModel, where() + ": attribute '" + key + "' must be a graph");
+  return *a.g;
+}
+
+std::vector<std::pair<std::string, const Graph*>> Node::subgraphs() const {
+  std::vector<std::pair<std::string, const Graph*>> r;
+  for (auto& [key, a] : attrs) {
+    if (a.kind == Attribute::Kind::Graph && a.g) r.emplace_back(key, a.g.get());
+    if (a.kind == Attribute::Kind::Graphs)
+      for (auto& sub : a.graphs)
+        if (sub) r.emplace_back(key, sub.get());
+  }
+  return r;
+}
+
+std::string Graph::where() const {
+  const std::string file = source.empty() ? std::string("model") : source;
+  return scope.empty() ? file : file + ": subgraph '" + scope + "'";
+}
+
+void visit_nodes(const Graph& g, const std::function<void(const Node&, const Graph& owner)>& f) {
+  for (const Node& n : g.nodes) {
+    f(n, g);
+    for (auto& [key, sub] : n.subgraphs()) visit_nodes(*sub, f);
+  }
+}
+
+namespace {
+
+// The names visible in the enclosing scopes of a subgraph, innermost first.
+struct Scope {
+  const std::unordered_map<std::string, int>* names;
+  const Scope* parent;
+};
+bool visible(const Scope* s, const std::string& name) {
+  for (; s; s = s->parent)
+    if (s->names->count(name)) return true;
+  return false;
+}
+
+void validate_scope(Graph& g, const Scope* outer, int depth) {
+  const std::string where = g.where();
   auto fail = [&](const std::string& msg) { throw Error(ErrorCode::InvalidModel, where + ": " + msg); };
 
   // Which node produces each value; -1 = graph input or initializer.
@@ -85,18 +128,48 @@ void validate_and_sort(Graph& g) {
       }
     }
   }
+  // Subgraphs first: what they read from here or further out becomes their node's implicit inputs.
+  const Scope here{&producer, outer};
+  for (Node& n : g.nodes) {
+    std::set<std::string> reads;
+    for (auto& [key, a] : n.attrs) {
+      std::vector<Graph*> subs;
+      if (a.kind == Attribute::Kind::Graph && a.g) subs.push_back(a.g.get());
+      if (a.kind == Attribute::Kind::Graphs)
+        for (auto& sg : a.graphs)
+          if (sg) subs.push_back(sg.get());
+      for (Graph* sub : subs) {
+        if (depth + 1 > kMaxSubgraphDepth)
+          fail(n.where() + ": subgraphs are nested more than " + std::to_string(kMaxSubgraphDepth) + " levels deep");
+        validate_scope(*sub, &here, depth + 1);
+        reads.insert(sub->outer_reads.begin(), sub->outer_reads.end());
+      }
+    }
+    n.implicit_inputs.assign(reads.begin(), reads.end());
+  }
+  // A value read here but made in an enclosing scope is one of this graph's outer reads.
+  std::set<std::string> outer_reads;
+  auto resolve = [&](const std::string& name, const std::string& reader) -> int {
+    auto it = producer.find(name);
+    if (it != producer.end()) return it->second;
+    if (outer && visible(outer, name)) {
+      outer_reads.insert(name);
+      return -1;
+    }
+    fail(reader + " reads value '" + name + "', which no node, graph input or initializer produces");
+    return -1;
+  };
   // Kahn's algorithm, keeping the file order among ready nodes.
   std::vector<int> pending(g.nodes.size(), 0);
   std::vector<std::vector<int>> consumers(g.nodes.size());
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     std::set<int> preds;
-    for (auto& in : g.nodes[i].inputs) {
-      if (in.empty()) continue;
-      auto it = producer.find(in);
-      if (it == producer.end())
-        fail(g.nodes[i].where() + " reads value '" + in + "', which no node, graph input or initializer produces");
-      if (it->second >= 0) preds.insert(it->second);
-    }
+    for (const auto* list : {&g.nodes[i].inputs, &g.nodes[i].implicit_inputs})
+      for (auto& in : *list) {
+        if (in.empty()) continue;
+        const int p = resolve(in, g.nodes[i].where());
+        if (p >= 0) preds.insert(p);
+      }
     pending[i] = static_cast<int>(preds.size());
     for (int p : preds) consumers[static_cast<size_t>(p)].push_back(static_cast<int>(i));
   }
@@ -121,8 +194,19 @@ void validate_and_sort(Graph& g) {
   for (int i : order) sorted.push_back(std::move(g.nodes[static_cast<size_t>(i)]));
   g.nodes = std::move(sorted);
 
-  for (auto& out : g.outputs)
-    if (!producer.count(out.name)) fail("graph output '" + out.name + "' is not produced by any node");
+  for (auto& out : g.outputs) {
+    if (producer.count(out.name)) continue;
+    if (outer && visible(outer, out.name)) {
+      outer_reads.insert(out.name);
+      continue;
+    }
+    fail("graph output '" + out.name + "' is not produced by any node");
+  }
+  g.outer_reads.assign(outer_reads.begin(), outer_reads.end());
 }
+
+}  // namespace
+
+void validate_and_sort(Graph& g) { validate_scope(g, nullptr, 0); }
 
 }  // namespace normrt

@@ -2,7 +2,9 @@
 // Loaders build it; passes and the planner read it.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -11,8 +13,10 @@
 
 namespace normrt {
 
+struct Graph;
+
 struct Attribute {
-  enum class Kind { Float, Int, String, Tensor, Floats, Ints, Strings, Unsupported };
+  enum class Kind { Float, Int, String, Tensor, Floats, Ints, Strings, Graph, Graphs, Unsupported };
   Kind kind = Kind::Unsupported;
   float f = 0;
   int64_t i = 0;
@@ -21,6 +25,8 @@ struct Attribute {
   std::vector<float> floats;
   std::vector<int64_t> ints;
   std::vector<std::string> strings;
+  std::shared_ptr<Graph> g;                    // Kind::Graph: a subgraph (If's branches, Loop's body…)
+  std::vector<std::shared_ptr<Graph>> graphs;  // Kind::Graphs
 };
 
 struct Node {
@@ -31,6 +37,10 @@ struct Node {
   std::vector<std::string> inputs;   // "" = absent optional input
   std::vector<std::string> outputs;  // "" = absent optional output
   std::map<std::string, Attribute> attrs;
+  // Values of enclosing scopes that this node's subgraphs read (recursively
+  // through nested subgraphs), sorted; filled by validate_and_sort. Sorting,
+  // read counts, liveness and the memory plan treat them as inputs of the node.
+  std::vector<std::string> implicit_inputs;
 
   bool has_attr(const std::string& key) const { return attrs.count(key) != 0; }
   int64_t attr_int(const std::string& key, int64_t fallback) const;
@@ -39,6 +49,9 @@ struct Node {
   std::vector<int64_t> attr_ints(const std::string& key) const;  // empty if absent
   const Attribute& attr(const std::string& key) const;           // throws if absent
   std::string where() const;                                     // "node 'name' (Op)" for error messages
+  const Graph& subgraph(const std::string& key) const;           // a Kind::Graph attribute; throws if absent
+  // Every subgraph the node holds, with its attribute name.
+  std::vector<std::pair<std::string, const Graph*>> subgraphs() const;
 };
 
 struct Graph {
@@ -51,13 +64,27 @@ struct Graph {
   std::vector<ValueMeta> outputs;
   std::map<std::string, Tensor> initializers;
   std::vector<Node> nodes;  // topologically sorted once validate() ran
+  // Subgraphs only: where it sits ("If_3/then_branch", nested "Loop_1/body/If_0/else_branch"),
+  // empty for the main graph; and the values of enclosing scopes it reads
+  // (recursively through its own subgraphs), sorted, filled by validate_and_sort.
+  std::string scope;
+  std::vector<std::string> outer_reads;
 
   int64_t opset_for(const std::string& domain) const;  // -1 if not imported
+  std::string where() const;                           // "model.onnx" or "model.onnx: subgraph 'If_3/then_branch'"
 };
+
+// How deep subgraphs may nest (a subgraph of a subgraph …); deeper is an error naming the node.
+inline constexpr int kMaxSubgraphDepth = 64;
+
+// Calls f on every node of g and of its subgraphs, recursively (parents first).
+void visit_nodes(const Graph& g, const std::function<void(const Node&, const Graph& owner)>& f);
 
 // Checks structure and sorts nodes topologically: every node input has a
 // producer (graph input, initializer or earlier node), no value is produced
-// twice, no cycle, every graph output is produced. Throws Error(InvalidModel).
+// twice, no cycle, every graph output is produced. Subgraphs are checked too,
+// recursively: they may read any value of an enclosing scope, and those reads
+// become their node's implicit_inputs. Throws Error(InvalidModel).
 void validate_and_sort(Graph& graph);
 
 // True when the declared shape has no unknown dim (so plans can be made before the first run).

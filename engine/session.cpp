@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <set>
@@ -18,6 +19,7 @@
 #include "../ops/kernel_set.h"
 #include "../ops/parallel.h"
 #include "../passes/optimizer.h"
+#include "../plan/dynamic_executor.h"
 #include "../plan/plan.h"
 
 namespace normrt {
@@ -26,6 +28,7 @@ namespace normrt {
 struct __attribute__((visibility("hidden"))) Session::Impl {
   Graph graph;
   ValueIndex index;
+  std::unique_ptr<DynamicGraph> node_by_node;  // for input signatures whose shapes depend on data
   SessionOptions options;
   const KernelSet* kernels = nullptr;  // chosen once: planning and constant folding both use it
   int threads = 1;
@@ -136,6 +139,17 @@ struct __attribute__((visibility("hidden"))) Session::Impl {
         note_plan(*p);
         if (plans.size() >= 16) plans.erase(plans.begin());  // bounded cache
         return plans.emplace(key, p).first->second;
+      } catch (const OutputShapeAtRunTime& e) {
+        // Some output shape depends on data: these inputs run node by node.
+        auto p = std::make_shared<Plan>();
+        p->node_by_node = true;
+        p->num_values = static_cast<int>(index.name.size());
+        for (auto& in : graph.inputs) p->input_ids.push_back(index.get(in.name));
+        for (auto& o : graph.outputs) p->output_ids.push_back(index.get(o.name));
+        log(LogLevel::Info, std::string("running node by node: ") + e.what());
+        note_plan(*p);
+        if (plans.size() >= 16) plans.erase(plans.begin());
+        return plans.emplace(key, p).first->second;
       } catch (const NeedsInputValue& e) {
         // Plan again with the values of the (small) graph inputs that the
         // needed value is computed from known: directly (a Reshape shape fed
@@ -187,15 +201,16 @@ static std::unique_ptr<Session::Impl> make_impl(Graph graph, SessionOptions opti
     throw Error(ErrorCode::InvalidArgument, "threads must be >= 0, got " + std::to_string(options.threads));
   impl->options = std::move(options);
   impl->graph = std::move(graph);
-  for (const Node& n : impl->graph.nodes) {
+  visit_nodes(impl->graph, [](const Node& n, const Graph& owner) {
     std::string why = unsupported_reason(n.domain, n.op_type, n.opset);
-    if (!why.empty()) throw Error(ErrorCode::UnsupportedOp, impl->graph.source + ": " + n.where() + ": " + why);
-  }
+    if (!why.empty()) throw Error(ErrorCode::UnsupportedOp, owner.where() + ": " + n.where() + ": " + why);
+  });
   impl->kernels = &kernel_set_for(impl->options.isa);
   const size_t loaded_nodes = impl->graph.nodes.size();
   OptimizeStats stats;
   optimize_graph(impl->graph, impl->options.optimization, *impl->kernels, &stats);
   impl->index = index_values(impl->graph);
+  impl->node_by_node = std::make_unique<DynamicGraph>(impl->graph, *impl->kernels);
   if (impl->options.arena) {
     impl->arena = impl->options.arena;
     impl->threads = impl->arena->max_concurrency();
@@ -292,6 +307,29 @@ void Session::Impl::check_inputs(const NamedTensors& inputs, std::vector<const T
     if (!given[k]) throw Error(ErrorCode::InvalidArgument, "input '" + g.inputs[k].name + "' is missing");
 }
 
+// A run of an input signature whose shapes depend on data: no static plan,
+// outputs copied into the caller's buffers (run_into) after the run.
+static void run_node_by_node(const Session::Impl& impl, const Plan& plan, const std::vector<const Tensor*>& given,
+                             std::vector<Tensor>& values, NamedTensors* outputs_into) {
+  std::vector<Tensor> outs;
+  impl.in_arena([&] { impl.node_by_node->run(given, {}, outs); });
+  const Graph& g = impl.graph;
+  for (size_t k = 0; k < g.outputs.size(); ++k) values[static_cast<size_t>(plan.output_ids[k])] = std::move(outs[k]);
+  if (!outputs_into) return;
+  for (auto& [name, t] : *outputs_into) {
+    size_t k = 0;
+    while (k < g.outputs.size() && g.outputs[k].name != name) ++k;
+    if (k == g.outputs.size()) throw Error(ErrorCode::InvalidArgument, "unknown output '" + name + "'");
+    const Tensor& v = values[static_cast<size_t>(plan.output_ids[k])];
+    if (t.dtype() != v.dtype() || t.shape() != v.shape())
+      throw Error(ErrorCode::InvalidArgument, "output '" + name + "' buffer is " + dtype_name(t.dtype()) +
+                                                  shape_str(t.shape()) + ", this run produces " +
+                                                  dtype_name(v.dtype()) + shape_str(v.shape()));
+    if (t.nbytes() && !t.raw()) throw Error(ErrorCode::InvalidArgument, "output '" + name + "' has no memory");
+    std::memcpy(t.raw(), v.raw(), v.nbytes());
+  }
+}
+
 // One run: plan lookup, caller output binding, execution in the arena, all
 // in a workspace reused across runs (a steady-state run allocates nothing).
 static std::shared_ptr<const Plan> run_once(const Session::Impl& impl, const NamedTensors& inputs,
@@ -312,6 +350,11 @@ static std::shared_ptr<const Plan> run_once(const Session::Impl& impl, const Nam
   std::vector<Tensor>& values = ws.values;
   values.resize(static_cast<size_t>(plan->num_values));
   for (size_t k = 0; k < given.size(); ++k) values[static_cast<size_t>(plan->input_ids[k])] = *given[k];
+  if (plan->node_by_node) {
+    run_node_by_node(impl, *plan, given, values, outputs_into);
+    if (timings) timings->clear();
+    return plan;
+  }
   std::vector<Tensor*>& bound = ws.bound;
   bound.clear();
   if (outputs_into) {
@@ -410,12 +453,14 @@ ModelSummary summarize_model(const std::string& path, bool optimized) {
   s.initializer_count = g.initializers.size();
   std::map<std::string, int> counts;
   std::map<std::string, std::string> missing;
-  for (const Node& n : g.nodes) {
-    std::string key = op_key(n.domain, n.op_type);
-    counts[key]++;
+  for (const Node& n : g.nodes) counts[op_key(n.domain, n.op_type)]++;
+  // Unsupported ops anywhere, subgraphs included (named by where they sit).
+  visit_nodes(g, [&](const Node& n, const Graph& owner) {
     std::string why = unsupported_reason(n.domain, n.op_type, n.opset);
-    if (!why.empty()) missing.emplace(key, why);
-  }
+    if (why.empty()) return;
+    if (!owner.scope.empty()) why += " (in subgraph '" + owner.scope + "')";
+    missing.emplace(op_key(n.domain, n.op_type) + "\n" + owner.scope, why);
+  });
   s.op_counts.assign(counts.begin(), counts.end());
   for (auto& [k, why] : missing) s.unsupported.push_back(why);
   return s;

@@ -12,9 +12,14 @@ namespace normrt {
 
 namespace {
 
-ValueMeta value_meta(const onnx::ValueInfoProto& vi, const std::string& label) {
+// `in_subgraph`: subgraph inputs and outputs may leave their type out (Loop
+// and Scan bodies often do) or be sequences; their dtype is then Undefined and
+// comes from the values the subgraph runs with.
+ValueMeta value_meta(const onnx::ValueInfoProto& vi, const std::string& label, bool in_subgraph = false) {
   ValueMeta m;
   m.name = vi.name();
+  if (in_subgraph && (!vi.has_type() || !vi.type().has_tensor_type() || vi.type().tensor_type().elem_type() == 0))
+    return m;
   if (!vi.has_type() || !vi.type().has_tensor_type())
     throw Error(ErrorCode::UnsupportedOp, label + " '" + vi.name() +
                                               "' is not a tensor (sequences, maps and "
@@ -40,7 +45,31 @@ ValueMeta value_meta(const onnx::ValueInfoProto& vi, const std::string& label) {
   return m;
 }
 
-Attribute convert_attribute(const onnx::AttributeProto& a, const std::string& base_dir, const std::string& where) {
+struct LoadScope {
+  const Graph& model;  // the main graph: source, opsets
+  const std::string& base_dir;
+};
+
+void load_graph(const onnx::GraphProto& gp, Graph& g, const LoadScope& ls, int depth);
+
+std::shared_ptr<Graph> load_subgraph(const onnx::GraphProto& gp, const LoadScope& ls, int depth,
+                                     const std::string& scope, const std::string& where) {
+  if (depth > kMaxSubgraphDepth)
+    throw Error(ErrorCode::InvalidModel,
+                where + ": subgraphs are nested more than " + std::to_string(kMaxSubgraphDepth) + " levels deep");
+  auto g = std::make_shared<Graph>();
+  g->name = gp.name();
+  g->source = ls.model.source;
+  g->ir_version = ls.model.ir_version;
+  g->producer = ls.model.producer;
+  g->opsets = ls.model.opsets;
+  g->scope = scope;
+  load_graph(gp, *g, ls, depth);
+  return g;
+}
+
+Attribute convert_attribute(const onnx::AttributeProto& a, const std::string& base_dir, const std::string& where,
+                            const LoadScope& ls, int depth, const std::string& scope) {
   Attribute r;
   using A = onnx::AttributeProto;
   switch (a.type()) {
@@ -72,11 +101,60 @@ Attribute convert_attribute(const onnx::AttributeProto& a, const std::string& ba
       r.kind = Attribute::Kind::Strings;
       r.strings.assign(a.strings().begin(), a.strings().end());
       break;
+    case A::GRAPH:
+      r.kind = Attribute::Kind::Graph;
+      r.g = load_subgraph(a.g(), ls, depth + 1, scope + "/" + a.name(), where);
+      break;
+    case A::GRAPHS:
+      r.kind = Attribute::Kind::Graphs;
+      for (int k = 0; k < a.graphs_size(); ++k)
+        r.graphs.push_back(
+            load_subgraph(a.graphs(k), ls, depth + 1, scope + "/" + a.name() + "[" + std::to_string(k) + "]", where));
+      break;
     default:
       r.kind = Attribute::Kind::Unsupported;
-      break;  // graphs, sparse tensors, type protos
+      break;  // sparse tensors, type protos
   }
   return r;
+}
+
+void load_graph(const onnx::GraphProto& gp, Graph& g, const LoadScope& ls, int depth) {
+  if (gp.sparse_initializer_size() > 0)
+    throw Error(ErrorCode::UnsupportedOp, g.where() + ": sparse initializers are not supported");
+  for (auto& tp : gp.initializer()) {
+    if (tp.name().empty()) throw Error(ErrorCode::InvalidModel, g.where() + ": an initializer has no name");
+    Tensor t = tensor_from_proto(tp, ls.base_dir, g.where() + ": initializer '" + tp.name() + "'");
+    if (!g.initializers.emplace(tp.name(), std::move(t)).second)
+      throw Error(ErrorCode::InvalidModel, g.where() + ": initializer '" + tp.name() + "' is defined twice");
+  }
+  for (auto& vi : gp.input()) {
+    if (g.initializers.count(vi.name())) continue;  // IR < 4: initializers listed as inputs
+    g.inputs.push_back(value_meta(vi, g.where() + ": graph input", depth > 0));
+  }
+  for (auto& vi : gp.output()) g.outputs.push_back(value_meta(vi, g.where() + ": graph output", depth > 0));
+
+  std::set<std::string> names;
+  for (int i = 0; i < gp.node_size(); ++i) {
+    const onnx::NodeProto& np = gp.node(i);
+    Node n;
+    n.op_type = np.op_type();
+    n.domain = np.domain() == "ai.onnx" ? std::string() : np.domain();
+    n.name = np.name();
+    if (n.name.empty()) n.name.append(n.op_type).append("_").append(std::to_string(i));
+    if (!names.insert(n.name).second) n.name.append("#").append(std::to_string(i));
+    n.opset = g.opset_for(n.domain);
+    n.inputs.assign(np.input().begin(), np.input().end());
+    n.outputs.assign(np.output().begin(), np.output().end());
+    // Trailing empty outputs carry no meaning; drop them.
+    while (!n.outputs.empty() && n.outputs.back().empty()) n.outputs.pop_back();
+    for (auto& a : np.attribute()) {
+      if (a.ref_attr_name().size())
+        throw Error(ErrorCode::UnsupportedOp, g.where() + ": " + n.where() + " uses a function attribute reference");
+      n.attrs[a.name()] = convert_attribute(a, ls.base_dir, g.where() + ": " + n.where(), ls, depth,
+                                            (g.scope.empty() ? "" : g.scope + "/") + n.name);
+    }
+    g.nodes.push_back(std::move(n));
+  }
 }
 
 }  // namespace
@@ -88,7 +166,7 @@ Graph load_onnx_model_from_bytes(const std::string& bytes, const std::string& ba
     google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()),
                                               static_cast<int>(std::min<size_t>(bytes.size(), INT_MAX)));
     in.SetTotalBytesLimit(INT_MAX);
-    in.SetRecursionLimit(64);
+    in.SetRecursionLimit(4 * kMaxSubgraphDepth + 64);  // a subgraph nests 3 messages deeper
     if (bytes.size() > INT_MAX)
       throw Error(ErrorCode::InvalidModel, label + ": larger than 2 GiB; keep the weights as external data");
     if (!model.ParseFromCodedStream(&in) || !in.ConsumedEntireMessage())
@@ -111,41 +189,7 @@ Graph load_onnx_model_from_bytes(const std::string& bytes, const std::string& ba
     std::string d = op.domain() == "ai.onnx" ? std::string() : op.domain();
     g.opsets.emplace_back(d, op.version());
   }
-  if (gp.sparse_initializer_size() > 0)
-    throw Error(ErrorCode::UnsupportedOp, label + ": sparse initializers are not supported");
-  for (auto& tp : gp.initializer()) {
-    if (tp.name().empty()) throw Error(ErrorCode::InvalidModel, label + ": an initializer has no name");
-    Tensor t = tensor_from_proto(tp, base_dir, label + ": initializer '" + tp.name() + "'");
-    if (!g.initializers.emplace(tp.name(), std::move(t)).second)
-      throw Error(ErrorCode::InvalidModel, label + ": initializer '" + tp.name() + "' is defined twice");
-  }
-  for (auto& vi : gp.input()) {
-    if (g.initializers.count(vi.name())) continue;  // IR < 4: initializers listed as inputs
-    g.inputs.push_back(value_meta(vi, label + ": graph input"));
-  }
-  for (auto& vi : gp.output()) g.outputs.push_back(value_meta(vi, label + ": graph output"));
-
-  std::set<std::string> names;
-  for (int i = 0; i < gp.node_size(); ++i) {
-    const onnx::NodeProto& np = gp.node(i);
-    Node n;
-    n.op_type = np.op_type();
-    n.domain = np.domain() == "ai.onnx" ? std::string() : np.domain();
-    n.name = np.name();
-    if (n.name.empty()) n.name.append(n.op_type).append("_").append(std::to_string(i));
-    if (!names.insert(n.name).second) n.name.append("#").append(std::to_string(i));
-    n.opset = g.opset_for(n.domain);
-    n.inputs.assign(np.input().begin(), np.input().end());
-    n.outputs.assign(np.output().begin(), np.output().end());
-    // Trailing empty outputs carry no meaning; drop them.
-    while (!n.outputs.empty() && n.outputs.back().empty()) n.outputs.pop_back();
-    for (auto& a : np.attribute()) {
-      if (a.ref_attr_name().size())
-        throw Error(ErrorCode::UnsupportedOp, label + ": " + n.where() + " uses a function attribute reference");
-      n.attrs[a.name()] = convert_attribute(a, base_dir, label + ": " + n.where());
-    }
-    g.nodes.push_back(std::move(n));
-  }
+  load_graph(gp, g, LoadScope{g, base_dir}, 0);
   if (validate) validate_and_sort(g);
   return g;
 }

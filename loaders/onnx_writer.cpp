@@ -12,6 +12,7 @@ namespace {
 
 void write_value_info(const ValueMeta& m, onnx::ValueInfoProto* v) {
   v->set_name(m.name);
+  if (m.dtype == DType::Undefined) return;  // an untyped subgraph input or output
   auto* tt = v->mutable_type()->mutable_tensor_type();
   tt->set_elem_type(static_cast<int>(m.dtype));
   if (!m.has_shape) return;
@@ -24,6 +25,8 @@ void write_value_info(const ValueMeta& m, onnx::ValueInfoProto* v) {
       dim->set_dim_param(m.dim_names[d]);
   }
 }
+
+void write_graph(const Graph& g, onnx::GraphProto* gp);
 
 void write_attribute(const std::string& name, const Attribute& a, onnx::AttributeProto* p) {
   using A = onnx::AttributeProto;
@@ -53,8 +56,31 @@ void write_attribute(const std::string& name, const Attribute& a, onnx::Attribut
       p->set_type(A::STRINGS);
       for (auto& s : a.strings) p->add_strings(s);
       break;
+    case Attribute::Kind::Graph:
+      p->set_type(A::GRAPH), write_graph(*a.g, p->mutable_g());
+      break;
+    case Attribute::Kind::Graphs:
+      p->set_type(A::GRAPHS);
+      for (auto& sub : a.graphs) write_graph(*sub, p->add_graphs());
+      break;
     case Attribute::Kind::Unsupported:
       throw Error(ErrorCode::UnsupportedOp, "attribute '" + name + "' has a kind normrt cannot write");
+  }
+}
+
+void write_graph(const Graph& g, onnx::GraphProto* gp) {
+  gp->set_name(g.name);
+  for (auto& in : g.inputs) write_value_info(in, gp->add_input());
+  for (auto& out : g.outputs) write_value_info(out, gp->add_output());
+  for (auto& [name, t] : g.initializers) tensor_to_proto(t, name, gp->add_initializer());
+  for (const Node& n : g.nodes) {
+    auto* np = gp->add_node();
+    np->set_name(n.name);
+    np->set_op_type(n.op_type);
+    np->set_domain(n.domain);
+    for (auto& i : n.inputs) np->add_input(i);
+    for (auto& o : n.outputs) np->add_output(o);
+    for (auto& [k, a] : n.attrs) write_attribute(k, a, np->add_attribute());
   }
 }
 
@@ -70,20 +96,7 @@ void save_onnx_model(const Graph& g, const std::string& path) {
     op->set_domain(domain);
     op->set_version(version);
   }
-  auto* gp = model.mutable_graph();
-  gp->set_name(g.name);
-  for (auto& in : g.inputs) write_value_info(in, gp->add_input());
-  for (auto& out : g.outputs) write_value_info(out, gp->add_output());
-  for (auto& [name, t] : g.initializers) tensor_to_proto(t, name, gp->add_initializer());
-  for (const Node& n : g.nodes) {
-    auto* np = gp->add_node();
-    np->set_name(n.name);
-    np->set_op_type(n.op_type);
-    np->set_domain(n.domain);
-    for (auto& i : n.inputs) np->add_input(i);
-    for (auto& o : n.outputs) np->add_output(o);
-    for (auto& [k, a] : n.attrs) write_attribute(k, a, np->add_attribute());
-  }
+  write_graph(g, model.mutable_graph());
   std::ofstream f(path, std::ios::binary);
   if (!f || !model.SerializeToOstream(&f)) throw Error(ErrorCode::IO, "cannot write '" + path + "'");
 }

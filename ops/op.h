@@ -5,6 +5,7 @@
 // precompute (folded BatchNorm scale/shift, broadcast strides) captured inside.
 #pragma once
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,7 @@ struct KernelIO {
 using Kernel = std::function<void(KernelIO&)>;
 
 struct KernelSet;
+class SubgraphPlanner;
 
 struct PlanCtx {
   const Node& node;
@@ -44,6 +46,15 @@ struct PlanCtx {
   std::vector<Tensor> out_value;
   // A short note on how this node runs, e.g. Conv's path; shown by profiles.
   std::string detail;
+  // Nodes with subgraphs: descriptions of node.implicit_inputs (the values of
+  // enclosing scopes their subgraphs read); the kernel finds them in
+  // KernelIO::in after the node's own inputs, in the same order.
+  std::vector<ValueDesc> implicit_in;
+  const SubgraphPlanner* subgraphs = nullptr;  // prepares subgraphs to run (If, Loop, Scan)
+  // Set by the node-by-node executor (plan/dynamic_executor.cpp): an op may
+  // then leave its output shapes to the kernel (output_shapes_at_run_time).
+  bool run_time_shapes_ok = false;
+  bool outputs_sized_by_kernel = false;
 
   size_t num_inputs() const { return in.size(); }
   bool has_input(size_t i) const { return i < in.size() && in[i].present; }
@@ -56,6 +67,52 @@ struct PlanCtx {
   [[noreturn]] void unsupported(const std::string& msg) const;  // Error(UnsupportedOp)
   void require_inputs(size_t min, size_t max) const;
   void require_dtype(size_t input, std::initializer_list<DType> allowed) const;
+  // For ops whose output shapes depend on input values (NonZero, Unique, Loop…):
+  // the kernel allocates its outputs (assigns the KernelIO::out tensors) and the
+  // op sets only the outputs' dtypes. Throws OutputShapeAtRunTime when planning
+  // a static plan, so that the session runs such inputs node by node.
+  void output_shapes_at_run_time();
+};
+
+// Thrown while making a static plan when some output shape is only known at
+// run time (it depends on data). The session then runs that input signature
+// node by node (plan/dynamic_executor.cpp).
+class OutputShapeAtRunTime : public Error {
+ public:
+  explicit OutputShapeAtRunTime(const std::string& message) : Error(ErrorCode::UnsupportedOp, message) {}
+};
+
+// ---- Subgraphs (If, Loop, Scan) ------------------------------------------
+// ops/ may not include plan/: the planner gives control-flow ops a
+// SubgraphPlanner in PlanCtx, and they run their subgraphs through it.
+
+// A subgraph ready to run.
+class PreparedSubgraph {
+ public:
+  virtual ~PreparedSubgraph() = default;
+  // True when every output's dtype and shape was known when it was prepared
+  // (a static plan of the subgraph): out_dtype/out_shape hold them. Otherwise
+  // it runs node by node and the outputs are what comes out.
+  bool static_shapes = false;
+  std::vector<DType> out_dtype;
+  std::vector<Shape> out_shape;
+  // `inputs`: the subgraph's inputs in order; `outer`: the values of
+  // body.outer_reads in order. `outputs` gets one tensor per subgraph output;
+  // an output that arrives defined (its planned dtype and shape) is written in place.
+  virtual void run(const std::vector<const Tensor*>& inputs, const std::vector<const Tensor*>& outer,
+                   std::vector<Tensor>& outputs) const = 0;
+};
+
+class SubgraphPlanner {
+ public:
+  virtual ~SubgraphPlanner() = default;
+  // `inputs` describes body.inputs, `outer` body.outer_reads (dtype, shape, and
+  // the value where known). With `fixed_shapes` the subgraph will always run
+  // with these shapes and a static plan of it is tried first; otherwise (a Loop
+  // body whose state may change shape) it runs node by node.
+  virtual std::shared_ptr<const PreparedSubgraph> prepare(const Graph& body, const std::vector<ValueDesc>& inputs,
+                                                          const std::vector<ValueDesc>& outer,
+                                                          bool fixed_shapes) const = 0;
 };
 
 // Thrown when an op needs the value of an input that is not known at planning

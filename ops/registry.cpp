@@ -43,6 +43,10 @@ void register_bitshift_ops(OpRegistry& r);
 void register_eye_like_ops(OpRegistry& r);
 void register_det_ops(OpRegistry& r);
 void register_einsum_ops(OpRegistry& r);
+void register_control_flow_ops(OpRegistry& r);
+void register_scan_ops(OpRegistry& r);
+void register_data_dependent_ops(OpRegistry& r);
+void register_nms_ops(OpRegistry& r);
 
 std::vector<int64_t> int_values(const PlanCtx& c, size_t i, const char* what) {
   const Tensor& t = c.constant_input(i);
@@ -121,6 +125,12 @@ void PlanCtx::require_inputs(size_t min, size_t max) const {
   for (size_t i = 0; i < min; ++i) input(i);
 }
 
+void PlanCtx::output_shapes_at_run_time() {
+  if (!run_time_shapes_ok)
+    throw OutputShapeAtRunTime(node.where() + ": output shapes depend on input values (known only at run time)");
+  outputs_sized_by_kernel = true;
+}
+
 void PlanCtx::require_dtype(size_t i, std::initializer_list<DType> allowed) const {
   DType t = input(i).dtype;
   std::string names;
@@ -195,6 +205,10 @@ const OpRegistry& op_registry() {
     register_eye_like_ops(r);
     register_det_ops(r);
     register_einsum_ops(r);
+    register_control_flow_ops(r);
+    register_scan_ops(r);
+    register_data_dependent_ops(r);
+    register_nms_ops(r);
     return r;
   }();
   return registry;

@@ -5,7 +5,8 @@
 // counts behind an unbiased std). The values come from the planner itself:
 // the graph (restricted to the constant part when shapes are dynamic) is
 // planned once, and every value the plan knows is taken from it. So folding
-// uses exactly the kernels a run would. Values over 64 MiB and graph outputs
+// uses exactly the kernels a run would; nodes after an output shape known only
+// at run time (NonZero, Loop…) are left alone. Values over 64 MiB and graph outputs
 // are left alone; if planning fails, nothing is folded (the session reports
 // the error when it plans for real).
 #include <set>
@@ -37,6 +38,7 @@ int fold_constants(Graph& g, const KernelSet& kernels) {
     for (const Node& n : g.nodes) {
       bool all = true;
       for (const std::string& in : n.inputs) all = all && (in.empty() || known.count(in));
+      for (const std::string& in : n.implicit_inputs) all = all && known.count(in);
       if (!all) continue;
       part.nodes.push_back(n);
       for (const std::string& o : n.outputs)
@@ -56,9 +58,11 @@ int fold_constants(Graph& g, const KernelSet& kernels) {
   ValueIndex index;
   try {
     index = index_values(part);
-    std::vector<Shape> shapes;
-    for (const ValueMeta& in : part.inputs) shapes.push_back(in.shape);
-    plan = make_plan(part, index, shapes, std::vector<const Tensor*>(shapes.size(), nullptr), kernels);
+    std::vector<ValueDesc> inputs;
+    for (const ValueMeta& in : part.inputs) inputs.push_back(ValueDesc{true, in.dtype, in.shape, nullptr});
+    PlanOptions partial;
+    partial.partial = true;  // what follows a data-dependent shape is left to run time
+    plan = make_plan(part, index, inputs, kernels, partial);
   } catch (const Error&) {
     return 0;
   }

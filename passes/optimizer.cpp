@@ -15,6 +15,9 @@ GraphIndex::GraphIndex(const Graph& g) {
       if (!o.empty()) producer[o] = static_cast<int>(i);
     for (auto& in : g.nodes[i].inputs)
       if (!in.empty()) consumers[in].push_back(static_cast<int>(i));
+    // A value a subgraph reads is a use of it by the subgraph's node: no
+    // fusion takes it away (nothing is fused across a subgraph boundary).
+    for (auto& in : g.nodes[i].implicit_inputs) consumers[in].push_back(static_cast<int>(i));
   }
   for (auto& o : g.outputs) is_graph_output[o.name] = true;
 }
@@ -156,8 +159,16 @@ void erase_nodes(Graph& g, const std::vector<char>& dead) {
 
 // Identity, and Dropout whose mask output is unused (inference): readers of
 // the output read the input instead. Kept when the output is a graph output.
+// Values that subgraphs read by name: passes that rename values keep them.
+static std::set<std::string> read_by_subgraphs(const Graph& g) {
+  std::set<std::string> r;
+  for (const Node& n : g.nodes) r.insert(n.implicit_inputs.begin(), n.implicit_inputs.end());
+  return r;
+}
+
 int remove_identities(Graph& g) {
   GraphIndex ix(g);
+  const std::set<std::string> pinned = read_by_subgraphs(g);
   std::map<std::string, std::string> rename;
   std::vector<char> dead(g.nodes.size(), 0);
   int removed = 0;
@@ -168,7 +179,7 @@ int remove_identities(Graph& g) {
     const bool dropout = n.op_type == "Dropout" && (n.outputs.size() < 2 || ix.uses(n.outputs[1]) == 0) &&
                          (n.inputs.size() < 3 || n.inputs[2].empty());  // no training_mode input
     if (!identity && !dropout) continue;
-    if (ix.is_graph_output.count(n.outputs[0])) continue;
+    if (ix.is_graph_output.count(n.outputs[0]) || pinned.count(n.outputs[0])) continue;
     std::string src = n.inputs[0];
     while (rename.count(src)) src = rename[src];
     rename[n.outputs[0]] = src;
@@ -214,6 +225,8 @@ static std::string node_key(const Node& n) {
       case Attribute::Kind::Strings:
         for (auto& x : a.strings) k += x + ",";
         break;
+      case Attribute::Kind::Graph:
+      case Attribute::Kind::Graphs:
       case Attribute::Kind::Unsupported:
         return "";  // never merged
     }
@@ -228,6 +241,7 @@ static std::string node_key(const Node& n) {
 // nodes producing graph outputs are kept.
 int merge_duplicates(Graph& g) {
   GraphIndex ix(g);
+  const std::set<std::string> pinned = read_by_subgraphs(g);
   std::map<std::string, size_t> seen;
   std::map<std::string, std::string> rename;
   std::vector<char> dead(g.nodes.size(), 0);
@@ -238,7 +252,7 @@ int merge_duplicates(Graph& g) {
       if (rename.count(in)) in = rename[in];
     if (n.op_type.rfind("Random", 0) == 0 || n.op_type == "Multinomial" || n.op_type == "Bernoulli") continue;
     bool feeds_output = false;
-    for (auto& o : n.outputs) feeds_output = feeds_output || ix.is_graph_output.count(o);
+    for (auto& o : n.outputs) feeds_output = feeds_output || ix.is_graph_output.count(o) || pinned.count(o);
     const std::string key = node_key(n);
     if (key.empty() || feeds_output) continue;
     auto [it, fresh] = seen.emplace(key, i);
@@ -263,9 +277,11 @@ int remove_dead_nodes(Graph& g) {
     const Node& n = g.nodes[i];
     for (auto& o : n.outputs)
       if (!o.empty() && live.count(o)) dead[i] = 0;
-    if (!dead[i])
+    if (!dead[i]) {
       for (auto& in : n.inputs)
         if (!in.empty()) live.insert(in);
+      live.insert(n.implicit_inputs.begin(), n.implicit_inputs.end());
+    }
   }
   int removed = 0;
   for (char d : dead) removed += d;

@@ -96,7 +96,9 @@ void run_plan_step(const PlanStep& s, const std::vector<Tensor>& constants, std:
     if (s.out[i] < 0) continue;
     Tensor& t = values[static_cast<size_t>(s.out[i])];
     const Tensor* b = bound ? (*bound)[static_cast<size_t>(s.out[i])] : nullptr;
-    if (!s.outputs_alias_inputs) {
+    if (s.outputs_sized_by_kernel) {
+      t.release();
+    } else if (!s.outputs_alias_inputs) {
       const int64_t off = plan && arena ? plan->arena_offset[static_cast<size_t>(s.out[i])] : -1;
       if (b)
         t = *b;
@@ -127,6 +129,14 @@ void run_plan_step(const PlanStep& s, const std::vector<Tensor>& constants, std:
   for (size_t i = 0; i < s.out.size(); ++i) {
     if (s.out[i] < 0) continue;
     const Tensor& t = values[static_cast<size_t>(s.out[i])];
+    if (s.outputs_sized_by_kernel) {
+      if (!t.defined())
+        throw Error(ErrorCode::Internal, s.node->where() + ": output " + std::to_string(i) + " was not made");
+      if (s.out_dtype[i] != DType::Undefined && t.dtype() != s.out_dtype[i])
+        throw Error(ErrorCode::InvalidModel, s.node->where() + ": output " + std::to_string(i) + " came out as " +
+                                                 dtype_name(t.dtype()) + ", declared " + dtype_name(s.out_dtype[i]));
+      continue;
+    }
     if (t.dtype() != s.out_dtype[i] || t.shape() != s.out_shape[i])
       throw Error(ErrorCode::Internal, s.node->where() + ": output " + std::to_string(i) + " came out as " +
                                            dtype_name(t.dtype()) + shape_str(t.shape()) + ", planned " +

@@ -1,11 +1,44 @@
 // Planner: walks the sorted graph once with concrete input shapes, asks each
 // op for its output shapes and kernel, and folds every node whose inputs are
 // all known (constants, shapes of inputs) by running its kernel right away.
+// An If whose condition is known then is replaced by its branch, planned in
+// line (its values in the branch's own namespace of ids, its outputs computed
+// straight into the If's), so the plan keeps one static memory plan.
 #include "plan.h"
 
 #include <algorithm>
+#include <set>
+
+#include "dynamic_executor.h"
 
 namespace normrt {
+
+namespace {
+
+bool is_if(const Node& n) { return n.domain.empty() && n.op_type == "If"; }
+
+// Ids for the values an If branch makes (its initializers and node outputs),
+// recursively through the Ifs inside it.
+void index_branches(const Node& node, ValueIndex& ix, const std::string& prefix) {
+  if (!is_if(node)) return;
+  for (const char* key : {"then_branch", "else_branch"}) {
+    auto it = node.attrs.find(key);
+    if (it == node.attrs.end() || it->second.kind != Attribute::Kind::Graph || !it->second.g) continue;
+    const Graph* b = it->second.g.get();
+    const std::string p = prefix + node.name + "/" + key + "/";
+    auto add = [&](const std::string& n) {
+      if (n.empty() || ix.scoped.count({b, n})) return;
+      ix.scoped.emplace(std::make_pair(b, n), static_cast<int>(ix.name.size()));
+      ix.name.push_back(p + n);
+    };
+    for (auto& [n, t] : b->initializers) add(n);
+    for (const Node& inner : b->nodes)
+      for (auto& o : inner.outputs) add(o);
+    for (const Node& inner : b->nodes) index_branches(inner, ix, p);
+  }
+}
+
+}  // namespace
 
 ValueIndex index_values(const Graph& g) {
   ValueIndex ix;
@@ -15,56 +48,183 @@ ValueIndex index_values(const Graph& g) {
     ix.name.push_back(n);
   };
   for (auto& in : g.inputs) add(in.name);
+  for (auto& n : g.outer_reads) add(n);
   for (auto& [n, t] : g.initializers) add(n);
   for (auto& node : g.nodes) {
     for (auto& n : node.inputs) add(n);
+    for (auto& n : node.implicit_inputs) add(n);
     for (auto& n : node.outputs) add(n);
   }
+  for (auto& o : g.outputs) add(o.name);
+  for (auto& node : g.nodes) index_branches(node, ix, "");
   return ix;
 }
 
-std::shared_ptr<const Plan> make_plan(const Graph& g, const ValueIndex& ix, const std::vector<Shape>& input_shapes,
-                                      const std::vector<const Tensor*>& input_values, const KernelSet& kernels) {
-  auto plan = std::make_shared<Plan>();
-  const size_t nv = ix.name.size();
-  plan->num_values = static_cast<int>(nv);
-  plan->constants.resize(nv);
-  plan->reads.assign(nv, 0);
-  plan->is_graph_output.assign(nv, 0);
-  std::vector<ValueDesc> desc(nv);
-  std::vector<int> producer_step(nv, -1);
+namespace {
 
-  for (size_t i = 0; i < g.inputs.size(); ++i) {
-    int id = ix.get(g.inputs[i].name);
-    plan->input_ids.push_back(id);
-    desc[static_cast<size_t>(id)] = ValueDesc{true, g.inputs[i].dtype, input_shapes.at(i), nullptr};
-    if (i < input_values.size() && input_values[i]) {
-      plan->constants[static_cast<size_t>(id)] = input_values[i]->clone();
-      desc[static_cast<size_t>(id)].value = &plan->constants[static_cast<size_t>(id)];
+// Where names resolve: the graph being planned, or an inlined branch inside it.
+struct Scope {
+  const Graph* graph;
+  const Scope* parent;                              // null for the planned graph itself
+  std::unordered_map<std::string, int> to_outputs;  // branch outputs computed straight into the If's
+};
+
+struct Planner {
+  const ValueIndex& ix;
+  const KernelSet& kernels;
+  const PlanOptions& options;
+  const std::string& source;
+  Plan& plan;
+  std::vector<ValueDesc> desc;
+  std::vector<int> producer_step;
+  std::vector<char> poisoned;   // partial plans: values known only at run time
+  std::vector<Tensor> scratch;  // for running folded nodes
+  SubgraphPlannerImpl subgraphs;
+
+  Planner(const ValueIndex& i, const KernelSet& k, const PlanOptions& o, const std::string& src, Plan& p)
+      : ix(i), kernels(k), options(o), source(src), plan(p), subgraphs(k) {
+    const size_t nv = ix.name.size();
+    desc.resize(nv);
+    producer_step.assign(nv, -1);
+    poisoned.assign(nv, 0);
+    scratch.resize(nv);
+  }
+
+  int id(const Scope& s, const std::string& name) const {
+    if (name.empty()) return -1;
+    for (const Scope* sc = &s; sc; sc = sc->parent) {
+      if (!sc->parent) return ix.get(name);
+      auto r = sc->to_outputs.find(name);
+      if (r != sc->to_outputs.end()) return r->second;
+      auto it = ix.scoped.find({sc->graph, name});
+      if (it != ix.scoped.end()) return it->second;
     }
-  }
-  for (auto& [n, t] : g.initializers) {
-    int id = ix.get(n);
-    plan->constants[static_cast<size_t>(id)] = t;
-    desc[static_cast<size_t>(id)] = ValueDesc{true, t.dtype(), t.shape(), &plan->constants[static_cast<size_t>(id)]};
+    return ix.get(name);
   }
 
-  const OpRegistry& reg = op_registry();
-  std::vector<Tensor> scratch(nv);  // for running folded nodes
-  for (const Node& node : g.nodes) {
+  [[noreturn]] void fail(const Node& node, const std::string& msg) const {
+    throw Error(ErrorCode::InvalidModel, source + ": " + node.where() + ": " + msg);
+  }
+
+  void set_constant(int id, Tensor t) {
+    plan.constants[static_cast<size_t>(id)] = std::move(t);
+    const Tensor& c = plan.constants[static_cast<size_t>(id)];
+    desc[static_cast<size_t>(id)] = ValueDesc{true, c.dtype(), c.shape(), &c};
+  }
+
+  void plan_nodes(const Graph& g, const Scope& s) {
+    for (const Node& node : g.nodes) plan_node(node, s);
+  }
+
+  // Folds the step (all inputs known) or schedules it.
+  void add_step(PlanStep step, bool all_known) {
+    if (all_known) {  // constant folding: run now, keep the results
+      run_plan_step(step, plan.constants, scratch);
+      for (int id : step.out)
+        if (id >= 0) set_constant(id, std::move(scratch[static_cast<size_t>(id)]));
+      return;
+    }
+    int step_index = static_cast<int>(plan.steps.size());
+    for (size_t i = 0; i < step.out.size(); ++i) {
+      int id = step.out[i];
+      if (id < 0) continue;
+      desc[static_cast<size_t>(id)] = ValueDesc{true, step.out_dtype[i], step.out_shape[i], nullptr};
+      producer_step[static_cast<size_t>(id)] = step_index;
+    }
+    std::vector<int> preds;
+    for (int id : step.in) {
+      if (id < 0 || plan.constants[static_cast<size_t>(id)].defined()) continue;
+      plan.reads[static_cast<size_t>(id)]++;
+      int p = producer_step[static_cast<size_t>(id)];
+      if (p >= 0 && std::find(preds.begin(), preds.end(), p) == preds.end()) preds.push_back(p);
+    }
+    step.num_predecessors = static_cast<int>(preds.size());
+    for (int p : preds) plan.steps[static_cast<size_t>(p)].successors.push_back(step_index);
+    plan.steps.push_back(std::move(step));
+  }
+
+  // An If whose condition is known: plan the branch it takes in its place.
+  bool inline_if(const Node& node, const Scope& s) {
+    if (node.inputs.size() != 1) return false;  // the op's own plan reports it
+    const int cond_id = id(s, node.inputs[0]);
+    if (cond_id < 0 || !desc[static_cast<size_t>(cond_id)].value) return false;
+    const Tensor& cond = *desc[static_cast<size_t>(cond_id)].value;
+    if (cond.numel() != 1 || cond.dtype() != DType::Bool) return false;  // reported by If's plan
+    const Graph& then_b = node.subgraph("then_branch");
+    const Graph& else_b = node.subgraph("else_branch");
+    if (then_b.outputs.size() != else_b.outputs.size())
+      fail(node, "then_branch has " + std::to_string(then_b.outputs.size()) + " outputs, else_branch " +
+                     std::to_string(else_b.outputs.size()));
+    if (!then_b.inputs.empty() || !else_b.inputs.empty()) fail(node, "If branches take no inputs");
+    if (node.outputs.size() > then_b.outputs.size())
+      fail(node, "has " + std::to_string(node.outputs.size()) + " outputs, its branches " +
+                     std::to_string(then_b.outputs.size()));
+    const Graph& branch = cond.data<uint8_t>()[0] ? then_b : else_b;
+    Scope inner{&branch, &s, {}};
+    std::set<std::string> made;
+    for (const Node& n : branch.nodes) made.insert(n.outputs.begin(), n.outputs.end());
+    for (size_t k = 0; k < node.outputs.size(); ++k) {
+      const std::string& name = branch.outputs[k].name;
+      if (!node.outputs[k].empty() && made.count(name) && !inner.to_outputs.count(name))
+        inner.to_outputs.emplace(name, id(s, node.outputs[k]));
+    }
+    for (auto& [name, t] : branch.initializers) set_constant(id(inner, name), t);
+    plan_nodes(branch, inner);
+    for (size_t k = 0; k < node.outputs.size(); ++k) {
+      const int dst = id(s, node.outputs[k]), src = id(inner, branch.outputs[k].name);
+      if (dst < 0 || src == dst) continue;
+      const ValueDesc& d = desc[static_cast<size_t>(src)];
+      if (poisoned[static_cast<size_t>(src)]) {
+        poisoned[static_cast<size_t>(dst)] = 1;
+      } else if (d.value) {
+        set_constant(dst, *d.value);
+      } else {  // an input or an outer value, or one output twice: a re-view
+        PlanStep step;
+        step.node = &node;
+        step.kernel = [](KernelIO& io) { io.out[0]->assign_view(*io.in[0], io.in[0]->shape()); };
+        step.outputs_alias_inputs = true;
+        step.detail = "branch output " + std::to_string(k);
+        step.in = {src};
+        step.out = {dst};
+        step.out_dtype = {d.dtype};
+        step.out_shape = {d.shape};
+        add_step(std::move(step), false);
+      }
+    }
+    return true;
+  }
+
+  void plan_node(const Node& node, const Scope& s) {
     std::string why = unsupported_reason(node.domain, node.op_type, node.opset);
     if (!why.empty()) throw Error(ErrorCode::UnsupportedOp, node.where() + ": " + why);
+    if (options.partial) {  // nothing computed from a run-time shape can be planned
+      bool poison = false;
+      for (const auto* list : {&node.inputs, &node.implicit_inputs})
+        for (auto& n : *list) poison = poison || (!n.empty() && poisoned[static_cast<size_t>(id(s, n))]);
+      if (poison) {
+        for (auto& n : node.outputs)
+          if (!n.empty()) poisoned[static_cast<size_t>(id(s, n))] = 1;
+        return;
+      }
+    }
+    if (is_if(node) && inline_if(node, s)) return;
+    const OpRegistry& reg = op_registry();
     const OpDef* def = reg.find(node.domain, node.op_type);
-    PlanCtx ctx{node, reg.resolve(*def, node.opset), &kernels, {}, {}, {}, false, {}, {}};
+    PlanCtx ctx{node, reg.resolve(*def, node.opset), &kernels, {}, {}, {}, false, {}, {}, {}, &subgraphs, false, false};
     bool all_known = true;
     for (auto& n : node.inputs) {
       if (n.empty()) {
         ctx.in.push_back(ValueDesc{});
         continue;
       }
-      const ValueDesc& d = desc[static_cast<size_t>(ix.get(n))];
+      const ValueDesc& d = desc[static_cast<size_t>(id(s, n))];
       if (!d.value) all_known = false;
       ctx.in.push_back(d);
+    }
+    for (auto& n : node.implicit_inputs) {
+      const ValueDesc& d = desc[static_cast<size_t>(id(s, n))];
+      if (!d.value) all_known = false;
+      ctx.implicit_in.push_back(d);
     }
     for (auto& n : node.outputs) {
       ValueDesc d;
@@ -74,65 +234,80 @@ std::shared_ptr<const Plan> make_plan(const Graph& g, const ValueIndex& ix, cons
     try {
       def->plan(ctx);
     } catch (const NeedsInputValue& e) {
-      throw NeedsInputValue(e.value(), g.source + ": " + e.what());
+      throw NeedsInputValue(e.value(), source + ": " + e.what());
+    } catch (const OutputShapeAtRunTime& e) {
+      if (options.partial) {
+        for (auto& n : node.outputs)
+          if (!n.empty()) poisoned[static_cast<size_t>(id(s, n))] = 1;
+        return;
+      }
+      throw OutputShapeAtRunTime(source + ": " + e.what());
     } catch (const Error& e) {  // name the model file too
-      throw Error(e.code(), g.source + ": " + e.what());
+      throw Error(e.code(), source + ": " + e.what());
     }
     if (!ctx.out_value.empty()) {  // outputs known from shapes or attributes alone
       for (size_t i = 0; i < node.outputs.size(); ++i) {
         if (!ctx.out[i].present) continue;
         if (i >= ctx.out_value.size() || !ctx.out_value[i].defined())
           throw Error(ErrorCode::Internal, node.where() + ": plan gave some output values but not all");
-        size_t id = static_cast<size_t>(ix.get(node.outputs[i]));
-        plan->constants[id] = std::move(ctx.out_value[i]);
-        desc[id] = ValueDesc{true, plan->constants[id].dtype(), plan->constants[id].shape(), &plan->constants[id]};
+        set_constant(id(s, node.outputs[i]), std::move(ctx.out_value[i]));
       }
-      continue;
+      return;
     }
     if (!ctx.kernel) throw Error(ErrorCode::Internal, node.where() + ": plan function set no kernel");
+    if (ctx.outputs_sized_by_kernel)
+      throw Error(ErrorCode::Internal, node.where() + ": run-time output shapes in a static plan");
 
     PlanStep step;
     step.node = &node;
     step.kernel = std::move(ctx.kernel);
     step.outputs_alias_inputs = ctx.outputs_alias_inputs;
     step.detail = std::move(ctx.detail);
-    for (auto& n : node.inputs) step.in.push_back(ix.get(n));
+    for (auto& n : node.inputs) step.in.push_back(id(s, n));
+    for (auto& n : node.implicit_inputs) step.in.push_back(id(s, n));
     for (size_t i = 0; i < node.outputs.size(); ++i) {
-      step.out.push_back(ix.get(node.outputs[i]));
+      step.out.push_back(id(s, node.outputs[i]));
       if (ctx.out[i].present && ctx.out[i].dtype == DType::Undefined)
         throw Error(ErrorCode::Internal, node.where() + ": plan left output " + std::to_string(i) + " untyped");
       step.out_dtype.push_back(ctx.out[i].dtype);
       step.out_shape.push_back(ctx.out[i].shape);
     }
-
-    if (all_known) {  // constant folding: run now, keep the results
-      run_plan_step(step, plan->constants, scratch);
-      for (int id : step.out) {
-        if (id < 0) continue;
-        plan->constants[static_cast<size_t>(id)] = std::move(scratch[static_cast<size_t>(id)]);
-        const Tensor& t = plan->constants[static_cast<size_t>(id)];
-        desc[static_cast<size_t>(id)] = ValueDesc{true, t.dtype(), t.shape(), &t};
-      }
-      continue;
-    }
-    int step_index = static_cast<int>(plan->steps.size());
-    for (size_t i = 0; i < step.out.size(); ++i) {
-      int id = step.out[i];
-      if (id < 0) continue;
-      desc[static_cast<size_t>(id)] = ValueDesc{true, step.out_dtype[i], step.out_shape[i], nullptr};
-      producer_step[static_cast<size_t>(id)] = step_index;
-    }
-    std::vector<int> preds;
-    for (int id : step.in) {
-      if (id < 0 || plan->constants[static_cast<size_t>(id)].defined()) continue;
-      plan->reads[static_cast<size_t>(id)]++;
-      int p = producer_step[static_cast<size_t>(id)];
-      if (p >= 0 && std::find(preds.begin(), preds.end(), p) == preds.end()) preds.push_back(p);
-    }
-    step.num_predecessors = static_cast<int>(preds.size());
-    for (int p : preds) plan->steps[static_cast<size_t>(p)].successors.push_back(step_index);
-    plan->steps.push_back(std::move(step));
+    add_step(std::move(step), all_known);
   }
+};
+
+}  // namespace
+
+std::shared_ptr<const Plan> make_plan(const Graph& g, const ValueIndex& ix, const std::vector<ValueDesc>& inputs,
+                                      const KernelSet& kernels, const PlanOptions& options) {
+  auto plan = std::make_shared<Plan>();
+  const size_t nv = ix.name.size();
+  plan->num_values = static_cast<int>(nv);
+  plan->constants.resize(nv);
+  plan->reads.assign(nv, 0);
+  plan->is_graph_output.assign(nv, 0);
+  Planner pl(ix, kernels, options, g.source, *plan);
+
+  const size_t n_in = g.inputs.size() + g.outer_reads.size();
+  if (inputs.size() != n_in)
+    throw Error(ErrorCode::Internal, g.where() + ": planned with " + std::to_string(inputs.size()) +
+                                         " input descriptions for " + std::to_string(n_in) + " inputs");
+  for (size_t i = 0; i < n_in; ++i) {
+    const std::string& name = i < g.inputs.size() ? g.inputs[i].name : g.outer_reads[i - g.inputs.size()];
+    int id = ix.get(name);
+    plan->input_ids.push_back(id);
+    if (inputs[i].value) {
+      pl.set_constant(id, *inputs[i].value);
+    } else {
+      pl.desc[static_cast<size_t>(id)] = ValueDesc{true, inputs[i].dtype, inputs[i].shape, nullptr};
+    }
+  }
+  for (auto& [n, t] : g.initializers) pl.set_constant(ix.get(n), t);
+
+  Scope top{&g, nullptr, {}};
+  pl.plan_nodes(g, top);
+  const std::vector<ValueDesc>& desc = pl.desc;
+
   plan->value_bytes.assign(nv, 0);
   plan->value_dtype.assign(nv, DType::Undefined);
   plan->value_shape.assign(nv, Shape{});
@@ -165,6 +340,21 @@ std::shared_ptr<const Plan> make_plan(const Graph& g, const ValueIndex& ix, cons
   }
   plan_memory(*plan);
   return plan;
+}
+
+std::shared_ptr<const Plan> make_plan(const Graph& g, const ValueIndex& ix, const std::vector<Shape>& input_shapes,
+                                      const std::vector<const Tensor*>& input_values, const KernelSet& kernels) {
+  std::vector<Tensor> copies(g.inputs.size());  // the caller's values may change after planning
+  std::vector<ValueDesc> inputs;
+  for (size_t i = 0; i < g.inputs.size(); ++i) {
+    ValueDesc d{true, g.inputs[i].dtype, input_shapes.at(i), nullptr};
+    if (i < input_values.size() && input_values[i]) {
+      copies[i] = input_values[i]->clone();
+      d.value = &copies[i];
+    }
+    inputs.push_back(d);
+  }
+  return make_plan(g, ix, inputs, kernels);
 }
 
 }  // namespace normrt

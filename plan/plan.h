@@ -3,6 +3,7 @@
 // and the remaining nodes as steps with their kernels and dependencies.
 #pragma once
 #include <atomic>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -17,8 +18,9 @@ struct PlanStep {
   const Node* node = nullptr;
   Kernel kernel;
   bool outputs_alias_inputs = false;
-  std::string detail;        // how the node runs (PlanCtx::detail), for profiles
-  std::vector<int> in, out;  // value ids; -1 = absent
+  bool outputs_sized_by_kernel = false;  // only in node-by-node runs: the kernel allocates its outputs
+  std::string detail;                    // how the node runs (PlanCtx::detail), for profiles
+  std::vector<int> in, out;              // value ids; -1 = absent (in: the node's inputs, then its implicit inputs)
   std::vector<DType> out_dtype;
   std::vector<Shape> out_shape;
   std::vector<int> successors;  // step indices
@@ -26,6 +28,10 @@ struct PlanStep {
 };
 
 struct Plan {
+  // Set when some output shape of this input signature is only known at run
+  // time: the plan then has no steps and the session runs the graph node by
+  // node (dynamic_executor.h); input_ids/output_ids are still filled.
+  bool node_by_node = false;
   int num_values = 0;
   std::vector<Tensor> constants;  // by value id; defined() when known at planning time
   std::vector<PlanStep> steps;    // topological order
@@ -47,12 +53,16 @@ struct Plan {
 // Fills the plan's arena_offset / arena_bytes (called by make_plan).
 void plan_memory(Plan& plan);
 
-// Value names → dense ids, made once per session.
+// Value names → dense ids, made once per session. The values of If branches
+// (which the planner inlines when the condition is known) get ids of their own
+// in `scoped`, keyed by (branch, name), named "If_node/then_branch/name".
 struct ValueIndex {
   std::unordered_map<std::string, int> id;
   std::vector<std::string> name;
+  std::map<std::pair<const Graph*, std::string>, int> scoped;
   int get(const std::string& n) const { return n.empty() ? -1 : id.at(n); }
 };
+// g's inputs come first (then g.outer_reads for a subgraph), in order.
 ValueIndex index_values(const Graph& g);
 
 // Throws Error naming the node when an op is unsupported or shapes do not fit.
@@ -61,6 +71,17 @@ ValueIndex index_values(const Graph& g);
 // `kernels` are the kernel tables (ISA path) the plan's kernels use.
 std::shared_ptr<const Plan> make_plan(const Graph& g, const ValueIndex& index, const std::vector<Shape>& input_shapes,
                                       const std::vector<const Tensor*>& input_values, const KernelSet& kernels);
+
+struct PlanOptions {
+  // Constant folding's use: a node whose output shapes are known only at run
+  // time (and everything computed from it) is left out instead of failing.
+  bool partial = false;
+};
+// The same for any graph or subgraph: `inputs` describes g.inputs followed by
+// g.outer_reads (a value, where given, is shared, not copied).
+// Throws OutputShapeAtRunTime when some output shape depends on data.
+std::shared_ptr<const Plan> make_plan(const Graph& g, const ValueIndex& index, const std::vector<ValueDesc>& inputs,
+                                      const KernelSet& kernels, const PlanOptions& options = {});
 
 // Runs one step: allocates its outputs (unless it aliases inputs), runs the
 // kernel and checks the outputs came out as planned.

@@ -280,6 +280,28 @@ class TorchRnn(nn.Module):
         return self.rnn(x)
 
 
+# ------------------------------------------------------- control flow ----
+class ControlFlow(nn.Module):
+    """Data-dependent control flow, kept as ONNX If and Loop by torch.jit.script:
+    the branch depends on the sign of a sum (and gives different shapes), the
+    loop runs a run-time number of steps."""
+
+    def __init__(self, width: int = 16):
+        super().__init__()
+        self.fc = nn.Linear(width, width)
+        self.ln = nn.LayerNorm(width)
+
+    def forward(self, x, steps):
+        h = self.fc(x)
+        if bool(h.sum() > 0):
+            h = torch.relu(h)
+        else:
+            h = torch.cat([h, -h], 0)
+        for _ in range(int(steps)):
+            h = self.ln(torch.tanh(self.fc(h)) + h)
+        return h
+
+
 # -------------------------------------------------------------- export ----
 def randomize_batchnorm(model):
     for m in model.modules():
@@ -290,7 +312,8 @@ def randomize_batchnorm(model):
             m.running_var.uniform_(0.5, 1.5)
 
 
-def export(name, model, inputs, input_names, output_names, opset, dynamic_axes=None, preserve_bn=False):
+def export(name, model, inputs, input_names, output_names, opset, dynamic_axes=None, preserve_bn=False,
+           more_inputs=()):
     if ONLY is not None and name not in ONLY:
         return
     folder = os.path.join(OUT, name)
@@ -316,6 +339,17 @@ def export(name, model, inputs, input_names, output_names, opset, dynamic_axes=N
     for i, (n, t) in enumerate(zip(output_names, outputs)):
         onnx.save_tensor(numpy_helper.from_array(t.numpy(), n),
                          os.path.join(folder, "test_data_set_0", f"output_{i}.pb"))
+    for k, extra in enumerate(more_inputs, 1):  # further data sets (another branch, another trip count)
+        data = os.path.join(folder, f"test_data_set_{k}")
+        os.makedirs(data)
+        with torch.no_grad():
+            outs = model(*extra)
+        if isinstance(outs, torch.Tensor):
+            outs = (outs,)
+        for i, (n, t) in enumerate(zip(input_names, extra)):
+            onnx.save_tensor(numpy_helper.from_array(t.numpy(), n), os.path.join(data, f"input_{i}.pb"))
+        for i, (n, t) in enumerate(zip(output_names, outs)):
+            onnx.save_tensor(numpy_helper.from_array(t.numpy(), n), os.path.join(data, f"output_{i}.pb"))
     ops = {}
     for node in m.graph.node:
         ops[node.op_type] = ops.get(node.op_type, 0) + 1
@@ -500,6 +534,13 @@ def main():
     export("xu_layernorm_simple_block", XuBlock(XuLayerNormSimple), [torch.randn(1, 16, 64)], ["x"], ["y"], 13)
 
     export_quant_linear()
+
+    torch.manual_seed(8)
+    flow = torch.jit.script(ControlFlow())
+    x = torch.randn(3, 16)
+    sign = 1.0 if float(flow.fc(x).sum()) > 0 else -1.0
+    export("control_flow", flow, [x, torch.tensor(3)], ["x", "steps"], ["h"], 16, {"x": {0: "batch"}},
+           more_inputs=[(-x, torch.tensor(2)), (x * sign, torch.tensor(0)), (x * -sign, torch.tensor(5))])
 
 
 if __name__ == "__main__":

@@ -171,9 +171,16 @@ int cmd_info(int argc, char** argv) {
   if (m.unsupported.empty()) {
     // The static memory plan, when every input shape is static (planned at session creation).
     try {
-      Session s(a.positional[0]);
+      SessionOptions opts;
+      bool node_by_node = false;  // some output shape depends on input values
+      opts.log = [&](LogLevel, const std::string& msg) {
+        node_by_node = node_by_node || msg.rfind("running node by node", 0) == 0;
+      };
+      Session s(a.positional[0], opts);
       const Session::PlannedMemory pm = s.planned_memory();
-      if (pm.steps)
+      if (node_by_node)
+        std::printf("memory plan: none, runs node by node (output shapes depend on input values)\n");
+      else if (pm.steps)
         std::printf("memory plan: %zu steps, intermediates %.3f MB in a %.3f MB workspace\n", pm.steps,
                     pm.intermediate_bytes / 1e6, pm.workspace_bytes / 1e6);
       else
