@@ -29,6 +29,8 @@ void register_conv_ops(OpRegistry& r);
 void register_pool_ops(OpRegistry& r);
 void register_pad_ops(OpRegistry& r);
 void register_resize_ops(OpRegistry& r);
+void register_lrn(OpRegistry& r);
+void register_unpool_ops(OpRegistry& r);
 
 std::vector<int64_t> int_values(const PlanCtx& c, size_t i, const char* what) {
   const Tensor& t = c.constant_input(i);
@@ -167,6 +169,8 @@ const OpRegistry& op_registry() {
     register_pool_ops(r);
     register_pad_ops(r);
     register_resize_ops(r);
+    register_lrn(r);
+    register_unpool_ops(r);
     return r;
   }();
   return registry;
