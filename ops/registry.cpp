@@ -31,6 +31,7 @@ void register_pad_ops(OpRegistry& r);
 void register_resize_ops(OpRegistry& r);
 void register_lrn(OpRegistry& r);
 void register_unpool_ops(OpRegistry& r);
+void register_grid_sample(OpRegistry& r);
 
 std::vector<int64_t> int_values(const PlanCtx& c, size_t i, const char* what) {
   const Tensor& t = c.constant_input(i);
@@ -171,6 +172,7 @@ const OpRegistry& op_registry() {
     register_resize_ops(r);
     register_lrn(r);
     register_unpool_ops(r);
+    register_grid_sample(r);
     return r;
   }();
   return registry;

@@ -193,3 +193,87 @@ TEST_CASE("MaxUnpool inverts MaxPool with its indices (1-D and 2-D) and pads to 
         doctest::Contains(b.message), Error);
   }
 }
+
+// ---- GridSample -------------------------------------------------------------
+
+namespace {
+
+// GridSample of the 2×3 image [[1, 2, 3], [4, 5, 6]] at the (x, y) locations `xy`.
+Tensor grid_sample_2x3(const std::vector<float>& xy, const std::string& mode, const std::string& padding, int align,
+                       int64_t opset = 16) {
+  const int64_t points = static_cast<int64_t>(xy.size()) / 2;
+  ModelBuilder m(opset);
+  m.input("x", {1, 1, 2, 3}).input("g", {1, 1, points, 2}).output("y");
+  auto* n = m.node("GridSample", {"x", "g"}, {"y"});
+  ModelBuilder::attr_s(n, "mode", mode);
+  ModelBuilder::attr_s(n, "padding_mode", padding);
+  ModelBuilder::attr_i(n, "align_corners", align);
+  auto out = run(m, {{"x", tensor_f({1, 1, 2, 3}, {1, 2, 3, 4, 5, 6})}, {"g", tensor_f({1, 1, points, 2}, xy)}}, "gs");
+  return out[0].second;
+}
+
+}  // namespace
+
+TEST_CASE("GridSample at the corners and outside, for each padding mode and align_corners") {
+  // align_corners = 1: ±1 are the corner pixels' centres, for every mode.
+  for (const char* mode : {"bilinear", "nearest", "bicubic"})
+    for (const char* padding : {"zeros", "border", "reflection"}) {
+      CAPTURE(mode);
+      CAPTURE(padding);
+      check_close(grid_sample_2x3({-1, -1, 1, 1, 1, -1, -1, 1}, mode, padding, 1), std::vector<float>{1, 6, 3, 4},
+                  1e-6);
+    }
+  // align_corners = 0: (−1, −1) is the corner of pixel (0, 0), x = y = −0.5:
+  // zeros reads three zeros around it, border and reflection read pixel 0 four times.
+  check_close(grid_sample_2x3({-1, -1}, "bilinear", "zeros", 0), std::vector<float>{0.25f});
+  check_close(grid_sample_2x3({-1, -1}, "bilinear", "border", 0), std::vector<float>{1});
+  check_close(grid_sample_2x3({-1, -1}, "bilinear", "reflection", 0), std::vector<float>{1});
+  // x = 2 → column 4 (outside), y = 0 → row 0.5 (between the rows):
+  //   zeros 0; border clamps to column 2: (3 + 6)/2; reflection about 2.5 gives column 1: (2 + 5)/2.
+  // x = −7.3 → column −9.95, reflected three times to 2.05: column 2 and column 3 → 2 again.
+  check_close(grid_sample_2x3({2, 0, -7.3f, 0}, "bilinear", "zeros", 0), std::vector<float>{0, 0});
+  check_close(grid_sample_2x3({2, 0, -7.3f, 0}, "bilinear", "border", 0), std::vector<float>{4.5f, 2.5f});
+  check_close(grid_sample_2x3({2, 0, -7.3f, 0}, "bilinear", "reflection", 0), std::vector<float>{3.5f, 4.5f});
+  // nearest: row 0.5 rounds to 0 (half to even); column 4 → 0 / 2 / 1.
+  check_close(grid_sample_2x3({2, 0}, "nearest", "zeros", 0), std::vector<float>{0});
+  check_close(grid_sample_2x3({2, 0}, "nearest", "border", 0), std::vector<float>{3});
+  check_close(grid_sample_2x3({2, 0}, "nearest", "reflection", 0), std::vector<float>{2});
+  // cubic at a pixel centre is that pixel; halfway between two, Keys' weights (−0.09375,
+  // 0.59375, 0.59375, −0.09375) on row 0: columns −1, 0, 1, 2 around x = 0.5 read 1, 1, 2, 3 (border).
+  check_close(grid_sample_2x3({0, -1}, "bicubic", "zeros", 1), std::vector<float>{2});
+  check_close(grid_sample_2x3({-0.5f, -1}, "bicubic", "border", 1),
+              std::vector<double>{-0.09375 * 1 + 0.59375 * 1 + 0.59375 * 2 - 0.09375 * 3});
+  // opset 20's names, and a NaN location gives NaN (no out-of-range read).
+  check_close(grid_sample_2x3({1, 1, -1, -1}, "cubic", "border", 1, 20), std::vector<float>{6, 1}, 1e-6);
+  check_close(grid_sample_2x3({1, 1}, "linear", "zeros", 1, 20), std::vector<float>{6}, 1e-6);
+  CHECK(std::isnan(grid_sample_2x3({NAN, 0}, "bilinear", "zeros", 0).data<float>()[0]));
+  CHECK(grid_sample_2x3({1e30f, -1e30f}, "bicubic", "zeros", 0).data<float>()[0] == 0.f);
+  CHECK(grid_sample_2x3({1e30f, -1e30f}, "bilinear", "border", 0).data<float>()[0] == 3.f);  // column 2, row 0
+
+  // 1-D linear (opset 20): X [1, 2, 4] at x = −1, −1/3, 1 with align_corners.
+  ModelBuilder m(20);
+  m.input("x", {1, 2, 4}).input("g", {1, 3, 1}).output("y");
+  ModelBuilder::attr_i(m.node("GridSample", {"x", "g"}, {"y"}), "align_corners", 1);
+  auto out = run(
+      m, {{"x", tensor_f({1, 2, 4}, {0, 10, 20, 30, 1, 2, 3, 5})}, {"g", tensor_f({1, 3, 1}, {-1, -0.5f, 1})}}, "gs1d");
+  check_close(out[0].second, std::vector<float>{0, 7.5f, 30, 1, 1.75f, 5});
+
+  // Errors: bad mode, padding mode, align_corners, grid shape.
+  auto bad = [](const std::string& attr, const std::string& value, const Shape& grid, const char* message) {
+    ModelBuilder b(16);
+    b.input("x", {1, 1, 2, 3}).input("g", grid).output("y");
+    auto* n = b.node("GridSample", {"x", "g"}, {"y"});
+    if (attr == "align_corners")
+      ModelBuilder::attr_i(n, attr, std::stoll(value));
+    else if (!attr.empty())
+      ModelBuilder::attr_s(n, attr, value);
+    Tensor g(DType::Float32, grid);
+    CHECK_THROWS_WITH_AS(run(b, {{"x", tensor_f({1, 1, 2, 3}, {1, 2, 3, 4, 5, 6})}, {"g", g}}, "gsbad"),
+                         doctest::Contains(message), Error);
+  };
+  bad("mode", "area", {1, 2, 2, 2}, "mode must be");
+  bad("padding_mode", "wrap", {1, 2, 2, 2}, "padding_mode must be");
+  bad("align_corners", "2", {1, 2, 2, 2}, "align_corners must be 0 or 1");
+  bad("", "", {1, 2, 2, 3}, "grid must be");
+  bad("", "", {2, 2, 2, 2}, "grid must be");
+}
