@@ -32,6 +32,7 @@ void register_resize_ops(OpRegistry& r);
 void register_lrn(OpRegistry& r);
 void register_unpool_ops(OpRegistry& r);
 void register_grid_sample(OpRegistry& r);
+void register_roi_align(OpRegistry& r);
 
 std::vector<int64_t> int_values(const PlanCtx& c, size_t i, const char* what) {
   const Tensor& t = c.constant_input(i);
@@ -173,6 +174,7 @@ const OpRegistry& op_registry() {
     register_lrn(r);
     register_unpool_ops(r);
     register_grid_sample(r);
+    register_roi_align(r);
     return r;
   }();
   return registry;

@@ -277,3 +277,125 @@ TEST_CASE("GridSample at the corners and outside, for each padding mode and alig
   bad("", "", {1, 2, 2, 3}, "grid must be");
   bad("", "", {2, 2, 2, 2}, "grid must be");
 }
+
+// ---- RoiAlign ----------------------------------------------------------------
+
+namespace {
+
+struct RoiAlignCase {
+  Tensor x;
+  std::vector<float> rois;
+  std::vector<int64_t> batch;
+  int64_t out_h = 1, out_w = 1, sampling_ratio = 0;
+  std::string mode = "avg", ctm = "half_pixel";
+  float spatial_scale = 1.f;
+};
+
+Tensor roi_align(const RoiAlignCase& k, int64_t opset = 16) {
+  const int64_t n = static_cast<int64_t>(k.batch.size());
+  ModelBuilder m(opset);
+  m.input("x", k.x.shape()).input("r", {n, 4}).input("b", {n}, 7).output("y");
+  auto* node = m.node("RoiAlign", {"x", "r", "b"}, {"y"});
+  ModelBuilder::attr_i(node, "output_height", k.out_h);
+  ModelBuilder::attr_i(node, "output_width", k.out_w);
+  ModelBuilder::attr_i(node, "sampling_ratio", k.sampling_ratio);
+  ModelBuilder::attr_f(node, "spatial_scale", k.spatial_scale);
+  ModelBuilder::attr_s(node, "mode", k.mode);
+  if (opset >= 16) ModelBuilder::attr_s(node, "coordinate_transformation_mode", k.ctm);
+  auto out = run(m, {{"x", k.x}, {"r", tensor_f({n, 4}, k.rois)}, {"b", tensor_i64({n}, k.batch)}}, "roialign");
+  return out[0].second;
+}
+
+// X[n, c, y, x] = a·x + b·y + c0 with (a, b, c0) per plane.
+Tensor ramp_image(int64_t N, int64_t C, int64_t H, int64_t W) {
+  Tensor x(DType::Float32, {N, C, H, W});
+  for (int64_t p = 0; p < N * C; ++p)
+    for (int64_t i = 0; i < H; ++i)
+      for (int64_t j = 0; j < W; ++j)
+        x.data<float>()[(p * H + i) * W + j] =
+            static_cast<float>((p + 1) * j + (2 - p) * i + 3 * p);  // a = p + 1, b = 2 − p, c0 = 3p
+  return x;
+}
+
+}  // namespace
+
+TEST_CASE("RoiAlign on a constant and a ramp image, avg and max, both coordinate modes") {
+  // Constant image: a region inside (or within a pixel of the edge: clamped) averages to the constant;
+  // samples beyond that count as 0: region [−10, 2] with 4 samples per axis has 1 × 1 of 16 inside.
+  Tensor five(DType::Float32, {1, 2, 6, 7});
+  for (int64_t i = 0; i < five.numel(); ++i) five.data<float>()[i] = 5.f;
+  {
+    RoiAlignCase k{
+        five, {1, 1, 5, 4, -0.8f, -0.8f, 3, 3, -10, -10, 2, 2}, {0, 0, 0}, 2, 3, 0, "avg", "output_half_pixel"};
+    k.sampling_ratio = 4;
+    Tensor y = roi_align(k);
+    for (int64_t i = 0; i < y.numel(); ++i) {
+      const int64_t r = i / 12;
+      if (r < 2) CHECK(y.data<float>()[i] == doctest::Approx(5.f));
+    }
+    k.out_h = k.out_w = 1;
+    k.rois = {-10, -10, 2, 2};
+    k.batch = {0};
+    check_close(roi_align(k), std::vector<float>{5.f / 16, 5.f / 16});
+  }
+  // Ramp image: with every sample inside and unclamped, a bin's average is the ramp at the bin centre.
+  const int64_t N = 2, C = 3, H = 8, W = 10;
+  Tensor ramp = ramp_image(N, C, H, W);
+  for (const char* ctm : {"half_pixel", "output_half_pixel"})
+    for (int64_t sr : {0, 1, 2, 3}) {
+      CAPTURE(ctm);
+      CAPTURE(sr);
+      RoiAlignCase k{ramp, {1, 2, 7, 6, 2.5f, 1.5f, 8, 5.5f}, {1, 0}, 2, 3, sr, "avg", ctm};
+      const double offset = std::string(ctm) == "half_pixel" ? 0.5 : 0.0;
+      std::vector<double> want;
+      for (size_t r = 0; r < 2; ++r) {
+        const double x1 = k.rois[4 * r] - offset, y1 = k.rois[4 * r + 1] - offset;
+        const double bw = (k.rois[4 * r + 2] - k.rois[4 * r]) / 3.0, bh = (k.rois[4 * r + 3] - k.rois[4 * r + 1]) / 2.0;
+        const int64_t p0 = k.batch[r] * C;
+        for (int64_t ch = 0; ch < C; ++ch)
+          for (int64_t ph = 0; ph < 2; ++ph)
+            for (int64_t pw = 0; pw < 3; ++pw) {
+              const int64_t p = p0 + ch;
+              const double cy = y1 + (static_cast<double>(ph) + 0.5) * bh,
+                           cx = x1 + (static_cast<double>(pw) + 0.5) * bw;
+              want.push_back(static_cast<double>(p + 1) * cx + static_cast<double>(2 - p) * cy +
+                             3.0 * static_cast<double>(p));
+            }
+      }
+      check_close(roi_align(k), want, 1e-5);
+    }
+  // Opset 10 has no coordinate_transformation_mode: output_half_pixel.
+  {
+    RoiAlignCase k{ramp, {1, 2, 7, 6}, {0}, 2, 3, 2, "avg", "output_half_pixel"};
+    const Tensor v16 = roi_align(k);
+    check_close(roi_align(k, 10), std::vector<float>(v16.data<float>(), v16.data<float>() + v16.numel()), 0);
+  }
+  // max with samples on pixel centres (half_pixel, 2 samples per axis, bins of 2): 2×2 max pooling
+  // (of positive values: ONNX's max takes the largest weighted tap, and the zero-weight taps give 0).
+  {
+    Tensor x = random_tensor({1, 1, 4, 4}, 9, 5.f);
+    RoiAlignCase k{x, {0, 0, 4, 4}, {0}, 2, 2, 2, "max", "half_pixel"};
+    std::vector<float> want;
+    for (int64_t ph = 0; ph < 2; ++ph)
+      for (int64_t pw = 0; pw < 2; ++pw) {
+        float m = -1e30f;
+        for (int64_t i = 0; i < 2; ++i)
+          for (int64_t j = 0; j < 2; ++j) m = std::max(m, x.data<float>()[(2 * ph + i) * 4 + 2 * pw + j]);
+        want.push_back(m);
+      }
+    check_close(roi_align(k), want, 1e-6);
+  }
+  // Errors: batch index out of range and a non-finite region (from the run), hostile attributes.
+  CHECK_THROWS_WITH_AS(roi_align(RoiAlignCase{ramp, {1, 2, 7, 6}, {2}}), doctest::Contains("batch index 2"), Error);
+  CHECK_THROWS_WITH_AS(roi_align(RoiAlignCase{ramp, {1, 2, 7, 6}, {-1}}), doctest::Contains("batch index -1"), Error);
+  CHECK_THROWS_WITH_AS(roi_align(RoiAlignCase{ramp, {1, NAN, 7, 6}, {0}}), doctest::Contains("not finite"), Error);
+  CHECK_THROWS_WITH_AS(roi_align(RoiAlignCase{ramp, {1, 2, 7e30f, 6}, {0}}), doctest::Contains("not finite"), Error);
+  CHECK_THROWS_WITH_AS(roi_align(RoiAlignCase{ramp, {1, 2, 7, 6}, {0}, 1, 1, -1}),
+                       doctest::Contains("sampling_ratio must not be negative"), Error);
+  CHECK_THROWS_WITH_AS(roi_align(RoiAlignCase{ramp, {1, 2, 7, 6}, {0}, 0, 1}), doctest::Contains("must be positive"),
+                       Error);
+  CHECK_THROWS_WITH_AS(roi_align(RoiAlignCase{ramp, {1, 2, 7, 6}, {0}, 1, 1, 0, "sum"}),
+                       doctest::Contains("mode must be avg or max"), Error);
+  CHECK_THROWS_WITH_AS(roi_align(RoiAlignCase{ramp, {1, 2, 7, 6}, {0}, 1, 1, 0, "avg", "align_corners"}),
+                       doctest::Contains("coordinate_transformation_mode must be"), Error);
+}
