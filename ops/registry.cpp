@@ -33,6 +33,8 @@ void register_lrn(OpRegistry& r);
 void register_unpool_ops(OpRegistry& r);
 void register_grid_sample(OpRegistry& r);
 void register_roi_align(OpRegistry& r);
+void register_dft_ops(OpRegistry& r);
+void register_signal_generators(OpRegistry& r);
 
 std::vector<int64_t> int_values(const PlanCtx& c, size_t i, const char* what) {
   const Tensor& t = c.constant_input(i);
@@ -175,6 +177,8 @@ const OpRegistry& op_registry() {
     register_unpool_ops(r);
     register_grid_sample(r);
     register_roi_align(r);
+    register_dft_ops(r);
+    register_signal_generators(r);
     return r;
   }();
   return registry;

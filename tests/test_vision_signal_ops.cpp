@@ -11,6 +11,7 @@
 
 #include "model_builder.h"
 #include "normrt/normrt.h"
+#include "ops/signal/fft.h"
 
 using namespace normrt;
 using test::ModelBuilder;
@@ -398,4 +399,243 @@ TEST_CASE("RoiAlign on a constant and a ramp image, avg and max, both coordinate
                        doctest::Contains("mode must be avg or max"), Error);
   CHECK_THROWS_WITH_AS(roi_align(RoiAlignCase{ramp, {1, 2, 7, 6}, {0}, 1, 1, 0, "avg", "align_corners"}),
                        doctest::Contains("coordinate_transformation_mode must be"), Error);
+}
+
+// ---- DFT, STFT, windows, MelWeightMatrix --------------------------------------
+
+TEST_CASE("Fft against the defining sum for lengths around the radix-2/Bluestein/direct boundaries") {
+  std::mt19937_64 rng(5);
+  std::normal_distribution<double> g;
+  for (int64_t n : {1, 2, 7, 8, 9, 16, 17, 31, 32, 33, 64, 100, 128, 257}) {
+    CAPTURE(n);
+    std::vector<cdouble> x(static_cast<size_t>(n));
+    for (auto& v : x) v = {g(rng), g(rng)};
+    for (bool inverse : {false, true}) {
+      const std::vector<cdouble> want = dft_naive(x, inverse);
+      std::vector<cdouble> got = x;
+      Fft fft(n);
+      fft.transform(got.data(), inverse);
+      double err = 0;
+      for (size_t k = 0; k < x.size(); ++k) err = std::max(err, std::abs(got[k] - want[k]));
+      CHECK(err <= 1e-9 * static_cast<double>(n));
+    }
+    // inverse ∘ forward = n · identity
+    std::vector<cdouble> y = x;
+    Fft fft(n);
+    fft.transform(y.data(), false);
+    fft.transform(y.data(), true);
+    double err = 0;
+    for (size_t k = 0; k < x.size(); ++k) err = std::max(err, std::abs(y[k] / static_cast<double>(n) - x[k]));
+    CHECK(err <= 1e-12 * static_cast<double>(n));
+  }
+}
+
+namespace {
+
+// DFT of x [2, len, 3, parts] along axis 1 through a model (opset 17: attribute; 20: input).
+Tensor dft_model(const Tensor& x, int64_t dft_length, bool inverse, bool onesided, int64_t opset) {
+  ModelBuilder m(opset);
+  m.input("x", x.shape()).output("y");
+  std::vector<std::string> ins{"x"};
+  if (dft_length != 0 || opset >= 20) {  // 0: no dft_length input (17) or the axis length (20)
+    m.init_i64("n", {dft_length != 0 ? dft_length : x.shape()[1]});
+    ins.push_back("n");
+  }
+  if (opset >= 20) {
+    m.init_i64("axis", {1});
+    ins.push_back("axis");
+  }
+  auto* n = m.node("DFT", ins, {"y"});
+  if (opset < 20) ModelBuilder::attr_i(n, "axis", 1);
+  ModelBuilder::attr_i(n, "inverse", inverse);
+  ModelBuilder::attr_i(n, "onesided", onesided);
+  return run(m, {{"x", x}}, "dft")[0].second;
+}
+
+}  // namespace
+
+TEST_CASE("DFT through the runtime: naive double DFT, dft_length padding/cutting, onesided, inverse∘forward") {
+  for (int64_t len : {1, 7, 8, 9, 16, 17}) {
+    for (int64_t parts : {1, 2}) {
+      Tensor x = random_tensor({2, len, 3, parts}, static_cast<uint64_t>(len * 10 + parts));
+      for (int64_t dft_length : {int64_t{0}, len + 3, std::max<int64_t>(1, len - 2)})
+        for (int64_t opset : {17, 20})
+          for (bool onesided : {false, true})
+            for (bool inverse : {false, true}) {
+              CAPTURE(len);
+              CAPTURE(parts);
+              CAPTURE(dft_length);
+              CAPTURE(opset);
+              CAPTURE(onesided);
+              CAPTURE(inverse);
+              const int64_t n = dft_length > 0 ? dft_length : len, kept = onesided ? n / 2 + 1 : n;
+              Tensor y = dft_model(x, dft_length, inverse, onesided, opset);
+              REQUIRE(y.shape() == Shape{2, kept, 3, 2});
+              std::vector<double> want;
+              std::vector<std::vector<cdouble>> lines;
+              for (int64_t b = 0; b < 2; ++b)
+                for (int64_t i = 0; i < 3; ++i) {
+                  std::vector<cdouble> line(static_cast<size_t>(n));
+                  for (int64_t j = 0; j < std::min(n, len); ++j) {
+                    const float* v = x.data<float>() + ((b * len + j) * 3 + i) * parts;
+                    line[static_cast<size_t>(j)] = {v[0], parts == 2 ? v[1] : 0.f};
+                  }
+                  lines.push_back(dft_naive(line, inverse));
+                }
+              want.resize(static_cast<size_t>(y.numel()));
+              for (int64_t b = 0; b < 2; ++b)
+                for (int64_t k = 0; k < kept; ++k)
+                  for (int64_t i = 0; i < 3; ++i) {
+                    const cdouble v = lines[static_cast<size_t>(b * 3 + i)][static_cast<size_t>(k)] /
+                                      (inverse ? static_cast<double>(n) : 1.0);
+                    want[static_cast<size_t>(((b * kept + k) * 3 + i) * 2)] = v.real();
+                    want[static_cast<size_t>(((b * kept + k) * 3 + i) * 2 + 1)] = v.imag();
+                  }
+              check_close(y, want, 1e-5);
+            }
+    }
+  }
+  // inverse ∘ forward is the identity (complex input, length 9: Bluestein-free direct path; 100: Bluestein).
+  for (int64_t len : {9, 100}) {
+    Tensor x = random_tensor({2, len, 3, 2}, 77);
+    ModelBuilder m(17);
+    m.input("x", x.shape()).output("z");
+    ModelBuilder::attr_i(m.node("DFT", {"x"}, {"y"}), "axis", 1);
+    auto* inv = m.node("DFT", {"y"}, {"z"});
+    ModelBuilder::attr_i(inv, "axis", 1);
+    ModelBuilder::attr_i(inv, "inverse", 1);
+    check_close(run(m, {{"x", x}}, "dftid")[0].second, std::vector<float>(x.data<float>(), x.data<float>() + x.numel()),
+                1e-5);
+  }
+  // Errors: dft_length ≤ 0 or huge, axis out of range (the last axis holds the parts), a bad last axis.
+  Tensor x = random_tensor({1, 8, 1}, 1);
+  CHECK_THROWS_WITH_AS(dft_model(random_tensor({2, 8, 3, 1}, 1), -4, false, false, 17),
+                       doctest::Contains("dft_length must be positive"), Error);
+  ModelBuilder zero(17);
+  zero.input("x", {1, 8, 1}).output("y");
+  zero.init_i64("n", {0});
+  zero.node("DFT", {"x", "n"}, {"y"});
+  CHECK_THROWS_WITH_AS(run(zero, {{"x", x}}, "dftbad"), doctest::Contains("dft_length must be positive"), Error);
+  ModelBuilder huge(17);
+  huge.input("x", {1, 8, 1}).output("y");
+  huge.init_i64("n", {int64_t{1} << 40});
+  huge.node("DFT", {"x", "n"}, {"y"});
+  CHECK_THROWS_WITH_AS(run(huge, {{"x", x}}, "dftbad"), doctest::Contains("beyond 2^24"), Error);
+  for (int64_t axis : {2, -1, 5, -4}) {
+    ModelBuilder b(17);
+    b.input("x", {1, 8, 1}).output("y");
+    ModelBuilder::attr_i(b.node("DFT", {"x"}, {"y"}), "axis", axis);
+    CHECK_THROWS_WITH_AS(run(b, {{"x", x}}, "dftbad"), doctest::Contains("axis is out of range"), Error);
+  }
+  ModelBuilder parts(17);
+  parts.input("x", {1, 8, 3}).output("y");
+  parts.node("DFT", {"x"}, {"y"});
+  CHECK_THROWS_WITH_AS(run(parts, {{"x", random_tensor({1, 8, 3}, 1)}}, "dftbad"), doctest::Contains("1 or 2"), Error);
+}
+
+TEST_CASE("STFT against per-frame DFTs of the windowed signal; its errors") {
+  const int64_t len = 37, step = 5, frame = 9;
+  Tensor x = random_tensor({2, len, 1}, 11);
+  Tensor w = random_tensor({frame}, 12);
+  for (bool onesided : {true, false}) {
+    ModelBuilder m(17);
+    m.input("x", {2, len, 1}).input("w", {frame}).output("y");
+    m.init_i64("step", {step});
+    m.init_i64("fl", {frame});
+    ModelBuilder::attr_i(m.node("STFT", {"x", "step", "w", "fl"}, {"y"}), "onesided", onesided);
+    Tensor y = run(m, {{"x", x}, {"w", w}}, "stft")[0].second;
+    const int64_t frames = 1 + (len - frame) / step, bins = onesided ? frame / 2 + 1 : frame;
+    REQUIRE(y.shape() == Shape{2, frames, bins, 2});
+    std::vector<double> want;
+    for (int64_t b = 0; b < 2; ++b)
+      for (int64_t f = 0; f < frames; ++f) {
+        std::vector<cdouble> line(static_cast<size_t>(frame));
+        for (int64_t j = 0; j < frame; ++j)
+          line[static_cast<size_t>(j)] = x.data<float>()[b * len + f * step + j] * w.data<float>()[j];
+        const std::vector<cdouble> spectrum = dft_naive(line, false);
+        for (int64_t k = 0; k < bins; ++k) {
+          want.push_back(spectrum[static_cast<size_t>(k)].real());
+          want.push_back(spectrum[static_cast<size_t>(k)].imag());
+        }
+      }
+    check_close(y, want, 1e-5);
+  }
+  struct Bad {
+    int64_t step, frame;
+    const char* message;
+  };
+  for (const Bad& b : {Bad{0, 9, "frame_step must be positive"}, Bad{-2, 9, "frame_step must be positive"},
+                       Bad{5, 0, "frame_length must be positive"}, Bad{5, 38, "shorter than frame_length"}}) {
+    ModelBuilder m(17);
+    m.input("x", {2, len, 1}).output("y");
+    m.init_i64("step", {b.step});
+    m.init_i64("fl", {b.frame});
+    m.node("STFT", {"x", "step", "", "fl"}, {"y"});
+    CHECK_THROWS_WITH_AS(run(m, {{"x", x}}, "stftbad"), doctest::Contains(b.message), Error);
+  }
+}
+
+TEST_CASE("Hann, Hamming and Blackman windows (periodic and symmetric, output_datatype) and MelWeightMatrix") {
+  auto window = [](const char* op, int64_t size, int64_t periodic, int64_t dtype) {
+    ModelBuilder m(17);
+    m.output("w", static_cast<int>(dtype));
+    m.init_i64("size", {size});
+    auto* n = m.node(op, {"size"}, {"w"});
+    ModelBuilder::attr_i(n, "periodic", periodic);
+    ModelBuilder::attr_i(n, "output_datatype", dtype);
+    return run(m, {}, "window")[0].second;
+  };
+  for (int64_t size : {1, 2, 8, 9, 17})
+    for (int64_t periodic : {0, 1}) {
+      CAPTURE(size);
+      CAPTURE(periodic);
+      const double N = static_cast<double>(periodic ? size : size - 1);
+      std::vector<double> hann, hamming, blackman;
+      for (int64_t k = 0; k < size; ++k) {
+        const double t = N > 0 ? 2 * M_PI * static_cast<double>(k) / N : 0.0;
+        hann.push_back(0.5 - 0.5 * std::cos(t));
+        hamming.push_back(25.0 / 46 - 21.0 / 46 * std::cos(t));
+        blackman.push_back(0.42 - 0.5 * std::cos(t) + 0.08 * std::cos(2 * t));
+      }
+      if (size == 1 && !periodic) hann = hamming = blackman = {1.0};
+      check_close(window("HannWindow", size, periodic, 1), hann, 1e-6);
+      check_close(window("HammingWindow", size, periodic, 11), hamming, 1e-12);
+      check_close(window("BlackmanWindow", size, periodic, 1), blackman, 1e-6);
+    }
+  CHECK(window("HannWindow", 4, 1, 11).dtype() == DType::Float64);
+  CHECK(window("HannWindow", 4, 1, 7).data<int64_t>()[2] == 1);  // 0.5 − 0.5·cos(π) = 1
+  for (int64_t size : {0, -5})
+    CHECK_THROWS_WITH_AS(window("HannWindow", size, 1, 1), doctest::Contains("size must be positive"), Error);
+
+  auto mel = [](int64_t bins, int64_t dft_length, int64_t rate, float lo, float hi) {
+    ModelBuilder m(17);
+    m.output("m");
+    m.init_i64("bins", {bins});
+    m.init_i64("len", {dft_length});
+    m.init_i64("rate", {rate});
+    m.init_f("lo", {}, {lo});
+    m.init_f("hi", {}, {hi});
+    m.node("MelWeightMatrix", {"bins", "len", "rate", "lo", "hi"}, {"m"});
+    return run(m, {}, "mel")[0].second;
+  };
+  // Triangles: each column rises to exactly 1 at its centre point and stays in [0, 1].
+  Tensor mw = mel(10, 512, 16000, 20.f, 8000.f);
+  REQUIRE(mw.shape() == Shape{257, 10});
+  for (int64_t i = 0; i < 10; ++i) {
+    float peak = 0;
+    int64_t nonzero = 0;
+    for (int64_t j = 0; j < 257; ++j) {
+      const float v = mw.data<float>()[j * 10 + i];
+      CHECK((v >= 0.f && v <= 1.f));
+      peak = std::max(peak, v);
+      nonzero += v > 0;
+    }
+    CHECK(peak == 1.f);
+    CHECK(nonzero >= 1);
+  }
+  CHECK_THROWS_WITH_AS(mel(0, 512, 16000, 20, 8000), doctest::Contains("num_mel_bins must be positive"), Error);
+  CHECK_THROWS_WITH_AS(mel(10, 0, 16000, 20, 8000), doctest::Contains("dft_length must be positive"), Error);
+  CHECK_THROWS_WITH_AS(mel(10, 512, 0, 20, 8000), doctest::Contains("sample_rate must be positive"), Error);
+  CHECK_THROWS_WITH_AS(mel(10, 512, 16000, 900, 100), doctest::Contains("hertz edges"), Error);
+  CHECK_THROWS_WITH_AS(mel(10, 512, 16000, 20, 20000), doctest::Contains("maps past the last"), Error);
 }
