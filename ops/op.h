@@ -44,6 +44,9 @@ struct PlanCtx {
   std::vector<Tensor> out_value;
   // A short note on how this node runs, e.g. Conv's path; shown by profiles.
   std::string detail;
+  // Set by ops that draw random numbers: the planner never folds them (even
+  // with every input known), so they run on every Session::run.
+  bool draws_random = false;
 
   size_t num_inputs() const { return in.size(); }
   bool has_input(size_t i) const { return i < in.size() && in[i].present; }

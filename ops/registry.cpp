@@ -35,6 +35,7 @@ void register_grid_sample(OpRegistry& r);
 void register_roi_align(OpRegistry& r);
 void register_dft_ops(OpRegistry& r);
 void register_signal_generators(OpRegistry& r);
+void register_random_ops(OpRegistry& r);
 
 std::vector<int64_t> int_values(const PlanCtx& c, size_t i, const char* what) {
   const Tensor& t = c.constant_input(i);
@@ -179,6 +180,7 @@ const OpRegistry& op_registry() {
     register_roi_align(r);
     register_dft_ops(r);
     register_signal_generators(r);
+    register_random_ops(r);
     return r;
   }();
   return registry;

@@ -55,7 +55,7 @@ std::shared_ptr<const Plan> make_plan(const Graph& g, const ValueIndex& ix, cons
     std::string why = unsupported_reason(node.domain, node.op_type, node.opset);
     if (!why.empty()) throw Error(ErrorCode::UnsupportedOp, node.where() + ": " + why);
     const OpDef* def = reg.find(node.domain, node.op_type);
-    PlanCtx ctx{node, reg.resolve(*def, node.opset), &kernels, {}, {}, {}, false, {}, {}};
+    PlanCtx ctx{node, reg.resolve(*def, node.opset), &kernels, {}, {}, {}, false, {}, {}, false};
     bool all_known = true;
     for (auto& n : node.inputs) {
       if (n.empty()) {
@@ -105,7 +105,7 @@ std::shared_ptr<const Plan> make_plan(const Graph& g, const ValueIndex& ix, cons
       step.out_shape.push_back(ctx.out[i].shape);
     }
 
-    if (all_known) {  // constant folding: run now, keep the results
+    if (all_known && !ctx.draws_random) {  // constant folding: run now, keep the results
       run_plan_step(step, plan->constants, scratch);
       for (int id : step.out) {
         if (id < 0) continue;

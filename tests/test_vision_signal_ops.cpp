@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <complex>
+#include <cstring>
 #include <random>
 
 #include "model_builder.h"
@@ -20,7 +21,7 @@ namespace {
 
 using test::random_tensor;
 
-NamedTensors run(ModelBuilder& m, const NamedTensors& in, const std::string& tag) {
+NamedTensors run(const ModelBuilder& m, const NamedTensors& in, const std::string& tag) {
   auto dir = test::temp_dir(tag);
   Session s(m.save(dir / "m.onnx"));
   return s.run(in);
@@ -638,4 +639,192 @@ TEST_CASE("Hann, Hamming and Blackman windows (periodic and symmetric, output_da
   CHECK_THROWS_WITH_AS(mel(10, 512, 0, 20, 8000), doctest::Contains("sample_rate must be positive"), Error);
   CHECK_THROWS_WITH_AS(mel(10, 512, 16000, 900, 100), doctest::Contains("hertz edges"), Error);
   CHECK_THROWS_WITH_AS(mel(10, 512, 16000, 20, 20000), doctest::Contains("maps past the last"), Error);
+}
+
+// ---- Random generators --------------------------------------------------------
+
+namespace {
+
+std::pair<double, double> mean_variance(const Tensor& t) {
+  double s = 0, q = 0;
+  const int64_t n = t.numel();
+  for (int64_t i = 0; i < n; ++i) {
+    const double v = t.dtype() == DType::Float64 ? t.data<double>()[i] : t.data<float>()[i];
+    s += v;
+    q += v * v;
+  }
+  const double mean = s / static_cast<double>(n);
+  return {mean, q / static_cast<double>(n) - mean * mean};
+}
+
+// A one-node RandomUniform/RandomNormal model; seed < 0: no seed attribute.
+ModelBuilder random_model(const char* op, const std::vector<int64_t>& shape, double a, double b, float seed,
+                          int64_t dtype = 1) {
+  ModelBuilder m(17);
+  m.output("y", static_cast<int>(dtype));
+  auto* n = m.node(op, {}, {"y"});
+  ModelBuilder::attr_ints(n, "shape", shape);
+  const bool uniform = std::string(op) == "RandomUniform";
+  ModelBuilder::attr_f(n, uniform ? "low" : "mean", static_cast<float>(a));
+  ModelBuilder::attr_f(n, uniform ? "high" : "scale", static_cast<float>(b));
+  ModelBuilder::attr_i(n, "dtype", dtype);
+  if (seed >= 0) ModelBuilder::attr_f(n, "seed", seed);
+  return m;
+}
+
+bool same(const Tensor& a, const Tensor& b) {
+  return a.dtype() == b.dtype() && a.shape() == b.shape() && std::memcmp(a.raw(), b.raw(), a.nbytes()) == 0;
+}
+
+}  // namespace
+
+TEST_CASE("RandomUniform/RandomNormal: range, mean and variance, seeded determinism, unseeded streams") {
+  const int64_t n = 40000;
+  {
+    ModelBuilder m = random_model("RandomUniform", {n}, -2, 3, 4.f);
+    auto dir = test::temp_dir("rand_u");
+    const std::string path = m.save(dir / "m.onnx");
+    Session s1(path), s2(path);
+    const Tensor a = s1.run({})[0].second, b = s1.run({})[0].second, c = s2.run({})[0].second;
+    REQUIRE(a.shape() == Shape{n});
+    CHECK(same(a, b));  // a seed gives the same values every run and in every session
+    CHECK(same(a, c));
+    float lo = 1e9f, hi = -1e9f;
+    for (int64_t i = 0; i < n; ++i) {
+      lo = std::min(lo, a.data<float>()[i]);
+      hi = std::max(hi, a.data<float>()[i]);
+    }
+    CHECK(lo >= -2.f);
+    CHECK(hi < 3.f);
+    CHECK(lo < -1.99f);
+    CHECK(hi > 2.99f);
+    auto [mean, var] = mean_variance(a);
+    CHECK(std::fabs(mean - 0.5) < 0.04);  // σ of the mean: 5/√12/200 ≈ 0.007
+    CHECK(std::fabs(var - 25.0 / 12) < 0.06);
+    ModelBuilder other = random_model("RandomUniform", {n}, -2, 3, 5.f);
+    CHECK(!same(a, run(other, {}, "rand_u2")[0].second));
+  }
+  {
+    ModelBuilder m = random_model("RandomNormal", {n}, 1, 2, -1, 11);
+    auto dir = test::temp_dir("rand_n");
+    const std::string path = m.save(dir / "m.onnx");
+    Session s1(path), s2(path);
+    const Tensor a = s1.run({})[0].second, b = s1.run({})[0].second, c = s2.run({})[0].second;
+    REQUIRE(a.dtype() == DType::Float64);
+    CHECK(!same(a, b));  // unseeded: not folded, each run draws anew
+    CHECK(same(a, c));   // ... from an engine that starts the same way in every session
+    for (const Tensor* t : {&a, &b}) {
+      auto [mean, var] = mean_variance(*t);
+      CHECK(std::fabs(mean - 1.0) < 0.05);  // σ of the mean: 2/200 = 0.01
+      CHECK(std::fabs(var - 4.0) < 0.2);
+    }
+    int64_t beyond_3_sigma = 0;
+    for (int64_t i = 0; i < n; ++i) beyond_3_sigma += std::fabs(a.data<double>()[i] - 1.0) > 6.0;
+    CHECK(beyond_3_sigma < n * 0.0027 * 2);  // a normal tail, not a uniform one
+    CHECK(beyond_3_sigma > 0);
+  }
+  // The *Like forms take the input's shape and (by default) dtype.
+  {
+    ModelBuilder m(17);
+    m.input("x", {3, 500}, 11).output("u", 11).output("v", 1);
+    auto* u = m.node("RandomUniformLike", {"x"}, {"u"});
+    ModelBuilder::attr_f(u, "seed", 1.f);
+    auto* v = m.node("RandomNormalLike", {"x"}, {"v"});
+    ModelBuilder::attr_i(v, "dtype", 1);
+    auto out = run(m, {{"x", Tensor(DType::Float64, {3, 500})}}, "rand_like");
+    CHECK(out[0].second.dtype() == DType::Float64);
+    CHECK(out[0].second.shape() == Shape{3, 500});
+    CHECK(out[1].second.dtype() == DType::Float32);
+    CHECK(std::fabs(mean_variance(out[0].second).first - 0.5) < 0.05);
+    CHECK(std::fabs(mean_variance(out[1].second).second - 1.0) < 0.15);
+  }
+  // Errors.
+  CHECK_THROWS_WITH_AS(run(random_model("RandomUniform", {4}, 3, 2, 1), {}, "randbad"),
+                       doctest::Contains("low must not exceed high"), Error);
+  CHECK_THROWS_WITH_AS(run(random_model("RandomNormal", {4}, 0, -1, 1), {}, "randbad"),
+                       doctest::Contains("scale must not be negative"), Error);
+  CHECK_THROWS_WITH_AS(run(random_model("RandomNormal", {4, -2}, 0, 1, 1), {}, "randbad"),
+                       doctest::Contains("output 0"), Error);
+  CHECK_THROWS_WITH_AS(run(random_model("RandomUniform", {4}, 0, 1, 1, 7), {}, "randbad"),
+                       doctest::Contains("output dtype int64"), Error);
+  ModelBuilder like_int(17);
+  like_int.input("x", {3}, 7).output("y");
+  like_int.node("RandomUniformLike", {"x"}, {"y"});
+  CHECK_THROWS_WITH_AS(run(like_int, {{"x", tensor_i64({3}, {1, 2, 3})}}, "randbad"),
+                       doctest::Contains("output dtype int64"), Error);
+}
+
+TEST_CASE("Bernoulli: probabilities 0 and 1 exactly, the mean of p = 0.3, output dtypes; Multinomial frequencies") {
+  const int64_t n = 30000;
+  Tensor p(DType::Float32, {3, n});
+  for (int64_t i = 0; i < n; ++i) {
+    p.data<float>()[i] = 0.f;
+    p.data<float>()[n + i] = 1.f;
+    p.data<float>()[2 * n + i] = 0.3f;
+  }
+  for (int64_t dtype : {1, 9, 7}) {
+    CAPTURE(dtype);
+    ModelBuilder m(15);
+    m.input("p", {3, n}).output("y", static_cast<int>(dtype));
+    ModelBuilder::attr_i(m.node("Bernoulli", {"p"}, {"y"}), "dtype", dtype);
+    Tensor y = run(m, {{"p", p}}, "bernoulli")[0].second;
+    auto at = [&](int64_t i) -> double {
+      if (dtype == 1) return y.data<float>()[i];
+      if (dtype == 9) return y.data<bool>()[i] ? 1.0 : 0.0;
+      return static_cast<double>(y.data<int64_t>()[i]);
+    };
+    double zeros = 0, ones = 0, third = 0;
+    int64_t not_binary = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      zeros += at(i);
+      ones += at(n + i);
+      third += at(2 * n + i);
+      not_binary += at(2 * n + i) != 0.0 && at(2 * n + i) != 1.0;
+    }
+    CHECK(not_binary == 0);
+    CHECK(zeros == 0);
+    CHECK(ones == n);
+    CHECK(std::fabs(third / n - 0.3) < 0.015);  // σ ≈ 0.0026
+  }
+
+  // Multinomial over log-probabilities log(0.1, 0.2, 0.7) and a row with an impossible class.
+  const int64_t samples = 20000;
+  ModelBuilder m(7);
+  m.input("x", {2, 3}).output("y", 7);
+  auto* node = m.node("Multinomial", {"x"}, {"y"});
+  ModelBuilder::attr_i(node, "sample_size", samples);
+  ModelBuilder::attr_i(node, "dtype", 7);
+  ModelBuilder::attr_f(node, "seed", 3.f);
+  const float x[] = {std::log(0.1f) + 5, std::log(0.2f) + 5, std::log(0.7f) + 5, 0.f, -INFINITY, 0.f};
+  Tensor y = run(m, {{"x", tensor_f({2, 3}, std::vector<float>(x, x + 6))}}, "multinomial")[0].second;
+  REQUIRE(y.shape() == Shape{2, samples});
+  double count[2][3] = {};
+  int64_t out_of_range = 0;
+  for (int64_t r = 0; r < 2; ++r)
+    for (int64_t s = 0; s < samples; ++s) {
+      const int64_t k = y.data<int64_t>()[r * samples + s];
+      if (k < 0 || k >= 3)
+        ++out_of_range;
+      else
+        count[r][k] += 1.0 / samples;
+    }
+  CHECK(out_of_range == 0);
+  CHECK(std::fabs(count[0][0] - 0.1) < 0.012);
+  CHECK(std::fabs(count[0][1] - 0.2) < 0.015);
+  CHECK(std::fabs(count[0][2] - 0.7) < 0.015);
+  CHECK(count[1][1] == 0);
+  CHECK(std::fabs(count[1][0] - 0.5) < 0.02);
+
+  ModelBuilder bad(7);
+  bad.input("x", {1, 3}).output("y", 6);
+  ModelBuilder::attr_i(bad.node("Multinomial", {"x"}, {"y"}), "sample_size", 0);
+  CHECK_THROWS_WITH_AS(run(bad, {{"x", tensor_f({1, 3}, {0, 0, 0})}}, "multibad"),
+                       doctest::Contains("sample_size must be positive"), Error);
+  ModelBuilder nan_row(7);
+  nan_row.input("x", {1, 3}).output("y", 6);
+  nan_row.node("Multinomial", {"x"}, {"y"});
+  CHECK_THROWS_WITH_AS(run(nan_row, {{"x", tensor_f({1, 3}, {0, NAN, 0})}}, "multibad"),
+                       doctest::Contains("no finite log-probabilities"), Error);
+  CHECK_THROWS_WITH_AS(run(nan_row, {{"x", tensor_f({1, 3}, {-INFINITY, -INFINITY, -INFINITY})}}, "multibad"),
+                       doctest::Contains("no finite log-probabilities"), Error);
 }
