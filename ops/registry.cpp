@@ -36,6 +36,7 @@ void register_roi_align(OpRegistry& r);
 void register_dft_ops(OpRegistry& r);
 void register_signal_generators(OpRegistry& r);
 void register_random_ops(OpRegistry& r);
+void register_tfidf(OpRegistry& r);
 
 std::vector<int64_t> int_values(const PlanCtx& c, size_t i, const char* what) {
   const Tensor& t = c.constant_input(i);
@@ -181,6 +182,7 @@ const OpRegistry& op_registry() {
     register_dft_ops(r);
     register_signal_generators(r);
     register_random_ops(r);
+    register_tfidf(r);
     return r;
   }();
   return registry;

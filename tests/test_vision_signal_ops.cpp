@@ -828,3 +828,104 @@ TEST_CASE("Bernoulli: probabilities 0 and 1 exactly, the mean of p = 0.3, output
   CHECK_THROWS_WITH_AS(run(nan_row, {{"x", tensor_f({1, 3}, {-INFINITY, -INFINITY, -INFINITY})}}, "multibad"),
                        doctest::Contains("no finite log-probabilities"), Error);
 }
+
+// ---- TfIdfVectorizer ------------------------------------------------------------
+
+namespace {
+
+struct TfIdf {
+  std::string mode = "TF";
+  int64_t min_n = 1, max_n = 3, max_skip = 1;
+  // unigrams 1, 3; bigrams (1, 2), (1, 3); trigram (1, 2, 3) → columns 0..4
+  std::vector<int64_t> counts{0, 2, 6}, pool{1, 3, 1, 2, 1, 3, 1, 2, 3}, indexes{0, 1, 2, 3, 4};
+  std::vector<float> weights;
+  bool strings = false;
+};
+
+Tensor tfidf(const TfIdf& k, const Tensor& x) {
+  ModelBuilder m(9);
+  m.input("x", x.shape(), x.dtype() == DType::Int32 ? 6 : 7).output("y");
+  auto* n = m.node("TfIdfVectorizer", {"x"}, {"y"});
+  ModelBuilder::attr_s(n, "mode", k.mode);
+  ModelBuilder::attr_i(n, "min_gram_length", k.min_n);
+  ModelBuilder::attr_i(n, "max_gram_length", k.max_n);
+  ModelBuilder::attr_i(n, "max_skip_count", k.max_skip);
+  ModelBuilder::attr_ints(n, "ngram_counts", k.counts);
+  ModelBuilder::attr_ints(n, "ngram_indexes", k.indexes);
+  ModelBuilder::attr_ints(n, "pool_int64s", k.pool);
+  if (!k.weights.empty()) {
+    auto* a = n->add_attribute();
+    a->set_name("weights");
+    a->set_type(onnx::AttributeProto::FLOATS);
+    for (float w : k.weights) a->add_floats(w);
+  }
+  if (k.strings) {
+    auto* a = n->add_attribute();
+    a->set_name("pool_strings");
+    a->set_type(onnx::AttributeProto::STRINGS);
+    a->add_strings("a");
+  }
+  return run(m, {{"x", x}}, "tfidf")[0].second;
+}
+
+}  // namespace
+
+TEST_CASE("TfIdfVectorizer: uni/bi/trigrams with skips, TF/IDF/TFIDF with weights, batches, int32 and int64") {
+  // x = 1 2 3 1 2. Distance 1: unigram 1 twice, 3 once; (1, 2) twice; (1, 2, 3) once.
+  // Distance 2 (max_skip_count 1): (x0, x2) = (1, 3) once; no trigram; unigrams are not counted again.
+  const Tensor x = tensor_i64({5}, {1, 2, 3, 1, 2});
+  check_close(tfidf(TfIdf{}, x), std::vector<float>{2, 1, 2, 1, 1}, 0);
+  TfIdf no_skip;
+  no_skip.max_skip = 0;
+  check_close(tfidf(no_skip, x), std::vector<float>{2, 1, 2, 0, 1}, 0);
+  TfIdf only_bigrams;
+  only_bigrams.min_n = only_bigrams.max_n = 2;
+  check_close(tfidf(only_bigrams, x), std::vector<float>{0, 0, 2, 1, 0}, 0);
+  TfIdf idf;
+  idf.mode = "IDF";
+  idf.max_skip = 0;
+  idf.weights = {0.5f, 2, 3, 4, 5};
+  check_close(tfidf(idf, x), std::vector<float>{0.5f, 2, 3, 0, 5}, 0);
+  idf.weights.clear();
+  check_close(tfidf(idf, x), std::vector<float>{1, 1, 1, 0, 1}, 0);
+  TfIdf tf_idf;
+  tf_idf.mode = "TFIDF";
+  tf_idf.weights = {0.5f, 2, 3, 4, 5};
+  check_close(tfidf(tf_idf, x), std::vector<float>{1, 2, 6, 4, 5}, 0);
+  // A batch of two int32 rows; a huge max_skip_count costs no more than the row length
+  // (distance 4 adds (x0, x4) = (1, 2)).
+  Tensor batch(DType::Int32, {2, 5});
+  const int32_t rows[] = {1, 2, 3, 1, 2, 3, 3, 3, 0, 0};
+  std::copy(rows, rows + 10, batch.data<int32_t>());
+  TfIdf far;
+  far.max_skip = INT64_MAX;
+  Tensor y = tfidf(far, batch);
+  REQUIRE(y.shape() == Shape{2, 5});
+  check_close(y, std::vector<float>{2, 1, 3, 1, 1, 0, 3, 0, 0, 0}, 0);
+  // Output columns may repeat or skip: two n-grams into one column, column 6 never written.
+  TfIdf merged;
+  merged.indexes = {6, 0, 0, 1, 2};
+  check_close(tfidf(merged, x), std::vector<float>{3, 1, 1, 0, 0, 0, 2}, 0);
+
+  struct Bad {
+    TfIdf k;
+    const char* message;
+  };
+  std::vector<Bad> bad(9);
+  bad[0].k.mode = "BM25", bad[0].message = "mode must be TF, IDF or TFIDF";
+  bad[1].k.min_n = 0, bad[1].message = "min_gram_length";
+  bad[2].k.max_n = 0, bad[2].message = "min_gram_length";
+  bad[3].k.max_skip = -1, bad[3].message = "max_skip_count must not be negative";
+  bad[4].k.counts = {0, 2, 1}, bad[4].message = "ngram_counts";
+  bad[5].k.counts = {0, 3, 6}, bad[5].message = "do not fill whole n-grams";
+  bad[6].k.indexes = {0, 1, -2, 3, 4}, bad[6].message = "ngram_indexes values";
+  bad[7].k.indexes = {0, 1, 2}, bad[7].message = "fewer entries than the pool";
+  bad[8].k.weights = {1, 2}, bad[8].message = "weights must give one value per output column";
+  for (const Bad& b : bad) {
+    CAPTURE(b.message);
+    CHECK_THROWS_WITH_AS(tfidf(b.k, x), doctest::Contains(b.message), Error);
+  }
+  TfIdf strings;
+  strings.strings = true;
+  CHECK_THROWS_WITH_AS(tfidf(strings, x), doctest::Contains("string pools"), Error);
+}
