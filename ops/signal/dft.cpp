@@ -22,7 +22,7 @@ namespace normrt {
 namespace {
 
 // dft_length and frame lengths beyond this are refused (the transform's scratch is ~4 n).
-constexpr int64_t kMaxFftLength = int64_t{1} << 24;
+constexpr int64_t kMaxFftLength = int64_t{1} << 20;
 
 double read_value(const Tensor& t, int64_t i) {
   switch (t.dtype()) {
@@ -57,7 +57,7 @@ int64_t scalar_input(const PlanCtx& c, size_t i, const char* what) {
 
 int64_t fft_length(const PlanCtx& c, int64_t n, const char* what) {
   if (n <= 0) c.fail(std::string(what) + " must be positive, got " + std::to_string(n));
-  if (n > kMaxFftLength) c.fail(std::string(what) + " " + std::to_string(n) + " is beyond 2^24");
+  if (n > kMaxFftLength) c.fail(std::string(what) + " " + std::to_string(n) + " is beyond 2^20");
   return n;
 }
 

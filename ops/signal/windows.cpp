@@ -73,7 +73,7 @@ void plan_window(PlanCtx& c) {
   c.require_inputs(1, 1);
   const int64_t size = scalar_int(c, 0, "size");
   if (size <= 0) c.fail("size must be positive, got " + std::to_string(size));
-  if (size > (int64_t{1} << 28)) c.fail("size " + std::to_string(size) + " is beyond 2^28");
+  if (size > (int64_t{1} << 24)) c.fail("size " + std::to_string(size) + " is beyond 2^24");
   const bool periodic = c.node.attr_int("periodic", 1) != 0;
   const double a0 = kind == 0 ? 0.5 : kind == 1 ? 25.0 / 46.0 : 0.42;
   const double a1 = kind == 0 ? 0.5 : kind == 1 ? 21.0 / 46.0 : 0.5;
@@ -103,7 +103,8 @@ void plan_mel_weight_matrix(PlanCtx& c) {
   if (bins > (int64_t{1} << 20) || dft_length > (int64_t{1} << 24))
     c.fail("num_mel_bins (at most 2^20) or dft_length (at most 2^24) is too large");
   const int64_t spectrum = dft_length / 2 + 1;
-  checked_mul(c, spectrum, bins, "the matrix size");
+  if (checked_mul(c, spectrum, bins, "the matrix size") > (int64_t{1} << 26))
+    c.fail("the matrix of " + std::to_string(spectrum) + " × " + std::to_string(bins) + " is beyond 2^26 values");
   // ONNX's reference computes the mel edges in float32, the rest in float64.
   const float low_mel = 2595.f * std::log10(1.f + static_cast<float>(lower) / 700.f);
   const float high_mel = 2595.f * std::log10(1.f + static_cast<float>(upper) / 700.f);
