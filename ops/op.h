@@ -55,6 +55,9 @@ struct PlanCtx {
   // then leave its output shapes to the kernel (output_shapes_at_run_time).
   bool run_time_shapes_ok = false;
   bool outputs_sized_by_kernel = false;
+  // Set by ops that draw random numbers: the planner never folds them (even
+  // with every input known), so they run on every Session::run.
+  bool draws_random = false;
 
   size_t num_inputs() const { return in.size(); }
   bool has_input(size_t i) const { return i < in.size() && in[i].present; }

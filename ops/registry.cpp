@@ -47,6 +47,14 @@ void register_control_flow_ops(OpRegistry& r);
 void register_scan_ops(OpRegistry& r);
 void register_data_dependent_ops(OpRegistry& r);
 void register_nms_ops(OpRegistry& r);
+void register_lrn(OpRegistry& r);
+void register_unpool_ops(OpRegistry& r);
+void register_grid_sample(OpRegistry& r);
+void register_roi_align(OpRegistry& r);
+void register_dft_ops(OpRegistry& r);
+void register_signal_generators(OpRegistry& r);
+void register_random_ops(OpRegistry& r);
+void register_tfidf(OpRegistry& r);
 
 std::vector<int64_t> int_values(const PlanCtx& c, size_t i, const char* what) {
   const Tensor& t = c.constant_input(i);
@@ -209,6 +217,14 @@ const OpRegistry& op_registry() {
     register_scan_ops(r);
     register_data_dependent_ops(r);
     register_nms_ops(r);
+    register_lrn(r);
+    register_unpool_ops(r);
+    register_grid_sample(r);
+    register_roi_align(r);
+    register_dft_ops(r);
+    register_signal_generators(r);
+    register_random_ops(r);
+    register_tfidf(r);
     return r;
   }();
   return registry;

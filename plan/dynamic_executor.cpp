@@ -140,7 +140,7 @@ std::shared_ptr<const DynamicGraph::NodePlan> DynamicGraph::plan_node(size_t n, 
   auto np = std::make_shared<NodePlan>();
   const std::vector<int>& in = node_in_[n];
   np->kept.reserve(in.size());  // pointers to them go to the plan: no reallocation
-  PlanCtx ctx{node, reg.resolve(*def, node.opset), &kernels_, {}, {}, {}, false, {}, {}, {}, &subgraphs_, true, false};
+  PlanCtx ctx{node, reg.resolve(*def, node.opset), &kernels_, {}, {}, {}, false, {}, {}, {}, &subgraphs_, true, false, false};
   for (size_t i = 0; i < in.size(); ++i) {
     ValueDesc d;
     const int id = in[i];

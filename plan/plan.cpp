@@ -210,7 +210,7 @@ struct Planner {
     if (is_if(node) && inline_if(node, s)) return;
     const OpRegistry& reg = op_registry();
     const OpDef* def = reg.find(node.domain, node.op_type);
-    PlanCtx ctx{node, reg.resolve(*def, node.opset), &kernels, {}, {}, {}, false, {}, {}, {}, &subgraphs, false, false};
+    PlanCtx ctx{node, reg.resolve(*def, node.opset), &kernels, {}, {}, {}, false, {}, {}, {}, &subgraphs, false, false, false};
     bool all_known = true;
     for (auto& n : node.inputs) {
       if (n.empty()) {
@@ -272,7 +272,7 @@ struct Planner {
       step.out_dtype.push_back(ctx.out[i].dtype);
       step.out_shape.push_back(ctx.out[i].shape);
     }
-    add_step(std::move(step), all_known);
+    add_step(std::move(step), all_known && !ctx.draws_random);  // random draws run on every run
   }
 };
 
