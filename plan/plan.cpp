@@ -23,8 +23,22 @@ ValueIndex index_values(const Graph& g) {
   return ix;
 }
 
+namespace {
+
+// "Conv (opset 17, inputs float64, float64): node 'c' (Conv): input 0 has dtype float64; ..."
+std::string describe_refusal(const Node& node, const std::vector<ValueDesc>& in, const Error& e) {
+  std::string dtypes;
+  for (const ValueDesc& d : in)
+    if (d.present) dtypes += std::string(dtypes.empty() ? "" : ", ") + dtype_name(d.dtype);
+  return op_key(node.domain, node.op_type) + " (opset " + std::to_string(node.opset) + ", inputs " + dtypes +
+         "): " + e.what();
+}
+
+}  // namespace
+
 std::shared_ptr<const Plan> make_plan(const Graph& g, const ValueIndex& ix, const std::vector<Shape>& input_shapes,
-                                      const std::vector<const Tensor*>& input_values, const KernelSet& kernels) {
+                                      const std::vector<const Tensor*>& input_values, const KernelSet& kernels,
+                                      std::vector<std::string>* refused) {
   auto plan = std::make_shared<Plan>();
   const size_t nv = ix.name.size();
   plan->num_values = static_cast<int>(nv);
@@ -50,10 +64,27 @@ std::shared_ptr<const Plan> make_plan(const Graph& g, const ValueIndex& ix, cons
   }
 
   const OpRegistry& reg = op_registry();
-  std::vector<Tensor> scratch(nv);  // for running folded nodes
+  std::vector<Tensor> scratch(nv);               // for running folded nodes
+  std::vector<char> left_out(refused ? nv : 0);  // with `refused`: values of nodes left out
+  auto leave_out = [&](const Node& node) {
+    for (auto& n : node.outputs)
+      if (!n.empty()) left_out[static_cast<size_t>(ix.get(n))] = 1;
+  };
   for (const Node& node : g.nodes) {
+    if (refused && std::any_of(node.inputs.begin(), node.inputs.end(), [&](const std::string& n) {
+          return !n.empty() && left_out[static_cast<size_t>(ix.get(n))];
+        })) {
+      leave_out(node);
+      continue;
+    }
     std::string why = unsupported_reason(node.domain, node.op_type, node.opset);
-    if (!why.empty()) throw Error(ErrorCode::UnsupportedOp, node.where() + ": " + why);
+    if (!why.empty()) {
+      if (refused) {  // listed by the caller already
+        leave_out(node);
+        continue;
+      }
+      throw Error(ErrorCode::UnsupportedOp, node.where() + ": " + why);
+    }
     const OpDef* def = reg.find(node.domain, node.op_type);
     PlanCtx ctx{node, reg.resolve(*def, node.opset), &kernels, {}, {}, {}, false, {}, {}};
     bool all_known = true;
@@ -71,12 +102,22 @@ std::shared_ptr<const Plan> make_plan(const Graph& g, const ValueIndex& ix, cons
       d.present = !n.empty();
       ctx.out.push_back(d);
     }
+    const std::vector<ValueDesc> in_desc = refused ? ctx.in : std::vector<ValueDesc>{};
     try {
-      def->plan(ctx);
+      plan_node(*def, ctx);
     } catch (const NeedsInputValue& e) {
+      if (refused) {
+        leave_out(node);
+        continue;
+      }
       throw NeedsInputValue(e.value(), g.source + ": " + e.what());
-    } catch (const Error& e) {  // name the model file too
-      throw Error(e.code(), g.source + ": " + e.what());
+    } catch (const Error& e) {
+      if (refused) {
+        if (e.code() == ErrorCode::UnsupportedOp) refused->push_back(describe_refusal(node, in_desc, e));
+        leave_out(node);
+        continue;
+      }
+      throw Error(e.code(), g.source + ": " + e.what());  // name the model file too
     }
     if (!ctx.out_value.empty()) {  // outputs known from shapes or attributes alone
       for (size_t i = 0; i < node.outputs.size(); ++i) {
@@ -106,7 +147,13 @@ std::shared_ptr<const Plan> make_plan(const Graph& g, const ValueIndex& ix, cons
     }
 
     if (all_known) {  // constant folding: run now, keep the results
-      run_plan_step(step, plan->constants, scratch);
+      try {
+        run_plan_step(step, plan->constants, scratch);
+      } catch (const Error&) {
+        if (!refused) throw;
+        leave_out(node);
+        continue;
+      }
       for (int id : step.out) {
         if (id < 0) continue;
         plan->constants[static_cast<size_t>(id)] = std::move(scratch[static_cast<size_t>(id)]);
@@ -133,6 +180,7 @@ std::shared_ptr<const Plan> make_plan(const Graph& g, const ValueIndex& ix, cons
     for (int p : preds) plan->steps[static_cast<size_t>(p)].successors.push_back(step_index);
     plan->steps.push_back(std::move(step));
   }
+  if (refused) return plan;
   plan->value_bytes.assign(nv, 0);
   plan->value_dtype.assign(nv, DType::Undefined);
   plan->value_shape.assign(nv, Shape{});
@@ -165,6 +213,28 @@ std::shared_ptr<const Plan> make_plan(const Graph& g, const ValueIndex& ix, cons
   }
   plan_memory(*plan);
   return plan;
+}
+
+std::vector<std::string> refused_nodes(Graph g, const KernelSet& kernels) {
+  std::vector<std::string> refused;
+  try {
+    validate_and_sort(g);
+  } catch (const Error&) {
+    return refused;  // an invalid graph: the session says why
+  }
+  std::vector<Shape> shapes;
+  for (const ValueMeta& m : g.inputs) {
+    Shape s;
+    for (int64_t d : m.shape) s.push_back(d >= 0 ? d : 1);
+    shapes.push_back(s);
+  }
+  try {
+    make_plan(g, index_values(g), shapes, std::vector<const Tensor*>(shapes.size(), nullptr), kernels, &refused);
+  } catch (const Error&) {  // a shape limit or the like: nothing more to say about dtypes
+  }
+  std::sort(refused.begin(), refused.end());
+  refused.erase(std::unique(refused.begin(), refused.end()), refused.end());
+  return refused;
 }
 
 }  // namespace normrt

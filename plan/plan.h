@@ -59,8 +59,18 @@ ValueIndex index_values(const Graph& g);
 // `input_values[i]`, when not null, makes graph input i a planning-time
 // constant (the plan is then valid only for that value).
 // `kernels` are the kernel tables (ISA path) the plan's kernels use.
+// `refused` (for `normrt info`): instead of throwing, each node whose op
+// refuses its inputs (UnsupportedOp: a dtype or variant normrt cannot run)
+// adds a line there, and it and the nodes after it that read its outputs are
+// left out; the plan is then incomplete and not for running.
 std::shared_ptr<const Plan> make_plan(const Graph& g, const ValueIndex& index, const std::vector<Shape>& input_shapes,
-                                      const std::vector<const Tensor*>& input_values, const KernelSet& kernels);
+                                      const std::vector<const Tensor*>& input_values, const KernelSet& kernels,
+                                      std::vector<std::string>* refused = nullptr);
+
+// What `normrt info` lists beside unimplemented ops: every (op, opset, input
+// dtypes) that planning refuses, found by planning `g` with its declared input
+// shapes (unknown dims as 1). Nodes that fail for other reasons are skipped.
+std::vector<std::string> refused_nodes(Graph g, const KernelSet& kernels);
 
 // Runs one step: allocates its outputs (unless it aliases inputs), runs the
 // kernel and checks the outputs came out as planned.
