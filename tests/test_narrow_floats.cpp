@@ -138,9 +138,8 @@ TEST_CASE("a float16 and a bfloat16 op chain matches float32 rounded after every
       const int ty = onnx_type(t);
       // y = Relu(Sigmoid((x + c) * z) - 0.25) / Max(x, z)
       ModelBuilder m(17);
-      m.input("x", {2, n}, ty).input("z", {2, n}, ty).output("y", ty);
+      m.input("x", {2, n}, ty).input("z", {2, n}, ty).output("y", ty).output("b", ty);
       const Tensor c = narrow_random(t, {n}, 3);
-      const Tensor q(t, {});
       init_narrow(m, "c", c);
       Tensor quarter(t, {});
       quarter.data<uint16_t>()[0] = to_narrow(0.25f, t);
@@ -154,10 +153,11 @@ TEST_CASE("a float16 and a bfloat16 op chain matches float32 rounded after every
       m.node("Div", {"r", "mx"}, {"y"});
       const Tensor x = narrow_random(t, {2, n}, 1), z = narrow_random(t, {2, n}, 2, 1.f, 3.f);
       const std::vector<float> xv = values(x), zv = values(z), cv = values(c);
-      std::vector<float> want(xv.size()), want_s(xv.size());
+      std::vector<float> want(xv.size()), want_b(xv.size());
       for (size_t i = 0; i < xv.size(); ++i) {
         const float a = round_to(xv[i] + cv[i % static_cast<size_t>(n)], t);
         const float b = round_to(a * zv[i], t);
+        want_b[i] = b;
         const float s = round_to(1.f / (1.f + std::exp(-b)), t);
         const float r = round_to(std::max(round_to(s - 0.25f, t), 0.f), t);
         want[i] = round_to(r / round_to(std::max(xv[i], zv[i]), t), t);
@@ -170,7 +170,47 @@ TEST_CASE("a float16 and a bfloat16 op chain matches float32 rounded after every
         // Sigmoid's exp may differ from std::exp in float32's last place,
         // which can move a rounding by one narrow ulp; the rest is exact.
         check_close(values(out[0].second), want, t, 1);
+        CHECK(values(out[1].second) == want_b);  // exact: rounded after the Add, and again after the Mul
       }
+    }
+  }
+}
+
+TEST_CASE("a float16 Conv after an input Cast, constant float16 weights, at every optimization level") {
+  for (int64_t hw : {5, 9, 16}) {
+    const int64_t C = 3, M = 4, K = 3;
+    ModelBuilder m(17);
+    m.input("x", {1, C, hw, hw}, kF32).output("y", kF32);
+    ModelBuilder::attr_i(m.node("Cast", {"x"}, {"xh"}), "to", kF16);
+    const Tensor W = narrow_random(DType::Float16, {M, C, K, K}, 31, 0.3f), B = narrow_random(DType::Float16, {M}, 32);
+    init_narrow(m, "W", W);
+    init_narrow(m, "B", B);
+    auto* conv = m.node("Conv", {"xh", "W", "B"}, {"c"});
+    ModelBuilder::attr_ints(conv, "pads", {1, 1, 1, 1});
+    m.node("Relu", {"c"}, {"r"});
+    ModelBuilder::attr_i(m.node("Cast", {"r"}, {"y"}), "to", kF32);
+    const Tensor x = test::random_tensor({1, C, hw, hw}, 33);
+    const auto wv = values(W), bv = values(B);
+    std::vector<float> xv(static_cast<size_t>(x.numel())), want(static_cast<size_t>(M * hw * hw));
+    for (size_t i = 0; i < xv.size(); ++i) xv[i] = round_to(x.data<float>()[i], DType::Float16);
+    for (int64_t o = 0; o < M; ++o)
+      for (int64_t i = 0; i < hw; ++i)
+        for (int64_t j = 0; j < hw; ++j) {
+          double acc = bv[size_t(o)];
+          for (int64_t c = 0; c < C; ++c)
+            for (int64_t p = 0; p < K; ++p)
+              for (int64_t q = 0; q < K; ++q) {
+                const int64_t r = i + p - 1, s = j + q - 1;
+                if (r < 0 || r >= hw || s < 0 || s >= hw) continue;
+                acc += double(wv[size_t(((o * C + c) * K + p) * K + q)]) * xv[size_t((c * hw + r) * hw + s)];
+              }
+          want[size_t((o * hw + i) * hw + j)] = std::max(round_to(static_cast<float>(acc), DType::Float16), 0.f);
+        }
+    for (OptimizationLevel level : {OptimizationLevel::None, OptimizationLevel::Basic, OptimizationLevel::All}) {
+      INFO("hw=" << hw << " level " << static_cast<int>(level));
+      auto out = run(m, {{"x", x}}, level);
+      REQUIRE(out[0].second.dtype() == DType::Float32);
+      check_close(values(out[0].second), want, DType::Float16, 1);  // float32 sums in another order than fp64
     }
   }
 }
