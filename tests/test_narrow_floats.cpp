@@ -2,8 +2,9 @@
 // subnormals, ties to even), and models whose ops compute in float32 and store
 // the narrow type (ops/narrow_floats.cpp) against a float32 reference rounded
 // after every op, at --optimize none and all; ops whose outputs keep another
-// type (indices, float32 statistics, a float32 base of Pow); `normrt info`'s
-// list of refused (op, opset, dtype).
+// type (indices, float32 statistics, a float32 base of Pow); data movement
+// keeping the bits; bfloat16 files; `normrt info`'s list of refused
+// (op, opset, dtype).
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -368,5 +369,76 @@ TEST_CASE("info lists (op, opset, dtype) normrt cannot run, and nothing for a fl
     INFO(u[0]);
     CHECK(u[0].find("Sigmoid (opset 17, inputs int8): ") == 0);
     CHECK(u[0].find("input 0 has dtype int8") != std::string::npos);
+  }
+}
+
+TEST_CASE("bfloat16 tensors round-trip through .pb files; .npy refuses them") {
+  auto dir = test::temp_dir("narrow_files");
+  const Tensor t = narrow_random(DType::BFloat16, {3, 5}, 41);
+  const std::string pb = (dir / "t.pb").string();
+  write_tensor_pb(pb, t, "t");
+  std::string name;
+  const Tensor r = read_tensor_file(pb, &name);
+  CHECK(name == "t");
+  REQUIRE(r.dtype() == DType::BFloat16);
+  CHECK(r.shape() == t.shape());
+  CHECK(std::memcmp(r.raw(), t.raw(), t.nbytes()) == 0);
+  try {
+    write_npy((dir / "t.npy").string(), t);
+    FAIL("write_npy accepted bfloat16");
+  } catch (const Error& e) {
+    CHECK(e.code() == ErrorCode::InvalidArgument);
+    CHECK(std::string(e.what()).find("bfloat16") != std::string::npos);
+  }
+  CHECK(std::string(dtype_name(DType::BFloat16)) == "bfloat16");
+  CHECK(dtype_size(DType::BFloat16) == 2);
+  DType d;
+  CHECK(dtype_from_onnx(16, &d));
+  CHECK(d == DType::BFloat16);
+  CHECK(dtype_is_float(DType::BFloat16));
+}
+
+TEST_CASE("data movement keeps float16 and bfloat16 bits as they are (Transpose, Concat, Gather, Slice, Pad, Expand)") {
+  for (DType t : {DType::Float16, DType::BFloat16}) {
+    const int ty = onnx_type(t);
+    ModelBuilder m(13);
+    m.input("x", {2, 3}, ty).output("tr", ty).output("cat", ty).output("ga", ty).output("sl", ty).output("pd", ty);
+    m.output("ex", ty);
+    ModelBuilder::attr_ints(m.node("Transpose", {"x"}, {"tr"}), "perm", {1, 0});
+    ModelBuilder::attr_i(m.node("Concat", {"x", "x"}, {"cat"}), "axis", 1);
+    m.init_i64("idx", {2, 0});
+    ModelBuilder::attr_i(m.node("Gather", {"x", "idx"}, {"ga"}), "axis", 1);
+    m.init_i64("st", {1});
+    m.init_i64("en", {3});
+    m.init_i64("ax", {1});
+    m.node("Slice", {"x", "st", "en", "ax"}, {"sl"});
+    m.init_i64("pads", {0, 1, 0, 0});
+    m.node("Pad", {"x", "pads"}, {"pd"});
+    m.init_i64("shape", {2, 2, 3});
+    m.node("Expand", {"x", "shape"}, {"ex"});
+    Tensor x(t, {2, 3});
+    const uint16_t nan = t == DType::Float16 ? 0x7e01 : 0x7fc1;  // a NaN payload survives
+    const uint16_t bits[6] = {0x3c00, 0x8001, nan, 0xfc00, 0x0001, 0x7bff};
+    std::memcpy(x.raw(), bits, sizeof bits);
+    auto out = run(m, {{"x", x}}, OptimizationLevel::None);
+    auto at = [&](size_t k, int64_t i) { return out[k].second.data<uint16_t>()[i]; };
+    for (size_t k = 0; k < out.size(); ++k) CHECK(out[k].second.dtype() == t);
+    for (int64_t i = 0; i < 2; ++i)
+      for (int64_t j = 0; j < 3; ++j) {
+        const uint16_t v = bits[i * 3 + j];
+        CHECK(at(0, j * 2 + i) == v);
+        CHECK(at(1, i * 6 + j) == v);
+        CHECK(at(1, i * 6 + 3 + j) == v);
+        CHECK(at(5, i * 3 + j) == v);
+        CHECK(at(5, 6 + i * 3 + j) == v);
+        CHECK(at(4, i * 4 + 1 + j) == v);
+      }
+    for (int64_t i = 0; i < 2; ++i) {
+      CHECK(at(2, i * 2) == bits[i * 3 + 2]);
+      CHECK(at(2, i * 2 + 1) == bits[i * 3]);
+      CHECK(at(3, i * 2) == bits[i * 3 + 1]);
+      CHECK(at(3, i * 2 + 1) == bits[i * 3 + 2]);
+      CHECK(at(4, i * 4) == 0);
+    }
   }
 }
