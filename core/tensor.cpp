@@ -35,6 +35,7 @@ size_t dtype_size(DType t) {
     case DType::UInt16:
     case DType::Int16:
     case DType::Float16:
+    case DType::BFloat16:
       return 2;
     case DType::Int64:
     case DType::Float64:
@@ -66,6 +67,8 @@ const char* dtype_name(DType t) {
       return "bool";
     case DType::Float16:
       return "float16";
+    case DType::BFloat16:
+      return "bfloat16";
     case DType::Float64:
       return "float64";
     case DType::UInt32:
@@ -92,6 +95,7 @@ bool dtype_from_onnx(int onnx_type, DType* out) {
     case 11:
     case 12:
     case 13:
+    case 16:
       *out = static_cast<DType>(onnx_type);
       return true;
     default:
@@ -111,14 +115,14 @@ const char* onnx_type_name(int onnx_type) {
       return "complex64";
     case 15:
       return "complex128";
-    case 16:
-      return "bfloat16";
     default:
       return "unknown";
   }
 }
 
-bool dtype_is_float(DType t) { return t == DType::Float32 || t == DType::Float64 || t == DType::Float16; }
+bool dtype_is_float(DType t) {
+  return t == DType::Float32 || t == DType::Float64 || t == DType::Float16 || t == DType::BFloat16;
+}
 
 float half_to_float(uint16_t h) {
   uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
@@ -168,6 +172,21 @@ uint16_t float_to_half(float f) {
   }
   uint32_t r = absx + 0xfffu + ((absx >> 13) & 1u) - (0x70u << 23);  // round to nearest even
   return static_cast<uint16_t>(sign | (r >> 13));
+}
+
+float bfloat16_to_float(uint16_t b) {
+  const uint32_t bits = static_cast<uint32_t>(b) << 16;
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+uint16_t float_to_bfloat16(float f) {
+  uint32_t x;
+  std::memcpy(&x, &f, 4);
+  if ((x & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((x >> 16) | 0x40u);  // NaN: keep it quiet
+  x += 0x7fffu + ((x >> 16) & 1u);  // round to nearest even (a carry into the exponent is right, up to inf)
+  return static_cast<uint16_t>(x >> 16);
 }
 
 int64_t shape_numel(const Shape& shape, DType t) {

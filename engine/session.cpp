@@ -463,6 +463,7 @@ ModelSummary summarize_model(const std::string& path, bool optimized) {
   });
   s.op_counts.assign(counts.begin(), counts.end());
   for (auto& [k, why] : missing) s.unsupported.push_back(why);
+  for (std::string& why : refused_nodes(g, default_kernel_set())) s.unsupported.push_back(std::move(why));
   return s;
 }
 

@@ -40,6 +40,7 @@ const char* npy_descr(DType t) {
       return "<u8";
     case DType::Bool:
       return "|b1";
+    case DType::BFloat16:  // numpy has no bfloat16: such tensors go in .pb files
     case DType::Undefined:
       break;
   }
@@ -176,7 +177,8 @@ Tensor read_tensor_file(const std::string& path, std::string* name) {
 void write_npy(const std::string& path, const Tensor& t) {
   const char* descr = npy_descr(t.dtype());
   if (!descr)
-    throw Error(ErrorCode::InvalidArgument, "cannot write a tensor of dtype " + std::string(dtype_name(t.dtype())));
+    throw Error(ErrorCode::InvalidArgument, "cannot write a tensor of dtype " + std::string(dtype_name(t.dtype())) +
+                                                " as .npy (numpy has no such dtype; write a .pb file)");
   std::string shape = "(";
   for (size_t i = 0; i < t.shape().size(); ++i)
     shape += std::to_string(t.shape()[i]) + (t.rank() == 1 ? "," : i + 1 < t.shape().size() ? ", " : "");

@@ -181,6 +181,7 @@ Tensor tensor_from_proto(const onnx::TensorProto& tp, const std::string& base_di
       copy_field<uint8_t>(tp.int32_data(), t, n, "int32_data", label);
       break;
     case DType::Float16:
+    case DType::BFloat16:
       copy_field<uint16_t>(tp.int32_data(), t, n, "int32_data", label);
       break;
     case DType::Bool: {

@@ -1,12 +1,16 @@
 // Calls f(T{}) with the C++ type of a dtype, for the dtypes an op computes in.
 #pragma once
 #include <cstdint>
+#include <string>
 
 #include "normrt/tensor.h"
 
 namespace normrt {
 
 struct half_t {  // tag for float16 storage
+  uint16_t bits;
+};
+struct bf16_t {  // tag for bfloat16 storage (Cast only; visit_numeric does not give it)
   uint16_t bits;
 };
 
@@ -37,10 +41,11 @@ auto visit_numeric(DType t, F&& f) {
       return f(bool{});
     case DType::Float16:
       return f(half_t{});
+    case DType::BFloat16:  // ops compute it in float32 (narrow_floats.cpp); Cast converts it itself
     case DType::Undefined:
       break;
   }
-  throw Error(ErrorCode::Internal, "visit_numeric: undefined dtype");
+  throw Error(ErrorCode::Internal, std::string("visit_numeric: no computation in dtype ") + dtype_name(t));
 }
 
 }  // namespace normrt

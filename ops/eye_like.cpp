@@ -27,6 +27,13 @@ void plan_eye_like(PlanCtx& c) {
   c.kernel = [=](KernelIO& io) {
     Tensor& Y = *io.out[0];
     std::memset(Y.raw(), 0, Y.nbytes());
+    if (k >= cols || k <= -rows) return;  // no diagonal inside (and i + k cannot overflow below)
+    if (dt == DType::BFloat16) {
+      uint16_t* y = Y.data<uint16_t>();
+      for (int64_t i = 0; i < rows; ++i)
+        if (i + k >= 0 && i + k < cols) y[i * cols + i + k] = float_to_bfloat16(1.f);
+      return;
+    }
     visit_numeric(dt, [&](auto tag) {
       using T = decltype(tag);
       T one;
@@ -35,7 +42,6 @@ void plan_eye_like(PlanCtx& c) {
       else
         one = static_cast<T>(1);
       T* y = static_cast<T*>(Y.raw());
-      if (k >= cols || k <= -rows) return;  // no diagonal inside (and i + k cannot overflow below)
       for (int64_t i = 0; i < rows; ++i) {
         const int64_t j = i + k;
         if (j >= 0 && j < cols) y[i * cols + j] = one;

@@ -150,11 +150,18 @@ struct OpDef {
   std::string op_type;
   std::vector<int64_t> since_versions;  // ascending: the spec versions normrt implements
   PlanFn plan;
+  // The narrow floats (float16, bfloat16) the op reads and writes itself. For
+  // any other, the planner widens its inputs to float32 and rounds its float
+  // outputs back (plan_node, narrow_floats.cpp).
+  std::vector<DType> native_narrow_floats;
 };
 
 class OpRegistry {
  public:
   void add(std::string domain, std::string op_type, std::vector<int64_t> since_versions, PlanFn plan);
+  // Declares the narrow floats that already-added ops handle natively.
+  void set_native_narrow_floats(const std::string& domain, std::initializer_list<const char*> op_types,
+                                std::vector<DType> dtypes);
   const OpDef* find(const std::string& domain, const std::string& op_type) const;
   // The version in force for `opset`, or -1 when the opset predates every
   // implemented version or is newer than normrt knows for that domain.
@@ -170,6 +177,14 @@ const OpRegistry& op_registry();
 
 // Newest ai.onnx opset whose operator versions normrt tracks.
 inline constexpr int64_t kMaxOnnxOpset = 23;
+
+// Plans one node: def.plan(c), except that when the node reads float16 or
+// bfloat16 values the op does not compute in (OpDef::native_narrow_floats),
+// those inputs are widened to float32 (constants once, here) and its float32
+// outputs are rounded to the narrow type after every run — per-op rounding,
+// as if the node were wrapped in Casts.
+void plan_node(const OpDef& def, PlanCtx& c);
+bool is_narrow_float(DType t);  // float16 or bfloat16
 
 // Explains why (domain, op_type) at `opset` cannot run, or "" if it can.
 std::string unsupported_reason(const std::string& domain, const std::string& op_type, int64_t opset);

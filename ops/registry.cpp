@@ -150,7 +150,17 @@ void PlanCtx::require_dtype(size_t i, std::initializer_list<DType> allowed) cons
 }
 
 void OpRegistry::add(std::string domain, std::string op_type, std::vector<int64_t> since, PlanFn plan) {
-  ops_.push_back(OpDef{std::move(domain), std::move(op_type), std::move(since), plan});
+  ops_.push_back(OpDef{std::move(domain), std::move(op_type), std::move(since), plan, {}});
+}
+
+void OpRegistry::set_native_narrow_floats(const std::string& domain, std::initializer_list<const char*> op_types,
+                                          std::vector<DType> dtypes) {
+  for (const char* op : op_types) {
+    auto it =
+        std::find_if(ops_.begin(), ops_.end(), [&](const OpDef& d) { return d.domain == domain && d.op_type == op; });
+    if (it == ops_.end()) throw Error(ErrorCode::Internal, std::string("set_native_narrow_floats: no op ") + op);
+    it->native_narrow_floats = dtypes;
+  }
 }
 
 const OpDef* OpRegistry::find(const std::string& domain, const std::string& op_type) const {
@@ -225,6 +235,31 @@ const OpRegistry& op_registry() {
     register_signal_generators(r);
     register_random_ops(r);
     register_tfidf(r);
+    // Ops that move float16/bfloat16 elements as they are (by size), and ops
+    // that compute float16 themselves; every other op computes narrow floats
+    // in float32 (plan_node).
+    const std::vector<DType> both{DType::Float16, DType::BFloat16};
+    r.set_native_narrow_floats("", {"Constant", "Shape",           "Size",         "Cast",         "CastLike",
+                                    "Reshape",  "Flatten",         "Squeeze",      "Unsqueeze",    "Slice",
+                                    "Concat",   "ConstantOfShape", "Identity",     "Dropout",      "Transpose",
+                                    "Gather",   "GatherElements",  "GatherND",     "Split",        "Expand",
+                                    "Tile",     "Trilu",           "DepthToSpace", "SpaceToDepth", "ReverseSequence",
+                                    "Where",    "EyeLike",         "Pad",          "If",           "Loop",
+                                    "Scan"},
+                               both);
+    const std::vector<DType> f16{DType::Float16};
+    r.set_native_narrow_floats("",
+                               {"QuantizeLinear", "DequantizeLinear", "LayerNormalization", "BatchNormalization",
+                                "InstanceNormalization", "RMSNormalization", "SimplifiedLayerNormalization",
+                                "GroupNormalization", "LpNormalization", "MeanVarianceNormalization"},
+                               f16);
+    r.set_native_narrow_floats("ai.normrt",
+                               {"LayerNormalization", "LayerNormSimple", "AdaNorm", "BatchNormalization",
+                                "RMSNormalization", "SkipLayerNormalization"},
+                               f16);
+    r.set_native_narrow_floats(
+        "com.microsoft", {"SkipLayerNormalization", "SkipSimplifiedLayerNormalization", "SimplifiedLayerNormalization"},
+        f16);
     return r;
   }();
   return registry;

@@ -72,8 +72,12 @@ template <class To, class From>
 To convert(From v) {
   if constexpr (std::is_same_v<From, half_t>) {
     return convert<To>(half_to_float(v.bits));
+  } else if constexpr (std::is_same_v<From, bf16_t>) {
+    return convert<To>(bfloat16_to_float(v.bits));
   } else if constexpr (std::is_same_v<To, half_t>) {
     return half_t{float_to_half(static_cast<float>(v))};
+  } else if constexpr (std::is_same_v<To, bf16_t>) {
+    return bf16_t{float_to_bfloat16(static_cast<float>(v))};
   } else if constexpr (std::is_same_v<To, bool>) {
     return v != From(0);
   } else if constexpr (std::is_integral_v<To> && std::is_floating_point_v<From>) {
@@ -85,6 +89,13 @@ To convert(From v) {
   } else {
     return static_cast<To>(v);
   }
+}
+
+// visit_numeric, plus bfloat16 (which only Cast handles element by element).
+template <class F>
+void visit_castable(DType t, F&& f) {
+  if (t == DType::BFloat16) return f(bf16_t{});
+  visit_numeric(t, f);
 }
 
 void plan_cast_to(PlanCtx& c, DType dst);
@@ -113,9 +124,9 @@ void plan_cast_to(PlanCtx& c, DType dst) {
   }
   c.kernel = [src, dst](KernelIO& io) {
     const int64_t n = io.in[0]->numel();
-    visit_numeric(src, [&](auto s) {
+    visit_castable(src, [&](auto s) {
       using S = decltype(s);
-      visit_numeric(dst, [&](auto d) {
+      visit_castable(dst, [&](auto d) {
         using D = decltype(d);
         const S* x = static_cast<const S*>(io.in[0]->raw());
         D* y = static_cast<D*>(io.out[0]->raw());

@@ -60,6 +60,8 @@ bool constant_scalar(const Graph& g, const GraphIndex& ix, const std::string& va
     *out = t->data<double>()[0];
   else if (t->dtype() == DType::Float16)
     *out = half_to_float(t->data<uint16_t>()[0]);
+  else if (t->dtype() == DType::BFloat16)
+    *out = bfloat16_to_float(t->data<uint16_t>()[0]);
   else
     return false;
   return true;

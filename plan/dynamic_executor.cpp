@@ -140,7 +140,8 @@ std::shared_ptr<const DynamicGraph::NodePlan> DynamicGraph::plan_node(size_t n, 
   auto np = std::make_shared<NodePlan>();
   const std::vector<int>& in = node_in_[n];
   np->kept.reserve(in.size());  // pointers to them go to the plan: no reallocation
-  PlanCtx ctx{node, reg.resolve(*def, node.opset), &kernels_, {}, {}, {}, false, {}, {}, {}, &subgraphs_, true, false, false};
+  PlanCtx ctx{node, reg.resolve(*def, node.opset), &kernels_, {}, {}, {}, false, {}, {}, {}, &subgraphs_, true, false,
+              false};
   for (size_t i = 0; i < in.size(); ++i) {
     ValueDesc d;
     const int id = in[i];
@@ -163,7 +164,7 @@ std::shared_ptr<const DynamicGraph::NodePlan> DynamicGraph::plan_node(size_t n, 
     ctx.out.push_back(d);
   }
   try {
-    def->plan(ctx);
+    ::normrt::plan_node(*def, ctx);  // narrow floats computed in float32 (narrow_floats.cpp)
   } catch (const Error& e) {
     const std::string msg = e.what();
     if (msg.rfind(g_.source, 0) == 0) throw;

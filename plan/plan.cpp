@@ -62,6 +62,15 @@ ValueIndex index_values(const Graph& g) {
 
 namespace {
 
+// "Conv (opset 17, inputs float64, float64): node 'c' (Conv): input 0 has dtype float64; ..."
+std::string describe_refusal(const Node& node, const std::vector<ValueDesc>& in, const Error& e) {
+  std::string dtypes;
+  for (const ValueDesc& d : in)
+    if (d.present) dtypes += std::string(dtypes.empty() ? "" : ", ") + dtype_name(d.dtype);
+  return op_key(node.domain, node.op_type) + " (opset " + std::to_string(node.opset) + ", inputs " + dtypes +
+         "): " + e.what();
+}
+
 // Where names resolve: the graph being planned, or an inlined branch inside it.
 struct Scope {
   const Graph* graph;
@@ -116,10 +125,21 @@ struct Planner {
     for (const Node& node : g.nodes) plan_node(node, s);
   }
 
+  // Partial plans: the node's outputs (and so whatever reads them) are left out.
+  void leave_out(const Node& node, const Scope& s) {
+    for (auto& n : node.outputs)
+      if (!n.empty()) poisoned[static_cast<size_t>(id(s, n))] = 1;
+  }
+
   // Folds the step (all inputs known) or schedules it.
-  void add_step(PlanStep step, bool all_known) {
+  void add_step(PlanStep step, bool all_known, const Scope& s) {
     if (all_known) {  // constant folding: run now, keep the results
-      run_plan_step(step, plan.constants, scratch);
+      try {
+        run_plan_step(step, plan.constants, scratch);
+      } catch (const Error&) {
+        if (!options.refused) throw;
+        return leave_out(*step.node, s);
+      }
       for (int id : step.out)
         if (id >= 0) set_constant(id, std::move(scratch[static_cast<size_t>(id)]));
       return;
@@ -188,29 +208,29 @@ struct Planner {
         step.out = {dst};
         step.out_dtype = {d.dtype};
         step.out_shape = {d.shape};
-        add_step(std::move(step), false);
+        add_step(std::move(step), false, inner);
       }
     }
     return true;
   }
 
   void plan_node(const Node& node, const Scope& s) {
-    std::string why = unsupported_reason(node.domain, node.op_type, node.opset);
-    if (!why.empty()) throw Error(ErrorCode::UnsupportedOp, node.where() + ": " + why);
-    if (options.partial) {  // nothing computed from a run-time shape can be planned
+    if (options.partial || options.refused) {  // nothing computed from a left-out value can be planned
       bool poison = false;
       for (const auto* list : {&node.inputs, &node.implicit_inputs})
         for (auto& n : *list) poison = poison || (!n.empty() && poisoned[static_cast<size_t>(id(s, n))]);
-      if (poison) {
-        for (auto& n : node.outputs)
-          if (!n.empty()) poisoned[static_cast<size_t>(id(s, n))] = 1;
-        return;
-      }
+      if (poison) return leave_out(node, s);
+    }
+    std::string why = unsupported_reason(node.domain, node.op_type, node.opset);
+    if (!why.empty()) {
+      if (options.refused) return leave_out(node, s);  // the caller lists unimplemented ops itself
+      throw Error(ErrorCode::UnsupportedOp, node.where() + ": " + why);
     }
     if (is_if(node) && inline_if(node, s)) return;
     const OpRegistry& reg = op_registry();
     const OpDef* def = reg.find(node.domain, node.op_type);
-    PlanCtx ctx{node, reg.resolve(*def, node.opset), &kernels, {}, {}, {}, false, {}, {}, {}, &subgraphs, false, false, false};
+    PlanCtx ctx{node, reg.resolve(*def, node.opset), &kernels, {}, {}, {}, false, {}, {}, {}, &subgraphs, false, false,
+                false};
     bool all_known = true;
     for (auto& n : node.inputs) {
       if (n.empty()) {
@@ -231,19 +251,21 @@ struct Planner {
       d.present = !n.empty();
       ctx.out.push_back(d);
     }
+    const std::vector<ValueDesc> in_desc = options.refused ? ctx.in : std::vector<ValueDesc>{};
     try {
-      def->plan(ctx);
+      ::normrt::plan_node(*def, ctx);  // narrow floats computed in float32 (narrow_floats.cpp)
     } catch (const NeedsInputValue& e) {
+      if (options.refused) return leave_out(node, s);
       throw NeedsInputValue(e.value(), source + ": " + e.what());
     } catch (const OutputShapeAtRunTime& e) {
-      if (options.partial) {
-        for (auto& n : node.outputs)
-          if (!n.empty()) poisoned[static_cast<size_t>(id(s, n))] = 1;
-        return;
-      }
+      if (options.partial || options.refused) return leave_out(node, s);
       throw OutputShapeAtRunTime(source + ": " + e.what());
-    } catch (const Error& e) {  // name the model file too
-      throw Error(e.code(), source + ": " + e.what());
+    } catch (const Error& e) {
+      if (options.refused) {
+        if (e.code() == ErrorCode::UnsupportedOp) options.refused->push_back(describe_refusal(node, in_desc, e));
+        return leave_out(node, s);
+      }
+      throw Error(e.code(), source + ": " + e.what());  // name the model file too
     }
     if (!ctx.out_value.empty()) {  // outputs known from shapes or attributes alone
       for (size_t i = 0; i < node.outputs.size(); ++i) {
@@ -272,7 +294,7 @@ struct Planner {
       step.out_dtype.push_back(ctx.out[i].dtype);
       step.out_shape.push_back(ctx.out[i].shape);
     }
-    add_step(std::move(step), all_known && !ctx.draws_random);  // random draws run on every run
+    add_step(std::move(step), all_known && !ctx.draws_random, s);  // random draws run on every run
   }
 };
 
@@ -306,6 +328,7 @@ std::shared_ptr<const Plan> make_plan(const Graph& g, const ValueIndex& ix, cons
 
   Scope top{&g, nullptr, {}};
   pl.plan_nodes(g, top);
+  if (options.refused) return plan;  // incomplete: only what it refused matters
   const std::vector<ValueDesc>& desc = pl.desc;
 
   plan->value_bytes.assign(nv, 0);
@@ -343,7 +366,8 @@ std::shared_ptr<const Plan> make_plan(const Graph& g, const ValueIndex& ix, cons
 }
 
 std::shared_ptr<const Plan> make_plan(const Graph& g, const ValueIndex& ix, const std::vector<Shape>& input_shapes,
-                                      const std::vector<const Tensor*>& input_values, const KernelSet& kernels) {
+                                      const std::vector<const Tensor*>& input_values, const KernelSet& kernels,
+                                      std::vector<std::string>* refused) {
   std::vector<Tensor> copies(g.inputs.size());  // the caller's values may change after planning
   std::vector<ValueDesc> inputs;
   for (size_t i = 0; i < g.inputs.size(); ++i) {
@@ -354,7 +378,31 @@ std::shared_ptr<const Plan> make_plan(const Graph& g, const ValueIndex& ix, cons
     }
     inputs.push_back(d);
   }
-  return make_plan(g, ix, inputs, kernels);
+  PlanOptions options;
+  options.refused = refused;
+  return make_plan(g, ix, inputs, kernels, options);
+}
+
+std::vector<std::string> refused_nodes(Graph g, const KernelSet& kernels) {
+  std::vector<std::string> refused;
+  try {
+    validate_and_sort(g);
+  } catch (const Error&) {
+    return refused;  // an invalid graph: the session says why
+  }
+  std::vector<Shape> shapes;
+  for (const ValueMeta& m : g.inputs) {
+    Shape s;
+    for (int64_t d : m.shape) s.push_back(d >= 0 ? d : 1);
+    shapes.push_back(s);
+  }
+  try {
+    make_plan(g, index_values(g), shapes, std::vector<const Tensor*>(shapes.size(), nullptr), kernels, &refused);
+  } catch (const Error&) {  // a shape limit or the like: nothing more to say about dtypes
+  }
+  std::sort(refused.begin(), refused.end());
+  refused.erase(std::unique(refused.begin(), refused.end()), refused.end());
+  return refused;
 }
 
 }  // namespace normrt

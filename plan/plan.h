@@ -69,13 +69,26 @@ ValueIndex index_values(const Graph& g);
 // `input_values[i]`, when not null, makes graph input i a planning-time
 // constant (the plan is then valid only for that value).
 // `kernels` are the kernel tables (ISA path) the plan's kernels use.
+// `refused` (for `normrt info`): instead of throwing, each node whose op
+// refuses its inputs (UnsupportedOp: a dtype or variant normrt cannot run)
+// adds a line there, and it and the nodes after it that read its outputs are
+// left out; the plan is then incomplete and not for running.
 std::shared_ptr<const Plan> make_plan(const Graph& g, const ValueIndex& index, const std::vector<Shape>& input_shapes,
-                                      const std::vector<const Tensor*>& input_values, const KernelSet& kernels);
+                                      const std::vector<const Tensor*>& input_values, const KernelSet& kernels,
+                                      std::vector<std::string>* refused = nullptr);
+
+// What `normrt info` lists beside unimplemented ops: every (op, opset, input
+// dtypes) that planning refuses, found by planning `g` with its declared input
+// shapes (unknown dims as 1). Nodes that fail for other reasons are skipped.
+std::vector<std::string> refused_nodes(Graph g, const KernelSet& kernels);
 
 struct PlanOptions {
   // Constant folding's use: a node whose output shapes are known only at run
   // time (and everything computed from it) is left out instead of failing.
   bool partial = false;
+  // `normrt info` (refused_nodes): each node whose op refuses its inputs adds
+  // a line here and is left out with whatever reads it; nothing throws.
+  std::vector<std::string>* refused = nullptr;
 };
 // The same for any graph or subgraph: `inputs` describes g.inputs followed by
 // g.outer_reads (a value, where given, is shared, not copied).

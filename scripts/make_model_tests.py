@@ -302,6 +302,25 @@ class ControlFlow(nn.Module):
         return h
 
 
+# -------------------------------------------------------------- float16 ----
+class Fp16Cnn(nn.Module):
+    """Conv-BN-ReLU-MaxPool-Conv-Upsample(bilinear)-Sigmoid, every step a module
+    so that the expected outputs can round after each (export_fp16_cnn)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 8, 3, padding=1)
+        self.bn = nn.BatchNorm2d(8)
+        self.relu = nn.ReLU()
+        self.pool = nn.MaxPool2d(2)
+        self.conv2 = nn.Conv2d(8, 4, 3, padding=1)
+        self.up = nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False)
+        self.sigmoid = nn.Sigmoid()
+
+    def forward(self, x):
+        return self.sigmoid(self.up(self.conv2(self.pool(self.relu(self.bn(self.conv1(x)))))))
+
+
 # -------------------------------------------------------------- export ----
 def randomize_batchnorm(model):
     for m in model.modules():
@@ -485,6 +504,60 @@ def export_quant_linear():
     print(f"  int8 vs float32 MLP: max |diff| {np.abs(ref - y).max():.4f} (outputs up to {np.abs(ref).max():.3f})")
 
 
+# -------------------------------------------------------------- float16 ----
+# A float16 CNN as `model.half()` gives it: weights, input and output float16
+# (Resize's scales stay float32, as PyTorch writes them). PyTorch 1.13 on the
+# CPU cannot run float16 convolutions (nor export a model through them), so
+# the float32 model, its parameters first rounded to float16, is exported and
+# its initializers and value types rewritten to float16 with onnx. The expected
+# output is the same float32 model run on the float16 input with every
+# module's output rounded to float16: each ONNX op computes and rounds once.
+def export_fp16_cnn():
+    name = "fp16_cnn"
+    if ONLY is not None and name not in ONLY:
+        return
+    torch.manual_seed(11)
+    model = Fp16Cnn()
+    randomize_batchnorm(model)
+    model = model.half().float().eval()
+    for m in model.modules():  # BatchNorm's statistics are buffers, not parameters: round them too
+        for k, b in m.named_buffers(recurse=False):
+            if b.is_floating_point():
+                b.copy_(b.half().float())
+    x = torch.randn(1, 3, 16, 16).half().float()
+    rounds = [m.register_forward_hook(lambda m, i, o: o.half().float()) for m in model.children()]
+    with torch.no_grad():
+        y = model(x)
+    for h in rounds:
+        h.remove()
+    folder = os.path.join(OUT, name)
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(os.path.join(folder, "test_data_set_0"))
+    path = os.path.join(folder, "model.onnx")
+    torch.onnx.export(model, (x,), path, input_names=["image"], output_names=["mask"], opset_version=13,
+                      training=torch.onnx.TrainingMode.PRESERVE)
+    m = onnx.load(path)
+    resize_params = {n.input[i] for n in m.graph.node if n.op_type == "Resize" for i in (1, 2)}
+    for i, t in enumerate(m.graph.initializer):
+        if t.data_type == onnx.TensorProto.FLOAT and t.name not in resize_params:
+            m.graph.initializer[i].CopyFrom(numpy_helper.from_array(numpy_helper.to_array(t).astype(np.float16), t.name))
+    for v in list(m.graph.input) + list(m.graph.output):
+        v.type.tensor_type.elem_type = onnx.TensorProto.FLOAT16
+    del m.graph.value_info[:]
+    m.producer_name = "normrt scripts/make_model_tests.py (PyTorch " + torch.__version__ + ", float16 by onnx)"
+    onnx.checker.check_model(m)
+    onnx.save(m, path)
+    onnx.save_tensor(numpy_helper.from_array(x.numpy().astype(np.float16), "image"),
+                     os.path.join(folder, "test_data_set_0", "input_0.pb"))
+    onnx.save_tensor(numpy_helper.from_array(y.numpy().astype(np.float16), "mask"),
+                     os.path.join(folder, "test_data_set_0", "output_0.pb"))
+    ops = {}
+    for node in m.graph.node:
+        ops[node.op_type] = ops.get(node.op_type, 0) + 1
+    print(f"{name:24s} opset 13  {os.path.getsize(path) / 1e6:5.2f} MB  {len(m.graph.node):4d} nodes  " +
+          " ".join(f"{k}:{v}" for k, v in sorted(ops.items())))
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
 
@@ -534,6 +607,7 @@ def main():
     export("xu_layernorm_simple_block", XuBlock(XuLayerNormSimple), [torch.randn(1, 16, 64)], ["x"], ["y"], 13)
 
     export_quant_linear()
+    export_fp16_cnn()
 
     torch.manual_seed(8)
     flow = torch.jit.script(ControlFlow())

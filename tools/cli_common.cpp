@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 namespace normrt::cli {
 
@@ -44,6 +45,8 @@ double element_as_double(const Tensor& t, int64_t i) {
       return t.data<double>()[i];
     case DType::Float16:
       return half_to_float(t.data<uint16_t>()[i]);
+    case DType::BFloat16:
+      return bfloat16_to_float(t.data<uint16_t>()[i]);
     case DType::Int8:
       return t.data<int8_t>()[i];
     case DType::Int16:
@@ -81,6 +84,9 @@ Tensor random_tensor(DType dt, const Shape& shape, std::mt19937_64& rng) {
         break;
       case DType::Float16:
         t.data<uint16_t>()[i] = float_to_half(normal(rng));
+        break;
+      case DType::BFloat16:
+        t.data<uint16_t>()[i] = float_to_bfloat16(normal(rng));
         break;
       case DType::Bool:
         t.data<uint8_t>()[i] = small(rng) & 1;
@@ -199,7 +205,7 @@ NamedTensors make_inputs(const Session& s, const InputPlan& plan, const std::map
   for (auto& m : s.inputs()) {
     auto file = plan.files.find(m.name);
     if (file != plan.files.end()) {
-      inputs.emplace_back(m.name, read_tensor_file(file->second));
+      inputs.emplace_back(m.name, read_tensor_for(file->second, m.dtype));
       continue;
     }
     Shape shape;
@@ -232,11 +238,20 @@ std::string shape_set_label(const std::map<std::string, Shape>& shapes) {
   return s.empty() ? "(declared shapes)" : s;
 }
 
+Tensor read_tensor_for(const std::string& path, DType declared) {
+  Tensor t = read_tensor_file(path);
+  if (declared != DType::BFloat16 || t.dtype() != DType::UInt16) return t;
+  Tensor b = Tensor::uninitialized(DType::BFloat16, t.shape());
+  if (t.nbytes()) std::memcpy(b.raw(), t.raw(), t.nbytes());
+  return b;
+}
+
 std::vector<std::optional<Tensor>> read_expected_outputs(const Session& s, const fs::path& dir) {
   std::vector<std::optional<Tensor>> v;
   for (size_t i = 0; i < s.outputs().size(); ++i) {
     fs::path p = dir / ("output_" + std::to_string(i) + ".pb");
-    v.push_back(fs::exists(p) ? std::optional<Tensor>(read_tensor_file(p.string())) : std::nullopt);
+    v.push_back(fs::exists(p) ? std::optional<Tensor>(read_tensor_for(p.string(), s.outputs()[i].dtype))
+                              : std::nullopt);
   }
   return v;
 }

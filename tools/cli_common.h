@@ -36,6 +36,10 @@ NamedTensors make_inputs(const Session& s, const InputPlan& plan, const std::map
 std::string shape_set_label(const std::map<std::string, Shape>& shapes);
 
 // output_N.pb of a test_data_set folder, by output index (nullopt where absent).
+// A tensor file's contents for a value the model declares as `declared`:
+// uint16 data for a bfloat16 value is taken as bfloat16 bits (ONNX before
+// 1.13 wrote bfloat16 test data as uint16, numpy having no bfloat16).
+Tensor read_tensor_for(const std::string& path, DType declared);
 std::vector<std::optional<Tensor>> read_expected_outputs(const Session& s, const std::filesystem::path& dir);
 
 struct Compare {

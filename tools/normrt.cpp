@@ -130,7 +130,7 @@ int cmd_check(int argc, char** argv) {
     NamedTensors inputs;
     for (size_t i = 0; i < s.inputs().size(); ++i) {
       fs::path p = set / ("input_" + std::to_string(i) + ".pb");
-      inputs.emplace_back(s.inputs()[i].name, read_tensor_file(p.string()));
+      inputs.emplace_back(s.inputs()[i].name, read_tensor_for(p.string(), s.inputs()[i].dtype));
     }
     NamedTensors outputs = s.run(inputs);
     std::vector<std::optional<Tensor>> expected = read_expected_outputs(s, set);

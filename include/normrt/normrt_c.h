@@ -44,7 +44,8 @@ typedef enum {
   NORMRT_FLOAT16 = 10,
   NORMRT_FLOAT64 = 11,
   NORMRT_UINT32 = 12,
-  NORMRT_UINT64 = 13
+  NORMRT_UINT64 = 13,
+  NORMRT_BFLOAT16 = 16
 } normrt_dtype;
 
 typedef struct normrt_session normrt_session;

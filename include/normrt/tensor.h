@@ -28,6 +28,7 @@ enum class DType : int {
   Float64 = 11,
   UInt32 = 12,
   UInt64 = 13,
+  BFloat16 = 16,
 };
 
 NORMRT_API size_t dtype_size(DType t);
@@ -38,6 +39,10 @@ NORMRT_API bool dtype_is_float(DType t);
 
 NORMRT_API float half_to_float(uint16_t h);
 NORMRT_API uint16_t float_to_half(float f);
+// bfloat16: the upper 16 bits of a float32. Rounds to nearest even; NaN stays
+// NaN (quiet), values past the largest bfloat16 become ±inf.
+NORMRT_API float bfloat16_to_float(uint16_t b);
+NORMRT_API uint16_t float_to_bfloat16(float f);
 
 using Shape = std::vector<int64_t>;
 
@@ -52,7 +57,7 @@ NORMRT_API std::string shape_str(const Shape& shape);  // "[2,3,4]"
 inline constexpr size_t kTensorAlignment = 64;
 
 // Whether C++ type T holds elements of dtype t (uint16_t also holds float16
-// bits, uint8_t also bool).
+// and bfloat16 bits, uint8_t also bool).
 template <class T>
 constexpr bool holds(DType t) {
   if constexpr (std::is_same_v<T, float>) return t == DType::Float32;
@@ -62,7 +67,7 @@ constexpr bool holds(DType t) {
   if constexpr (std::is_same_v<T, int32_t>) return t == DType::Int32;
   if constexpr (std::is_same_v<T, int64_t>) return t == DType::Int64;
   if constexpr (std::is_same_v<T, uint8_t>) return t == DType::UInt8 || t == DType::Bool;
-  if constexpr (std::is_same_v<T, uint16_t>) return t == DType::UInt16 || t == DType::Float16;
+  if constexpr (std::is_same_v<T, uint16_t>) return t == DType::UInt16 || t == DType::Float16 || t == DType::BFloat16;
   if constexpr (std::is_same_v<T, uint32_t>) return t == DType::UInt32;
   if constexpr (std::is_same_v<T, uint64_t>) return t == DType::UInt64;
   if constexpr (std::is_same_v<T, bool>) return t == DType::Bool;

@@ -92,8 +92,8 @@ def main():
     model("float_data_count.onnx", ln_model(inits=[t]), "InvalidModel", "float_data holds 3 values")
     t = helper.make_tensor("w", TensorProto.STRING, [1], [b"a"])
     model("string_initializer.onnx", ln_model(inits=[t]), "UnsupportedOp", "data type string")
-    t = helper.make_tensor("w", TensorProto.BFLOAT16, [4], [1.0, 2.0, 3.0, 4.0])
-    model("bfloat16_initializer.onnx", ln_model(inits=[t]), "UnsupportedOp", "data type bfloat16")
+    t = helper.make_tensor("w", TensorProto.COMPLEX64, [2], [1 + 2j, 3 + 4j])
+    model("complex64_initializer.onnx", ln_model(inits=[t]), "UnsupportedOp", "data type complex64")
     t = helper.make_tensor("w", TensorProto.FLOAT, [4], [1.0, 2.0, 3.0, 4.0])
     model("initializer_twice.onnx", ln_model(inits=[t, t]), "InvalidModel", "defined twice")
 
