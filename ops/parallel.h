@@ -25,12 +25,24 @@ struct RunInlineScope {
 inline constexpr int64_t kParallelMinWork = int64_t{1} << 15;  // elements touched before splitting pays
 inline constexpr int64_t kParallelChunkWork = int64_t{1} << 14;
 
+// a · b (>= 0) for a work estimate, saturating at INT64_MAX: sizes taken from
+// different tensors can overflow together when one of them is empty.
+inline int64_t work_mul(int64_t a, int64_t b) {
+  int64_t r;
+  return __builtin_mul_overflow(a, b, &r) ? INT64_MAX : r;
+}
+
+// ⌊rows · p / parts⌋ for 0 <= p <= parts, without forming rows · p.
+inline int64_t part_start(int64_t rows, int64_t p, int64_t parts) {
+  return rows / parts * p + rows % parts * p / parts;
+}
+
 // body(begin, end) over [0, rows); work_per_row ~ elements touched per row.
 template <class F>
 void parallel_rows(int64_t rows, int64_t work_per_row, F&& body) {
   if (rows <= 0) return;
   work_per_row = std::max<int64_t>(1, work_per_row);
-  if (rows == 1 || rows * work_per_row < kParallelMinWork || t_run_inline ||
+  if (rows == 1 || work_per_row <= (kParallelMinWork - 1) / rows || t_run_inline ||  // rows · work < min, no overflow
       tbb::this_task_arena::max_concurrency() <= 1) {
     body(int64_t{0}, rows);
     return;
@@ -40,7 +52,7 @@ void parallel_rows(int64_t rows, int64_t work_per_row, F&& body) {
   // threads through affinity mailboxes, whose proxy tasks are heap-allocated
   // on every run when the threads are busy (tests/test_alloc.cpp).
   const int64_t grain = std::max<int64_t>(1, kParallelChunkWork / work_per_row);
-  const int64_t parts = std::min<int64_t>(tbb::this_task_arena::max_concurrency(), (rows + grain - 1) / grain);
+  const int64_t parts = std::min<int64_t>(tbb::this_task_arena::max_concurrency(), rows / grain + (rows % grain != 0));
   if (parts <= 1) {
     body(int64_t{0}, rows);
     return;
@@ -48,7 +60,7 @@ void parallel_rows(int64_t rows, int64_t work_per_row, F&& body) {
   tbb::parallel_for(
       tbb::blocked_range<int64_t>(0, parts, 1),
       [&](const tbb::blocked_range<int64_t>& r) {
-        for (int64_t p = r.begin(); p < r.end(); ++p) body(rows * p / parts, rows * (p + 1) / parts);
+        for (int64_t p = r.begin(); p < r.end(); ++p) body(part_start(rows, p, parts), part_start(rows, p + 1, parts));
       },
       tbb::simple_partitioner());
 }

@@ -37,6 +37,11 @@ std::shared_ptr<const Plan> make_plan(const Graph& g, const ValueIndex& ix, cons
   for (size_t i = 0; i < g.inputs.size(); ++i) {
     int id = ix.get(g.inputs[i].name);
     plan->input_ids.push_back(id);
+    try {  // ops may multiply any of its dims: the product of the nonzero ones must fit (shape_numel)
+      shape_numel(input_shapes.at(i), g.inputs[i].dtype);
+    } catch (const Error& e) {
+      throw Error(ErrorCode::InvalidModel, g.source + ": graph input '" + g.inputs[i].name + "': " + e.what());
+    }
     desc[static_cast<size_t>(id)] = ValueDesc{true, g.inputs[i].dtype, input_shapes.at(i), nullptr};
     if (i < input_values.size() && input_values[i]) {
       plan->constants[static_cast<size_t>(id)] = input_values[i]->clone();
