@@ -245,6 +245,9 @@ void plan_gather_elements(PlanCtx& c) {
   const int64_t r = static_cast<int64_t>(data.size());
   if (static_cast<int64_t>(ind.size()) != r) c.fail("indices must have the rank of data");
   const size_t axis = static_cast<size_t>(normalize_axis(c, c.node.attr_int("axis", 0), r));
+  for (size_t d = 0; d < data.size(); ++d)  // off the axis, indices' positions are read from data as they are
+    if (d != axis && ind[d] > data[d])
+      c.fail("indices " + shape_str(ind) + " exceed data " + shape_str(data) + " in dim " + std::to_string(d));
   c.set_output(0, c.input(0).dtype, ind);
   const size_t es = dtype_size(c.input(0).dtype);
   c.kernel = [=](KernelIO& io) {

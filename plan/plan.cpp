@@ -147,7 +147,7 @@ std::shared_ptr<const Plan> make_plan(const Graph& g, const ValueIndex& ix, cons
   }
   for (size_t i = 0; i < nv; ++i) {
     if (!desc[i].present) continue;
-    plan->value_bytes[i] = static_cast<uint64_t>(shape_numel(desc[i].shape)) * dtype_size(desc[i].dtype);
+    plan->value_bytes[i] = static_cast<uint64_t>(shape_numel(desc[i].shape, desc[i].dtype)) * dtype_size(desc[i].dtype);
     // Intermediates share one workspace instead of being allocated one by one,
     // so the per-tensor limit is checked here, when planning.
     if (!plan->constants[i].defined() && plan->value_bytes[i] > max_tensor_bytes())

@@ -241,26 +241,22 @@ def main():
                                   strides=[1 << 31] * 3, count_include_pad=1)],
                 [vi("x", F32, [1, 1, 1, 1, 1])], [vi("y", F32, None)], [], "InvalidModel",
                 "the kernel size (product of kernel_shape) overflows int64")
-    # An 8-bit input dim near 2^63 (its plane is empty) plus the pads.
-    graph_model("pool_pad_overflow.onnx", 17,
-                [helper.make_node("MaxPool", ["x"], ["y"], kernel_shape=[1], pads=[1 << 31, 1 << 31])],
-                [vi("x", U8, [0, 1, I64_MAX - 100])], [vi("y", U8, None)], [], "InvalidModel",
-                "the padded input extent overflows int64")
     # M = W's dim 1 · group = 2^80 (wrapped to 0: an empty output, silently).
     graph_model("conv_transpose_group_overflow.onnx", 17,
                 [helper.make_node("ConvTranspose", ["x", "w"], ["y"], group=1 << 40)],
                 [vi("x", F32, [1, 0, 4]), vi("w", F32, [0, 1 << 40, 3])], [vi("y", F32, None)], [], "InvalidModel",
                 "output channels (W's dim 1 · group) overflows int64")
-    # The col2im buffer, 16 · 1 · 2^60 floats (wrapped to 0, then written), while pads empty the output.
+    # The col2im buffer, 32 · 1 · 2^59 floats (wrapped to 0, then written), while pads empty the output.
     graph_model("conv_transpose_col_overflow.onnx", 17,
-                [helper.make_node("ConvTranspose", ["x", "w"], ["y"], pads=[1 << 19] * 6)],
-                [vi("x", F32, [1, 0, 1 << 20, 1 << 20, 1 << 20]), vi("w", F32, [0, 16, 1, 1, 1])],
+                [helper.make_node("ConvTranspose", ["x", "w"], ["y"], pads=[1 << 19, 1 << 19, 1 << 18] * 2)],
+                [vi("x", F32, [1, 0, 1 << 20, 1 << 20, 1 << 19]), vi("w", F32, [0, 32, 1, 1, 1])],
                 [vi("y", F32, None)], [], "InvalidModel", "the col2im buffer overflows int64")
-    # 3·(2^63 − 1) + 2 wraps to the dim, 2^63 − 1.
+    # 17·(2^60 − 1) + 16 wraps to the dim, 2^60 − 1 (the largest an empty tensor's dims may multiply to).
+    dim = (1 << 60) - 1
     graph_model("split_sum_overflow.onnx", 13,
-                [helper.make_node("Split", ["x", "s"], ["y0", "y1", "y2", "y3"], axis=1)],
-                [vi("x", U8, [0, I64_MAX])], [vi(f"y{i}", U8, None) for i in range(4)],
-                [i64("s", [I64_MAX, I64_MAX, I64_MAX, 2])], "InvalidModel", "the sum of split sizes overflows int64")
+                [helper.make_node("Split", ["x", "s"], [f"y{i}" for i in range(18)], axis=1)],
+                [vi("x", U8, [0, dim])], [vi(f"y{i}", U8, None) for i in range(18)],
+                [i64("s", [dim] * 17 + [16])], "InvalidModel", "the sum of split sizes overflows int64")
     # ⌈4 / block_size⌉ is 1 (x + block_size − 1 overflowed: 0).
     graph_model("quantize_block_size_huge.onnx", 21,
                 [helper.make_node("QuantizeLinear", ["x", "s"], ["y"], axis=1, block_size=I64_MAX)],
@@ -284,6 +280,22 @@ def main():
                 [vi("x", F32, [1, 2, 4, 4])], [vi("y", F32, None)],
                 [f32("w", [], [0, 2, 1, 1]), f32("e", []), i64("r", [-2, 4])], "InvalidModel",
                 "invalid dimension -2")
+    # GatherElements reads data at the indices' positions off the axis: indices wider than data read past it.
+    graph_model("gather_elements_indices_wider.onnx", 13,
+                [helper.make_node("GatherElements", ["x", "i"], ["y"], axis=1)],
+                [vi("x", F32, [2, 2]), vi("i", TensorProto.INT64, [5, 1])], [vi("y", F32, None)], [],
+                "InvalidModel", "indices [5,1] exceed data [2,2] in dim 0")
+    # Pad crops 2^63 and pads 2^63 − 1 back: the output fits (3), the kernel's index o − pad_begin did not.
+    graph_model("pad_crop_overflow.onnx", 13, [helper.make_node("Pad", ["x", "p"], ["y"])],
+                [vi("x", F32, [2, 4])], [vi("y", F32, None)], [i64("p", [0, -(1 << 63), 0, I64_MAX])],
+                "InvalidModel", "pad_begin -2^63 overflows int64")
+    graph_model("pad_crop_overflow_2.onnx", 13, [helper.make_node("Pad", ["x", "p"], ["y"])],
+                [vi("x", F32, [2, 4])], [vi("y", F32, None)], [i64("p", [0, -(1 << 63) + 1, 0, I64_MAX - 1])],
+                "InvalidModel", "the padded shape minus pad_begin overflows int64")
+    # Resize to a size from an empty axis: no taps for it, so the kernel copied 32 bytes out of an empty x.
+    graph_model("resize_empty_axis.onnx", 13, [helper.make_node("Resize", ["x", "", "", "s"], ["y"])],
+                [vi("x", F32, [2, 0])], [vi("y", F32, None)], [i64("s", [2, 4])], "InvalidModel",
+                "cannot resize axis 1 of size 0 to 4")
     # Already refused before issue #22; kept so that they stay refused.
     graph_model("conv_pads_huge.onnx", 17, [helper.make_node("Conv", ["x", "w"], ["y"], pads=[1 << 40, 0, 1 << 40, 0])],
                 [vi("x", F32, [1, 1, 4, 4])], [vi("y", F32, None)], [f32("w", [1], [1, 1, 1, 1])], "InvalidModel",
