@@ -190,18 +190,27 @@ uint16_t float_to_bfloat16(float f) {
 }
 
 int64_t shape_numel(const Shape& shape, DType t) {
-  size_t elem = dtype_size(t) ? dtype_size(t) : 1;
-  uint64_t limit = std::numeric_limits<int64_t>::max() / elem;
-  uint64_t n = 1;
+  bool empty = false;
   for (int64_t d : shape) {
     if (d < 0)
       throw Error(ErrorCode::InvalidArgument,
                   "negative dimension " + std::to_string(d) + " in shape " + shape_str(shape));
-    if (d != 0 && n > limit / static_cast<uint64_t>(d))
+    empty = empty || d == 0;
+  }
+  // The element count times the element size must fit in int64. A 0 dim makes
+  // the count 0, but ops still multiply the other dims (outer·inner splits,
+  // strides, work estimates): their product must fit too, for any element
+  // size (8 bytes at most), so that every product of a shape's dims does.
+  const size_t elem = empty ? 8 : dtype_size(t) ? dtype_size(t) : 1;
+  const uint64_t limit = std::numeric_limits<int64_t>::max() / elem;
+  uint64_t n = 1;
+  for (int64_t d : shape) {
+    if (d == 0) continue;
+    if (n > limit / static_cast<uint64_t>(d))
       throw Error(ErrorCode::InvalidArgument, "shape " + shape_str(shape) + " is too large (element count overflows)");
     n *= static_cast<uint64_t>(d);
   }
-  return static_cast<int64_t>(n);
+  return empty ? 0 : static_cast<int64_t>(n);
 }
 
 std::string shape_str(const Shape& shape) {

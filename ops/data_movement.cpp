@@ -245,6 +245,9 @@ void plan_gather_elements(PlanCtx& c) {
   const int64_t r = static_cast<int64_t>(data.size());
   if (static_cast<int64_t>(ind.size()) != r) c.fail("indices must have the rank of data");
   const size_t axis = static_cast<size_t>(normalize_axis(c, c.node.attr_int("axis", 0), r));
+  for (size_t d = 0; d < data.size(); ++d)  // off the axis, indices' positions are read from data as they are
+    if (d != axis && ind[d] > data[d])
+      c.fail("indices " + shape_str(ind) + " exceed data " + shape_str(data) + " in dim " + std::to_string(d));
   c.set_output(0, c.input(0).dtype, ind);
   const size_t es = dtype_size(c.input(0).dtype);
   c.kernel = [=](KernelIO& io) {
@@ -327,16 +330,19 @@ void plan_split(PlanCtx& c) {
     int64_t parts = outputs;
     if (c.version >= 18 && c.node.has_attr("num_outputs")) parts = c.node.attr_int("num_outputs", outputs);
     if (parts != outputs || parts < 1) c.fail("num_outputs does not match the node's outputs");
-    const int64_t chunk = (in[axis] + parts - 1) / parts;
+    const int64_t chunk = in[axis] / parts + (in[axis] % parts != 0);  // ⌈dim / parts⌉ without overflow
     if (c.version < 18 && in[axis] % parts != 0)
       c.fail("dimension " + std::to_string(in[axis]) + " does not split evenly into " + std::to_string(parts));
-    for (int64_t i = 0; i < parts; ++i) split.push_back(std::max<int64_t>(0, std::min(chunk, in[axis] - i * chunk)));
+    for (int64_t i = 0, left = in[axis]; i < parts; ++i) {  // i · chunk may pass 2^63 for empty tail parts
+      split.push_back(std::min(chunk, left));
+      left -= split.back();
+    }
   }
   if (static_cast<int64_t>(split.size()) != outputs) c.fail("split has a different length than the node's outputs");
   int64_t total = 0;
   for (int64_t v : split) {
     if (v < 0 || v > in[axis]) c.fail("split sizes must be in [0, " + std::to_string(in[axis]) + "]");
-    total += v;
+    total = checked_add(c, total, v, "the sum of split sizes");
   }
   if (total != in[axis]) c.fail("split sizes sum to " + std::to_string(total) + ", not " + std::to_string(in[axis]));
   for (size_t i = 0; i < split.size(); ++i) {
@@ -529,7 +535,7 @@ void plan_range(PlanCtx& c) {
   }
   if (v[2] == 0) c.fail("delta must not be 0");
   const double count = std::ceil((v[1] - v[0]) / v[2]);
-  if (!(count < 1e15)) c.fail("range is too long");  // NaN and +inf too
+  if (!(count < 1e15)) c.fail("range is too long");               // NaN and +inf too
   const int64_t n = count > 0 ? static_cast<int64_t>(count) : 0;  // −1e300 or −inf: empty, never cast
   c.set_output(0, t, {n});
   c.kernel = [t, n](KernelIO& io) {

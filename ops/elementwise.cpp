@@ -246,8 +246,8 @@ void pow_kernel(const Tensor& A, const Tensor& B, Tensor& Y) {
     int64_t oa, ob;
     broadcast_offsets(out, sa, sb, i, &oa, &ob);
     const double v = std::pow(static_cast<double>(a[oa]), ep[static_cast<size_t>(ob)]);
-    if constexpr (std::is_integral_v<T>)
-      y[i] = std::isfinite(v) && std::fabs(v) < 9.2e18 ? static_cast<T>(v) : T(0);
+    if constexpr (std::is_integral_v<T>)  // through int64, then wrapped to T (int32: 10^10 is not UB)
+      y[i] = std::isfinite(v) && std::fabs(v) < 9.2e18 ? static_cast<T>(static_cast<int64_t>(v)) : T(0);
     else
       y[i] = static_cast<T>(v);
   }

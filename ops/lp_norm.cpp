@@ -57,8 +57,9 @@ void plan_lp_norm(PlanCtx& c) {
   if (r == 0 || axis < -r || axis >= r)
     c.fail("axis " + std::to_string(axis) + " is out of range for rank " + std::to_string(r));
   if (axis < 0) axis += r;
-  const int p = static_cast<int>(c.node.attr_int("p", 2));
-  if (p != 1 && p != 2) c.fail("p must be 1 or 2, got " + std::to_string(p));
+  const int64_t p_attr = c.node.attr_int("p", 2);
+  if (p_attr != 1 && p_attr != 2) c.fail("p must be 1 or 2, got " + std::to_string(p_attr));
+  const int p = static_cast<int>(p_attr);
   int64_t outer = 1, inner = 1;
   for (int64_t d = 0; d < axis; ++d) outer *= X.shape[static_cast<size_t>(d)];
   for (int64_t d = axis + 1; d < r; ++d) inner *= X.shape[static_cast<size_t>(d)];

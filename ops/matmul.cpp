@@ -86,7 +86,7 @@ void plan_matmul(PlanCtx& c) {
     const float* x = io.in[0]->data<float>();
     const float* w = io.in[1]->data<float>();
     float* y = io.out[0]->data<float>();
-    parallel_rows(batches, M * N * K / 4, [&](int64_t first, int64_t last) {
+    parallel_rows(batches, work_mul(work_mul(M, N), K) / 4, [&](int64_t first, int64_t last) {
       for (int64_t bi = first; bi < last; ++bi)
         linalg::sgemm(kern, false, false, M, N, K, 1.f, x + a_off[bi], K, w + b_off[bi], N, 0.f, y + bi * M * N, N);
     });

@@ -140,6 +140,9 @@ std::vector<int64_t> int_values(const PlanCtx& c, size_t input, const char* what
 // when the result does not fit in int64 (never signed-overflow UB).
 int64_t checked_add(const PlanCtx& c, int64_t a, int64_t b, const char* what);
 int64_t checked_mul(const PlanCtx& c, int64_t a, int64_t b, const char* what);
+// An ONNX data type code from an int64 attribute (Cast's to, output_dtype):
+// a value outside int's range is -1 (no type), never truncated into a valid code.
+inline int onnx_type_attr(int64_t code) { return code >= 0 && code <= 0x7fffffff ? static_cast<int>(code) : -1; }
 // axis in [-rank, rank) → [0, rank); fails naming `what` otherwise.
 int64_t normalize_axis(const PlanCtx& c, int64_t axis, int64_t rank, const char* what = "axis");
 

@@ -5,6 +5,7 @@
 //   reflect → mirror without repeating the edge, wrap → i mod n.
 // One pass writing the output; rows split over threads.
 #include <cstring>
+#include <limits>
 #include <vector>
 
 #include "op.h"
@@ -89,6 +90,9 @@ void plan_pad(PlanCtx& c) {
     out[a] = checked_add(c, checked_add(c, in[a], pads[a], "the padded shape"), pads[a + static_cast<size_t>(r)],
                          "the padded shape");
     if (out[a] < 0) c.fail("pads crop more than axis " + std::to_string(d) + " holds");
+    // The kernel reads source index o − pad_begin for o in [0, out): it must fit too.
+    if (pads[a] == std::numeric_limits<int64_t>::min()) c.fail("pad_begin -2^63 overflows int64");
+    checked_add(c, out[a], -pads[a], "the padded shape minus pad_begin");
     if (in[a] == 0 && out[a] > 0 && mode != Mode::Constant) c.fail("cannot " + mode_s + "-pad an empty axis");
   }
   c.set_output(0, c.input(0).dtype, out);

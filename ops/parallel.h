@@ -80,13 +80,25 @@ void run_in_arena(tbb::task_arena& arena, F&& f) {
 inline constexpr int64_t kParallelMinWork = int64_t{1} << 15;  // elements touched before splitting pays
 inline constexpr int64_t kParallelChunkWork = int64_t{1} << 14;
 
+// a · b (>= 0) for a work estimate, saturating at INT64_MAX: sizes taken from
+// different tensors can overflow together when one of them is empty.
+inline int64_t work_mul(int64_t a, int64_t b) {
+  int64_t r;
+  return __builtin_mul_overflow(a, b, &r) ? INT64_MAX : r;
+}
+
+// ⌊rows · p / parts⌋ for 0 <= p <= parts, without forming rows · p.
+inline int64_t part_start(int64_t rows, int64_t p, int64_t parts) {
+  return rows / parts * p + rows % parts * p / parts;
+}
+
 // body(begin, end) over [0, rows); work_per_row ~ elements touched per row.
 template <class F>
 void parallel_rows(int64_t rows, int64_t work_per_row, F&& body) {
   if (rows <= 0) return;
   work_per_row = std::max<int64_t>(1, work_per_row);
   const int threads = intra_op_threads();
-  if (rows == 1 || rows * work_per_row < kParallelMinWork || threads <= 1) {
+  if (rows == 1 || work_per_row <= (kParallelMinWork - 1) / rows || threads <= 1) {  // rows · work < min, no overflow
     body(int64_t{0}, rows);
     return;
   }
@@ -95,7 +107,7 @@ void parallel_rows(int64_t rows, int64_t work_per_row, F&& body) {
   // threads through affinity mailboxes, whose proxy tasks are heap-allocated
   // on every run when the threads are busy (tests/test_alloc.cpp).
   const int64_t grain = std::max<int64_t>(1, kParallelChunkWork / work_per_row);
-  const int64_t parts = std::min<int64_t>(threads, (rows + grain - 1) / grain);
+  const int64_t parts = std::min<int64_t>(threads, rows / grain + (rows % grain != 0));
   if (parts <= 1) {
     body(int64_t{0}, rows);
     return;
@@ -106,13 +118,13 @@ void parallel_rows(int64_t rows, int64_t work_per_row, F&& body) {
   for (int64_t p = 1; p < parts; ++p)
     helpers.push_back(start_thread([&, p] {
       try {
-        body(rows * p / parts, rows * (p + 1) / parts);
+        body(part_start(rows, p, parts), part_start(rows, p + 1, parts));
       } catch (...) {
         errors[static_cast<size_t>(p)] = std::current_exception();
       }
     }));
   try {
-    body(int64_t{0}, rows / parts);
+    body(int64_t{0}, part_start(rows, 1, parts));
   } catch (...) {
     errors[0] = std::current_exception();
   }
@@ -124,7 +136,7 @@ void parallel_rows(int64_t rows, int64_t work_per_row, F&& body) {
   tbb::parallel_for(
       tbb::blocked_range<int64_t>(0, parts, 1),
       [&](const tbb::blocked_range<int64_t>& r) {
-        for (int64_t p = r.begin(); p < r.end(); ++p) body(rows * p / parts, rows * (p + 1) / parts);
+        for (int64_t p = r.begin(); p < r.end(); ++p) body(part_start(rows, p, parts), part_start(rows, p + 1, parts));
       },
       tbb::simple_partitioner());
 }

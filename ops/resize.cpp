@@ -232,6 +232,9 @@ void plan_resize(PlanCtx& c) {
       roi_end[axes[k]] = roi[k + axes.size()];
     }
   }
+  for (size_t d = 0; d < r; ++d)  // no taps read an empty axis: the kernel would copy past x
+    if (in[d] == 0 && out[d] > 0)
+      c.fail("cannot resize axis " + std::to_string(d) + " of size 0 to " + std::to_string(out[d]));
   c.set_output(0, c.input(0).dtype, out);
   for (size_t d = 0; d < r; ++d)  // the taps are tables of out[d] entries, made now
     if (out[d] > (int64_t{1} << 24) && shape_numel(out) > 0)

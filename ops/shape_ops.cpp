@@ -102,10 +102,10 @@ void plan_cast_to(PlanCtx& c, DType dst);
 
 void plan_cast(PlanCtx& c) {
   c.require_inputs(1, 1);
-  int64_t to = c.node.attr("to").i;
+  const int64_t to = c.node.attr("to").i;
   DType dst;
-  if (!dtype_from_onnx(static_cast<int>(to), &dst))
-    c.unsupported(std::string("cast to ") + onnx_type_name(static_cast<int>(to)));
+  if (!dtype_from_onnx(onnx_type_attr(to), &dst))
+    c.unsupported(std::string("cast to ") + onnx_type_name(onnx_type_attr(to)) + " (type " + std::to_string(to) + ")");
   plan_cast_to(c, dst);
 }
 

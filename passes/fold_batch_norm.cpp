@@ -55,6 +55,7 @@ bool fold_one(Graph& g) {
     const Tensor* W = float_init(g, p.inputs[1]);
     const Tensor* b = p.inputs.size() > 2 && !p.inputs[2].empty() ? float_init(g, p.inputs[2]) : nullptr;
     if (!W || (p.inputs.size() > 2 && !p.inputs[2].empty() && !b)) continue;
+    if (M == 0 || W->numel() == 0) continue;  // nothing to fold (and no per-channel division by 0)
     const double eps = bn.attr_float("epsilon", 1e-5f);
     std::vector<double> s(static_cast<size_t>(M));
     for (int64_t m = 0; m < M; ++m)
@@ -70,7 +71,8 @@ bool fold_one(Graph& g) {
       if (b && b->numel() != M) continue;
     } else if (p.op_type == "ConvTranspose") {
       const int64_t G = p.attr_int("group", 1);
-      if (W->rank() < 3 || G < 1 || W->dim(1) * G != M || W->dim(0) % G != 0) continue;
+      // W->dim(1) · G == M, asked without the product (G comes from the model).
+      if (W->rank() < 3 || G < 1 || M % G != 0 || W->dim(1) != M / G || W->dim(0) % G != 0) continue;
       const int64_t C = W->dim(0), mg = W->dim(1), per = W->numel() / (C * mg), cg = C / G;
       for (int64_t c = 0; c < C; ++c)
         for (int64_t j = 0; j < mg; ++j) {

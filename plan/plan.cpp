@@ -318,6 +318,11 @@ std::shared_ptr<const Plan> make_plan(const Graph& g, const ValueIndex& ix, cons
     const std::string& name = i < g.inputs.size() ? g.inputs[i].name : g.outer_reads[i - g.inputs.size()];
     int id = ix.get(name);
     plan->input_ids.push_back(id);
+    try {  // ops may multiply any of its dims: the product of the nonzero ones must fit (shape_numel)
+      shape_numel(inputs[i].shape, inputs[i].dtype);
+    } catch (const Error& e) {
+      throw Error(ErrorCode::InvalidModel, g.source + ": graph input '" + name + "': " + e.what());
+    }
     if (inputs[i].value) {
       pl.set_constant(id, *inputs[i].value);
     } else {
@@ -340,7 +345,7 @@ std::shared_ptr<const Plan> make_plan(const Graph& g, const ValueIndex& ix, cons
   }
   for (size_t i = 0; i < nv; ++i) {
     if (!desc[i].present) continue;
-    plan->value_bytes[i] = static_cast<uint64_t>(shape_numel(desc[i].shape)) * dtype_size(desc[i].dtype);
+    plan->value_bytes[i] = static_cast<uint64_t>(shape_numel(desc[i].shape, desc[i].dtype)) * dtype_size(desc[i].dtype);
     // Intermediates share one workspace instead of being allocated one by one,
     // so the per-tensor limit is checked here, when planning.
     if (!plan->constants[i].defined() && plan->value_bytes[i] > max_tensor_bytes())

@@ -47,7 +47,9 @@ NORMRT_API uint16_t float_to_bfloat16(float f);
 using Shape = std::vector<int64_t>;
 
 // Element count of a shape; throws Error(InvalidArgument) on a negative dim or
-// when count × element size would overflow size_t.
+// when count × element size would overflow int64, or, for an empty shape, the
+// product of its other dims × 8 would ([0, 2^40, 2^40] is refused too: any
+// product of a valid shape's dims, times any element size, fits).
 NORMRT_API int64_t shape_numel(const Shape& shape, DType t = DType::Float32);
 // The most bytes one tensor (or kernel scratch buffer) may take: 64 GiB, or
 // NORMRT_MAX_TENSOR_BYTES when set. Larger requests are errors, not attempts.

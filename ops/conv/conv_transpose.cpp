@@ -49,7 +49,7 @@ void plan_conv_transpose(PlanCtx& c) {
   const int64_t G = c.node.attr_int("group", 1);
   if (G < 1 || X[1] % G != 0 || W[0] != X[1])
     c.fail("channels do not match: X " + shape_str(X) + ", W " + shape_str(W) + ", group " + std::to_string(G));
-  const ConvShape cs{X[0], X[1], W[1] * G, G};
+  const ConvShape cs{X[0], X[1], checked_mul(c, W[1], G, "output channels (W's dim 1 · group)"), G};
   if (c.has_input(2) && c.input(2).shape != Shape{cs.M}) c.fail("B must have shape [" + std::to_string(cs.M) + "]");
   const int r = static_cast<int>(X.size()) - 2;
   if (r > 3) c.unsupported(std::to_string(r) + " spatial dims (normrt runs 1 to 3)");
@@ -113,6 +113,9 @@ void plan_conv_transpose(PlanCtx& c) {
   Shape out{cs.N, cs.M};
   for (int i = 0; i < r; ++i) out.push_back(w.in[3 - r + i]);
   c.set_output(0, DType::Float32, out);
+  // The col buffer (M/group · kernel size · input positions) may be far larger
+  // than y when pads cut the output down (an empty X has any spatial size).
+  checked_mul(c, checked_mul(c, cs.M / cs.G, w.k_size(), "the col2im buffer"), w.out_size(), "the col2im buffer");
   c.detail = conv_path_name(ConvPath::col2im);
   const linalg::GemmKernels& kern = *c.kernels->gemm;
   c.kernel = [=, &kern](KernelIO& io) {

@@ -106,7 +106,7 @@ void depthwise_channels_last(const DepthwiseKernels& kern, const float* xt, cons
   const int64_t ksz = w.k_size();
   // Rows (o0, o1) of the output split over threads; the taps of a row that
   // fall inside the input along axes 0 and 1 are found once per row.
-  parallel_rows(w.out[0] * w.out[1], w.out[2] * C * ksz, [&](int64_t first, int64_t last) {
+  parallel_rows(w.out[0] * w.out[1], work_mul(w.out[2] * C, ksz), [&](int64_t first, int64_t last) {
     constexpr int kMaxTaps = 64;
     const float* xs[kMaxTaps];
     const float* ws[kMaxTaps];

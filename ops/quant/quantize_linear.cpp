@@ -57,7 +57,7 @@ ParamLayout param_layout(const PlanCtx& c, const Shape& x, const Shape& s) {
     return p;
   }
   Shape expect = x;
-  expect[axis] = (x[axis] + block_size - 1) / block_size;
+  expect[axis] = x[axis] / block_size + (x[axis] % block_size != 0);  // ⌈dim / block_size⌉, no overflow
   if (s != expect)
     c.fail("a blocked scale for x " + shape_str(x) + ", axis " + std::to_string(axis) + " and block_size " +
            std::to_string(block_size) + " must have shape " + shape_str(expect) + ", got " + shape_str(s));
@@ -142,8 +142,8 @@ void plan_quantize_linear(PlanCtx& c) {
   const int64_t out_attr = c.version >= 21 ? c.node.attr_int("output_dtype", 0) : 0;
   if (out_attr != 0) {
     DType t;
-    if (!dtype_from_onnx(static_cast<int>(out_attr), &t))
-      c.unsupported(std::string("output_dtype ") + onnx_type_name(static_cast<int>(out_attr)) +
+    if (!dtype_from_onnx(onnx_type_attr(out_attr), &t))
+      c.unsupported(std::string("output_dtype ") + onnx_type_name(onnx_type_attr(out_attr)) +
                     " (normrt has no float8 or 4-bit types)");
     if (c.has_input(2) && t != yt)
       c.fail(std::string("output_dtype ") + dtype_name(t) + " differs from the zero point's " + dtype_name(yt));
@@ -197,8 +197,8 @@ void plan_dequantize_linear(PlanCtx& c) {
   const int64_t out_attr = c.version >= 23 ? c.node.attr_int("output_dtype", 0) : 0;
   if (out_attr != 0) {
     DType t;
-    if (!dtype_from_onnx(static_cast<int>(out_attr), &t) || (t != DType::Float32 && t != DType::Float16))
-      c.unsupported(std::string("output_dtype ") + onnx_type_name(static_cast<int>(out_attr)) +
+    if (!dtype_from_onnx(onnx_type_attr(out_attr), &t) || (t != DType::Float32 && t != DType::Float16))
+      c.unsupported(std::string("output_dtype ") + onnx_type_name(onnx_type_attr(out_attr)) +
                     " (supported: float32, float16)");
     yt = t;
   }

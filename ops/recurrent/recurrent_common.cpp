@@ -341,7 +341,7 @@ void run_recurrent(const RecurrentSpec& s, const RecurrentWeights* wts_const, St
   if (Y && std::any_of(lens.data(), lens.data() + s.batch, [&](int64_t l) { return l < s.seq; }))
     std::memset(Y, 0, sizeof(float) * static_cast<size_t>(y_t->numel()));
 
-  parallel_rows(s.dirs, max_len * s.batch * GH * H, [&](int64_t d0, int64_t d1) {
+  parallel_rows(s.dirs, work_mul(work_mul(max_len * s.batch, GH), H), [&](int64_t d0, int64_t d1) {
     for (int64_t d = d0; d < d1; ++d) {
       const bool backward = s.reverse || d == 1;
       const bool has_c = s.cell == CellKind::Lstm;

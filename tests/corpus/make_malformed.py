@@ -214,6 +214,131 @@ def main():
           ln_model(nodes=[helper.make_node("ConstantOfShape", ["s"], ["y"])], inits=[big], inputs=[]),
           "InvalidModel", "too large")
 
+    # Hostile values, issue #22: each fails at session creation naming the node
+    # (the message tells a fix's error from the one a wrapped value would give).
+    I64_MAX = (1 << 63) - 1
+    U8, F32 = TensorProto.UINT8, TensorProto.FLOAT
+
+    def vi(name, elem, dims):
+        return helper.make_tensor_value_info(name, elem, dims)
+
+    def i64(name, values):
+        return numpy_helper.from_array(np.array(values, np.int64), name)
+
+    def f32(name, values, shape=None):
+        a = np.array(values, np.float32)
+        return numpy_helper.from_array(a.reshape(shape) if shape is not None else a, name)
+
+    def graph_model(name, opset, nodes, inputs, outputs, inits, category, message):
+        model(name, ln_model(opset=opset, nodes=nodes, inputs=inputs, outputs=outputs, inits=inits), category, message)
+
+    # A 0 dim makes the element count 0, but ops multiply the other dims (Flatten: 2^80).
+    graph_model("zero_dim_input_overflow.onnx", 17, [helper.make_node("Flatten", ["x"], ["y"])],
+                [vi("x", F32, [0, 1 << 40, 1 << 40])], [vi("y", F32, None)], [], "InvalidModel", "too large")
+    # Π kernel_shape = 2^93 (the count of an AveragePool window overflowed when it ran).
+    graph_model("pool_kernel_overflow.onnx", 17,
+                [helper.make_node("AveragePool", ["x"], ["y"], kernel_shape=[1 << 31] * 3, pads=[1 << 30] * 6,
+                                  strides=[1 << 31] * 3, count_include_pad=1)],
+                [vi("x", F32, [1, 1, 1, 1, 1])], [vi("y", F32, None)], [], "InvalidModel",
+                "the kernel size (product of kernel_shape) overflows int64")
+    # M = W's dim 1 · group = 2^80 (wrapped to 0: an empty output, silently).
+    graph_model("conv_transpose_group_overflow.onnx", 17,
+                [helper.make_node("ConvTranspose", ["x", "w"], ["y"], group=1 << 40)],
+                [vi("x", F32, [1, 0, 4]), vi("w", F32, [0, 1 << 40, 3])], [vi("y", F32, None)], [], "InvalidModel",
+                "output channels (W's dim 1 · group) overflows int64")
+    # The col2im buffer, 32 · 1 · 2^59 floats (wrapped to 0, then written), while pads empty the output.
+    graph_model("conv_transpose_col_overflow.onnx", 17,
+                [helper.make_node("ConvTranspose", ["x", "w"], ["y"], pads=[1 << 19, 1 << 19, 1 << 18] * 2)],
+                [vi("x", F32, [1, 0, 1 << 20, 1 << 20, 1 << 19]), vi("w", F32, [0, 32, 1, 1, 1])],
+                [vi("y", F32, None)], [], "InvalidModel", "the col2im buffer overflows int64")
+    # 17·(2^60 − 1) + 16 wraps to the dim, 2^60 − 1 (the largest an empty tensor's dims may multiply to).
+    dim = (1 << 60) - 1
+    graph_model("split_sum_overflow.onnx", 13,
+                [helper.make_node("Split", ["x", "s"], [f"y{i}" for i in range(18)], axis=1)],
+                [vi("x", U8, [0, dim])], [vi(f"y{i}", U8, None) for i in range(18)],
+                [i64("s", [dim] * 17 + [16])], "InvalidModel", "the sum of split sizes overflows int64")
+    # ⌈4 / block_size⌉ is 1 (x + block_size − 1 overflowed: 0).
+    graph_model("quantize_block_size_huge.onnx", 21,
+                [helper.make_node("QuantizeLinear", ["x", "s"], ["y"], axis=1, block_size=I64_MAX)],
+                [vi("x", F32, [2, 4])], [vi("y", U8, None)], [f32("s", [1, 1, 1, 1], [2, 2])], "InvalidModel",
+                "must have shape [2,1]")
+    # int64 attributes read as int: 2^32 + 2 must not pass as 2.
+    graph_model("lp_norm_p_truncated.onnx", 17, [helper.make_node("LpNormalization", ["x"], ["y"], p=(1 << 32) + 2)],
+                [vi("x", F32, [2, 4])], [vi("y", F32, None)], [], "InvalidModel", "p must be 1 or 2, got 4294967298")
+    graph_model("cast_to_truncated.onnx", 17, [helper.make_node("Cast", ["x"], ["y"], to=(1 << 32) + 1)],
+                [vi("x", F32, [2, 4])], [vi("y", F32, None)], [], "UnsupportedOp", "(type 4294967297)")
+    graph_model("quantize_output_dtype_truncated.onnx", 21,
+                [helper.make_node("QuantizeLinear", ["x", "s"], ["y"], output_dtype=(1 << 32) + 2)],
+                [vi("x", F32, [2, 4])], [vi("y", U8, None)], [f32("s", [1])], "UnsupportedOp",
+                "output_dtype unknown")
+    # BatchNormalization after a Conv with no output channels: folding divided by 0 (SIGFPE).
+    # The Reshape after it fails planning, so the model ends in an error once the optimizer survives.
+    graph_model("bn_fold_empty_conv.onnx", 17,
+                [helper.make_node("Conv", ["x", "w"], ["c"]),
+                 helper.make_node("BatchNormalization", ["c", "e", "e", "e", "e"], ["b"]),
+                 helper.make_node("Reshape", ["b", "r"], ["y"])],
+                [vi("x", F32, [1, 2, 4, 4])], [vi("y", F32, None)],
+                [f32("w", [], [0, 2, 1, 1]), f32("e", []), i64("r", [-2, 4])], "InvalidModel",
+                "invalid dimension -2")
+    # GatherElements reads data at the indices' positions off the axis: indices wider than data read past it.
+    graph_model("gather_elements_indices_wider.onnx", 13,
+                [helper.make_node("GatherElements", ["x", "i"], ["y"], axis=1)],
+                [vi("x", F32, [2, 2]), vi("i", TensorProto.INT64, [5, 1])], [vi("y", F32, None)], [],
+                "InvalidModel", "indices [5,1] exceed data [2,2] in dim 0")
+    # Pad crops 2^63 and pads 2^63 − 1 back: the output fits (3), the kernel's index o − pad_begin did not.
+    graph_model("pad_crop_overflow.onnx", 13, [helper.make_node("Pad", ["x", "p"], ["y"])],
+                [vi("x", F32, [2, 4])], [vi("y", F32, None)], [i64("p", [0, -(1 << 63), 0, I64_MAX])],
+                "InvalidModel", "pad_begin -2^63 overflows int64")
+    graph_model("pad_crop_overflow_2.onnx", 13, [helper.make_node("Pad", ["x", "p"], ["y"])],
+                [vi("x", F32, [2, 4])], [vi("y", F32, None)], [i64("p", [0, -(1 << 63) + 1, 0, I64_MAX - 1])],
+                "InvalidModel", "the padded shape minus pad_begin overflows int64")
+    # Resize to a size from an empty axis: no taps for it, so the kernel copied 32 bytes out of an empty x.
+    graph_model("resize_empty_axis.onnx", 13, [helper.make_node("Resize", ["x", "", "", "s"], ["y"])],
+                [vi("x", F32, [2, 0])], [vi("y", F32, None)], [i64("s", [2, 4])], "InvalidModel",
+                "cannot resize axis 1 of size 0 to 4")
+    # Already refused before issue #22; kept so that they stay refused.
+    graph_model("conv_pads_huge.onnx", 17, [helper.make_node("Conv", ["x", "w"], ["y"], pads=[1 << 40, 0, 1 << 40, 0])],
+                [vi("x", F32, [1, 1, 4, 4])], [vi("y", F32, None)], [f32("w", [1], [1, 1, 1, 1])], "InvalidModel",
+                "must be in [0, 2^31]")
+    graph_model("pool_dilation_huge.onnx", 17,
+                [helper.make_node("MaxPool", ["x"], ["y"], kernel_shape=[2, 2], dilations=[1 << 62, 1])],
+                [vi("x", F32, [1, 1, 4, 4])], [vi("y", F32, None)], [], "InvalidModel", "must be in [0, 2^31]")
+    graph_model("conv_transpose_output_padding_huge.onnx", 17,
+                [helper.make_node("ConvTranspose", ["x", "w"], ["y"], output_padding=[I64_MAX])],
+                [vi("x", F32, [1, 1, 4])], [vi("y", F32, None)], [f32("w", [1, 1], [1, 1, 2])], "InvalidModel",
+                "must be in [0, 2^31]")
+    graph_model("resize_scale_inf.onnx", 13, [helper.make_node("Resize", ["x", "", "s"], ["y"])],
+                [vi("x", F32, [2, 4])], [vi("y", F32, None)], [f32("s", [1, np.inf])], "InvalidModel",
+                "scales make the output too large")
+    graph_model("resize_scale_huge.onnx", 13, [helper.make_node("Resize", ["x", "", "s"], ["y"])],
+                [vi("x", F32, [2, 4])], [vi("y", F32, None)], [f32("s", [1, 1e30])], "InvalidModel",
+                "scales make the output too large")
+    graph_model("resize_scale_nan.onnx", 13, [helper.make_node("Resize", ["x", "", "s"], ["y"])],
+                [vi("x", F32, [2, 4])], [vi("y", F32, None)], [f32("s", [1, np.nan])], "InvalidModel",
+                "scales must be > 0")
+    graph_model("onehot_depth_huge.onnx", 11, [helper.make_node("OneHot", ["i", "d", "v"], ["y"])],
+                [vi("i", TensorProto.INT64, [3])], [vi("y", F32, None)],
+                [f32("d", [1e30]), f32("v", [0, 1])], "InvalidModel", "depth must be in [0, 1e12)")
+    graph_model("expand_huge.onnx", 13, [helper.make_node("Expand", ["x", "s"], ["y"])],
+                [vi("x", F32, [2, 4])], [vi("y", F32, None)], [i64("s", [1 << 40, 1 << 40, 2, 4])], "InvalidModel",
+                "too large")
+    graph_model("reshape_overflow.onnx", 13, [helper.make_node("Reshape", ["x", "s"], ["y"])],
+                [vi("x", F32, [2, 4])], [vi("y", F32, None)], [i64("s", [1 << 40, 1 << 40, -1])], "InvalidModel",
+                "element count overflows")
+    graph_model("topk_k_huge.onnx", 11, [helper.make_node("TopK", ["x", "k"], ["v", "i"])],
+                [vi("x", F32, [2, 4])], [vi("v", F32, None), vi("i", TensorProto.INT64, None)], [i64("k", [I64_MAX])],
+                "InvalidModel", "is out of range for an axis of 4")
+    graph_model("einsum_work_overflow.onnx", 12, [helper.make_node("Einsum", ["a", "b"], ["y"], equation="ab,cd->ac")],
+                [vi("a", F32, [1 << 31, 1 << 20]), vi("b", F32, [1 << 31, 1 << 20])], [vi("y", F32, None)], [],
+                "InvalidModel", "the number of products (Π label sizes) overflows int64")
+    graph_model("depth_to_space_block_overflow.onnx", 13,
+                [helper.make_node("DepthToSpace", ["x"], ["y"], blocksize=1 << 32)],
+                [vi("x", F32, [1, 4, 2, 2])], [vi("y", F32, None)], [], "InvalidModel", "blocksize² overflows int64")
+    graph_model("gather_nd_batch_dims_huge.onnx", 13,
+                [helper.make_node("GatherND", ["x", "i"], ["y"], batch_dims=I64_MAX)],
+                [vi("x", F32, [2, 4]), vi("i", TensorProto.INT64, [2, 1])], [vi("y", F32, None)], [],
+                "InvalidModel", "batch_dims or indices' last dim is invalid")
+
     # --- .npy files ------------------------------------------------------------
     def npy(header, payload=b"", version=1):
         h = header.encode()
