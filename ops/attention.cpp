@@ -89,7 +89,6 @@ void plan_attention(PlanCtx& c) {
   const int64_t rows_per_block = std::max<int64_t>(1, (s.Sq + blocks_per_head - 1) / blocks_per_head);
   const int64_t blocks = (s.Sq + rows_per_block - 1) / rows_per_block;
   const linalg::GemmKernels& kern = c.kernels->gemm_for(rows_per_block);
-  if (kern.mr > 8) c.fail("the register tile has more than 8 rows");
   const VectorMath& vm = *c.kernels->math;
   c.kernel = [s, blocks, rows_per_block, &kern, &vm](KernelIO& io) {
     const float* q = io.in[0]->data<float>();
@@ -107,7 +106,7 @@ void plan_attention(PlanCtx& c) {
       // C (rows × n, row stride ldc) = A·B over depth kd: A's rows at a(r), B in panels of kd·nr.
       const auto product = [&](int64_t rows, int64_t n, int64_t kd, auto a, const float* panels, float* C,
                                int64_t ldc) {
-        const float* arows[8];
+        const float* arows[linalg::kGemmMaxMR];
         for (int64_t jp = 0; jp * nr < n; ++jp)
           for (int64_t ir = 0; ir < rows; ir += mr) {
             const int tile_rows = static_cast<int>(std::min(mr, rows - ir));

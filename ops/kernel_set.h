@@ -19,12 +19,13 @@ struct KernelSet {
   const char* isa;                        // "sse2", "avx2" or "avx512"
   const NormKernels* norm;                // normalization rows (norm_kernels.h)
   const VectorMath* math;                 // activations, softmax rows (vector_math.h)
-  const linalg::GemmKernels* gemm;        // the MR = 6 register tile
+  const linalg::GemmKernels* gemm;        // the main register tile (MR = 6; 8 on avx512)
   const linalg::GemmKernels* gemm_4rows;  // the MR = 4 tile (same NR: B's panels are shared)
   const DepthwiseKernels* depthwise;      // depthwise convolution (conv/depthwise_kernels.h)
 
   // The tile for a product of M rows: 4 rows when they pad M at least 10% less
-  // than 6 rows do (M = 4, 8, 16, 20, 32, …), else 6.
+  // than the main tile's 6 rows do (M = 4, 8, 16, 20, 32, …), or 25% less than
+  // its 8 rows (avx512: M ≤ 4, 12), else the main tile.
   const linalg::GemmKernels& gemm_for(int64_t M) const;
 };
 

@@ -86,7 +86,7 @@ const std::vector<ConvCase>& conv_cases() {
       // depthwise, dilated
       {{1, 8, 9, 9}, 8, 8, {5, 5}, {1, 1}, {2, 2}, {4, 3, 4, 3}, "depthwise-channels-last"},
       // 1×1 (x is the GEMM operand)
-      {{1, 16, 7, 5}, 24, 1, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, "im2col avx512:pointwise-a"},
+      {{1, 16, 7, 5}, 24, 1, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, "im2col"},
       // 1-D
       {{2, 3, 17}, 4, 1, {4}, {3}, {1}, {2, 1}, "taps", "indirect-columns"},
       // 3-D

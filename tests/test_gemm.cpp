@@ -59,7 +59,7 @@ void check_case(const linalg::GemmKernels& k, bool ta, bool tb, int64_t M, int64
 }  // namespace
 
 TEST_CASE("gemm: every ISA against the fp64 triple loop around tile and block sizes") {
-  const int64_t ms[] = {1, 2, 5, 6, 7, 13, 72, 73};
+  const int64_t ms[] = {1, 2, 5, 6, 7, 8, 9, 13, 17, 72, 73};
   const int64_t ns[] = {1, 3, 8, 15, 16, 17, 33, 65};
   const int64_t ks[] = {1, 7, 64, 257};
   for (const auto* k : runnable_gemm_kernels())
@@ -197,7 +197,16 @@ TEST_CASE("gemm: operands read in place through offsets (Conv's indirect GEMMs) 
         }
 }
 
-TEST_CASE("gemm: the 4-row tile is chosen where it pads M at least 10% less than 6 rows") {
-  for (int64_t M : {1, 4, 8, 16, 20, 32}) CHECK(default_kernel_set().gemm_for(M).mr == 4);
-  for (int64_t M : {6, 12, 64, 128, 3136}) CHECK(default_kernel_set().gemm_for(M).mr == 6);
+TEST_CASE("gemm: the 4-row tile is chosen where it pads M 10% (6-row tile) or 25% (8-row tile) less") {
+  for (const KernelSet* ks : available_kernel_sets()) {
+    INFO(ks->isa << " MR=" << ks->gemm->mr);
+    if (ks->gemm->mr == 6) {
+      for (int64_t M : {1, 4, 8, 16, 20, 32}) CHECK(ks->gemm_for(M).mr == 4);
+      for (int64_t M : {6, 12, 64, 128, 3136}) CHECK(ks->gemm_for(M).mr == 6);
+    } else {
+      REQUIRE(ks->gemm->mr == 8);  // avx512
+      for (int64_t M : {1, 3, 4, 12}) CHECK(ks->gemm_for(M).mr == 4);
+      for (int64_t M : {5, 6, 8, 16, 20, 25, 28, 32, 36, 64, 128, 196, 3136}) CHECK(ks->gemm_for(M).mr == 8);
+    }
+  }
 }

@@ -115,11 +115,21 @@ TEST_CASE("kernel tables: both GEMM tiles' micro kernels against the reference o
               }
               if (mr <= MR) {
                 INFO("entry micro_rows");
-                const float* rows[8];
+                const float* rows[linalg::kGemmMaxMR];
                 for (int i = 0; i < MR; ++i) rows[i] = A.data() + (i < mr ? i : 0) * kc;
                 std::vector<float> c = C0, r = C0;
                 K.micro_rows(kc, rows, Bp.data(), c.data(), ldc, mr, nr, acc, epp);
                 R.micro_rows(kc, rows, Bp.data(), r.data(), ldc, mr, nr, acc, epp);
+                KT_CHECK_CLOSE(c, r, dot_tol(kc));
+              }
+              {
+                INFO("entry micro_lda");  // row stride kc + 1, NaN in the gap
+                const int64_t lda = kc + 1;
+                std::vector<float> Al(static_cast<size_t>(mr * lda), kNaN);
+                for (int r = 0; r < mr; ++r) std::copy_n(A.data() + r * kc, kc, Al.data() + r * lda);
+                std::vector<float> c = C0, r = C0;
+                K.micro_lda(kc, Al.data(), lda, Bp.data(), c.data(), ldc, mr, nr, acc, epp);
+                R.micro_lda(kc, Al.data(), lda, Bp.data(), r.data(), ldc, mr, nr, acc, epp);
                 KT_CHECK_CLOSE(c, r, dot_tol(kc));
               }
               {

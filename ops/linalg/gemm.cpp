@@ -21,10 +21,9 @@ namespace normrt {
 namespace linalg {
 
 namespace {
-constexpr int64_t KC = kGemmKC;    // depth of a packed block: A panel 6×256 and B panel 256×NR stay in L1/L2
-constexpr int64_t MC = 72;         // rows of C per task (multiple of MR = 6)
+constexpr int64_t KC = kGemmKC;    // depth of a packed block: A panel MR×256 and B panel 256×NR stay in L1/L2
+constexpr int64_t MC = 72;         // rows of C per task (a multiple of MR = 6 and of 8)
 constexpr int64_t NC_PANELS = 16;  // B panels per task
-constexpr int kMaxMR = 8;          // the register tile's rows, at most
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 }  // namespace
@@ -260,7 +259,7 @@ void gemm_blocked(const GemmKernels& kern, int64_t M, const LeftOperand& a, cons
   // block has a single task (large M, small N: the CNN shapes): then each task
   // packs its own MC×KC block into L2-sized scratch.
   const bool indirect_a = a.row_offs != nullptr;
-  const bool direct_a = !a.packed && !indirect_a && !a.ta && a.alpha == 1.f && kern.mr <= kMaxMR && packed_b;
+  const bool direct_a = !a.packed && !indirect_a && !a.ta && a.alpha == 1.f && packed_b;
   const bool pack_here = !a.packed && !direct_a && !indirect_a && nchunks > 1;
   Scratch<float> pa(pack_here ? packed_a_floats(kern, M, K) : 0);
   if (pack_here) pack_a_into(kern, a.ta, M, K, a.alpha, a.A, a.lda, pa.data());
@@ -297,15 +296,7 @@ void gemm_blocked(const GemmKernels& kern, int64_t M, const LeftOperand& a, cons
             kern.micro_indirect_a(kc, a.base, a.row_offs + i0, rows, a.offs + pc, bp, cb, ldc, nj, accumulate,
                                   block_ep);
           } else if (direct_a) {
-            for (int64_t ir = 0; ir < mi; ir += mr) {
-              TileEpilogue te{ep.row_bias ? ep.row_bias + i0 + ir : nullptr, ep.bias ? ep.bias + jp * nr : nullptr,
-                              tile_lo, tile_hi};
-              const int tile_rows = static_cast<int>(std::min(mr, mi - ir));
-              const float* arows[kMaxMR];
-              for (int r = 0; r < mr; ++r) arows[r] = a.A + (i0 + ir + (r < tile_rows ? r : 0)) * a.lda + pc;
-              kern.micro_rows(kc, arows, bp, C + (i0 + ir) * ldc + jp * nr, ldc, tile_rows, nj, accumulate,
-                              last && tile_ep ? &te : nullptr);
-            }
+            kern.micro_lda(kc, a.A + i0 * a.lda + pc, a.lda, bp, cb, ldc, rows, nj, accumulate, block_ep);
           } else {
             kern.micro(kc, ap, bp, cb, ldc, rows, nj, accumulate, block_ep);
           }

@@ -26,6 +26,7 @@ struct TileEpilogue {
 // zero-padded). accumulate = add to C instead of overwriting it. Except
 // micro_rows (mr ≤ MR), each takes a row block of any mr: one tile per MR
 // rows (A's packed panels kc·MR floats apart), one call per column panel.
+// MR is 4 to kGemmMaxMR (below), NR two vectors.
 struct GemmKernels {
   const char* isa;
   int mr, nr;
@@ -34,6 +35,9 @@ struct GemmKernels {
   // The same tile reading A in place: MR row pointers, each contiguous along k.
   void (*micro_rows)(int64_t kc, const float* const* rows, const float* Bp, float* C, int64_t ldc, int mr, int nr,
                      bool accumulate, const struct TileEpilogue* ep);
+  // The same reading a row-major A in place: row r at A + r·lda, contiguous along k (any mr).
+  void (*micro_lda)(int64_t kc, const float* A, int64_t lda, const float* Bp, float* C, int64_t ldc, int mr, int nr,
+                    bool accumulate, const struct TileEpilogue* ep);
   // The same reading B in place: row k of the panel at base + offs[k] (NR contiguous floats).
   void (*micro_indirect)(int64_t kc, const float* Ap, const float* base, const int64_t* offs, float* C, int64_t ldc,
                          int mr, int nr, bool accumulate, const struct TileEpilogue* ep);
@@ -64,7 +68,7 @@ const GemmKernels* gemm_kernels_avx2_4rows();
 const GemmKernels* gemm_kernels_avx512_4rows();
 // The scalar reference of the tile with MR = mr and NR = nr (isa "reference";
 // gemm_kernels_reference.cpp): the same packed layouts, fp64 sums. Defined for
-// the ISA tiles' shapes (mr 4 or 6, nr 8, 16 or 32), else nullptr.
+// the ISA tiles' shapes (mr 4, 6 or 8, nr 8, 16 or 32), else nullptr.
 const GemmKernels* gemm_kernels_reference(int mr, int nr);
 
 // dst[j·ldd + i] = clamp(src[i·lds + j] (+ add[j·ldd + i]), lo, hi) for i < rows,
@@ -130,6 +134,8 @@ struct Epilogue {
 // for B, MR for A) starts at pc·panels·width + p·kc·width and holds its kc rows
 // of `width` values, zero beyond the matrix edge.
 inline constexpr int64_t kGemmKC = 256;
+// The most rows a register tile has (micro_rows takes this many row pointers at most).
+inline constexpr int kGemmMaxMR = 16;
 inline int64_t packed_panel_offset(int64_t width, int64_t panels, int64_t K, int64_t k, int64_t p) {
   const int64_t pc = k / kGemmKC * kGemmKC, kc = K - pc < kGemmKC ? K - pc : kGemmKC;
   return pc * panels * width + p * kc * width + (k - pc) * width;

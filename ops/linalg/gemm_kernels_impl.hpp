@@ -1,13 +1,14 @@
-// The GEMM register tile written once over xsimd::batch<float, Arch>: MR = 6
-// (or 4) rows × NR = 2 vectors of C stay in 12 (or 8) accumulators while kc
-// rank-1 updates stream packed A (MR values per step, broadcast) and packed B
-// (2 vectors per step). The 4-row tile serves products whose M is a multiple
-// of 4 but not of 6 (M = 4, 16, 32: 2×2 conv planes, 16-channel convs,
-// 32-token sequences), where 6 rows would waste a third to a ninth of the
-// work; B's panels are the same for both. Included by one translation unit per
-// ISA (anonymous namespace).
+// The GEMM register tile written once over xsimd::batch<float, Arch>: MR rows
+// (6 on sse2/avx2, 8 on avx512, or 4) × NR = 2 vectors of C stay in 2·MR
+// accumulators while kc rank-1 updates stream A (MR values per step,
+// broadcast) and packed B (2 vectors per step). The 4-row tile serves products
+// whose M is a multiple of 4 but not of MR (with 6 rows: M = 4, 16, 32: 2×2
+// conv planes, 16-channel convs, 32-token sequences), where MR rows would
+// waste a third to a ninth of the work; B's panels are the same for both.
+// Included by one translation unit per ISA (anonymous namespace).
 #pragma once
 #include <algorithm>
+#include <array>
 #include <xsimd/xsimd.hpp>
 
 #include "gemm.h"
@@ -21,7 +22,7 @@ struct GemmImpl {
   using B = xsimd::batch<float, Arch>;
   static constexpr int W = static_cast<int>(B::size);
   static constexpr int MR = Rows, NR = 2 * W;
-  static_assert(MR == 4 || MR == 6, "the tile has 4 or 6 rows");
+  static_assert(MR >= 4 && MR <= kGemmMaxMR, "the tile has 4 to kGemmMaxMR rows");
 
   // The biases of a tile's columns (nr of them, zero past nr) as two vectors.
   static void load_col_bias(const TileEpilogue* ep, int nr, B& cb0, B& cb1) {
@@ -41,44 +42,36 @@ struct GemmImpl {
   // The tile over kc steps; a(k, r) gives A's value for row r at step k,
   // b(k) the NR values of B's row k. Without `accumulate`, the sums start from
   // the epilogue's biases, so that after the steps only the clamp is left and
-  // the stores need no more registers than the 12 accumulators and lo, hi.
-  // c_row(r) is where row r of the tile is stored.
+  // the stores need no more registers than the 2·MR accumulators and lo, hi.
+  // c_row(r) is where row r of the tile is stored. Every loop over the rows is
+  // unrolled, so each accumulator is a register of its own (none is indexed at
+  // run time, none is kept in memory).
   template <class AVal, class BRow, class CRow>
   static void tile(int64_t kc, AVal a_at, BRow b_row, CRow c_row, int mr, int nr, bool accumulate,
                    const TileEpilogue* ep) {
-    B c00(0.f), c01(0.f), c10(0.f), c11(0.f), c20(0.f), c21(0.f), c30(0.f), c31(0.f), c40(0.f), c41(0.f), c50(0.f),
-        c51(0.f);
+    B c0[MR], c1[MR];
     const bool bias_first = ep && !accumulate && (ep->col_bias || ep->row_bias);
     if (bias_first) {
       B cb0, cb1;
       load_col_bias(ep, nr, cb0, cb1);
-      const auto rb = [&](int r) { return B(ep->row_bias && r < mr ? ep->row_bias[r] : 0.f); };
-      c00 = cb0 + rb(0), c01 = cb1 + rb(0), c10 = cb0 + rb(1), c11 = cb1 + rb(1);
-      c20 = cb0 + rb(2), c21 = cb1 + rb(2), c30 = cb0 + rb(3), c31 = cb1 + rb(3);
-      if constexpr (MR > 4) c40 = cb0 + rb(4), c41 = cb1 + rb(4), c50 = cb0 + rb(5), c51 = cb1 + rb(5);
+#pragma GCC unroll 16
+      for (int r = 0; r < MR; ++r) {
+        const B rb(ep->row_bias && r < mr ? ep->row_bias[r] : 0.f);
+        c0[r] = cb0 + rb;
+        c1[r] = cb1 + rb;
+      }
+    } else {
+#pragma GCC unroll 16
+      for (int r = 0; r < MR; ++r) c0[r] = c1[r] = B(0.f);
     }
     for (int64_t k = 0; k < kc; ++k) {
       const float* Bp = b_row(k);
       const B b0 = B::load_unaligned(Bp), b1 = B::load_unaligned(Bp + W);
-      B a(a_at(k, 0));
-      c00 = xsimd::fma(a, b0, c00);
-      c01 = xsimd::fma(a, b1, c01);
-      a = B(a_at(k, 1));
-      c10 = xsimd::fma(a, b0, c10);
-      c11 = xsimd::fma(a, b1, c11);
-      a = B(a_at(k, 2));
-      c20 = xsimd::fma(a, b0, c20);
-      c21 = xsimd::fma(a, b1, c21);
-      a = B(a_at(k, 3));
-      c30 = xsimd::fma(a, b0, c30);
-      c31 = xsimd::fma(a, b1, c31);
-      if constexpr (MR > 4) {
-        a = B(a_at(k, 4));
-        c40 = xsimd::fma(a, b0, c40);
-        c41 = xsimd::fma(a, b1, c41);
-        a = B(a_at(k, 5));
-        c50 = xsimd::fma(a, b0, c50);
-        c51 = xsimd::fma(a, b1, c51);
+#pragma GCC unroll 16
+      for (int r = 0; r < MR; ++r) {
+        const B a(a_at(k, r));
+        c0[r] = xsimd::fma(a, b0, c0[r]);
+        c1[r] = xsimd::fma(a, b1, c1[r]);
       }
     }
     const B lo(ep ? ep->lo : 0.f), hi(ep ? ep->hi : 0.f);
@@ -118,21 +111,10 @@ struct GemmImpl {
         for (int j = 0; j < nr; ++j) c[j] = tile[j];
       }
     };
-    if (mr == MR) {  // all rows: unrolled, the accumulators stay in registers
-      store_row(0, c00, c01);
-      store_row(1, c10, c11);
-      store_row(2, c20, c21);
-      store_row(3, c30, c31);
-      if constexpr (MR > 4) {
-        store_row(4, c40, c41);
-        store_row(5, c50, c51);
-      }
-      return;
-    }
-    // Fewer rows (the bottom edge of C): copies, so no accumulator has its
-    // address taken and none is kept in memory during the steps.
-    const B acc[6][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
-    for (int r = 0; r < mr; ++r) store_row(r, acc[r][0], acc[r][1]);
+    // The first mr rows (fewer than MR at the bottom edge of C).
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r)
+      if (r < mr) store_row(r, c0[r], c1[r]);
   }
 
   // Rows [0, mr) of C, any number of them: one tile per MR rows, a_at(ir)
@@ -177,14 +159,28 @@ struct GemmImpl {
   // may repeat row 0, their results are not stored), contiguous along k.
   static void micro_rows(int64_t kc, const float* const* rows, const float* Bp, float* C, int64_t ldc, int mr, int nr,
                          bool accumulate, const TileEpilogue* ep) {
-    const float *r0 = rows[0], *r1 = rows[1], *r2 = rows[2], *r3 = rows[3];
-    const float *r4 = MR > 4 ? rows[4] : r0, *r5 = MR > 4 ? rows[5] : r0;
+    const float* r[MR];
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) r[i] = rows[i];
     tile(
+        kc, [&r](int64_t k, int i) { return r[i][k]; }, [Bp](int64_t k) { return Bp + k * NR; },
+        [C, ldc](int i) { return C + i * ldc; }, mr, nr, accumulate, ep);
+  }
+
+  // A row-major, read in place: row r at A + r·lda, rows [0, mr) in tiles of
+  // MR (a partial tile's missing rows repeat its first, their results are not
+  // stored); B packed.
+  static void micro_lda(int64_t kc, const float* A, int64_t lda, const float* Bp, float* C, int64_t ldc, int mr, int nr,
+                        bool accumulate, const TileEpilogue* ep) {
+    tiles_down(
         kc,
-        [=](int64_t k, int r) {
-          return r == 0 ? r0[k] : r == 1 ? r1[k] : r == 2 ? r2[k] : r == 3 ? r3[k] : r == 4 ? r4[k] : r5[k];
+        [A, lda, mr](int ir) {
+          std::array<const float*, MR> r;
+#pragma GCC unroll 16
+          for (int i = 0; i < MR; ++i) r[i] = A + (ir + (ir + i < mr ? i : 0)) * lda;
+          return [r](int64_t k, int i) { return r[i][k]; };
         },
-        [Bp](int64_t k) { return Bp + k * NR; }, [C, ldc](int r) { return C + r * ldc; }, mr, nr, accumulate, ep);
+        [Bp](int64_t k) { return Bp + k * NR; }, C, ldc, mr, nr, accumulate, ep);
   }
 
   // A read in place through offsets: A(r, k) = base[row_offs[r] + offs[k]]
@@ -201,14 +197,10 @@ struct GemmImpl {
   // The A values of a tile of n ≤ MR rows read through offsets: A(r, k) =
   // base[row_offs[r] + offs[k]] (rows past n repeat row 0).
   static auto gathered_a(const float* base, const int64_t* row_offs, int n, const int64_t* offs) {
-    const float* r0 = base + row_offs[0];
-    const float *r1 = n > 1 ? base + row_offs[1] : r0, *r2 = n > 2 ? base + row_offs[2] : r0;
-    const float *r3 = n > 3 ? base + row_offs[3] : r0, *r4 = n > 4 ? base + row_offs[4] : r0;
-    const float* r5 = n > 5 ? base + row_offs[5] : r0;
-    return [=](int64_t k, int r) {
-      const int64_t o = offs[k];
-      return r == 0 ? r0[o] : r == 1 ? r1[o] : r == 2 ? r2[o] : r == 3 ? r3[o] : r == 4 ? r4[o] : r5[o];
-    };
+    std::array<const float*, MR> r;
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) r[i] = base + row_offs[i < n ? i : 0];
+    return [=](int64_t k, int i) { return r[i][offs[k]]; };
   }
 
   // R (1 or 2) rows × P panels of C added to: 2·R·P ≤ 8 accumulators, as many
@@ -348,8 +340,9 @@ struct GemmImpl {
   }
 
   static GemmKernels table(const char* isa) {
-    return GemmKernels{isa,           MR,      NR,     &micro, &micro_rows, &micro_indirect, &micro_indirect_a,
-                       &micro_gather, &gemv_n, &gemv_t};
+    return GemmKernels{
+        isa,           MR,      NR,     &micro, &micro_rows, &micro_lda, &micro_indirect, &micro_indirect_a,
+        &micro_gather, &gemv_n, &gemv_t};
   }
 };
 

@@ -50,6 +50,11 @@ struct GemmReference {
     tile(
         kc, [=](int r, int64_t k) { return rows[r][k]; }, packed_b(Bp), C, ldc, mr, nr, accumulate, ep);
   }
+  static void micro_lda(int64_t kc, const float* A, int64_t lda, const float* Bp, float* C, int64_t ldc, int mr, int nr,
+                        bool accumulate, const TileEpilogue* ep) {
+    tile(
+        kc, [=](int r, int64_t k) { return A[r * lda + k]; }, packed_b(Bp), C, ldc, mr, nr, accumulate, ep);
+  }
   static void micro_indirect(int64_t kc, const float* Ap, const float* base, const int64_t* offs, float* C, int64_t ldc,
                              int mr, int nr, bool accumulate, const TileEpilogue* ep) {
     tile(
@@ -88,8 +93,9 @@ struct GemmReference {
     }
   }
   static const GemmKernels* table() {
-    static const GemmKernels k{"reference",   MR,      NR,     &micro, &micro_rows, &micro_indirect, &micro_indirect_a,
-                               &micro_gather, &gemv_n, &gemv_t};
+    static const GemmKernels k{
+        "reference",   MR,      NR,     &micro, &micro_rows, &micro_lda, &micro_indirect, &micro_indirect_a,
+        &micro_gather, &gemv_n, &gemv_t};
     return &k;
   }
 };
@@ -97,7 +103,8 @@ struct GemmReference {
 }  // namespace
 
 const GemmKernels* gemm_kernels_reference(int mr, int nr) {
-  // The ISA tiles: 6 or 4 rows × 2 vectors of 4, 8 or 16 floats.
+  // The ISA tiles: 4, 6 or 8 rows × 2 vectors of 4, 8 or 16 floats.
+  if (mr == 8 && nr == 32) return GemmReference<8, 32>::table();
   if (mr == 6 && nr == 8) return GemmReference<6, 8>::table();
   if (mr == 6 && nr == 16) return GemmReference<6, 16>::table();
   if (mr == 6 && nr == 32) return GemmReference<6, 32>::table();
