@@ -233,8 +233,16 @@ void plan_unique(PlanCtx& c) {
   if (has_axis && rank == 0) c.fail("axis given for a scalar input");
   const int64_t axis = has_axis ? normalize_axis(c, c.node.attr_int("axis", 0), rank) : 0;
   const bool sorted = c.node.attr_int("sorted", 1) != 0;
+  const std::string where = c.node.where();
   finish(c,
-         [has_axis, axis, sorted](const std::vector<const Tensor*>& in) {
+         [has_axis, axis, sorted, where](const std::vector<const Tensor*>& in) {
+           // An empty input may still have an axis of 2^59 slices: the sort order and the
+           // inverse indices hold 8 bytes per slice, refused before they are allocated.
+           const int64_t slices = has_axis ? in[0]->dim(static_cast<int>(axis)) : in[0]->numel();
+           if (static_cast<uint64_t>(slices) > max_tensor_bytes() / sizeof(int64_t))
+             throw Error(ErrorCode::InvalidArgument, where + ": the inverse indices of " + std::to_string(slices) +
+                                                         " slices exceed the limit of " +
+                                                         std::to_string(max_tensor_bytes()) + " bytes per tensor");
            const Tensor v = comparable(*in[0]);
            std::vector<Tensor> r;
            with_type(v.dtype(), [&](auto* tag) {

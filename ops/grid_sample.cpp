@@ -219,6 +219,10 @@ void plan_grid_sample(PlanCtx& c) {
     p.out_size = checked_mul(c, p.out_size, p.out.back(), "the output plane size");
   }
   c.set_output(0, c.input(0).dtype, out);
+  // Border and reflection padding read the nearest pixel: an empty axis has none.
+  if (p.in_size == 0 && shape_numel(out) > 0)
+    c.fail("X " + shape_str(X) + " has an empty spatial axis: there is nothing to sample for the output " +
+           shape_str(out));
   c.kernel = [p](KernelIO& io) {
     const std::vector<double> grid = grid_as_double(*io.in[1]);
     if (io.in[0]->dtype() == DType::Float64)

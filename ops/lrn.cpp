@@ -24,7 +24,9 @@ struct LrnParams {
 
 template <class T>
 void lrn_reference(const T* x, T* y, const LrnParams& p) {
-  parallel_rows(p.N, p.C * p.plane * (p.before + p.after + 2), [&](int64_t first, int64_t last) {
+  // the window is at most C channels (size may be up to 2^63 − 1)
+  const int64_t window = std::min(p.C, p.before + 1) + std::min(p.C, p.after + 1);
+  parallel_rows(p.N, work_mul(p.C * p.plane, window), [&](int64_t first, int64_t last) {
     std::vector<double> sum(static_cast<size_t>(p.plane));
     for (int64_t n = first; n < last; ++n) {
       const T* xn = x + n * p.C * p.plane;

@@ -177,6 +177,7 @@ void plan_multinomial(PlanCtx& c) {
     Draw d(*source);
     const Tensor& x = *io.in[0];
     Tensor& y = *io.out[0];
+    if (batch == 0) return;  // an empty batch may still have 2^59 classes: no running sums for them
     std::vector<double> cumulative(static_cast<size_t>(classes));
     for (int64_t b = 0; b < batch; ++b) {
       double top = -INFINITY;

@@ -217,7 +217,14 @@ void plan_scan(PlanCtx& c) {
         std::vector<Tensor> r = run_scan(s, *run, state, scan_in, outer);
         for (size_t k = 0; k < r.size(); ++k) per_batch[k].push_back(std::move(r[k]));
       }
-      for (auto& parts : per_batch) {
+      for (size_t k = 0; k < per_batch.size(); ++k) {
+        const std::vector<Tensor>& parts = per_batch[k];
+        for (size_t b = 1; b < parts.size(); ++b)  // a body run node by node may give each its own shape
+          if (parts[b].shape() != parts[0].shape() || parts[b].dtype() != parts[0].dtype())
+            throw Error(ErrorCode::InvalidModel,
+                        s.where + ": output " + std::to_string(k) + " is " + dtype_name(parts[b].dtype()) +
+                            shape_str(parts[b].shape()) + " for batch entry " + std::to_string(b) + " but " +
+                            dtype_name(parts[0].dtype()) + shape_str(parts[0].shape()) + " for entry 0");
         Tensor r = Tensor::uninitialized(parts[0].dtype(), with(parts[0].shape(), 0, batch));
         stack_into(r, parts, 0, false);
         result.push_back(std::move(r));

@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstring>
 #include <cstdint>
 #include <thread>
 #include <vector>
@@ -320,6 +321,32 @@ TEST_CASE("Scan-9: reversed input and output directions, scan axis 1") {
     REQUIRE(out[1].second.shape() == Shape{2, 3});
     CHECK(values(out[1].second) == std::vector<float>{6, 5, 3, 160, 150, 130});
   }
+}
+
+TEST_CASE("Scan-8: batch entries whose outputs differ in shape are an Error, not a read past the smaller") {
+  // The body expands 1 to the shape it scans: [1, 3] for batch entry 0 and [1, 1] for entry 1
+  // cannot be stacked (the copy read 3 floats from the second).
+  ModelBuilder m(8);
+  m.input("x", {2, 1, 2}, kInt64).output("ys");
+  auto* scan = m.node("Scan", {"", "x"}, {"ys"});
+  scan->set_name("scan8");
+  ModelBuilder::attr_i(scan, "num_scan_inputs", 1);
+  onnx::GraphProto* body = graph_attr(scan, "body");
+  sub_input(body, "x_t", kInt64, {2});
+  init_scalar_f(body, "one", 1.f);
+  add(body, "Expand", {"one", "x_t"}, {"y_t"});
+  sub_output(body, "y_t");
+  Session s(save(m, "scan8_ragged"), options(1));
+  Tensor ragged(DType::Int64, {2, 1, 2}), even(DType::Int64, {2, 1, 2});
+  const int64_t ragged_v[] = {1, 3, 1, 1}, even_v[] = {1, 2, 1, 2};
+  std::memcpy(ragged.raw(), ragged_v, sizeof ragged_v);
+  std::memcpy(even.raw(), even_v, sizeof even_v);
+  CHECK_THROWS_WITH_AS(s.run({{"x", ragged}}),
+                       doctest::Contains("node 'scan8' (Scan): output 0 is float32[1,1,1] for batch entry 1 but"),
+                       Error);
+  auto out = s.run({{"x", even}});  // equal shapes stack as before
+  REQUIRE(out[0].second.shape() == Shape{2, 1, 1, 2});
+  CHECK(values(out[0].second) == std::vector<float>{1, 1, 1, 1});
 }
 
 TEST_CASE("malformed control flow is an Error naming the node") {

@@ -148,3 +148,37 @@ TEST_CASE("parallel_rows splits and sizes work without overflowing") {
   parallel_rows(1000, kMax, [&](int64_t first, int64_t last) { covered += last - first; });
   CHECK(covered == 1000);
 }
+
+// Issue #22, the ops added after the first audit (run-time values that must
+// not drive an allocation, and work estimates that must not overflow).
+TEST_CASE("Multinomial of an empty batch with 2^59 classes allocates nothing per class") {
+  ModelBuilder m(7);
+  m.input("x", {0, int64_t{1} << 59}).output("y", 6);
+  ModelBuilder::attr_i(m.node("Multinomial", {"x"}, {"y"}), "sample_size", 3);
+  auto out = run(m, {{"x", Tensor(DType::Float32, {0, int64_t{1} << 59})}}, "hostile_multinomial");
+  CHECK(out[0].second.shape() == Shape{0, 3});
+}
+
+TEST_CASE("TfIdfVectorizer of no rows with 2^31 columns counts nothing") {
+  ModelBuilder m(9);
+  m.input("x", {0, 4}, 7).output("y");
+  auto* n = m.node("TfIdfVectorizer", {"x"}, {"y"});
+  ModelBuilder::attr_s(n, "mode", "TF");
+  ModelBuilder::attr_i(n, "min_gram_length", 1);
+  ModelBuilder::attr_i(n, "max_gram_length", 1);
+  ModelBuilder::attr_i(n, "max_skip_count", 0);
+  ModelBuilder::attr_ints(n, "pool_int64s", {5});
+  ModelBuilder::attr_ints(n, "ngram_counts", {0});
+  ModelBuilder::attr_ints(n, "ngram_indexes", {(int64_t{1} << 31) - 1});
+  auto out = run(m, {{"x", Tensor(DType::Int64, {0, 4})}}, "hostile_tfidf");
+  CHECK(out[0].second.shape() == Shape{0, int64_t{1} << 31});  // column 2^31 − 1 is the last
+}
+
+TEST_CASE("LRN with size 2^63 − 1 sums every channel") {
+  // The window covers all 3 channels: y = x / (1 + 1/size · Σ x²)^0.75 ≈ x.
+  ModelBuilder m(13);
+  m.input("x", {1, 3, 1, 2}).output("y");
+  ModelBuilder::attr_i(m.node("LRN", {"x"}, {"y"}), "size", kMax);
+  const std::vector<float> y = values(run(m, {{"x", iota_floats({1, 3, 1, 2})}}, "hostile_lrn")[0].second);
+  CHECK(y == values(iota_floats({1, 3, 1, 2})));
+}

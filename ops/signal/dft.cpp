@@ -69,7 +69,7 @@ struct DftParams {
 };
 
 void run_dft(const Tensor& x, Tensor& y, const DftParams& p) {
-  parallel_rows(p.outer, p.inner * p.n * 8, [&](int64_t first, int64_t last) {
+  parallel_rows(p.outer, work_mul(p.inner, p.n * 8), [&](int64_t first, int64_t last) {
     Fft fft(p.n);
     std::vector<cdouble> line(static_cast<size_t>(p.n));
     const int64_t kept = std::min(p.len, p.n);

@@ -339,6 +339,21 @@ def main():
                 [vi("x", F32, [2, 4]), vi("i", TensorProto.INT64, [2, 1])], [vi("y", F32, None)], [],
                 "InvalidModel", "batch_dims or indices' last dim is invalid")
 
+    # Issue #22, the ops added after the first audit.
+    # GridSample from an empty spatial axis: border padding read pixel 0 of the empty X.
+    graph_model("grid_sample_empty_axis.onnx", 16,
+                [helper.make_node("GridSample", ["x", "g"], ["y"], padding_mode="border")],
+                [vi("x", F32, [1, 1, 0, 4]), vi("g", F32, [1, 2, 2, 2])], [vi("y", F32, None)], [], "InvalidModel",
+                "has an empty spatial axis: there is nothing to sample")
+    # Unique along an axis of 2^59 slices of an empty constant: the sort order (8 bytes a slice) was
+    # allocated before anything was checked (std::bad_alloc, not a normrt::Error).
+    empty = TensorProto()
+    empty.name, empty.data_type = "x", TensorProto.FLOAT
+    empty.dims.extend([0, 1 << 59])
+    graph_model("unique_empty_axis_huge.onnx", 11,
+                [helper.make_node("Unique", ["x"], ["y"], axis=1)], [], [vi("y", F32, None)], [empty],
+                "InvalidArgument", "the inverse indices of 576460752303423488 slices exceed the limit")
+
     # --- .npy files ------------------------------------------------------------
     def npy(header, payload=b"", version=1):
         h = header.encode()
