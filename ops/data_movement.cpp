@@ -159,20 +159,6 @@ void transpose_kernel(const Tensor& X, Tensor& Y, const TransposePlan& tp) {
   });
 }
 
-template <class F>
-void by_element_size(size_t es, F&& f) {
-  switch (es) {
-    case 1:
-      return f(uint8_t{});
-    case 2:
-      return f(uint16_t{});
-    case 4:
-      return f(uint32_t{});
-    default:
-      return f(uint64_t{});
-  }
-}
-
 void plan_transpose(PlanCtx& c) {
   c.require_inputs(1, 1);
   const Shape& in = c.input(0).shape;

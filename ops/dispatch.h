@@ -14,6 +14,22 @@ struct bf16_t {  // tag for bfloat16 storage (Cast only; visit_numeric does not 
   uint16_t bits;
 };
 
+// Calls f(U{}) with the unsigned integer type of an element size (1, 2, 4 or
+// 8 bytes): for ops that only move elements.
+template <class F>
+void by_element_size(size_t es, F&& f) {
+  switch (es) {
+    case 1:
+      return f(uint8_t{});
+    case 2:
+      return f(uint16_t{});
+    case 4:
+      return f(uint32_t{});
+    default:
+      return f(uint64_t{});
+  }
+}
+
 template <class F>
 auto visit_numeric(DType t, F&& f) {
   switch (t) {

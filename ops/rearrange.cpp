@@ -9,25 +9,12 @@
 // Each writes the output once in order (ReverseSequence: one copy per time step).
 #include <cstring>
 
+#include "dispatch.h"
 #include "op.h"
 
 namespace normrt {
 
 namespace {
-
-template <class F>
-void by_element_size(size_t es, F&& f) {
-  switch (es) {
-    case 1:
-      return f(uint8_t{});
-    case 2:
-      return f(uint16_t{});
-    case 4:
-      return f(uint32_t{});
-    default:
-      return f(uint64_t{});
-  }
-}
 
 // ---- DepthToSpace / SpaceToDepth ------------------------------------------------
 

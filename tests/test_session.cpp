@@ -25,6 +25,18 @@ NamedTensors example_inputs(int64_t batch, int64_t seq) {
   return {{"x", random_tensor({batch, seq, 64}, 1, 100.f)}, {"img", random_tensor({batch, 8, 16, 16}, 2)}};
 }
 
+// The inputs of a model test folder's test_data_set_0.
+NamedTensors test_data_inputs(const std::filesystem::path& folder) {
+  NamedTensors in;
+  for (int k = 0;; ++k) {
+    const auto file = folder / "test_data_set_0" / ("input_" + std::to_string(k) + ".pb");
+    if (!std::filesystem::exists(file)) return in;
+    std::string name;
+    Tensor t = read_tensor_pb(file.string(), &name);
+    in.emplace_back(name, t);
+  }
+}
+
 bool bit_identical(const NamedTensors& a, const NamedTensors& b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
@@ -291,12 +303,7 @@ TEST_CASE("concurrency (tsan): 2-thread sessions run their task graph and row sp
   for (const char* model : {"bert_opset17", "resnet", "mobilenet_v2", "torch_lstm"}) {
     CAPTURE(model);
     const fs::path m = dir / model;
-    NamedTensors in;
-    for (int k = 0; fs::exists(m / "test_data_set_0" / ("input_" + std::to_string(k) + ".pb")); ++k) {
-      std::string name;
-      Tensor t = read_tensor_pb((m / "test_data_set_0" / ("input_" + std::to_string(k) + ".pb")).string(), &name);
-      in.emplace_back(name, t);
-    }
+    const NamedTensors in = test_data_inputs(m);
     REQUIRE(!in.empty());
     SessionOptions o1;
     o1.threads = 1;
@@ -364,12 +371,7 @@ TEST_CASE("model tests with attention, softmax, reductions and convolutions: bit
   for (const char* model : {"bert_opset17", "gpt", "vit", "resnet", "mobilenet_v2", "ln_lstm"}) {
     CAPTURE(model);
     const fs::path m = dir / model;
-    NamedTensors in;
-    for (int k = 0; fs::exists(m / "test_data_set_0" / ("input_" + std::to_string(k) + ".pb")); ++k) {
-      std::string name;
-      Tensor t = read_tensor_pb((m / "test_data_set_0" / ("input_" + std::to_string(k) + ".pb")).string(), &name);
-      in.emplace_back(name, t);
-    }
+    const NamedTensors in = test_data_inputs(m);
     REQUIRE(!in.empty());
     SessionOptions o1;
     o1.threads = 1;
