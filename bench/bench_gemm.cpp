@@ -8,6 +8,7 @@
 #include <benchmark/benchmark.h>
 #include <tbb/task_arena.h>
 
+#include <algorithm>
 #include <random>
 #include <vector>
 
@@ -24,9 +25,9 @@ using namespace normrt;
 namespace {
 
 const std::vector<std::vector<int64_t>> kShapes = {  // M, K, N
-    {128, 768, 768},  {128, 768, 3072}, {128, 3072, 768}, {128, 384, 384}, {128, 384, 1536},
-    {128, 64, 128},   {128, 128, 64},   {1, 768, 768},    {1, 768, 3072},  {3136, 576, 64},
-    {784, 1152, 128}, {196, 2304, 256}, {12544, 27, 32}};
+    {128, 768, 768}, {128, 768, 3072}, {128, 3072, 768}, {128, 384, 384}, {128, 384, 1536},
+    {128, 64, 128},  {128, 128, 64},   {1, 768, 768},    {1, 768, 3072},  {1, 256, 1024},
+    {3136, 576, 64}, {784, 1152, 128}, {196, 2304, 256}, {12544, 27, 32}};
 
 std::vector<float> random_vector(int64_t n, uint64_t seed) {
   std::mt19937_64 rng(seed);
@@ -44,6 +45,24 @@ tbb::task_arena& arena(int threads) {
 void report(benchmark::State& st, int64_t M, int64_t N, int64_t K) {
   st.counters["GFLOPS"] =
       benchmark::Counter(2.0 * static_cast<double>(M * N * K) * st.iterations() / 1e9, benchmark::Counter::kIsRate);
+  if (M == 1)  // a row times the weights: the rate B is read at
+    st.counters["B_GBps"] =
+        benchmark::Counter(4.0 * static_cast<double>(K * N) * st.iterations() / 1e9, benchmark::Counter::kIsRate);
+}
+
+// The yardstick for M = 1: a copy loop over as many floats as the weights
+// hold (K·N), in and out of cache as the product's B is; GB/s of bytes read.
+void BM_CopyWeights(benchmark::State& st) {
+  const int64_t K = st.range(1), N = st.range(2);
+  const auto src = random_vector(K * N, 3);
+  std::vector<float> dst(src.size());
+  for (auto _ : st) {
+    std::copy(src.begin(), src.end(), dst.begin());
+    benchmark::DoNotOptimize(dst.data());
+    benchmark::ClobberMemory();
+  }
+  st.counters["B_GBps"] =
+      benchmark::Counter(4.0 * static_cast<double>(K * N) * st.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
 
 void BM_Gemm(benchmark::State& st, int threads, bool prepacked) {
@@ -54,7 +73,7 @@ void BM_Gemm(benchmark::State& st, int threads, bool prepacked) {
   const linalg::PackedB pb = linalg::pack_b(kern, false, K, N, B.data(), N);
   arena(threads).execute([&] {
     for (auto _ : st) {
-      if (prepacked && M > 1)
+      if (prepacked)
         linalg::sgemm_packed(kern, false, M, 1.f, A.data(), K, pb, 0.f, C.data(), N);
       else
         linalg::sgemm(kern, false, false, M, N, K, 1.f, A.data(), K, B.data(), N, 0.f, C.data(), N);
@@ -86,6 +105,12 @@ int register_all() {
     for (auto* b : {packed, plain}) {
       for (auto& s : kShapes) b->Args(s);
       b->ArgNames({"M", "K", "N"})->UseRealTime()->MinTime(0.2);
+    }
+    if (t == 1) {
+      auto* c = benchmark::RegisterBenchmark("CopyWeights", BM_CopyWeights);
+      for (auto& s : kShapes)
+        if (s[0] == 1) c->Args(s);
+      c->ArgNames({"M", "K", "N"})->UseRealTime()->MinTime(0.2);
     }
 #ifdef NORMRT_BENCH_ONEDNN
     auto* d = benchmark::RegisterBenchmark(("OneDnnSgemm" + suffix).c_str(), BM_OneDnn, t);

@@ -13,23 +13,27 @@
 //          4. xu-norm fusion     — Xu et al.'s LayerNorm-simple and AdaNorm with an
 //                                   unbiased std and eps added to it → ai.normrt
 //                                   LayerNormSimple / AdaNorm (std_mode unbiased_std_eps)
-//          5. batch-norm folding — inference BatchNormalization into the Conv,
+//          5. row hoisting       — row-wise work on Gather(X, t) over another axis
+//                                   (an unrolled time loop's per-step MatMul,
+//                                   LayerNorm, activation) done once on all of X
+//                                   before the Gathers (hoist_gathered_rows.cpp)
+//          6. batch-norm folding — inference BatchNormalization into the Conv,
 //                                   ConvTranspose or Gemm producing its input
 //                                   (fold_batch_norm.cpp); else BN → Relu|Clip →
 //                                   ai.normrt BatchNormalization that clamps; then
 //                                   Conv → Add Z [→ Relu|Clip] (a residual) and
 //                                   Conv → Relu|Clip → ai.normrt Conv that adds Z and
 //                                   clamps in its GEMM epilogue
-//          6. skip-norm fusion   — Add feeding a LayerNormalization over the last
+//          7. skip-norm fusion   — Add feeding a LayerNormalization over the last
 //                                   axis → SkipLayerNormalization (also writing the
 //                                   sum when other nodes read it)
-//          7. gelu fusion        — erf and tanh forms → ai.normrt Gelu (fuse_gelu.cpp)
-//          8. matmul-bias fusion — MatMul(constant W) → Add(bias) [→ Relu | Gelu] →
+//          8. gelu fusion        — erf and tanh forms → ai.normrt Gelu (fuse_gelu.cpp)
+//          9. matmul-bias fusion — MatMul(constant W) → Add(bias) [→ Relu | Gelu] →
 //                                   ai.normrt FusedMatMul with a GEMM epilogue
-//          9. attention fusion   — Transpose(Q)·Transpose(K) [→ scale] [→ Add mask |
+//         10. attention fusion   — Transpose(Q)·Transpose(K) [→ scale] [→ Add mask |
 //                                   Where] → Softmax → ·Transpose(V) → Transpose →
 //                                   ai.normrt Attention reading the heads in place
-//         10. cleanup again
+//         11. cleanup again
 // Fused nodes live in normrt's own domain `ai.normrt` (version 1), so they run
 // whatever ai.onnx opset the model imports. The planner also folds, per set
 // of input shapes, every node whose inputs are known then.
@@ -67,6 +71,7 @@ int fuse_conv_activation(Graph& g);
 int fuse_gelu(Graph& g);
 int fuse_matmul_bias(Graph& g);
 int fuse_attention(Graph& g);
+int hoist_gathered_rows(Graph& g);
 
 // ---- helpers shared by the fusion passes (graph_match.cpp) -----------------
 struct GraphIndex {

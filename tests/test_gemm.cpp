@@ -68,6 +68,26 @@ TEST_CASE("gemm: every ISA against the fp64 triple loop around tile and block si
         for (int64_t K : ks) check_case(*k, false, false, M, N, K, 1.f, 0.f, false);
 }
 
+TEST_CASE("gemm: one row times pre-packed B, around the panel and block sizes, with an epilogue") {
+  for (const auto* k : runnable_gemm_kernels())
+    for (int64_t N : {1, 7, 16, 31, 33, 64, 65, 129, 200, 1100})
+      for (int64_t K : {1, 5, 64, 255, 256, 257, 513}) check_case(*k, false, false, 1, N, K, 1.f, 0.f, true);
+  const auto* k = runnable_gemm_kernels().back();
+  const int64_t N = 70, K = 300;
+  const auto A = random_matrix(K, 5), B = random_matrix(K * N, 6), bias = random_matrix(N, 7);
+  std::vector<float> C(N), ref(N);
+  linalg::Epilogue ep;
+  ep.bias = bias.data();
+  ep.lo = 0.f;  // Relu
+  linalg::sgemm_packed(*k, false, 1, 1.f, A.data(), K, linalg::pack_b(*k, false, K, N, B.data(), N), 0.f, C.data(), N,
+                       ep);
+  for (int64_t j = 0; j < N; ++j) {
+    double s = bias[static_cast<size_t>(j)];
+    for (int64_t kk = 0; kk < K; ++kk) s += double(A[static_cast<size_t>(kk)]) * B[static_cast<size_t>(kk * N + j)];
+    CHECK(std::fabs(C[static_cast<size_t>(j)] - std::max(0.0, s)) < 1e-4);
+  }
+}
+
 TEST_CASE("gemm: transposes, alpha, beta and pre-packed B") {
   for (const auto* k : runnable_gemm_kernels())
     for (bool ta : {false, true})

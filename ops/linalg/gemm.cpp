@@ -332,9 +332,53 @@ void sgemm(const GemmKernels& kern, bool ta, bool tb, int64_t M, int64_t N, int6
   gemm_blocked(kern, M, LeftOperand{nullptr, ta, A, lda, alpha}, RightOperand{pb.data()}, K, N, beta, C, ldc, ep);
 }
 
+// One row times packed B: y = alpha·a·B + beta·y, then the epilogue. The
+// register tile would compute MR rows to store one; the kernels' one-row
+// tile over four panels (micro_gather with one row) keeps eight independent
+// sums instead, so B streams through at the cache's rate. Tasks own chunks
+// of panels.
+static void gemv_packed(const GemmKernels& kern, const float* a, int64_t a_stride, float alpha, const PackedB& B,
+                        float beta, float* y, const Epilogue& ep) {
+  static const std::vector<int64_t> iota = [] {
+    std::vector<int64_t> v(static_cast<size_t>(KC));
+    for (int64_t k = 0; k < KC; ++k) v[static_cast<size_t>(k)] = k;
+    return v;
+  }();
+  const int64_t K = B.K, N = B.N, nr = kern.nr, panels = ceil_div(N, nr);
+  Scratch<float> a_contig(a_stride != 1 ? static_cast<size_t>(K) : 0);
+  if (a_stride != 1) {
+    for (int64_t k = 0; k < K; ++k) a_contig[static_cast<size_t>(k)] = a[k * a_stride];
+    a = a_contig.data();
+  }
+  const int64_t chunk = std::max<int64_t>(4, ceil_div(ceil_div(panels, intra_op_threads()), 4) * 4);
+  parallel_rows(ceil_div(panels, chunk), chunk * nr * K, [&](int64_t first, int64_t last) {
+    const int64_t p0 = first * chunk, p1 = std::min(panels, last * chunk);
+    const int64_t j0 = p0 * nr, j1 = std::min(N, p1 * nr);
+    for (int64_t j = j0; j < j1; ++j) y[j] = beta == 0.f ? 0.f : beta * y[j];
+    const int64_t row = 0;
+    for (int64_t pc = 0; pc < K; pc += KC) {
+      const int64_t kc = std::min(KC, K - pc);
+      const float* bp = B.data.data() + pc * panels * nr + p0 * kc * nr;
+      if (alpha == 1.f && beta == 0.f) {
+        kern.micro_gather(kc, a + pc, &row, &row, 1, iota.data(), bp, y + j0, 0, static_cast<int>(j1 - j0));
+      } else {  // the product alone, then scaled and added
+        float part[1024];
+        for (int64_t jb = j0; jb < j1; jb += 1024) {
+          const int64_t nj = std::min<int64_t>(1024, j1 - jb);
+          std::fill(part, part + nj, 0.f);
+          kern.micro_gather(kc, a + pc, &row, &row, 1, iota.data(), bp + (jb - j0) * kc, part, 0, static_cast<int>(nj));
+          for (int64_t j = 0; j < nj; ++j) y[jb + j] += alpha * part[j];
+        }
+      }
+    }
+    finish_row(ep, 0, y, j0, j1);
+  });
+}
+
 void sgemm_packed(const GemmKernels& kern, bool ta, int64_t M, float alpha, const float* A, int64_t lda,
                   const PackedB& B, float beta, float* C, int64_t ldc, const Epilogue& ep) {
   if (M <= 0 || B.N <= 0) return;
+  if (M == 1 && !ep.transpose_to && B.K > 0) return gemv_packed(kern, A, ta ? lda : 1, alpha, B, beta, C, ep);
   gemm_blocked(kern, M, LeftOperand{nullptr, ta, A, lda, alpha}, RightOperand{B.data.data()}, B.K, B.N, beta, C, ldc,
                ep);
 }
