@@ -65,7 +65,7 @@ DType dtype_from_descr(const std::string& d, const std::string& path) {
   }
   throw Error(ErrorCode::InvalidArgument, path + ": numpy dtype '" + d +
                                               "' is not supported "
-                                              "(little-endian bool, int, uint and float only)");
+                                              "(little-endian bool, int, uint and float, and str '<U')");
 }
 
 // Value of `'key': value` in the header dict, up to the next ',' or '}' at depth 0.

@@ -540,3 +540,16 @@ TEST_CASE("C API: string inputs and outputs are refused with a message") {
   CHECK(std::string(normrt_last_error()).find("string") != std::string::npos);
   normrt_session_free(s);
 }
+
+TEST_CASE("string initializers survive save_optimized_model") {
+  ModelBuilder m(13);
+  m.input("x", {2}, kStr).output("y", kStr);
+  init_str(m, "c", {2}, {"kept", "h\xc3\xa9"});
+  ModelBuilder::attr_i(m.node("Concat", {"c", "x"}, {"y"}), "axis", 0);
+  auto dir = test::temp_dir("strings_saved");
+  const std::string in = m.save(dir / "m.onnx"), out = (dir / "opt.onnx").string();
+  save_optimized_model(in, out);
+  Session s(out);
+  Tensor y = s.run({{"x", strings({2}, {"a", "b"})}})[0].second;
+  CHECK(values(y) == std::vector<std::string>{"kept", "h\xc3\xa9", "a", "b"});
+}
