@@ -123,7 +123,7 @@ void plan_string_normalizer(PlanCtx& c) {
     for (const std::string& s : x)
       if (stopwords.empty() || !stopwords.count(case_sensitive ? s : map_case(s, lower_of)))
         kept.push_back(change ? map_case(s, change) : s);
-    if (kept.empty()) kept.emplace_back();  // all dropped: one empty string
+    if (kept.empty() && sized_by_kernel) kept.emplace_back();  // all dropped by stopwords: one empty string
     const int64_t n = static_cast<int64_t>(kept.size());
     if (sized_by_kernel) *io.out[0] = Tensor(DType::String, two_d ? Shape{1, n} : Shape{n});
     Span<std::string> y = io.out[0]->span<std::string>();

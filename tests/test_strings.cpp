@@ -324,6 +324,8 @@ TEST_CASE("StringNormalizer: stopwords, case changes, shapes, UTF-8") {
   // Case-insensitive stopwords match through the UTF-8 mapping too.
   CHECK(values(normalize(strings({2}, {"\xc3\x89T\xc3\x89", "x"}), "", false, {"\xc3\xa9t\xc3\xa9"})) ==
         std::vector<std::string>{"x"});
+  CHECK(normalize(Tensor(DType::String, {0}), "UPPER", true, {}).shape() == Shape{0});  // nothing dropped
+  CHECK(values(normalize(Tensor(DType::String, {0}), "UPPER", true, {"a"})) == std::vector<std::string>{""});
   CHECK_THROWS_AS(normalize(strings({2, 2}, {"a", "b", "c", "d"}), "", true, {}), Error);
   CHECK_THROWS_AS(normalize(strings({2}, {"a", "b"}), "TITLE", true, {}), Error);
 }
@@ -513,6 +515,16 @@ TEST_CASE("string tensors refused clearly where not supported") {
   a->mutable_t()->add_string_data("v");
   cos.init_i64("sh", {3});
   refused(cos);
+  ModelBuilder gather(13);  // an index out of range: an error from the run, as for numbers
+  gather.input("a", {2}, kStr).input("i", {1}, kI64).output("y", kStr);
+  gather.node("Gather", {"a", "i"}, {"y"});
+  Tensor idx(DType::Int64, {1});
+  idx.data<int64_t>()[0] = 2;
+  CHECK_THROWS_WITH_AS(open(gather).run({{"a", strings({2}, {"p", "q"})}, {"i", idx}}),
+                       doctest::Contains("out of range"), Error);
+  idx.data<int64_t>()[0] = -2;
+  CHECK(values(open(gather).run({{"a", strings({2}, {"p", "q"})}, {"i", idx}})[0].second) ==
+        std::vector<std::string>{"p"});
   ModelBuilder relu(13);
   relu.input("a", {2}, kStr).output("y", kStr);
   relu.node("Relu", {"a"}, {"y"});
@@ -552,4 +564,35 @@ TEST_CASE("string initializers survive save_optimized_model") {
   Session s(out);
   Tensor y = s.run({{"x", strings({2}, {"a", "b"})}})[0].second;
   CHECK(values(y) == std::vector<std::string>{"kept", "h\xc3\xa9", "a", "b"});
+}
+
+TEST_CASE("If with string branch outputs: runs or is refused, never crashes") {
+  ModelBuilder m(13);
+  m.input("c", {}, kBool).input("x", {2}, kStr).output("y", kStr);
+  auto* n = m.node("If", {"c"}, {"y"});
+  for (const char* branch : {"then_branch", "else_branch"}) {
+    auto* a = n->add_attribute();
+    a->set_name(branch);
+    a->set_type(onnx::AttributeProto::GRAPH);
+    onnx::GraphProto* g = a->mutable_g();
+    g->set_name(branch);
+    auto* id = g->add_node();
+    id->set_op_type(std::string(branch) == "then_branch" ? "Identity" : "Transpose");
+    id->add_input("x");
+    id->add_output(std::string("out_") + branch);
+    auto* o = g->add_output();
+    o->set_name(std::string("out_") + branch);
+    o->mutable_type()->mutable_tensor_type()->set_elem_type(kStr);
+  }
+  Tensor c(DType::Bool, {});
+  try {
+    Session s = open(m);
+    for (uint8_t v : {1, 0}) {
+      c.data<uint8_t>()[0] = v;
+      CHECK(values(s.run({{"c", c}, {"x", strings({2}, {"p", "q"})}})[0].second) == std::vector<std::string>{"p", "q"});
+    }
+  } catch (const Error& e) {
+    CHECK(e.code() == ErrorCode::UnsupportedOp);
+    CHECK(std::string(e.what()).find("string") != std::string::npos);
+  }
 }
