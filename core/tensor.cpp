@@ -1,8 +1,10 @@
 #include "normrt/tensor.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <new>
 
 namespace normrt {
 
@@ -41,6 +43,8 @@ size_t dtype_size(DType t) {
     case DType::Float64:
     case DType::UInt64:
       return 8;
+    case DType::String:
+      return sizeof(std::string);
     case DType::Undefined:
       return 0;
   }
@@ -75,6 +79,8 @@ const char* dtype_name(DType t) {
       return "uint32";
     case DType::UInt64:
       return "uint64";
+    case DType::String:
+      return "string";
     case DType::Undefined:
       return "undefined";
   }
@@ -90,6 +96,7 @@ bool dtype_from_onnx(int onnx_type, DType* out) {
     case 5:
     case 6:
     case 7:
+    case 8:
     case 9:
     case 10:
     case 11:
@@ -109,8 +116,6 @@ const char* onnx_type_name(int onnx_type) {
   switch (onnx_type) {
     case 0:
       return "undefined";
-    case 8:
-      return "string";
     case 14:
       return "complex64";
     case 15:
@@ -248,9 +253,20 @@ static std::shared_ptr<void> aligned_buffer(size_t bytes, bool zero) {
   return std::shared_ptr<void>(p, [](void* q) { std::free(q); });
 }
 
+// n empty std::string objects in an aligned buffer, destroyed with it.
+static std::shared_ptr<void> string_buffer(int64_t n) {
+  std::shared_ptr<void> raw = aligned_buffer(static_cast<size_t>(n) * sizeof(std::string), false);
+  auto* s = static_cast<std::string*>(raw.get());
+  for (int64_t i = 0; i < n; ++i) new (s + i) std::string();  // noexcept
+  return std::shared_ptr<void>(s, [raw, n](void* q) {
+    auto* p = static_cast<std::string*>(q);
+    for (int64_t i = 0; i < n; ++i) p[i].~basic_string();
+  });
+}
+
 Tensor::Tensor(DType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape)) {
   numel_ = shape_numel(shape_, dtype_);
-  owner_ = aligned_buffer(nbytes(), true);
+  owner_ = dtype_ == DType::String ? string_buffer(numel_) : aligned_buffer(nbytes(), true);
   data_ = owner_.get();
 }
 
@@ -259,7 +275,7 @@ Tensor Tensor::uninitialized(DType dtype, Shape shape) {
   t.dtype_ = dtype;
   t.shape_ = std::move(shape);
   t.numel_ = shape_numel(t.shape_, dtype);
-  t.owner_ = aligned_buffer(t.nbytes(), false);
+  t.owner_ = dtype == DType::String ? string_buffer(t.numel_) : aligned_buffer(t.nbytes(), false);
   t.data_ = t.owner_.get();
   return t;
 }
@@ -304,8 +320,17 @@ Tensor Tensor::reshaped(Shape shape) const {
 
 Tensor Tensor::clone() const {
   Tensor t = uninitialized(dtype_, shape_);
-  if (nbytes()) std::memcpy(t.data_, data_, nbytes());
+  copy_elements_to(t.data_);
   return t;
+}
+
+void Tensor::copy_elements_to(void* dst) const {
+  if (dtype_ == DType::String) {
+    const auto* s = static_cast<const std::string*>(data_);
+    std::copy(s, s + numel_, static_cast<std::string*>(dst));
+  } else if (nbytes()) {
+    std::memcpy(dst, data_, nbytes());
+  }
 }
 
 }  // namespace normrt

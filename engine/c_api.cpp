@@ -125,6 +125,9 @@ normrt_status normrt_session_run(const normrt_session* s, const normrt_input* in
       if (!normrt::dtype_from_onnx(x.dtype, &dt))
         throw normrt::Error(normrt::ErrorCode::InvalidArgument,
                             std::string("input '") + x.name + "' has unknown dtype " + std::to_string(x.dtype));
+      if (dt == normrt::DType::String)
+        throw normrt::Error(normrt::ErrorCode::InvalidArgument,
+                            std::string("input '") + x.name + "': string tensors are not supported by the C API");
       if (x.rank && !x.dims)
         throw normrt::Error(normrt::ErrorCode::InvalidArgument, std::string("input '") + x.name + "' has no dims");
       normrt::Shape shape(x.dims, x.dims + x.rank);
@@ -148,6 +151,8 @@ normrt_status normrt_result_output(const normrt_result* r, size_t index, const c
   if (!r) return bad_argument("null result");
   if (index >= r->outputs.size()) return bad_argument("output index out of range");
   const auto& [n, t] = r->outputs[index];
+  if (t.dtype() == normrt::DType::String)  // std::string objects: not a C buffer
+    return bad_argument("the output is a string tensor: string tensors are not supported by the C API");
   if (name) *name = n.c_str();
   if (dtype) *dtype = static_cast<int>(t.dtype());
   if (rank) *rank = t.shape().size();

@@ -326,7 +326,7 @@ static void run_node_by_node(const Session::Impl& impl, const Plan& plan, const 
                                                   shape_str(t.shape()) + ", this run produces " +
                                                   dtype_name(v.dtype()) + shape_str(v.shape()));
     if (t.nbytes() && !t.raw()) throw Error(ErrorCode::InvalidArgument, "output '" + name + "' has no memory");
-    std::memcpy(t.raw(), v.raw(), v.nbytes());
+    v.copy_elements_to(t.raw());
   }
 }
 

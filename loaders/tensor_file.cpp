@@ -1,9 +1,12 @@
-// .npy (numpy format versions 1–3, little-endian, C order) and TensorProto .pb files.
+// .npy (numpy format versions 1–3, little-endian, C order; string tensors as
+// numpy str, '<U<width>' UTF-32) and TensorProto .pb files.
 #include "normrt/tensor_file.h"
 
 #include <cstring>
 #include <fstream>
+#include <vector>
 
+#include "../core/utf8.h"
 #include "tensor_proto.h"
 
 namespace normrt {
@@ -41,6 +44,7 @@ const char* npy_descr(DType t) {
     case DType::Bool:
       return "|b1";
     case DType::BFloat16:  // numpy has no bfloat16: such tensors go in .pb files
+    case DType::String:    // '<U<width>', made by write_npy
     case DType::Undefined:
       break;
   }
@@ -61,7 +65,7 @@ DType dtype_from_descr(const std::string& d, const std::string& path) {
   }
   throw Error(ErrorCode::InvalidArgument, path + ": numpy dtype '" + d +
                                               "' is not supported "
-                                              "(little-endian bool, int, uint and float only)");
+                                              "(little-endian bool, int, uint and float, and str '<U')");
 }
 
 // Value of `'key': value` in the header dict, up to the next ',' or '}' at depth 0.
@@ -84,6 +88,60 @@ std::string dict_value(const std::string& h, const std::string& key, const std::
   }
   size_t a = v.find_first_not_of(" "), b = v.find_last_not_of(" ");
   return a == std::string::npos ? std::string() : v.substr(a, b - a + 1);
+}
+
+// numpy str elements: `width` little-endian UTF-32 code points each, NUL-padded.
+Tensor strings_from_utf32(const std::string& bytes, size_t start, int64_t n, int64_t width, const Shape& shape,
+                          const std::string& path) {
+  const uint64_t per = static_cast<uint64_t>(width) * 4, have = bytes.size() - start;
+  if (n > 0 && (per == 0 || have / per != static_cast<uint64_t>(n) || have % per != 0))
+    throw Error(ErrorCode::InvalidArgument, path + ": data has " + std::to_string(have) + " bytes, shape " +
+                                                shape_str(shape) + " of <U" + std::to_string(width) + " needs " +
+                                                std::to_string(per * static_cast<uint64_t>(n)));
+  Tensor t(DType::String, shape);
+  std::string* out = t.data<std::string>();
+  for (int64_t i = 0; i < n; ++i) {
+    const unsigned char* p =
+        reinterpret_cast<const unsigned char*>(bytes.data() + start) + per * static_cast<uint64_t>(i);
+    int64_t len = width;
+    while (len > 0 && !(p[4 * (len - 1)] | p[4 * (len - 1) + 1] | p[4 * (len - 1) + 2] | p[4 * (len - 1) + 3])) --len;
+    for (int64_t k = 0; k < len; ++k) {
+      const char32_t cp = static_cast<char32_t>(p[4 * k]) | static_cast<char32_t>(p[4 * k + 1]) << 8 |
+                          static_cast<char32_t>(p[4 * k + 2]) << 16 | static_cast<char32_t>(p[4 * k + 3]) << 24;
+      if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        throw Error(ErrorCode::InvalidArgument,
+                    path + ": element " + std::to_string(i) + " holds an invalid code point " + std::to_string(cp));
+      encode_utf8(cp, out[i]);
+    }
+  }
+  return t;
+}
+
+// The elements of a string tensor as numpy str data ('<U<width>'); every
+// element must be valid UTF-8.
+std::string utf32_of(const Tensor& t, int64_t* width) {
+  std::vector<std::u32string> text(static_cast<size_t>(t.numel()));
+  size_t w = 1;
+  for (int64_t i = 0; i < t.numel(); ++i) {
+    const std::string& s = t.data<std::string>()[i];
+    for (size_t k = 0; k < s.size();) {
+      char32_t cp;
+      const size_t len = decode_utf8(s, k, &cp);
+      if (len == 0)
+        throw Error(ErrorCode::InvalidArgument, "cannot write string element " + std::to_string(i) +
+                                                    " as .npy: it is not valid UTF-8 (write a .pb file)");
+      text[static_cast<size_t>(i)] += cp;
+      k += len;
+    }
+    w = std::max(w, text[static_cast<size_t>(i)].size());
+  }
+  std::string out(text.size() * w * 4, '\0');
+  for (size_t i = 0; i < text.size(); ++i)
+    for (size_t k = 0; k < text[i].size(); ++k)
+      for (int b = 0; b < 4; ++b)
+        out[(i * w + k) * 4 + static_cast<size_t>(b)] = static_cast<char>(text[i][k] >> (8 * b));
+  *width = static_cast<int64_t>(w);
+  return out;
 }
 
 }  // namespace
@@ -110,7 +168,16 @@ Tensor parse_npy(const std::string& bytes, const std::string& path) {
   std::string h = bytes.substr(header_start, header_len);
   std::string descr = dict_value(h, "descr", path);
   if (descr.size() < 2 || descr.front() != '\'' || descr.back() != '\'') throw bad("malformed 'descr' in .npy header");
-  DType dt = dtype_from_descr(descr.substr(1, descr.size() - 2), path);
+  const std::string code = descr.substr(1, descr.size() - 2);
+  int64_t width = -1;  // numpy str ('<U<width>'): UTF-32 code points per element
+  if (code.size() > 2 && (code.compare(0, 2, "<U") == 0 || code.compare(0, 2, "|U") == 0)) {
+    width = 0;
+    for (size_t i = 2; i < code.size(); ++i) {
+      if (code[i] < '0' || code[i] > '9' || width > (int64_t{1} << 40)) throw bad("malformed 'descr' " + code);
+      width = width * 10 + (code[i] - '0');
+    }
+  }
+  DType dt = width >= 0 ? DType::String : dtype_from_descr(code, path);
   if (dict_value(h, "fortran_order", path) != "False") throw bad("Fortran-ordered arrays are not supported");
   std::string sh = dict_value(h, "shape", path);
   if (sh.size() < 2 || sh.front() != '(' || sh.back() != ')') throw bad("malformed 'shape' in .npy header");
@@ -135,8 +202,9 @@ Tensor parse_npy(const std::string& bytes, const std::string& path) {
   } catch (const Error& e) {
     throw bad(e.what());
   }
-  size_t nbytes = static_cast<size_t>(n) * dtype_size(dt);
   size_t data_start = header_start + header_len;
+  if (dt == DType::String) return strings_from_utf32(bytes, data_start, n, width, shape, path);
+  size_t nbytes = static_cast<size_t>(n) * dtype_size(dt);
   if (bytes.size() - data_start != nbytes)
     throw bad("data has " + std::to_string(bytes.size() - data_start) + " bytes, shape " + shape_str(shape) + " of " +
               dtype_name(dt) + " needs " + std::to_string(nbytes));
@@ -175,7 +243,13 @@ Tensor read_tensor_file(const std::string& path, std::string* name) {
 }
 
 void write_npy(const std::string& path, const Tensor& t) {
-  const char* descr = npy_descr(t.dtype());
+  std::string utf32, str_descr;
+  if (t.dtype() == DType::String) {
+    int64_t width = 0;
+    utf32 = utf32_of(t, &width);
+    str_descr = "<U" + std::to_string(width);
+  }
+  const char* descr = t.dtype() == DType::String ? str_descr.c_str() : npy_descr(t.dtype());
   if (!descr)
     throw Error(ErrorCode::InvalidArgument, "cannot write a tensor of dtype " + std::string(dtype_name(t.dtype())) +
                                                 " as .npy (numpy has no such dtype; write a .pb file)");
@@ -196,7 +270,10 @@ void write_npy(const std::string& path, const Tensor& t) {
   std::ofstream f(path, std::ios::binary);
   if (!f) throw Error(ErrorCode::IO, "cannot write '" + path + "'");
   f.write(out.data(), static_cast<std::streamsize>(out.size()));
-  f.write(static_cast<const char*>(t.raw()), static_cast<std::streamsize>(t.nbytes()));
+  if (t.dtype() == DType::String)
+    f.write(utf32.data(), static_cast<std::streamsize>(utf32.size()));
+  else
+    f.write(static_cast<const char*>(t.raw()), static_cast<std::streamsize>(t.nbytes()));
   if (!f) throw Error(ErrorCode::IO, "cannot write '" + path + "'");
 }
 

@@ -108,6 +108,17 @@ Tensor tensor_from_proto(const onnx::TensorProto& tp, const std::string& base_di
   } catch (const Error& e) {
     throw Error(ErrorCode::InvalidModel, label + ": " + e.what());
   }
+  if (dt == DType::String) {  // string_data only: UTF-8 (or any) bytes per element
+    if (tp.data_location() == onnx::TensorProto::EXTERNAL || tp.has_raw_data())
+      throw Error(ErrorCode::InvalidModel, label + ": a string tensor must hold its values in string_data");
+    if (tp.string_data_size() != n)
+      throw Error(ErrorCode::InvalidModel, label + ": string_data holds " + std::to_string(tp.string_data_size()) +
+                                               " values, the shape needs " + std::to_string(n));
+    Tensor t = Tensor::uninitialized(dt, shape);
+    std::string* d = t.data<std::string>();
+    for (int64_t i = 0; i < n; ++i) d[i] = tp.string_data(static_cast<int>(i));
+    return t;
+  }
   const size_t nbytes = static_cast<size_t>(n) * dtype_size(dt);
   if (tp.data_location() == onnx::TensorProto::EXTERNAL) {
     std::string bytes = read_external(tp, base_dir, nbytes, label);
@@ -190,6 +201,7 @@ Tensor tensor_from_proto(const onnx::TensorProto& tp, const std::string& base_di
       for (int64_t i = 0; i < n; ++i) b[i] = b[i] != 0;
       break;
     }
+    case DType::String:
     case DType::Undefined:
       break;
   }
@@ -201,6 +213,10 @@ void tensor_to_proto(const Tensor& t, const std::string& name, onnx::TensorProto
   tp->set_name(name);
   tp->set_data_type(static_cast<int>(t.dtype()));
   for (int64_t d : t.shape()) tp->add_dims(d);
+  if (t.dtype() == DType::String) {
+    for (const std::string& s : t.span<std::string>()) tp->add_string_data(s);
+    return;
+  }
   tp->set_raw_data(std::string(static_cast<const char*>(t.raw()), t.nbytes()));
 }
 

@@ -58,6 +58,7 @@ auto visit_numeric(DType t, F&& f) {
     case DType::Float16:
       return f(half_t{});
     case DType::BFloat16:  // ops compute it in float32 (narrow_floats.cpp); Cast converts it itself
+    case DType::String:    // string_ops.cpp
     case DType::Undefined:
       break;
   }

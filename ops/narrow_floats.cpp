@@ -113,7 +113,32 @@ void run_widened(const Widening& w, const Kernel& inner, KernelIO& io) {
 
 }  // namespace
 
+namespace {
+void plan_numeric(const OpDef& def, PlanCtx& c);
+}
+
+bool reads_strings(const PlanCtx& c) {
+  for (const ValueDesc& d : c.in)
+    if (d.present && d.dtype == DType::String) return true;
+  for (const ValueDesc& d : c.implicit_in)
+    if (d.present && d.dtype == DType::String) return true;
+  return false;
+}
+
 void plan_node(const OpDef& def, PlanCtx& c) {
+  if (reads_strings(c)) {
+    if (!def.plan_strings) c.unsupported("string tensors are not supported by " + c.node.op_type);
+    return def.plan_strings(c);
+  }
+  plan_numeric(def, c);
+  if (!def.plan_strings)
+    for (const ValueDesc& d : c.out)
+      if (d.present && d.dtype == DType::String) c.unsupported("string tensors are not supported by " + c.node.op_type);
+}
+
+namespace {
+
+void plan_numeric(const OpDef& def, PlanCtx& c) {
   bool widen_any = false;
   for (const ValueDesc& d : c.in)
     if (d.present && is_narrow_float(d.dtype) &&
@@ -156,5 +181,7 @@ void plan_node(const OpDef& def, PlanCtx& c) {
   c.detail = (c.detail.empty() ? "" : c.detail + "; ") + "computed in float32 from " + dtype_name(from);
   c.kernel = [w, inner = std::move(c.kernel)](KernelIO& io) { run_widened(*w, inner, io); };
 }
+
+}  // namespace
 
 }  // namespace normrt

@@ -157,6 +157,9 @@ struct OpDef {
   // any other, the planner widens its inputs to float32 and rounds its float
   // outputs back (plan_node, narrow_floats.cpp).
   std::vector<DType> native_narrow_floats;
+  // Plans the node when it reads string tensors; also lets the op make them.
+  // nullptr: the op refuses string inputs and outputs (plan_node; strings.cpp).
+  PlanFn plan_strings = nullptr;
 };
 
 class OpRegistry {
@@ -165,6 +168,9 @@ class OpRegistry {
   // Declares the narrow floats that already-added ops handle natively.
   void set_native_narrow_floats(const std::string& domain, std::initializer_list<const char*> op_types,
                                 std::vector<DType> dtypes);
+  // Lets already-added ops read and make string tensors: planned by `plan`,
+  // or by their own plan function when `plan` is nullptr.
+  void set_string_plan(const std::string& domain, std::initializer_list<const char*> op_types, PlanFn plan);
   const OpDef* find(const std::string& domain, const std::string& op_type) const;
   // The version in force for `opset`, or -1 when the opset predates every
   // implemented version or is newer than normrt knows for that domain.
@@ -188,6 +194,9 @@ inline constexpr int64_t kMaxOnnxOpset = 23;
 // as if the node were wrapped in Casts.
 void plan_node(const OpDef& def, PlanCtx& c);
 bool is_narrow_float(DType t);  // float16 or bfloat16
+// String tensors: a node that reads one is planned by OpDef::plan_strings,
+// and a node of an op without one that would make one is refused.
+bool reads_strings(const PlanCtx& c);
 
 // Explains why (domain, op_type) at `opset` cannot run, or "" if it can.
 std::string unsupported_reason(const std::string& domain, const std::string& op_type, int64_t opset);

@@ -1,5 +1,6 @@
 // Shape and data-movement ops, for every dtype: Constant, Shape, Size, Cast,
-// CastLike, Reshape, Flatten, Slice, Concat, ConstantOfShape, Squeeze, Unsqueeze.
+// CastLike, Reshape, Flatten, Slice, Concat, ConstantOfShape, Squeeze, Unsqueeze
+// (Cast to and from strings: string_cast.cpp).
 // Reshape/Flatten/Squeeze/Unsqueeze share the input buffer (no copy); Shape,
 // Size and Constant are answered at planning time.
 #include <cstring>
@@ -7,6 +8,7 @@
 
 #include "dispatch.h"
 #include "op.h"
+#include "string_ops.h"
 
 namespace normrt {
 
@@ -122,6 +124,7 @@ void plan_cast_to(PlanCtx& c, DType dst) {
     c.kernel = [](KernelIO& io) { *io.out[0] = *io.in[0]; };
     return;
   }
+  if (src == DType::String || dst == DType::String) return plan_string_cast(c, src, dst);
   c.kernel = [src, dst](KernelIO& io) {
     const int64_t n = io.in[0]->numel();
     visit_castable(src, [&](auto s) {

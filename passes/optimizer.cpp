@@ -216,7 +216,10 @@ static std::string node_key(const Node& n) {
         break;
       case Attribute::Kind::Tensor:
         k += std::to_string(static_cast<int>(a.t.dtype())) + shape_str(a.t.shape());
-        k.append(static_cast<const char*>(a.t.raw()), a.t.nbytes());
+        if (a.t.dtype() == DType::String)  // the strings, not their objects' bytes
+          for (const std::string& e : a.t.span<std::string>()) k += std::to_string(e.size()) + ":" + e;
+        else
+          k.append(static_cast<const char*>(a.t.raw()), a.t.nbytes());
         break;
       case Attribute::Kind::Floats:
         for (float f : a.floats) std::snprintf(buf, sizeof buf, "%a,", static_cast<double>(f)), k += buf;

@@ -62,7 +62,7 @@ class StaticSubgraph final : public PreparedSubgraph {
       } else if (outputs[o].raw() != v.raw()) {
         if (outputs[o].nbytes() != v.nbytes())
           throw Error(ErrorCode::Internal, "a subgraph output came out with another size");
-        std::memcpy(outputs[o].raw(), v.raw(), v.nbytes());
+        v.copy_elements_to(outputs[o].raw());
       }
     }
   }
@@ -264,7 +264,7 @@ void DynamicGraph::run(const std::vector<const Tensor*>& inputs, const std::vect
     if (!outputs[o].defined()) {
       outputs[o] = v;
     } else if (outputs[o].dtype() == v.dtype() && outputs[o].shape() == v.shape()) {
-      std::memcpy(outputs[o].raw(), v.raw(), v.nbytes());
+      v.copy_elements_to(outputs[o].raw());
     } else {
       throw Error(ErrorCode::InvalidModel, g_.where() + ": output '" + g_.outputs[o].name + "' came out as " +
                                                dtype_name(v.dtype()) + shape_str(v.shape()) + ", expected " +

@@ -121,7 +121,7 @@ void run_plan_step(const PlanStep& s, const std::vector<Tensor>& constants, std:
       const Tensor* b = s.out[i] >= 0 ? (*bound)[static_cast<size_t>(s.out[i])] : nullptr;
       Tensor& t = values[static_cast<size_t>(s.out[i])];
       if (b && t.raw() != b->raw()) {
-        std::memcpy(const_cast<void*>(b->raw()), t.raw(), t.nbytes());
+        t.copy_elements_to(const_cast<void*>(b->raw()));
         t = *b;
       }
     }
@@ -237,7 +237,7 @@ void execute_plan(const Plan& plan, std::vector<Tensor>& values, bool inter_op, 
     if (!c.defined()) continue;
     const Tensor* b = bound ? (*bound)[static_cast<size_t>(id)] : nullptr;
     if (b) {
-      std::memcpy(const_cast<void*>(b->raw()), c.raw(), c.nbytes());
+      c.copy_elements_to(const_cast<void*>(b->raw()));
       values[static_cast<size_t>(id)] = *b;
     } else {
       values[static_cast<size_t>(id)] = c;

@@ -11,7 +11,9 @@
 //   placing   largest first, each at the lowest 64-byte aligned offset free
 //             of every conflicting buffer already placed ("greedy by size")
 // A buffer that escapes to the caller (a re-view that is a graph output) is
-// left out and allocated per run.
+// left out and allocated per run, and so is every string tensor (the arena
+// holds plain bytes only; a String tensor's std::string objects are made and
+// destroyed with their own buffer).
 #include <algorithm>
 #include <cstdint>
 #include <vector>
@@ -57,7 +59,8 @@ void plan_memory(Plan& p) {
   }
   std::vector<int> buffers;
   for (size_t v = 0; v < nv; ++v)
-    if (root[v] == static_cast<int>(v) && !escapes[v] && !p.is_graph_output[v] && p.value_bytes[v] > 0)
+    if (root[v] == static_cast<int>(v) && !escapes[v] && !p.is_graph_output[v] && p.value_bytes[v] > 0 &&
+        p.value_dtype[v] != DType::String)  // strings own heap memory: allocated per run
       buffers.push_back(static_cast<int>(v));
   for (int b : buffers) p.intermediate_bytes += p.value_bytes[b];
   const bool parallel = p.has_parallel_branches;

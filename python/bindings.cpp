@@ -2,8 +2,9 @@
 // read in place when they are C-contiguous NumPy arrays of the input's dtype
 // (else copied once to that layout); outputs come back as NumPy arrays that own
 // the result (the Tensor moves into the array's base object, no copy). The GIL
-// is released while a run executes. normrt/__init__.py builds ONNX Runtime's
-// API on top of this module.
+// is released while a run executes. String tensors come in as arrays of str
+// (copied) and go out as object arrays of str. normrt/__init__.py builds ONNX
+// Runtime's API on top of this module.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -46,6 +47,44 @@ struct Feed {
   std::vector<py::array> arrays;  // the arrays the views read (the caller's, or a converted copy)
 };
 
+// A string input: a NumPy array of str (dtype 'U', or object holding str or
+// bytes) copied into a String tensor (UTF-8).
+Tensor strings_from_numpy(const std::string& name, const py::array& a) {
+  const char kind = a.dtype().kind();
+  if (kind != 'U' && kind != 'O' && kind != 'S')
+    throw Error(ErrorCode::InvalidArgument, "input '" + name + "' has dtype " +
+                                                py::str(a.dtype().attr("name")).cast<std::string>() +
+                                                ", the model expects strings (a numpy array of str)");
+  Shape shape(a.shape(), a.shape() + a.ndim());
+  Tensor t(DType::String, shape);
+  std::string* out = t.data<std::string>();
+  int64_t i = 0;
+  for (py::handle item : a.attr("ravel")()) {
+    if (py::isinstance<py::str>(item))
+      out[i++] = item.cast<std::string>();
+    else if (py::isinstance<py::bytes>(item))
+      out[i++] = std::string(py::reinterpret_borrow<py::bytes>(item));
+    else
+      throw Error(ErrorCode::InvalidArgument,
+                  "input '" + name + "': element " + std::to_string(i) + " is a " + type_name(item) + ", not a str");
+  }
+  return t;
+}
+
+// A string output as a NumPy array of Python str (object dtype, as ONNX
+// Runtime gives); bytes that are not UTF-8 decode with surrogateescape.
+py::array strings_to_numpy(const Tensor& t) {
+  py::list items;
+  for (const std::string& s : t.span<std::string>()) {
+    PyObject* u = PyUnicode_DecodeUTF8(s.data(), static_cast<py::ssize_t>(s.size()), "surrogateescape");
+    if (!u) throw py::error_already_set();
+    items.append(py::reinterpret_steal<py::object>(u));
+  }
+  std::vector<py::ssize_t> shape(t.shape().begin(), t.shape().end());
+  py::array a = py::module_::import("numpy").attr("array")(items, py::arg("dtype") = "object");
+  return a.attr("reshape")(shape);
+}
+
 Feed make_feed(const Session& s, const py::dict& feed) {
   Feed f;
   for (auto item : feed) {
@@ -62,6 +101,10 @@ Feed make_feed(const Session& s, const py::dict& feed) {
       throw Error(ErrorCode::InvalidArgument,
                   "input '" + name + "' must be a numpy.ndarray, got " + type_name(item.second));
     py::array a = py::reinterpret_borrow<py::array>(item.second);
+    if (meta->dtype == DType::String) {
+      f.tensors.emplace_back(name, strings_from_numpy(name, a));
+      continue;
+    }
     const py::dtype want = numpy_dtype(meta->dtype);
     if (!a.dtype().attr("__eq__")(want).cast<bool>())
       throw Error(ErrorCode::InvalidArgument, "input '" + name + "' has dtype " +
@@ -81,6 +124,7 @@ Feed make_feed(const Session& s, const py::dict& feed) {
 // capsule). An output that views a caller's input array is copied instead, so
 // no result ever aliases an input.
 py::array to_numpy(Tensor t, const Feed& feed) {
+  if (t.dtype() == DType::String) return strings_to_numpy(t);
   const py::dtype dt = numpy_dtype(t.dtype());
   std::vector<py::ssize_t> shape(t.shape().begin(), t.shape().end());
   const char* p = static_cast<const char*>(t.raw());
@@ -113,8 +157,7 @@ py::object to_python_dims(const ValueMeta& m) {
 
 py::list value_list(const std::vector<ValueMeta>& values) {
   py::list out;
-  for (const ValueMeta& m : values)
-    out.append(py::make_tuple(m.name, to_python_dims(m), static_cast<int>(m.dtype)));
+  for (const ValueMeta& m : values) out.append(py::make_tuple(m.name, to_python_dims(m), static_cast<int>(m.dtype)));
   return out;
 }
 

@@ -451,7 +451,7 @@ TEST_CASE("summarize_model names unsupported ops inside subgraphs by where they 
   onnx::GraphProto* then_b = graph_attr(node, "then_branch");
   auto* inner = add(then_b, "If", {"c"}, {"t"});
   inner->set_name("inner_if");
-  add(graph_attr(inner, "then_branch"), "StringNormalizer", {"x"}, {"tt"});
+  add(graph_attr(inner, "then_branch"), "StringSplit", {"x"}, {"tt"});
   sub_output(inner->mutable_attribute(0)->mutable_g(), "tt");
   sub_output(graph_attr(inner, "else_branch"), "x");
   sub_output(then_b, "t");
@@ -459,7 +459,7 @@ TEST_CASE("summarize_model names unsupported ops inside subgraphs by where they 
   const std::string path = save(m, "info_nested");
   ModelSummary sum = summarize_model(path);
   REQUIRE(sum.unsupported.size() == 1);
-  CHECK(sum.unsupported[0].find("StringNormalizer") != std::string::npos);
+  CHECK(sum.unsupported[0].find("StringSplit") != std::string::npos);
   CHECK(sum.unsupported[0].find("in subgraph 'outer_if/then_branch/inner_if/then_branch'") != std::string::npos);
   CHECK_THROWS_WITH_AS(Session{path}, doctest::Contains("subgraph 'outer_if/then_branch/inner_if/then_branch'"), Error);
 }

@@ -64,6 +64,7 @@ double element_as_double(const Tensor& t, int64_t i) {
       return t.data<uint32_t>()[i];
     case DType::UInt64:
       return static_cast<double>(t.data<uint64_t>()[i]);
+    case DType::String:  // not a number: print_tensor and compare take strings as they are
     case DType::Undefined:
       break;
   }
@@ -115,6 +116,9 @@ Tensor random_tensor(DType dt, const Shape& shape, std::mt19937_64& rng) {
       case DType::UInt64:
         t.data<uint64_t>()[i] = static_cast<uint64_t>(small(rng));
         break;
+      case DType::String:
+        t.data<std::string>()[i] = std::to_string(small(rng));
+        break;
       case DType::Undefined:
         break;
     }
@@ -122,12 +126,34 @@ Tensor random_tensor(DType dt, const Shape& shape, std::mt19937_64& rng) {
   return t;
 }
 
-// Inputs from --input files, the rest generated from the declared shapes.
+// A string element for the terminal: quotes, backslashes and control bytes escaped.
+static std::string printable(const std::string& s) {
+  std::string out;
+  for (char ch : s) {
+    const unsigned char u = static_cast<unsigned char>(ch);
+    if (ch == '"' || ch == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (u < 0x20 || u == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", u);
+      out += buf;
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
 void print_tensor(const std::string& name, const Tensor& t, int64_t count) {
   std::printf("%s: %s %s", name.c_str(), dtype_name(t.dtype()), shape_str(t.shape()).c_str());
   std::printf("  [");
-  for (int64_t i = 0; i < std::min(count, t.numel()); ++i)
-    std::printf("%s%.6g", i ? ", " : "", element_as_double(t, i));
+  for (int64_t i = 0; i < std::min(count, t.numel()); ++i) {
+    if (t.dtype() == DType::String)
+      std::printf("%s\"%s\"", i ? ", " : "", printable(t.data<std::string>()[i]).c_str());
+    else
+      std::printf("%s%.6g", i ? ", " : "", element_as_double(t, i));
+  }
   std::printf("%s]\n", t.numel() > count ? ", ..." : "");
 }
 
@@ -262,6 +288,16 @@ Compare compare(const Tensor& got, const Tensor& want, double rtol, double atol)
     c.pass = false;
     c.why = std::string("got ") + dtype_name(got.dtype()) + shape_str(got.shape()) + ", expected " +
             dtype_name(want.dtype()) + shape_str(want.shape());
+    return c;
+  }
+  if (got.dtype() == DType::String) {  // strings match exactly
+    for (int64_t i = 0; i < got.numel(); ++i)
+      if (got.data<std::string>()[i] != want.data<std::string>()[i]) {
+        c.pass = false;
+        if (c.why.empty())
+          c.why = "element " + std::to_string(i) + " is \"" + printable(got.data<std::string>()[i]) +
+                  "\", expected \"" + printable(want.data<std::string>()[i]) + "\"";
+      }
     return c;
   }
   for (int64_t i = 0; i < got.numel(); ++i) {

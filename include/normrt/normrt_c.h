@@ -31,7 +31,9 @@ typedef enum {
   NORMRT_INTERNAL_ERROR = 5
 } normrt_status;
 
-/* Element types: the ONNX TensorProto.DataType numbers. */
+/* Element types: the ONNX TensorProto.DataType numbers. String tensors (8)
+ * are refused: inputs with NORMRT_INVALID_ARGUMENT, and so are string outputs
+ * by normrt_result_output (use the C++ API for them). */
 typedef enum {
   NORMRT_FLOAT32 = 1,
   NORMRT_UINT8 = 2,

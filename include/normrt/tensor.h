@@ -23,6 +23,7 @@ enum class DType : int {
   Int16 = 5,
   Int32 = 6,
   Int64 = 7,
+  String = 8,  // elements are std::string objects (UTF-8 bytes); see Tensor
   Bool = 9,
   Float16 = 10,
   Float64 = 11,
@@ -59,7 +60,7 @@ NORMRT_API std::string shape_str(const Shape& shape);  // "[2,3,4]"
 inline constexpr size_t kTensorAlignment = 64;
 
 // Whether C++ type T holds elements of dtype t (uint16_t also holds float16
-// and bfloat16 bits, uint8_t also bool).
+// and bfloat16 bits, uint8_t also bool, std::string the strings of String).
 template <class T>
 constexpr bool holds(DType t) {
   if constexpr (std::is_same_v<T, float>) return t == DType::Float32;
@@ -73,6 +74,7 @@ constexpr bool holds(DType t) {
   if constexpr (std::is_same_v<T, uint32_t>) return t == DType::UInt32;
   if constexpr (std::is_same_v<T, uint64_t>) return t == DType::UInt64;
   if constexpr (std::is_same_v<T, bool>) return t == DType::Bool;
+  if constexpr (std::is_same_v<T, std::string>) return t == DType::String;
   return false;
 }
 
@@ -95,14 +97,22 @@ class Span {
   size_t size_;
 };
 
+// String tensors (DType::String) hold one std::string object per element:
+// an owning string tensor constructs them (empty) and destroys them with its
+// buffer, and span<std::string>() reads and writes them
+//   Tensor t(DType::String, {2});  t.span<std::string>()[0] = "hello";
+// A view of caller memory (view, rebind) must point at constructed
+// std::string objects. Copies between tensors assign the strings
+// (copy_elements_to, clone); raw bytes of a string tensor are never copied.
 class NORMRT_API Tensor {
  public:
   Tensor() = default;
-  // Owning tensor, contents zero-initialised.
+  // Owning tensor, contents zero-initialised (empty strings for String).
   Tensor(DType dtype, Shape shape);
   // Non-owning view of caller memory; the caller keeps it alive.
   static Tensor view(void* data, DType dtype, Shape shape);
-  // Owning tensor with uninitialised contents (for kernels that write all of it).
+  // Owning tensor with uninitialised contents (for kernels that write all of
+  // it); a String tensor's strings are constructed empty.
   static Tensor uninitialized(DType dtype, Shape shape);
 
   bool defined() const { return dtype_ != DType::Undefined; }
@@ -141,6 +151,9 @@ class NORMRT_API Tensor {
   Tensor reshaped(Shape shape) const;
   // A deep copy with its own buffer.
   Tensor clone() const;
+  // Copies the elements to `dst`, which holds numel() elements of this dtype
+  // (for String: constructed std::string objects, assigned here).
+  void copy_elements_to(void* dst) const;
   // Make this tensor a non-owning view of `data`, or share `src`'s storage with
   // another shape of the same element count. Both reuse this tensor's shape
   // storage (no allocation when a slot is refilled with a shape of the same rank).

@@ -45,8 +45,8 @@ _normrt._set_error_classes([InvalidModel, UnsupportedOp, InvalidArgument, FileEr
 
 _PROVIDERS = ["CPUExecutionProvider"]
 
-_TYPE_NAMES = {1: "float", 2: "uint8", 3: "int8", 4: "uint16", 5: "int16", 6: "int32", 7: "int64", 9: "bool",
-               10: "float16", 11: "double", 12: "uint32", 13: "uint64"}
+_TYPE_NAMES = {1: "float", 2: "uint8", 3: "int8", 4: "uint16", 5: "int16", 6: "int32", 7: "int64", 8: "string",
+               9: "bool", 10: "float16", 11: "double", 12: "uint32", 13: "uint64"}
 
 
 def get_available_providers():

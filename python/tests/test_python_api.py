@@ -218,3 +218,23 @@ def test_no_leak_over_ten_thousand_runs():
     gc.collect()
     grown = rss_kb() - before
     assert grown < 2048, f"RSS grew by {grown} kB over 10,000 runs"
+
+
+def test_string_inputs_and_outputs():
+    x = helper.make_tensor_value_info("x", TensorProto.STRING, [None])
+    y = helper.make_tensor_value_info("y", TensorProto.STRING, [None])
+    f = helper.make_tensor_value_info("f", TensorProto.FLOAT, [None])
+    nodes = [helper.make_node("StringNormalizer", ["x"], ["y"], case_change_action="UPPER"),
+             helper.make_node("Cast", ["x"], ["f"], to=TensorProto.FLOAT)]
+    m = helper.make_model(helper.make_graph(nodes, "s", [x], [y, f]), opset_imports=[helper.make_opsetid("", 13)])
+    m.ir_version = 8
+    s = normrt.InferenceSession(m.SerializeToString())
+    assert s.get_inputs()[0].type == "tensor(string)"
+    for feed in (np.array(["1.5", "nan", "2e3"]), np.array(["1.5", "nan", "2e3"], dtype=object)):
+        up, fl = s.run(None, {"x": feed})
+        assert up.dtype == object and list(up) == ["1.5", "NAN", "2E3"]
+        assert fl.dtype == np.float32 and fl[0] == 1.5 and np.isnan(fl[1]) and fl[2] == 2000
+    with pytest.raises(normrt.InvalidArgument):
+        s.run(None, {"x": np.array([1.0, 2.0], dtype=np.float32)})
+    with pytest.raises(normrt.InvalidArgument):  # not a number: an error naming the element
+        s.run(None, {"x": np.array(["abc"])})

@@ -91,7 +91,8 @@ def main():
     del t.float_data[3]
     model("float_data_count.onnx", ln_model(inits=[t]), "InvalidModel", "float_data holds 3 values")
     t = helper.make_tensor("w", TensorProto.STRING, [1], [b"a"])
-    model("string_initializer.onnx", ln_model(inits=[t]), "UnsupportedOp", "data type string")
+    model("string_initializer.onnx", ln_model(inits=[t]), "UnsupportedOp",
+          "string tensors are not supported by LayerNormalization")
     t = helper.make_tensor("w", TensorProto.COMPLEX64, [2], [1 + 2j, 3 + 4j])
     model("complex64_initializer.onnx", ln_model(inits=[t]), "UnsupportedOp", "data type complex64")
     t = helper.make_tensor("w", TensorProto.FLOAT, [4], [1.0, 2.0, 3.0, 4.0])
@@ -191,8 +192,9 @@ def main():
     model("constant_no_value.onnx",
           ln_model(nodes=[helper.make_node("Constant", [], ["y"])], inputs=[]),
           "InvalidModel", "exactly one value attribute")
-    model("cast_to_string.onnx", ln_model(nodes=[helper.make_node("Cast", ["x"], ["y"], to=TensorProto.STRING)]),
-          "UnsupportedOp", "cast to string")
+    model("cast_to_string.onnx", ln_model(nodes=[helper.make_node("Cast", ["x"], ["s"], to=TensorProto.STRING),
+                                                 helper.make_node("Relu", ["s"], ["y"])]),
+          "UnsupportedOp", "string tensors are not supported by Relu")
     # Hostile values: int64 arithmetic on them must fail naming the node, never overflow.
     huge_pads = numpy_helper.from_array(np.array([0, (1 << 62), 0, (1 << 62)], np.int64), "p")
     model("pad_overflow.onnx", ln_model(nodes=[helper.make_node("Pad", ["x", "p"], ["y"])], inits=[huge_pads]),
@@ -389,7 +391,8 @@ def main():
     e.key, e.value = "location", "weights.bin"
     write("pb_external.pb", t.SerializeToString(), "InvalidArgument", "external data needs the model's folder")
     t = helper.make_tensor("t", TensorProto.STRING, [1], [b"x"])
-    write("pb_string.pb", t.SerializeToString(), "UnsupportedOp", "data type string")
+    t.dims[0] = 2
+    write("pb_string.pb", t.SerializeToString(), "InvalidArgument", "string_data holds 1 values, the shape needs 2")
     t = numpy_helper.from_array(np.zeros(1, np.float32), "t")
     t.ClearField("dims")
     t.dims.extend([1 << 31, 1 << 31, 1 << 31])
