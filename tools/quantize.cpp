@@ -29,6 +29,7 @@ const char* kQuantizeHelp =
     "                      folder of them) and print per output cosine similarity and max abs\n"
     "                      difference against float32 (and against output_N.pb where present)\n"
     "  --threads N         intra-op threads for --check\n"
+    "  --optimize LEVEL    none, basic or all for --check's sessions (default all)\n"
     "exit status: 0 written, 2 an error (bad flags, unreadable or invalid model)\n";
 
 std::string human_bytes(uint64_t b) {
@@ -104,7 +105,7 @@ void check_accuracy(const std::string& float_model, const std::string& quant_mod
 }  // namespace
 
 int cmd_quantize(int argc, char** argv) {
-  Args a = parse_args(argc, argv, 2, {"--mode", "--exclude", "--min-size", "--check", "--threads"},
+  Args a = parse_args(argc, argv, 2, {"--mode", "--exclude", "--min-size", "--check", "--threads", "--optimize"},
                       {"--help", "--per-channel"});
   if (a.has("--help")) return std::fputs(kQuantizeHelp, stdout), 0;
   if (a.positional.size() != 2) throw UsageError{"quantize takes IN.onnx and OUT.onnx"};
