@@ -35,7 +35,8 @@
 //                                   (fuse_dynamic_quant_matmul.cpp)
 //         11. cleanup again
 // Fused nodes live in normrt's own domain `ai.normrt` (version 1), so they run
-// whatever ai.onnx opset the model imports. The planner also folds, per set
+// whatever ai.onnx opset the model imports (the dynamic-quant fusion makes
+// ORT's com.microsoft DynamicQuantizeMatMul instead). The planner also folds, per set
 // of input shapes, every node whose inputs are known then.
 #pragma once
 #include <map>
