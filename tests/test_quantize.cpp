@@ -294,3 +294,50 @@ TEST_CASE("quantize: the BERT-style model test keeps cosine similarity >= 0.99 a
     CHECK(fused == 13);
   }
 }
+
+TEST_CASE("quantize: external data is read and written inline; Gemm with alpha or transA stays float32") {
+  ModelBuilder m(13);
+  m.input("x", {M, K}).output("y1").output("y2").output("y3");
+  const std::vector<float> w1 = values(K * 40, 11), w2 = values(K * 8, 12);
+  const auto dir = test::temp_dir("quant_external");
+  {
+    std::ofstream f((dir / "weights.bin").string(), std::ios::binary);
+    f.write(reinterpret_cast<const char*>(w1.data()), static_cast<std::streamsize>(w1.size() * 4));
+  }
+  auto* t = m.g->add_initializer();  // W1 [24, 40] in weights.bin
+  t->set_name("W1");
+  t->set_data_type(onnx::TensorProto::FLOAT);
+  t->add_dims(K), t->add_dims(40);
+  t->set_data_location(onnx::TensorProto::EXTERNAL);
+  auto* loc = t->add_external_data();
+  loc->set_key("location"), loc->set_value("weights.bin");
+  m.init_f("W2", {K, 8}, w2);
+  m.init_f("W3", {M, 8}, values(M * 8, 13));
+  m.node("MatMul", {"x", "W1"}, {"y1"})->set_name("mm1");
+  ModelBuilder::attr_f(m.node("Gemm", {"x", "W2"}, {"y2"}), "alpha", 0.5f);
+  ModelBuilder::attr_i(m.node("Gemm", {"x", "W3"}, {"y3"}), "transA", 1);
+  const std::string in = m.save(dir / "float.onnx"), out = (dir / "int8.onnx").string();
+  QuantizeOptions opt;
+  opt.min_size = 1;
+  const QuantizeReport r = quantize_dynamic(in, out, opt);
+  REQUIRE(r.quantized.size() == 1);
+  REQUIRE(r.skipped.size() == 2);
+  CHECK(r.skipped[0].second == "Gemm with alpha != 1");
+  CHECK(r.skipped[1].second == "Gemm with transA=1");
+  CHECK(r.bytes_before == std::filesystem::file_size(in) + w1.size() * 4);
+  const onnx::ModelProto q = load_proto(out);
+  for (auto& init : q.graph().initializer()) CHECK(init.data_location() != onnx::TensorProto::EXTERNAL);
+  // Runs from another folder (nothing external left) and matches the float model within quantization error.
+  std::filesystem::create_directories(dir / "moved");
+  std::filesystem::copy_file(out, dir / "moved" / "int8.onnx");
+  const Tensor x = test::random_tensor({M, K}, 5);
+  const NamedTensors want = Session(in).run({{"x", x}}),
+                     got = Session((dir / "moved" / "int8.onnx").string()).run({{"x", x}});
+  double dot = 0, a = 0, b = 0;
+  for (int64_t i = 0; i < want[0].second.numel(); ++i) {
+    const double g = got[0].second.data<float>()[i], w = want[0].second.data<float>()[i];
+    dot += g * w, a += g * g, b += w * w;
+  }
+  CHECK(dot / std::sqrt(a * b) > 0.999);
+  CHECK(got[1].second.data<float>()[3] == want[1].second.data<float>()[3]);  // the float Gemms as they were
+}
