@@ -33,9 +33,14 @@
 //         10. attention fusion   — Transpose(Q)·Transpose(K) [→ scale] [→ Add mask |
 //                                   Where] → Softmax → ·Transpose(V) → Transpose →
 //                                   ai.normrt Attention reading the heads in place
-//         11. cleanup again
+//         11. dynamic-quant matmul fusion — DynamicQuantizeLinear → MatMulInteger
+//                                   (constant int8 W) → Cast → Mul(Xs·Ws) [→ Add bias]
+//                                   → com.microsoft DynamicQuantizeMatMul
+//                                   (fuse_dynamic_quant_matmul.cpp)
+//         12. cleanup again
 // Fused nodes live in normrt's own domain `ai.normrt` (version 1), so they run
-// whatever ai.onnx opset the model imports. The planner also folds, per set
+// whatever ai.onnx opset the model imports (the dynamic-quant fusion makes
+// ORT's com.microsoft DynamicQuantizeMatMul instead). The planner also folds, per set
 // of input shapes, every node whose inputs are known then.
 #pragma once
 #include <map>
@@ -72,6 +77,7 @@ int fuse_gelu(Graph& g);
 int fuse_matmul_bias(Graph& g);
 int fuse_attention(Graph& g);
 int hoist_gathered_rows(Graph& g);
+int fuse_dynamic_quant_matmul(Graph& g);
 
 // ---- helpers shared by the fusion passes (graph_match.cpp) -----------------
 struct GraphIndex {

@@ -1,5 +1,5 @@
-// normrt — command-line front end: run, check, info. Uses only the public
-// library API (normrt/normrt.h).
+// normrt — command-line front end: run, check, info (bench and quantize in
+// their own files). Uses only the public library API (normrt/normrt.h).
 #include "normrt/normrt.h"
 
 #include <algorithm>
@@ -19,7 +19,8 @@ using namespace normrt::cli;
 
 namespace normrt::cli {
 int cmd_bench(int argc, char** argv);
-}
+int cmd_quantize(int argc, char** argv);
+}  // namespace normrt::cli
 
 namespace {
 
@@ -30,6 +31,7 @@ const char* kUsage =
     "  bench MODEL   measure latency and throughput, with a per-operator profile\n"
     "  check DIR     run an ONNX backend-test folder and compare with its expected outputs\n"
     "  info MODEL    show a model's inputs, outputs, opsets, operators and unsupported ops\n"
+    "  quantize IN OUT  int8 dynamic quantization of MatMul/Gemm weights (ONNX Runtime's format)\n"
     "  version       print the version and the active ISA path\n"
     "'normrt <command> --help' shows a command's options.\n";
 
@@ -211,6 +213,7 @@ int main(int argc, char** argv) {
     if (cmd == "check") return cmd_check(argc, argv);
     if (cmd == "info") return cmd_info(argc, argv);
     if (cmd == "bench") return cmd_bench(argc, argv);
+    if (cmd == "quantize") return cmd_quantize(argc, argv);
     if (cmd == "version" || cmd == "--version") {
       std::printf("normrt %s (isa %s)\n", version(), active_isa());
       return 0;
