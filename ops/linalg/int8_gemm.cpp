@@ -21,7 +21,7 @@ namespace linalg {
 
 namespace {
 constexpr int64_t KC = kInt8KC;    // a B panel of KC·NR bytes stays in L1
-constexpr int64_t MC = 96;         // rows of C per task (a multiple of MR = 4 and 8)
+constexpr int64_t MC = 96;         // rows of C per task (a multiple of MR = 4, 6 and 8)
 constexpr int64_t NC_PANELS = 16;  // B panels per task
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
@@ -97,7 +97,7 @@ int32_t left_row(const Int8GemmKernels& kern, const Int8Left& a, int64_t i, int6
 
 // A into MR-high panels of 4-k groups (packed layout: int8_gemm.h) and its row sums.
 void pack_left(const Int8GemmKernels& kern, const Int8Left& a, int64_t M, int64_t K, uint8_t* dst, int32_t* row_sums) {
-  const int64_t mr = kern.mr, panels = ceil_div(M, mr), K4 = padded_k(K);
+  const int64_t mr = kern.mr, panels = ceil_div(M, mr), K4 = padded_k(K), ab = kern.a_bytes;
   parallel_rows(panels, K4 * mr, [&](int64_t first, int64_t last) {
     Scratch<uint8_t> buf(static_cast<size_t>(K4));
     for (int64_t ip = first; ip < last; ++ip)
@@ -110,10 +110,16 @@ void pack_left(const Int8GemmKernels& kern, const Int8Left& a, int64_t M, int64_
         for (int64_t k = K / 4 * 4; row && k < K; ++k) tail[k - K / 4 * 4] = row[k];
         for (int64_t pc = 0; pc < K4; pc += KC) {
           const int64_t kc = std::min(KC, K4 - pc);
-          uint8_t* d = dst + pc * panels * mr + ip * kc * mr + r * 4;
+          uint8_t* d = dst + (pc * panels * mr + ip * kc * mr + r * 4) * ab;
           for (int64_t g = 0; g < kc / 4; ++g) {
             const int64_t k0 = pc + 4 * g;
-            std::memcpy(d + g * mr * 4, !row ? zeros : k0 + 4 <= K ? row + k0 : tail, 4);
+            const uint8_t* src = !row ? zeros : k0 + 4 <= K ? row + k0 : tail;
+            if (ab == 1) {
+              std::memcpy(d + g * mr * 4, src, 4);
+            } else {
+              const uint16_t w[4] = {src[0], src[1], src[2], src[3]};
+              std::memcpy(d + g * mr * 8, w, 8);
+            }
           }
         }
       }
@@ -142,7 +148,7 @@ void int8_gemm(const Int8GemmKernels& kern, int64_t M, int64_t N, int64_t K, con
   const int64_t mr = kern.mr, nr = kern.nr, K4 = padded_k(K);
   const int64_t panels = ceil_div(N, nr), mpanels = ceil_div(M, mr);
   // A packed, with row sums.
-  Scratch<uint8_t> pa(static_cast<size_t>(mpanels * mr * K4));
+  Scratch<uint8_t> pa(static_cast<size_t>(mpanels * mr * K4 * kern.a_bytes));
   Scratch<int32_t> row_sums(static_cast<size_t>(M));
   pack_left(kern, a, M, K, pa.data(), row_sums.data());
   // The zero points after the shifts, and the per-column terms (int32, wrapping: int8_gemm.h).
@@ -194,13 +200,13 @@ void int8_gemm(const Int8GemmKernels& kern, int64_t M, int64_t N, int64_t K, con
         for (int64_t r = 0; r < mi; ++r) std::fill(acc.data() + r * ldacc, acc.data() + r * ldacc + nj, 0);
       for (int64_t pc = 0; pc < K4; pc += KC) {
         const int64_t kc = std::min(KC, K4 - pc);
-        const uint8_t* ap = pa.data() + pc * mpanels * mr + (i0 / mr) * kc * mr;
+        const uint8_t* ap = pa.data() + (pc * mpanels * mr + (i0 / mr) * kc * mr) * kern.a_bytes;
         for (int64_t jp = p0; jp < p1; ++jp) {
           const int8_t* bp = b.data + pc * panels * nr + jp * kc * nr;
           int32_t* cb = acc.data() + (jp - p0) * nr;
           for (int64_t ir = 0; ir < mi; ir += mr)
-            kern.tile(kc / 4, ap + ir * kc, bp, cb + ir * ldacc, ldacc, static_cast<int>(std::min(mr, mi - ir)),
-                      static_cast<int>(nr), pc > 0);
+            kern.tile(kc / 4, ap + ir * kc * kern.a_bytes, bp, cb + ir * ldacc, ldacc,
+                      static_cast<int>(std::min(mr, mi - ir)), static_cast<int>(nr), pc > 0);
         }
       }
       // The epilogue on the block's rows.

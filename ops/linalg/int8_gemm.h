@@ -24,8 +24,9 @@ namespace linalg {
 // Packed layouts. K is padded to a multiple of 4 (K4) and cut into blocks of
 // kInt8KC (a multiple of 4); within the block starting at pc (depth kc), the
 // panel p of width w (NR columns of B, MR rows of A) starts at pc·panels·w + p·kc·w
-// bytes and holds kc/4 groups of w·4 bytes: group g, column (row) j holds
-// k = pc + 4g … pc + 4g + 3 in its 4 consecutive bytes (one 32-bit lane per column).
+// values and holds kc/4 groups of w·4 values: group g, column (row) j holds
+// k = pc + 4g … pc + 4g + 3 in its 4 consecutive values (one 32-bit lane per
+// column; A's values are bytes or, for the avx2 tile, int16).
 // Zero past the matrix edges.
 inline constexpr int64_t kInt8KC = 512;
 
@@ -48,8 +49,9 @@ struct Int8RowEpilogue {
 struct Int8GemmKernels {
   const char* isa;
   int mr, nr;
+  int a_bytes;  // bytes per packed value of A: 1 (uint8), or 2 (zero-extended to int16 for a vpmaddwd tile)
   // C[r, j] (+)= Σ_k A(r, k)·B(k, j) for r < mr (≤ MR), j < nr (≤ NR), over kc4 groups of
-  // 4 k: Ap one packed MR-row panel (kc4·MR·4 bytes), Bp one packed NR panel (kc4·NR·4 bytes).
+  // 4 k: Ap one packed MR-row panel (kc4·MR·4 values of a_bytes), Bp one packed NR panel (kc4·NR·4 bytes).
   void (*tile)(int64_t kc4, const uint8_t* Ap, const int8_t* Bp, int32_t* C, int64_t ldc, int mr, int nr,
                bool accumulate);
   // out[j] = the epilogue of acc[j] for j < n (out: int32, float, uint8 or int8 by kind).

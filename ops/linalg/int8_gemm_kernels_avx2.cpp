@@ -1,7 +1,7 @@
-// avx2 int8 tile (compiled with this ISA's flags only): MR = 4 rows × NR = 8
+// avx2 int8 tile (compiled with this ISA's flags only): MR = 6 rows × NR = 8
 // columns of int32 sums, exact for every uint8 × int8 pair. Per group of 4 k:
 // B's 32 bytes are sign-extended to int16 in two halves (columns 0–3, 4–7),
-// each row's 4 a-values zero-extended to int16 and repeated, and vpmaddwd adds
+// each row's 4 a-values (packed as int16) broadcast, and vpmaddwd adds
 // pairs of products straight into int32 (|a·b| ≤ 255·128: no int16
 // saturation, unlike vpmaddubsw), so each column holds two partial lanes
 // (k 0–1 and 2–3) until the store adds them:
@@ -31,12 +31,12 @@ struct Int8Avx2 {
       const int8_t* b = Bp + g * NR * 4;
       const __m256i b0 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b)));
       const __m256i b1 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 16)));
-      const uint8_t* a = Ap + g * MR * 4;
+      const uint8_t* a = Ap + g * MR * 8;
 #pragma GCC unroll 16
       for (int r = 0; r < R; ++r) {
-        int32_t a4;
-        std::memcpy(&a4, a + 4 * r, 4);
-        const __m256i aw = _mm256_cvtepu8_epi16(_mm_set1_epi32(a4));
+        long long a4;  // 4 int16
+        std::memcpy(&a4, a + 8 * r, 8);
+        const __m256i aw = _mm256_set1_epi64x(a4);
         lo[r] = _mm256_add_epi32(lo[r], _mm256_madd_epi16(b0, aw));
         hi[r] = _mm256_add_epi32(hi[r], _mm256_madd_epi16(b1, aw));
       }
@@ -57,19 +57,17 @@ struct Int8Avx2 {
     }
   }
 
+  template <int R>
+  static void dispatch(int64_t kc4, const uint8_t* Ap, const int8_t* Bp, int32_t* C, int64_t ldc, int mr, int nr,
+                       bool accumulate) {
+    if constexpr (R < MR) {
+      if (mr > R) return dispatch<R + 1>(kc4, Ap, Bp, C, ldc, mr, nr, accumulate);
+    }
+    tile_rows<R>(kc4, Ap, Bp, C, ldc, nr, accumulate);
+  }
   static void tile(int64_t kc4, const uint8_t* Ap, const int8_t* Bp, int32_t* C, int64_t ldc, int mr, int nr,
                    bool accumulate) {
-    static_assert(MR == 4, "the row dispatch below covers 4 rows");
-    switch (mr) {
-      case 1:
-        return tile_rows<1>(kc4, Ap, Bp, C, ldc, nr, accumulate);
-      case 2:
-        return tile_rows<2>(kc4, Ap, Bp, C, ldc, nr, accumulate);
-      case 3:
-        return tile_rows<3>(kc4, Ap, Bp, C, ldc, nr, accumulate);
-      default:
-        return tile_rows<4>(kc4, Ap, Bp, C, ldc, nr, accumulate);
-    }
+    dispatch<1>(kc4, Ap, Bp, C, ldc, mr, nr, accumulate);
   }
 };
 
@@ -78,7 +76,8 @@ using Epi = Int8Epilogue<xsimd::fma3<xsimd::avx2>>;
 }  // namespace
 
 const Int8GemmKernels* int8_gemm_kernels_avx2() {
-  static const Int8GemmKernels k{"avx2", 4, 8, &Int8Avx2<4>::tile, &Epi::finish_row, &Epi::min_max, &Epi::quantize_u8};
+  static const Int8GemmKernels k{"avx2",           6, 8, 2, &Int8Avx2<6>::tile, &Epi::finish_row, &Epi::min_max,
+                                 &Epi::quantize_u8};
   return &k;
 }
 

@@ -88,7 +88,7 @@ using Epi = Int8Epilogue<xsimd::avx512bw>;
 }  // namespace
 
 const Int8GemmKernels* int8_gemm_kernels_avx512() {
-  static const Int8GemmKernels vnni{"avx512",         8, 32, &Int8Vnni<8>::tile, &Epi::finish_row, &Epi::min_max,
+  static const Int8GemmKernels vnni{"avx512",         8, 32, 1, &Int8Vnni<8>::tile, &Epi::finish_row, &Epi::min_max,
                                     &Epi::quantize_u8};
   static const Int8GemmKernels* k = __builtin_cpu_supports("avx512vnni") ? &vnni : int8_gemm_kernels_avx2();
   return k;
