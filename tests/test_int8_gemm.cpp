@@ -6,7 +6,8 @@
 // per-column zero points, the extremes 0/255 × −128/127, the float epilogue
 // against fp64, the requantizing one against quantize_value, the transposed
 // store, A quantized from floats while packing, DynamicQuantizeLinear's two
-// passes, and results independent of the thread count.
+// passes, results independent of the thread count, and each table's tile
+// alone at every partial size (mr ≤ MR, nr ≤ NR; overwrite and accumulate).
 #include <doctest/doctest.h>
 #include <tbb/task_arena.h>
 
@@ -320,5 +321,41 @@ TEST_CASE("int8 GEMM results do not depend on the thread count") {
     }
     CHECK(ys[0] == ys[1]);
     CHECK(ys[0] == ys[2]);
+  }
+}
+
+TEST_CASE("int8 tiles entry by entry: every row and column count up to MR × NR, overwrite and accumulate") {
+  for (const Int8GemmKernels* k : int8_tables()) {
+    const int MR = k->mr, NR = k->nr;
+    const int64_t kc4 = 19;
+    const auto a = bytes(static_cast<size_t>(kc4 * MR * 4), Int8Type::U8, 11, false);
+    const auto b = bytes(static_cast<size_t>(kc4 * NR * 4), Int8Type::S8, 12, false);
+    // A's panel in the table's layout: bytes, or the same values as int16.
+    std::vector<uint8_t> ap(a.size() * static_cast<size_t>(k->a_bytes));
+    for (size_t i = 0; i < a.size(); ++i) {
+      if (k->a_bytes == 1) {
+        ap[i] = a[i];
+      } else {
+        const uint16_t v = a[i];
+        std::memcpy(ap.data() + 2 * i, &v, 2);
+      }
+    }
+    const int64_t ldc = NR + 3;
+    for (int mr = 1; mr <= MR; ++mr)
+      for (int nr = 1; nr <= NR; ++nr)
+        for (bool accumulate : {false, true}) {
+          std::vector<int32_t> C(static_cast<size_t>((MR + 1) * ldc), 1000), want = C;
+          for (int r = 0; r < mr; ++r)
+            for (int j = 0; j < nr; ++j) {
+              int32_t s = accumulate ? want[r * ldc + j] : 0;
+              for (int64_t g = 0; g < kc4; ++g)
+                for (int t = 0; t < 4; ++t)
+                  s += int32_t{a[(g * MR + r) * 4 + t]} * int32_t{static_cast<int8_t>(b[(g * NR + j) * 4 + t])};
+              want[r * ldc + j] = s;
+            }
+          k->tile(kc4, ap.data(), reinterpret_cast<const int8_t*>(b.data()), C.data(), ldc, mr, nr, accumulate);
+          INFO(name_of(*k), " mr=", mr, " nr=", nr, " accumulate=", accumulate);
+          CHECK(C == want);  // nothing outside mr × nr written
+        }
   }
 }
