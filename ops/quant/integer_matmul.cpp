@@ -13,6 +13,7 @@
 // B's [batch…, 1, N]). One pass over A and B per output batch, one over the
 // int32 products for the ops that scale them.
 #include <algorithm>
+#include <cmath>
 #include <memory>
 #include <string>
 #include <vector>
@@ -91,6 +92,41 @@ std::vector<int32_t> expand_zero_points(const KernelIO& io, size_t i, const Shap
 std::vector<float> expand_scales(const KernelIO& io, size_t i, const Shape& from, const Shape& target,
                                  const std::string& where, const char* what, bool positive) {
   return quant::checked_scales(expand_to(io.in[i]->reshaped(from), target), where, what, positive);
+}
+
+// Element e of a zero-point tensor, and the single value of a scale tensor
+// (checked as checked_scales does), read without allocating.
+int32_t zero_point_at(const Tensor& t, int64_t e) {
+  switch (t.dtype()) {
+    case DType::UInt8:
+      return t.data<uint8_t>()[e];
+    case DType::Int8:
+      return t.data<int8_t>()[e];
+    default:
+      return quant::int32_values(t)[static_cast<size_t>(e)];
+  }
+}
+float single_scale(const Tensor& t, const std::string& where, const char* what, bool positive) {
+  const float v = t.dtype() == DType::Float16 ? half_to_float(t.data<uint16_t>()[0]) : t.data<float>()[0];
+  if (!std::isfinite(v) || (positive && !(v > 0.f))) return quant::checked_scales(t, where, what, positive)[0];
+  return v;
+}
+
+// A's parameters (input i) broadcast to `target` into dst: a single value (the
+// common case) without allocating.
+void expand_zero_points_to(const KernelIO& io, size_t i, const Shape& from, const Shape& target, int32_t* dst) {
+  const int64_t n = shape_numel(target);
+  if (io.in.size() <= i || !io.in[i]) return std::fill(dst, dst + n, 0);
+  if (io.in[i]->numel() == 1) return std::fill(dst, dst + n, zero_point_at(*io.in[i], 0));
+  const std::vector<int32_t> v = expand_zero_points(io, i, from, target);
+  std::copy(v.begin(), v.end(), dst);
+}
+void expand_scales_to(const KernelIO& io, size_t i, const Shape& from, const Shape& target, const std::string& where,
+                      const char* what, float* dst) {
+  const int64_t n = shape_numel(target);
+  if (io.in[i]->numel() == 1) return std::fill(dst, dst + n, single_scale(*io.in[i], where, what, false));
+  const std::vector<float> v = expand_scales(io, i, from, target, where, what, false);
+  std::copy(v.begin(), v.end(), dst);
 }
 
 using linalg::Int8Type;
@@ -222,10 +258,11 @@ void plan_matmul_integer(PlanCtx& c) {
   c.kernel = [=](KernelIO& io) {
     std::vector<int32_t> tmp;
     const std::vector<int32_t>& zbv = value_of(zb_fixed, tmp, [&] { return zb_of(io); });
+    Scratch<int32_t> zav(static_cast<size_t>(shape_numel(g.a_params)));
+    expand_zero_points_to(io, 2, za, g.a_params, zav.data());
     linalg::Int8Output o;
     o.C = io.out[0]->raw();
-    run_products(p, left_of(*io.in[0]), 1, expand_zero_points(io, 2, za, g.a_params).data(), io.in[1]->raw(), tb,
-                 zbv.data(), nullptr, nullptr, o, 4);
+    run_products(p, left_of(*io.in[0]), 1, zav.data(), io.in[1]->raw(), tb, zbv.data(), nullptr, nullptr, o, 4);
   };
 }
 
@@ -263,14 +300,17 @@ void plan_qlinear_matmul(PlanCtx& c) {
     std::vector<float> sb_tmp;
     const std::vector<int32_t>& zbv = value_of(zb_fixed, zb_tmp, [&] { return zb_of(io); });
     const std::vector<float>& b_s = value_of(sb_fixed, sb_tmp, [&] { return sb_of(io); });
-    const std::vector<float> a_s = expand_scales(io, 1, sa, g.a_params, where, "a_scale", false);
+    const size_t a_rows = static_cast<size_t>(shape_numel(g.a_params));
+    Scratch<float> a_s(a_rows);
+    Scratch<int32_t> zav(a_rows);
+    expand_scales_to(io, 1, sa, g.a_params, where, "a_scale", a_s.data());
+    expand_zero_points_to(io, 2, za, g.a_params, zav.data());
     linalg::Int8Output o;
     o.kind = ty == DType::UInt8 ? 2 : 3;
     o.C = io.out[0]->raw();
-    o.y_scale = quant::checked_scales(*io.in[6], where, "y_scale", true)[0];
-    o.y_zero_point = quant::int32_values(*io.in[7])[0];
-    run_products(p, left_of(*io.in[0]), 1, expand_zero_points(io, 2, za, g.a_params).data(), io.in[3]->raw(), tb,
-                 zbv.data(), a_s.data(), b_s.data(), o, 1);
+    o.y_scale = single_scale(*io.in[6], where, "y_scale", true);
+    o.y_zero_point = zero_point_at(*io.in[7], 0);
+    run_products(p, left_of(*io.in[0]), 1, zav.data(), io.in[3]->raw(), tb, zbv.data(), a_s.data(), b_s.data(), o, 1);
   };
 }
 
@@ -312,13 +352,16 @@ void plan_matmul_integer_to_float(PlanCtx& c) {
     std::vector<float> sb_tmp;
     const std::vector<int32_t>& zbv = value_of(zb_fixed, zb_tmp, [&] { return zb_of(io); });
     const std::vector<float>& b_s = value_of(sb_fixed, sb_tmp, [&] { return sb_of(io); });
-    const std::vector<float> a_s = expand_scales(io, 2, sa, g.a_params, where, "a_scale", false);
+    const size_t a_rows = static_cast<size_t>(shape_numel(g.a_params));
+    Scratch<float> a_s(a_rows);
+    Scratch<int32_t> zav(a_rows);
+    expand_scales_to(io, 2, sa, g.a_params, where, "a_scale", a_s.data());
+    expand_zero_points_to(io, 4, za, g.a_params, zav.data());
     linalg::Int8Output o;
     o.kind = 1;
     o.C = io.out[0]->raw();
     o.bias = io.in.size() > 6 && io.in[6] ? io.in[6]->data<float>() : nullptr;
-    run_products(p, left_of(*io.in[0]), 1, expand_zero_points(io, 4, za, g.a_params).data(), io.in[1]->raw(), tb,
-                 zbv.data(), a_s.data(), b_s.data(), o, 4);
+    run_products(p, left_of(*io.in[0]), 1, zav.data(), io.in[1]->raw(), tb, zbv.data(), a_s.data(), b_s.data(), o, 4);
   };
 }
 
