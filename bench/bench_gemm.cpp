@@ -4,8 +4,11 @@
 // variants per shape: B packed once beforehand (weights, as sessions do) and
 // B packed on every call (activations × activations). With oneDNN present its
 // sgemm (OpenMP, OMP_NUM_THREADS = the thread count) runs the same shapes.
+// Int8Gemm/*: the int8 GEMM (GOP/s) on the transformer shapes beside fp32 on
+// the same shapes, and the register-only vpdpbusd peak of one core.
 //   bench_gemm --benchmark_filter=T2/     see bench/README.md
 #include <benchmark/benchmark.h>
+#include <immintrin.h>
 #include <tbb/task_arena.h>
 
 #include <algorithm>
@@ -14,6 +17,8 @@
 
 #include "ops/kernel_set.h"
 #include "ops/linalg/gemm.h"
+#include "ops/linalg/int8_gemm.h"
+#include "ops/quant/quant_common.h"
 
 #ifdef NORMRT_BENCH_ONEDNN
 #include <dnnl.h>
@@ -83,6 +88,91 @@ void BM_Gemm(benchmark::State& st, int threads, bool prepacked) {
   report(st, M, N, K);
 }
 
+// The transformer shapes of the int8 GEMM (issue #25), M, K, N.
+const std::vector<std::vector<int64_t>> kInt8Shapes = {{128, 768, 768}, {128, 768, 3072}, {128, 3072, 768},
+                                                       {128, 384, 384}, {128, 384, 1536}, {1, 768, 768}};
+
+void report_gops(benchmark::State& st, int64_t M, int64_t N, int64_t K) {
+  st.counters["GOPS"] =
+      benchmark::Counter(2.0 * static_cast<double>(M * N * K) * st.iterations() / 1e9, benchmark::Counter::kIsRate);
+}
+
+// uint8 A × int8 B packed once → int32 (MatMulInteger), or float A quantized on
+// the fly (min/max pass, then quantized while packing) → float with per-column
+// scales and bias (DynamicQuantizeMatMul).
+void BM_Int8Gemm(benchmark::State& st, int threads, bool from_float) {
+  const int64_t M = st.range(0), K = st.range(1), N = st.range(2);
+  const auto& kern = *default_kernel_set().int8;
+  std::mt19937_64 rng(3);
+  std::vector<uint8_t> A(static_cast<size_t>(M * K)), B(static_cast<size_t>(K * N));
+  for (auto& x : A) x = static_cast<uint8_t>(rng());
+  for (auto& x : B) x = static_cast<uint8_t>(rng());
+  const auto F = random_vector(M * K, 1), scales = random_vector(N, 4), bias = random_vector(N, 5);
+  const linalg::PackedInt8B pb = linalg::pack_int8_b(kern, linalg::Int8Type::S8, K, N, B.data(), N);
+  std::vector<int32_t> C(static_cast<size_t>(M * N));
+  const int32_t zb = 0;
+  arena(threads).execute([&] {
+    for (auto _ : st) {
+      linalg::Int8Left a;
+      a.lda = K;
+      linalg::Int8Output o;
+      o.C = C.data();
+      o.ldc = N;
+      int32_t za = 3;
+      float a_scale = 1.f;
+      if (from_float) {
+        uint8_t zp;
+        quant::dynamic_quant_params(kern, F.data(), M * K, "bench", &a_scale, &zp);
+        za = zp;
+        a.A = F.data();
+        a.from_float = true;
+        a.quant_scale = a_scale;
+        a.quant_zero_point = zp;
+        o.kind = 1;
+        o.row_scale = &a_scale;
+        o.col_scale = scales.data();
+        o.col_scale_step = 1;
+        o.bias = bias.data();
+      } else {
+        a.A = A.data();
+      }
+      linalg::int8_gemm(kern, M, N, K, a, &za, 0, {pb.data.data(), pb.col_sums.data(), pb.shift}, &zb, 0, o);
+      benchmark::DoNotOptimize(C.data());
+    }
+  });
+  report_gops(st, M, N, K);
+}
+
+// The reachable vpdpbusd peak of one core: 16 independent register-only
+// accumulators (64 uint8 × int8 multiply-adds each per instruction).
+__attribute__((target("avx512f,avx512vnni"))) void vnni_loop(int64_t steps, int32_t* out) {
+  __m512i c[16];
+  for (auto& x : c) x = _mm512_set1_epi32(1);
+  __m512i a = _mm512_set1_epi32(0x01020304), b = _mm512_set1_epi32(0x05060708);
+  for (int64_t i = 0; i < steps; ++i) {
+#pragma GCC unroll 16
+    for (int r = 0; r < 16; ++r) c[r] = _mm512_dpbusd_epi32(c[r], a, b);
+    __asm__ volatile("" : "+v"(a), "+v"(b));
+  }
+  __m512i s = c[0];
+  for (int r = 1; r < 16; ++r) s = _mm512_add_epi32(s, c[r]);
+  _mm512_storeu_si512(out, s);
+}
+
+void BM_VnniPeak(benchmark::State& st) {
+  if (!__builtin_cpu_supports("avx512vnni")) {
+    st.SkipWithError("no avx512vnni");
+    return;
+  }
+  alignas(64) int32_t out[16];
+  const int64_t steps = 1 << 16;
+  for (auto _ : st) {
+    vnni_loop(steps, out);
+    benchmark::DoNotOptimize(out);
+  }
+  st.counters["GOPS"] = benchmark::Counter(2.0 * 64 * 16 * steps * st.iterations() / 1e9, benchmark::Counter::kIsRate);
+}
+
 #ifdef NORMRT_BENCH_ONEDNN
 void BM_OneDnn(benchmark::State& st, int threads) {
   const int64_t M = st.range(0), K = st.range(1), N = st.range(2);
@@ -118,6 +208,17 @@ int register_all() {
     d->ArgNames({"M", "K", "N"})->UseRealTime()->MinTime(0.2);
 #endif
   }
+  for (int t : {1, 2}) {
+    const std::string suffix = "/T" + std::to_string(t);
+    auto* i8 = benchmark::RegisterBenchmark(("Int8Gemm/u8_s32" + suffix).c_str(), BM_Int8Gemm, t, false);
+    auto* i8f = benchmark::RegisterBenchmark(("Int8Gemm/f32_dynamic" + suffix).c_str(), BM_Int8Gemm, t, true);
+    auto* f32 = benchmark::RegisterBenchmark(("Int8Gemm/fp32_packed" + suffix).c_str(), BM_Gemm, t, true);
+    for (auto* b : {i8, i8f, f32}) {
+      for (auto& s : kInt8Shapes) b->Args(s);
+      b->ArgNames({"M", "K", "N"})->UseRealTime()->MinTime(0.2);
+    }
+  }
+  benchmark::RegisterBenchmark("Int8Gemm/vnni_peak", BM_VnniPeak)->UseRealTime()->MinTime(0.2);
   return 0;
 }
 const int registered = register_all();

@@ -18,21 +18,24 @@ const KernelSet* make_set() {
                        vector_math_avx512(),
                        linalg::gemm_kernels_avx512(),
                        linalg::gemm_kernels_avx512_4rows(),
-                       depthwise_kernels_avx512()};
+                       depthwise_kernels_avx512(),
+                       linalg::int8_gemm_kernels_avx512()};
     else if constexpr (L == IsaLevel::avx2)
       return KernelSet{"avx2",
                        norm_kernels_avx2(),
                        vector_math_avx2(),
                        linalg::gemm_kernels_avx2(),
                        linalg::gemm_kernels_avx2_4rows(),
-                       depthwise_kernels_avx2()};
+                       depthwise_kernels_avx2(),
+                       linalg::int8_gemm_kernels_avx2()};
     else
       return KernelSet{"sse2",
                        norm_kernels_sse2(),
                        vector_math_sse2(),
                        linalg::gemm_kernels_sse2(),
                        linalg::gemm_kernels_sse2_4rows(),
-                       depthwise_kernels_sse2()};
+                       depthwise_kernels_sse2(),
+                       linalg::int8_gemm_kernels_reference(4, 8)};
   }();
   return &set;
 }

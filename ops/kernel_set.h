@@ -10,6 +10,7 @@
 
 #include "conv/depthwise_kernels.h"
 #include "linalg/gemm.h"
+#include "linalg/int8_gemm.h"
 #include "norm_kernels.h"
 #include "vector_math.h"
 
@@ -22,6 +23,7 @@ struct KernelSet {
   const linalg::GemmKernels* gemm;        // the main register tile (MR = 6; 8 on avx512)
   const linalg::GemmKernels* gemm_4rows;  // the MR = 4 tile (same NR: B's panels are shared)
   const DepthwiseKernels* depthwise;      // depthwise convolution (conv/depthwise_kernels.h)
+  const linalg::Int8GemmKernels* int8;    // the int8 GEMM (VNNI on avx512 when the CPU has it; linalg/int8_gemm.h)
 
   // The tile for a product of M rows: 4 rows when they pad M at least 10% less
   // than the main tile's 6 rows do (M = 4, 8, 16, 20, 32, …), or 25% less than

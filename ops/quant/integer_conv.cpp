@@ -1,15 +1,23 @@
 // ConvInteger and QLinearConv (1-D to 3-D; pads, auto_pad, strides,
-// dilations, group), as im2col + the int32 GEMM reference of quant_common.h:
+// dilations, group) on the int8 GEMM (linalg/int8_gemm.h), output positions
+// on its rows: per image and group, x's columns gathered row by row (one pass
+// over x), times the group's weights transposed and packed (once at planning
+// when they are constant), stored transposed into y with the conversion
+// below in the GEMM's epilogue; quant_common.h's reference (im2col + int32
+// GEMM) serves the tests and a QLinearConv bias too large for int32 sums:
 //   acc[n, m, o] = Σ_{c < C/G, t} (w[m, c, t] − zw[m])·(x[n, g·C/G + c, o·s − pb + t·d] − zx)
 // with positions outside x reading zx (so padding adds nothing);
 //   ConvInteger: y = acc (int32)
 //   QLinearConv: y = saturate(rint(float(acc + B[m]) · (sx·sw[m] / sy)) + zy)
-// Per image and group: one pass over x into the column matrix (C/G·taps rows,
-// one column per output position), one GEMM over it.
+#include <algorithm>
+#include <cstdlib>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "../conv/conv_common.h"
+#include "../kernel_set.h"
+#include "../linalg/int8_gemm.h"
 #include "../op.h"
 #include "../scratch.h"
 #include "../spatial.h"
@@ -114,6 +122,101 @@ void run_conv_products(const KernelIO& io, const ConvGeometry& g, DType tx, DTyp
     tw == DType::UInt8 ? run(int8_t{}, uint8_t{}) : run(int8_t{}, int8_t{});
 }
 
+// Row p of the transposed column matrix for the channels of one group (C/G
+// planes): colT[p, c·taps + t], positions outside the input reading zx.
+template <class TX>
+void im2row(const TX* x, int64_t channels, const Window& w, TX zx, TX* rows) {
+  const int64_t K = channels * w.k_size();
+  int64_t p = 0;
+  for (int64_t o0 = 0; o0 < w.out[0]; ++o0)
+    for (int64_t o1 = 0; o1 < w.out[1]; ++o1)
+      for (int64_t o2 = 0; o2 < w.out[2]; ++o2, ++p) {
+        TX* dst = rows + p * K;
+        for (int64_t ch = 0; ch < channels; ++ch) {
+          const TX* plane = x + ch * w.in_size();
+          for (int64_t k0 = 0; k0 < w.k[0]; ++k0) {
+            const int64_t i0 = o0 * w.s[0] - w.pb[0] + k0 * w.d[0];
+            for (int64_t k1 = 0; k1 < w.k[1]; ++k1) {
+              const int64_t i1 = o1 * w.s[1] - w.pb[1] + k1 * w.d[1];
+              const bool row_in = i0 >= 0 && i0 < w.in[0] && i1 >= 0 && i1 < w.in[1];
+              const TX* src = plane + (i0 * w.in[1] + i1) * w.in[2];
+              for (int64_t k2 = 0; k2 < w.k[2]; ++k2) {
+                const int64_t i2 = o2 * w.s[2] - w.pb[2] + k2 * w.d[2];
+                *dst++ = row_in && i2 >= 0 && i2 < w.in[2] ? src[i2] : zx;
+              }
+            }
+          }
+        }
+      }
+}
+
+// Wᵀ of group grp into wt (K × M/G, row-major) from w [M, K] (8-bit).
+void transpose_group(const ConvGeometry& g, const void* w, int64_t grp, uint8_t* wt) {
+  const int64_t Mg = g.M / g.G;
+  const uint8_t* src = static_cast<const uint8_t*>(w) + grp * Mg * g.K;
+  for (int64_t m = 0; m < Mg; ++m)
+    for (int64_t k = 0; k < g.K; ++k) wt[k * Mg + m] = src[m * g.K + k];
+}
+
+using PackedWeights = std::shared_ptr<const std::vector<linalg::PackedInt8B>>;
+
+PackedWeights pack_constant_weights(const PlanCtx& c, size_t iw, const ConvGeometry& g) {
+  if (!c.in[iw].value) return nullptr;
+  const Tensor& w = *c.in[iw].value;
+  auto v = std::make_shared<std::vector<linalg::PackedInt8B>>();
+  std::vector<uint8_t> wt(static_cast<size_t>(g.K * (g.M / g.G)));
+  const linalg::Int8Type type = w.dtype() == DType::UInt8 ? linalg::Int8Type::U8 : linalg::Int8Type::S8;
+  for (int64_t grp = 0; grp < g.G; ++grp) {
+    transpose_group(g, w.raw(), grp, wt.data());
+    v->push_back(linalg::pack_int8_b(*c.kernels->int8, type, g.K, g.M / g.G, wt.data(), g.M / g.G));
+  }
+  return v;
+}
+
+// y [N, M, P] for every image and group: the rows of x's column matrix
+// (positions) × Wᵀ on the int8 GEMM, stored transposed (out: kind, scales,
+// y's zero point and int_bias as int8_gemm takes them; C, ldc and the
+// per-channel pointers are set here per group). zw: M values.
+void conv_gemms(const linalg::Int8GemmKernels& kern, const ConvGeometry& g, const Tensor& x, int32_t zx,
+                const Tensor& w, const PackedWeights& packed, const int32_t* zw, const linalg::Int8Output& out,
+                size_t out_size, void* y) {
+  const int64_t P = g.w.out_size(), Cg = g.C / g.G, Mg = g.M / g.G, K = g.K;
+  const linalg::Int8Type tx = x.dtype() == DType::UInt8 ? linalg::Int8Type::U8 : linalg::Int8Type::S8;
+  const linalg::Int8Type tw = w.dtype() == DType::UInt8 ? linalg::Int8Type::U8 : linalg::Int8Type::S8;
+  Scratch<uint8_t> rows(static_cast<size_t>(P * K));
+  Scratch<uint8_t> wt(packed ? 0 : static_cast<size_t>(K * Mg));
+  Scratch<int8_t> pb(packed ? 0 : linalg::packed_int8_b_size(kern, K, Mg));
+  Scratch<int32_t> sums(packed ? 0 : static_cast<size_t>(Mg));
+  for (int64_t grp = 0; grp < g.G; ++grp) {
+    linalg::Int8Right r;
+    if (packed) {
+      const linalg::PackedInt8B& pk = (*packed)[static_cast<size_t>(grp)];
+      r = {pk.data.data(), pk.col_sums.data(), pk.shift};
+    } else {
+      transpose_group(g, w.raw(), grp, wt.data());
+      r = {pb.data(), sums.data(), linalg::pack_int8_b_to(kern, tw, K, Mg, wt.data(), Mg, pb.data(), sums.data())};
+    }
+    for (int64_t n = 0; n < g.N; ++n) {
+      const int64_t plane0 = (n * g.C + grp * Cg) * g.w.in_size();
+      if (tx == linalg::Int8Type::U8)
+        im2row(x.data<uint8_t>() + plane0, Cg, g.w, static_cast<uint8_t>(zx), rows.data());
+      else
+        im2row(x.data<int8_t>() + plane0, Cg, g.w, static_cast<int8_t>(zx), reinterpret_cast<int8_t*>(rows.data()));
+      linalg::Int8Left a;
+      a.A = rows.data();
+      a.lda = K;
+      a.type = tx;
+      linalg::Int8Output o = out;
+      o.C = static_cast<char*>(y) + (n * g.M + grp * Mg) * P * static_cast<int64_t>(out_size);
+      o.ldc = P;
+      o.transposed = true;
+      if (o.col_scale_step) o.col_scale += grp * Mg;
+      if (o.int_bias) o.int_bias += grp * Mg;
+      linalg::int8_gemm(kern, P, Mg, K, a, &zx, 0, r, zw + grp * Mg, 1, o);
+    }
+  }
+}
+
 // Input i (when present) has x's dtype (input of) and is one value, or (per_channel) M values.
 void check_param(const PlanCtx& c, size_t i, size_t of, bool per_channel, int64_t M, const char* what) {
   if (!c.has_input(i)) return;
@@ -135,8 +238,13 @@ void plan_conv_integer(PlanCtx& c) {
   check_param(c, 2, 0, false, g.M, "x_zero_point");
   check_param(c, 3, 1, true, g.M, "w_zero_point");
   c.set_output(0, DType::Int32, conv_output_shape(g));
-  const DType tx = c.input(0).dtype, tw = c.input(1).dtype;
-  c.kernel = [=](KernelIO& io) { run_conv_products(io, g, tx, tw, 0, 2, 1, 3, io.out[0]->data<int32_t>()); };
+  const PackedWeights packed = pack_constant_weights(c, 1, g);
+  const linalg::Int8GemmKernels* kern = c.kernels->int8;
+  c.kernel = [=](KernelIO& io) {
+    const std::vector<int32_t> zw = channel_zero_points(io, 3, g.M);
+    const int32_t zx = io.in.size() > 2 && io.in[2] ? quant::int32_values(*io.in[2])[0] : 0;
+    conv_gemms(*kern, g, *io.in[0], zx, *io.in[1], packed, zw.data(), linalg::Int8Output{}, 4, io.out[0]->raw());
+  };
 }
 
 // QLinearConv(x, x_scale, x_zero_point, w, w_scale, w_zero_point, y_scale, y_zero_point, [B]).
@@ -165,9 +273,9 @@ void plan_qlinear_conv(PlanCtx& c) {
   c.set_output(0, ty, y_shape);
   const std::string where = c.node.where();
   const int64_t P = g.w.out_size();
+  const PackedWeights packed = pack_constant_weights(c, 3, g);
+  const linalg::Int8GemmKernels* kern = c.kernels->int8;
   c.kernel = [=](KernelIO& io) {
-    Scratch<int32_t> acc(static_cast<size_t>(g.N * g.M * P));
-    run_conv_products(io, g, tx, tw, 0, 2, 3, 5, acc.data());
     const float x_s = quant::checked_scales(*io.in[1], where, "x_scale", false)[0];
     std::vector<float> w_s = quant::checked_scales(*io.in[4], where, "w_scale", false);
     if (w_s.size() == 1) w_s.assign(static_cast<size_t>(g.M), w_s[0]);
@@ -175,6 +283,25 @@ void plan_qlinear_conv(PlanCtx& c) {
     const int32_t y_zp = quant::int32_values(*io.in[7])[0];
     const int32_t* bias = io.in.size() > 8 && io.in[8] ? io.in[8]->data<int32_t>() : nullptr;
     const QRange r = quant::qrange(ty);
+    // acc + B in int32 is exact while |B| ≤ 2^31 − 1 − K·255²; a larger B takes the reference path.
+    int64_t max_bias = 0;
+    for (int64_t m = 0; bias && m < g.M; ++m) max_bias = std::max<int64_t>(max_bias, std::abs(int64_t{bias[m]}));
+    if (max_bias <= INT32_MAX - g.K * 65025) {
+      const std::vector<int32_t> zw = channel_zero_points(io, 5, g.M);
+      const int32_t zx = io.in[2] ? quant::int32_values(*io.in[2])[0] : 0;
+      linalg::Int8Output o;
+      o.kind = ty == DType::UInt8 ? 2 : 3;
+      o.row_scale = &x_s;
+      o.col_scale = w_s.data();
+      o.col_scale_step = 1;
+      o.y_scale = y_s;
+      o.y_zero_point = y_zp;
+      o.int_bias = bias;
+      conv_gemms(*kern, g, *io.in[0], zx, *io.in[3], packed, zw.data(), o, 1, io.out[0]->raw());
+      return;
+    }
+    Scratch<int32_t> acc(static_cast<size_t>(g.N * g.M * P));
+    run_conv_products(io, g, tx, tw, 0, 2, 3, 5, acc.data());
     void* y = io.out[0]->raw();
     for (int64_t n = 0; n < g.N; ++n)
       for (int64_t m = 0; m < g.M; ++m) {

@@ -1,6 +1,8 @@
 // Integer matrix products (MatMul's shapes: batched with broadcasting over the
-// leading dims, 1-D operands promoted), all on the int32 GEMM reference of
-// quant_common.h, acc[m, n] = Σ_k (A[m, k] − za[m])·(B[k, n] − zb[n]):
+// leading dims, 1-D operands promoted), all on the int8 GEMM (linalg/int8_gemm.h;
+// B packed once at planning when it is a constant, else per run into scratch),
+// acc[m, n] = Σ_k (A[m, k] − za[m])·(B[k, n] − zb[n]), with the conversions
+// below in its epilogue (quant_common.h's gemm_i32_reference is what the tests compare with):
 //   MatMulInteger:  y = acc (int32)
 //   QLinearMatMul:  y = saturate(rint(float(acc) · (sa[m]·sb[n] / sy)) + zy)
 //   com.microsoft MatMulIntegerToFloat: y = float(acc) · (sa[m]·sb[n]) + bias[n]
@@ -10,10 +12,15 @@
 // [batch…, M, 1]); those of B per tensor or per column ([N], or broadcast to
 // B's [batch…, 1, N]). One pass over A and B per output batch, one over the
 // int32 products for the ops that scale them.
+#include <algorithm>
+#include <cmath>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "../broadcast.h"
+#include "../kernel_set.h"
+#include "../linalg/int8_gemm.h"
 #include "../op.h"
 #include "../scratch.h"
 #include "quant_common.h"
@@ -21,8 +28,6 @@
 namespace normrt {
 
 namespace {
-
-using quant::QRange;
 
 struct Geometry {
   int64_t M = 0, K = 0, N = 0, batches = 0;
@@ -89,36 +94,116 @@ std::vector<float> expand_scales(const KernelIO& io, size_t i, const Shape& from
   return quant::checked_scales(expand_to(io.in[i]->reshaped(from), target), where, what, positive);
 }
 
-// acc[bi·M·N + m·N + n] for every output batch bi.
-template <class TA, class TB>
-void products(const Geometry& g, const TA* a, const int32_t* za, const TB* b, const int32_t* zb, int32_t* acc) {
+// Element e of a zero-point tensor, and the single value of a scale tensor
+// (checked as checked_scales does), read without allocating.
+int32_t zero_point_at(const Tensor& t, int64_t e) {
+  switch (t.dtype()) {
+    case DType::UInt8:
+      return t.data<uint8_t>()[e];
+    case DType::Int8:
+      return t.data<int8_t>()[e];
+    default:
+      return quant::int32_values(t)[static_cast<size_t>(e)];
+  }
+}
+float single_scale(const Tensor& t, const std::string& where, const char* what, bool positive) {
+  const float v = t.dtype() == DType::Float16 ? half_to_float(t.data<uint16_t>()[0]) : t.data<float>()[0];
+  if (!std::isfinite(v) || (positive && !(v > 0.f))) return quant::checked_scales(t, where, what, positive)[0];
+  return v;
+}
+
+// A's parameters (input i) broadcast to `target` into dst: a single value (the
+// common case) without allocating.
+void expand_zero_points_to(const KernelIO& io, size_t i, const Shape& from, const Shape& target, int32_t* dst) {
+  const int64_t n = shape_numel(target);
+  if (io.in.size() <= i || !io.in[i]) return std::fill(dst, dst + n, 0);
+  if (io.in[i]->numel() == 1) return std::fill(dst, dst + n, zero_point_at(*io.in[i], 0));
+  const std::vector<int32_t> v = expand_zero_points(io, i, from, target);
+  std::copy(v.begin(), v.end(), dst);
+}
+void expand_scales_to(const KernelIO& io, size_t i, const Shape& from, const Shape& target, const std::string& where,
+                      const char* what, float* dst) {
+  const int64_t n = shape_numel(target);
+  if (io.in[i]->numel() == 1) return std::fill(dst, dst + n, single_scale(*io.in[i], where, what, false));
+  const std::vector<float> v = expand_scales(io, i, from, target, where, what, false);
+  std::copy(v.begin(), v.end(), dst);
+}
+
+using linalg::Int8Type;
+Int8Type int8_type(DType t) { return t == DType::UInt8 ? Int8Type::U8 : Int8Type::S8; }
+
+// B's matrices packed for the int8 GEMM at planning time when B is a constant (else nullptr).
+using PackedBs = std::shared_ptr<const std::vector<linalg::PackedInt8B>>;
+PackedBs pack_constant_b(const PlanCtx& c, size_t ib, const Geometry& g) {
+  if (!c.in[ib].value) return nullptr;
+  const Tensor& b = *c.in[ib].value;
+  const int64_t KN = g.K * g.N, count = KN == 0 ? 1 : b.numel() / KN;
+  auto v = std::make_shared<std::vector<linalg::PackedInt8B>>();
+  for (int64_t i = 0; i < count; ++i)
+    v->push_back(linalg::pack_int8_b(*c.kernels->int8, int8_type(b.dtype()), g.K, g.N,
+                                     static_cast<const char*>(b.raw()) + i * KN, g.N));
+  return v;
+}
+
+// What run_products needs besides the inputs.
+struct ProductPlan {
+  Geometry g;
+  const linalg::Int8GemmKernels* kern = nullptr;
+  PackedBs packed;  // B's matrices when B is a constant
+};
+
+// For every output batch bi, int8_gemm of A's and B's matrices into output
+// batch bi of `out` (elements of `out_size` bytes); za and zb expanded to
+// g.a_params / g.b_params; a_s and b_s (when not null) likewise, as the row and
+// column scales. `a` gives A's type (its pointer is A's first matrix).
+void run_products(const ProductPlan& p, const linalg::Int8Left& a, size_t a_size, const int32_t* za, const void* b,
+                  Int8Type tb, const int32_t* zb, const float* a_s, const float* b_s, linalg::Int8Output out,
+                  size_t out_size) {
+  const Geometry& g = p.g;
+  const linalg::Int8GemmKernels& kern = *p.kern;
   const int64_t M = g.M, N = g.N, K = g.K;
+  Scratch<int8_t> pb(p.packed ? 0 : linalg::packed_int8_b_size(kern, K, N));
+  Scratch<int32_t> sums(p.packed ? 0 : static_cast<size_t>(N));
+  int64_t packed_index = -1;
+  int32_t shift = 0;
   for (int64_t bi = 0; bi < g.batches; ++bi) {
     const int64_t ai = g.a_index[static_cast<size_t>(bi)], bj = g.b_index[static_cast<size_t>(bi)];
-    quant::gemm_i32_reference(M, N, K, a + ai * M * K, K, za + ai * M, 1, b + bj * K * N, N, zb + bj * N, 1,
-                              acc + bi * M * N, N);
+    linalg::Int8Left ab = a;
+    ab.A = static_cast<const char*>(a.A) + ai * M * K * static_cast<int64_t>(a_size);
+    ab.lda = K;
+    linalg::Int8Right r;
+    if (p.packed) {
+      const linalg::PackedInt8B& pk = (*p.packed)[static_cast<size_t>(bj)];
+      r = {pk.data.data(), pk.col_sums.data(), pk.shift};
+    } else {
+      if (bj != packed_index)
+        shift =
+            linalg::pack_int8_b_to(kern, tb, K, N, static_cast<const char*>(b) + bj * K * N, N, pb.data(), sums.data());
+      packed_index = bj;
+      r = {pb.data(), sums.data(), shift};
+    }
+    linalg::Int8Output o = out;
+    o.C = static_cast<char*>(out.C) + bi * M * N * static_cast<int64_t>(out_size);
+    o.ldc = N;
+    if (a_s) o.row_scale = a_s + ai * M, o.row_scale_step = 1;
+    if (b_s) o.col_scale = b_s + bj * N, o.col_scale_step = 1;
+    linalg::int8_gemm(kern, M, N, K, ab, za + ai * M, 1, r, zb + bj * N, 1, o);
   }
 }
 
-template <class F>
-void dispatch_ab(DType ta, DType tb, F&& f) {
-  if (ta == DType::UInt8 && tb == DType::UInt8) return f(uint8_t{}, uint8_t{});
-  if (ta == DType::UInt8) return f(uint8_t{}, int8_t{});
-  if (tb == DType::UInt8) return f(int8_t{}, uint8_t{});
-  f(int8_t{}, int8_t{});
+ProductPlan product_plan(const PlanCtx& c, const Geometry& g, size_t ib) {
+  ProductPlan p;
+  p.g = g;
+  p.kern = c.kernels->int8;
+  p.packed = pack_constant_b(c, ib, g);
+  return p;
 }
 
-// acc for A (input ia, zero point iza) and B (ib, izb); `a` replaces A's data when given (quantized A).
-void run_products(const KernelIO& io, const Geometry& g, DType ta, DType tb, size_t ia, size_t ib, size_t iza,
-                  size_t izb, const Shape& za_from, const Shape& zb_from, int32_t* acc) {
-  const std::vector<int32_t> za = expand_zero_points(io, iza, za_from, g.a_params);
-  const std::vector<int32_t> zb = expand_zero_points(io, izb, zb_from, g.b_params);
-  dispatch_ab(ta, tb, [&](auto a_type, auto b_type) {
-    using TA = decltype(a_type);
-    using TB = decltype(b_type);
-    products(g, static_cast<const TA*>(io.in[ia]->raw()), za.data(), static_cast<const TB*>(io.in[ib]->raw()),
-             zb.data(), acc);
-  });
+linalg::Int8Left left_of(const Tensor& a) {
+  linalg::Int8Left l;
+  l.A = a.raw();
+  l.type = int8_type(a.dtype());
+  return l;
 }
 
 void require_8bit(const PlanCtx& c, size_t i) { c.require_dtype(i, {DType::UInt8, DType::Int8}); }
@@ -136,6 +221,25 @@ void require_scale(const PlanCtx& c, size_t i, const char* what, bool positive) 
   quant::check_constant_scale(c, i, what, positive);
 }
 
+// f(io) computed once at planning when input i is a constant or absent (f
+// reads only input i), else nullptr: the kernel then computes it per run.
+template <class F>
+auto at_plan(const PlanCtx& c, size_t i, F&& f) {
+  using R = decltype(f(std::declval<const KernelIO&>()));
+  if (c.has_input(i) && !c.in[i].value) return std::shared_ptr<const R>();
+  KernelIO io;
+  io.in.assign(i + 1, nullptr);
+  if (c.has_input(i)) io.in[i] = c.in[i].value;
+  return std::make_shared<const R>(f(io));
+}
+// The value computed at planning, or f(io) kept in `tmp`.
+template <class R, class F>
+const R& value_of(const std::shared_ptr<const R>& fixed, R& tmp, F&& f) {
+  if (fixed) return *fixed;
+  tmp = f();
+  return tmp;
+}
+
 void plan_matmul_integer(PlanCtx& c) {
   c.require_inputs(2, 4);
   require_8bit(c, 0);
@@ -147,8 +251,19 @@ void plan_matmul_integer(PlanCtx& c) {
   const Shape za = c.has_input(2) ? param_shape(c, g, 2, true, "a_zero_point") : Shape{};
   const Shape zb = c.has_input(3) ? param_shape(c, g, 3, false, "b_zero_point") : Shape{};
   c.set_output(0, DType::Int32, out);
-  const DType ta = c.input(0).dtype, tb = c.input(1).dtype;
-  c.kernel = [=](KernelIO& io) { run_products(io, g, ta, tb, 0, 1, 2, 3, za, zb, io.out[0]->data<int32_t>()); };
+  const ProductPlan p = product_plan(c, g, 1);
+  const auto zb_of = [g, zb](const KernelIO& io) { return expand_zero_points(io, 3, zb, g.b_params); };
+  const auto zb_fixed = at_plan(c, 3, zb_of);
+  const Int8Type tb = int8_type(c.input(1).dtype);
+  c.kernel = [=](KernelIO& io) {
+    std::vector<int32_t> tmp;
+    const std::vector<int32_t>& zbv = value_of(zb_fixed, tmp, [&] { return zb_of(io); });
+    Scratch<int32_t> zav(static_cast<size_t>(shape_numel(g.a_params)));
+    expand_zero_points_to(io, 2, za, g.a_params, zav.data());
+    linalg::Int8Output o;
+    o.C = io.out[0]->raw();
+    run_products(p, left_of(*io.in[0]), 1, zav.data(), io.in[1]->raw(), tb, zbv.data(), nullptr, nullptr, o, 4);
+  };
 }
 
 // QLinearMatMul(a, a_scale, a_zero_point, b, b_scale, b_zero_point, y_scale, y_zero_point).
@@ -169,50 +284,34 @@ void plan_qlinear_matmul(PlanCtx& c) {
   if (sa != za || sb != zb) c.fail("each scale must have its zero point's shape");
   if (shape_numel(c.input(6).shape) != 1 || shape_numel(c.input(7).shape) != 1)
     c.fail("y_scale and y_zero_point must be single values");
-  const DType ta = c.input(0).dtype, tb = c.input(3).dtype, ty = c.input(7).dtype;
+  const DType ty = c.input(7).dtype;
   c.set_output(0, ty, out);
   const std::string where = c.node.where();
-  c.kernel = [=](KernelIO& io) {
-    const int64_t M = g.M, N = g.N;
-    Scratch<int32_t> acc(static_cast<size_t>(g.batches * M * N));
-    run_products(io, g, ta, tb, 0, 3, 2, 5, za, zb, acc.data());
-    const std::vector<float> a_s = expand_scales(io, 1, sa, g.a_params, where, "a_scale", false);
-    const std::vector<float> b_s = expand_scales(io, 4, sb, g.b_params, where, "b_scale", false);
-    const float y_s = quant::checked_scales(*io.in[6], where, "y_scale", true)[0];
-    const int32_t y_zp = quant::int32_values(*io.in[7])[0];
-    const QRange r = quant::qrange(ty);
-    void* y = io.out[0]->raw();
-    for (int64_t bi = 0; bi < g.batches; ++bi) {
-      const float* as = a_s.data() + g.a_index[static_cast<size_t>(bi)] * M;
-      const float* bs = b_s.data() + g.b_index[static_cast<size_t>(bi)] * N;
-      for (int64_t m = 0; m < M; ++m)
-        for (int64_t n = 0; n < N; ++n) {
-          const int64_t e = (bi * M + m) * N + n;
-          const float v = static_cast<float>(acc.data()[e]) * (as[m] * bs[n] / y_s);
-          const int32_t q = quant::quantize_value(v, y_zp, r);
-          if (ty == DType::UInt8)
-            static_cast<uint8_t*>(y)[e] = static_cast<uint8_t>(q);
-          else
-            static_cast<int8_t*>(y)[e] = static_cast<int8_t>(q);
-        }
-    }
+  const ProductPlan p = product_plan(c, g, 3);
+  const auto zb_of = [g, zb](const KernelIO& io) { return expand_zero_points(io, 5, zb, g.b_params); };
+  const auto sb_of = [g, sb, where](const KernelIO& io) {
+    return expand_scales(io, 4, sb, g.b_params, where, "b_scale", false);
   };
-}
-
-// y = float(acc) · (a_scale[m]·b_scale[n]) + bias[n], over every output batch.
-void scale_to_float(const Geometry& g, const int32_t* acc, const std::vector<float>& a_s, const std::vector<float>& b_s,
-                    const float* bias, float* y) {
-  const int64_t M = g.M, N = g.N;
-  for (int64_t bi = 0; bi < g.batches; ++bi) {
-    const float* as = a_s.data() + g.a_index[static_cast<size_t>(bi)] * M;
-    const float* bs = b_s.data() + g.b_index[static_cast<size_t>(bi)] * N;
-    for (int64_t m = 0; m < M; ++m)
-      for (int64_t n = 0; n < N; ++n) {
-        const int64_t e = (bi * M + m) * N + n;
-        const float v = static_cast<float>(acc[e]) * (as[m] * bs[n]);
-        y[e] = bias ? v + bias[n] : v;
-      }
-  }
+  const auto zb_fixed = at_plan(c, 5, zb_of);
+  const auto sb_fixed = at_plan(c, 4, sb_of);
+  const Int8Type tb = int8_type(c.input(3).dtype);
+  c.kernel = [=](KernelIO& io) {
+    std::vector<int32_t> zb_tmp;
+    std::vector<float> sb_tmp;
+    const std::vector<int32_t>& zbv = value_of(zb_fixed, zb_tmp, [&] { return zb_of(io); });
+    const std::vector<float>& b_s = value_of(sb_fixed, sb_tmp, [&] { return sb_of(io); });
+    const size_t a_rows = static_cast<size_t>(shape_numel(g.a_params));
+    Scratch<float> a_s(a_rows);
+    Scratch<int32_t> zav(a_rows);
+    expand_scales_to(io, 1, sa, g.a_params, where, "a_scale", a_s.data());
+    expand_zero_points_to(io, 2, za, g.a_params, zav.data());
+    linalg::Int8Output o;
+    o.kind = ty == DType::UInt8 ? 2 : 3;
+    o.C = io.out[0]->raw();
+    o.y_scale = single_scale(*io.in[6], where, "y_scale", true);
+    o.y_zero_point = zero_point_at(*io.in[7], 0);
+    run_products(p, left_of(*io.in[0]), 1, zav.data(), io.in[3]->raw(), tb, zbv.data(), a_s.data(), b_s.data(), o, 1);
+  };
 }
 
 void check_bias(const PlanCtx& c, size_t i, int64_t N) {
@@ -239,18 +338,35 @@ void plan_matmul_integer_to_float(PlanCtx& c) {
   const Shape zb = c.has_input(5) ? param_shape(c, g, 5, false, "b_zero_point") : Shape{};
   check_bias(c, 6, g.N);
   c.set_output(0, DType::Float32, out);
-  const DType ta = c.input(0).dtype, tb = c.input(1).dtype;
   const std::string where = c.node.where();
+  const ProductPlan p = product_plan(c, g, 1);
+  const auto zb_of = [g, zb](const KernelIO& io) { return expand_zero_points(io, 5, zb, g.b_params); };
+  const auto sb_of = [g, sb, where](const KernelIO& io) {
+    return expand_scales(io, 3, sb, g.b_params, where, "b_scale", false);
+  };
+  const auto zb_fixed = at_plan(c, 5, zb_of);
+  const auto sb_fixed = at_plan(c, 3, sb_of);
+  const Int8Type tb = int8_type(c.input(1).dtype);
   c.kernel = [=](KernelIO& io) {
-    Scratch<int32_t> acc(static_cast<size_t>(g.batches * g.M * g.N));
-    run_products(io, g, ta, tb, 0, 1, 4, 5, za, zb, acc.data());
-    const float* bias = io.in.size() > 6 && io.in[6] ? io.in[6]->data<float>() : nullptr;
-    scale_to_float(g, acc.data(), expand_scales(io, 2, sa, g.a_params, where, "a_scale", false),
-                   expand_scales(io, 3, sb, g.b_params, where, "b_scale", false), bias, io.out[0]->data<float>());
+    std::vector<int32_t> zb_tmp;
+    std::vector<float> sb_tmp;
+    const std::vector<int32_t>& zbv = value_of(zb_fixed, zb_tmp, [&] { return zb_of(io); });
+    const std::vector<float>& b_s = value_of(sb_fixed, sb_tmp, [&] { return sb_of(io); });
+    const size_t a_rows = static_cast<size_t>(shape_numel(g.a_params));
+    Scratch<float> a_s(a_rows);
+    Scratch<int32_t> zav(a_rows);
+    expand_scales_to(io, 2, sa, g.a_params, where, "a_scale", a_s.data());
+    expand_zero_points_to(io, 4, za, g.a_params, zav.data());
+    linalg::Int8Output o;
+    o.kind = 1;
+    o.C = io.out[0]->raw();
+    o.bias = io.in.size() > 6 && io.in[6] ? io.in[6]->data<float>() : nullptr;
+    run_products(p, left_of(*io.in[0]), 1, zav.data(), io.in[1]->raw(), tb, zbv.data(), a_s.data(), b_s.data(), o, 4);
   };
 }
 
-// com.microsoft DynamicQuantizeMatMul(A float, B, b_scale, [b_zero_point], [bias]).
+// com.microsoft DynamicQuantizeMatMul(A float, B, b_scale, [b_zero_point], [bias]): A's
+// scale and zero point from one vectorized min/max pass, A quantized while it is packed.
 void plan_dynamic_quantize_matmul(PlanCtx& c) {
   c.require_inputs(3, 5);
   c.require_dtype(0, {DType::Float32});
@@ -264,26 +380,39 @@ void plan_dynamic_quantize_matmul(PlanCtx& c) {
   const Shape zb = c.has_input(3) ? param_shape(c, g, 3, false, "b_zero_point") : Shape{};
   check_bias(c, 4, g.N);
   c.set_output(0, DType::Float32, out);
-  const DType tb = c.input(1).dtype;
-  const Shape a_shape = c.input(0).shape;
   const std::string where = c.node.where();
+  const ProductPlan p = product_plan(c, g, 1);
+  const auto zb_of = [g, zb](const KernelIO& io) { return expand_zero_points(io, 3, zb, g.b_params); };
+  const auto sb_of = [g, sb, where](const KernelIO& io) {
+    return expand_scales(io, 2, sb, g.b_params, where, "b_scale", false);
+  };
+  const auto zb_fixed = at_plan(c, 3, zb_of);
+  const auto sb_fixed = at_plan(c, 2, sb_of);
+  const Int8Type tb = int8_type(c.input(1).dtype);
+  const int64_t a_rows = shape_numel(g.a_params);
   c.kernel = [=](KernelIO& io) {
+    std::vector<int32_t> zb_tmp;
+    std::vector<float> sb_tmp;
+    const std::vector<int32_t>& zbv = value_of(zb_fixed, zb_tmp, [&] { return zb_of(io); });
+    const std::vector<float>& b_s = value_of(sb_fixed, sb_tmp, [&] { return sb_of(io); });
     const Tensor& a = *io.in[0];
     float a_scale;
     uint8_t a_zp;
-    quant::dynamic_quant_params(a.data<float>(), a.numel(), where, &a_scale, &a_zp);
-    Tensor a_q = Tensor::uninitialized(DType::UInt8, a_shape);
-    quant::quantize_u8(a.data<float>(), a.numel(), a_scale, a_zp, a_q.data<uint8_t>());
-    Tensor a_zp_t(DType::UInt8, {});
-    *a_zp_t.data<uint8_t>() = a_zp;
-    // The quantized A and its zero point stand in for inputs 0 and 2 (input 2, b_scale, is read below).
-    KernelIO q{{&a_q, io.in[1], &a_zp_t, io.in.size() > 3 ? io.in[3] : nullptr}, {}};
-    Scratch<int32_t> acc(static_cast<size_t>(g.batches * g.M * g.N));
-    run_products(q, g, DType::UInt8, tb, 0, 1, 2, 3, {}, zb, acc.data());
-    const std::vector<float> a_s(static_cast<size_t>(shape_numel(g.a_params)), a_scale);
-    const float* bias = io.in.size() > 4 && io.in[4] ? io.in[4]->data<float>() : nullptr;
-    scale_to_float(g, acc.data(), a_s, expand_scales(io, 2, sb, g.b_params, where, "b_scale", false), bias,
-                   io.out[0]->data<float>());
+    quant::dynamic_quant_params(*p.kern, a.data<float>(), a.numel(), where, &a_scale, &a_zp);
+    linalg::Int8Left l;
+    l.A = a.raw();
+    l.from_float = true;
+    l.quant_scale = a_scale;
+    l.quant_zero_point = a_zp;
+    linalg::Int8Output o;
+    o.kind = 1;
+    o.C = io.out[0]->raw();
+    o.row_scale = &a_scale;
+    o.bias = io.in.size() > 4 && io.in[4] ? io.in[4]->data<float>() : nullptr;
+    // za and the row scale are one value: the expanded za only gives the batches their rows.
+    Scratch<int32_t> za(static_cast<size_t>(a_rows));
+    std::fill(za.data(), za.data() + a_rows, int32_t{a_zp});
+    run_products(p, l, 4, za.data(), io.in[1]->raw(), tb, zbv.data(), nullptr, b_s.data(), o, 4);
   };
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "../kernel_set.h"
 #include "../op.h"
 
 namespace normrt::quant {
@@ -112,6 +113,19 @@ inline void dynamic_quant_params(const float* x, int64_t n, const std::string& w
     lo = x[i] < lo ? x[i] : lo;
     hi = x[i] > hi ? x[i] : hi;
   }
+  const float s = hi == lo ? 1.f : (hi - lo) / 255.f;
+  float z = 0.f - lo / s;
+  z = z < 0.f ? 0.f : z > 255.f ? 255.f : z;
+  *scale = s;
+  *zp = static_cast<uint8_t>(std::nearbyint(z));
+}
+
+// The same with the ISA's vectorized min/max pass (one pass over x; the
+// reference above names the first non-finite element when there is one).
+inline void dynamic_quant_params(const linalg::Int8GemmKernels& k, const float* x, int64_t n, const std::string& where,
+                                 float* scale, uint8_t* zp) {
+  float lo, hi;
+  if (!k.min_max(x, n, &lo, &hi)) return dynamic_quant_params(x, n, where, scale, zp);
   const float s = hi == lo ? 1.f : (hi - lo) / 255.f;
   float z = 0.f - lo / s;
   z = z < 0.f ? 0.f : z > 255.f ? 255.f : z;

@@ -1,5 +1,6 @@
-// QuantizeLinear, DequantizeLinear and DynamicQuantizeLinear (reference loops,
-// one pass over x each; DynamicQuantizeLinear one more for x's min and max):
+// QuantizeLinear, DequantizeLinear and DynamicQuantizeLinear (one pass over x
+// each, reference loops; DynamicQuantizeLinear's min/max pass and quantize pass
+// are the ISA's vector loops, KernelSet::int8):
 //   QuantizeLinear:   y = saturate(rint(x / s) + zp)   rint half to even; NaN → zp
 //   DequantizeLinear: y = (x − zp) · s
 //   DynamicQuantizeLinear: s = (max(0, max x) − min(0, min x)) / 255 (1 when that
@@ -240,12 +241,13 @@ void plan_dynamic_quantize_linear(PlanCtx& c) {
   if (c.has_output(1)) c.set_output(1, DType::Float32, {});
   if (c.has_output(2)) c.set_output(2, DType::UInt8, {});
   const std::string where = c.node.where();
-  c.kernel = [where](KernelIO& io) {
+  const linalg::Int8GemmKernels* k = c.kernels->int8;
+  c.kernel = [where, k](KernelIO& io) {
     const Tensor& x = *io.in[0];
     float scale;
     uint8_t zp;
-    quant::dynamic_quant_params(x.data<float>(), x.numel(), where, &scale, &zp);
-    quant::quantize_u8(x.data<float>(), x.numel(), scale, zp, io.out[0]->data<uint8_t>());
+    quant::dynamic_quant_params(*k, x.data<float>(), x.numel(), where, &scale, &zp);
+    k->quantize_u8(x.data<float>(), x.numel(), scale, zp, io.out[0]->data<uint8_t>());
     if (io.out.size() > 1 && io.out[1]) *io.out[1]->data<float>() = scale;
     if (io.out.size() > 2 && io.out[2]) *io.out[2]->data<uint8_t>() = zp;
   };

@@ -1,0 +1,245 @@
+// Int8 GEMM driver (the formula: int8_gemm.h). B is packed into NR-wide
+// panels of 4-k groups (once per session for weights) with its column sums;
+// A is packed once per product into MR-high panels (shifted to uint8, or
+// quantized from floats) with its row sums. Tasks own blocks of C (MC rows ×
+// a chunk of panels): per KC block and panel the ISA tile runs over the
+// block's row tiles into the task's int32 buffer, and after the last K block
+// the epilogue (zero-point terms, then the output conversion) turns each of
+// the block's rows into the output while it is in cache.
+// Passes over memory: A once (packing), B once (packing, weights at session
+// creation), the int32 block once per K block in cache, C once.
+#include "int8_gemm.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "../parallel.h"
+#include "../scratch.h"
+
+namespace normrt {
+namespace linalg {
+
+namespace {
+constexpr int64_t KC = kInt8KC;    // a B panel of KC·NR bytes stays in L1
+constexpr int64_t MC = 96;         // rows of C per task (a multiple of MR = 4, 6 and 8)
+constexpr int64_t NC_PANELS = 16;  // B panels per task
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+int64_t padded_k(int64_t K) { return ceil_div(K, 4) * 4; }
+
+// Element (i, j) of an 8-bit matrix as int32.
+inline int32_t at(const void* p, Int8Type t, int64_t e) {
+  return t == Int8Type::U8 ? int32_t{static_cast<const uint8_t*>(p)[e]} : int32_t{static_cast<const int8_t*>(p)[e]};
+}
+}  // namespace
+
+size_t packed_int8_b_size(const Int8GemmKernels& k, int64_t K, int64_t N) {
+  return static_cast<size_t>(ceil_div(N, k.nr) * k.nr * std::max<int64_t>(padded_k(K), 4));
+}
+
+int32_t pack_int8_b_to(const Int8GemmKernels& kern, Int8Type type, int64_t K, int64_t N, const void* B, int64_t ldb,
+                       int8_t* dst, int32_t* col_sums) {
+  const int32_t shift = type == Int8Type::U8 ? 128 : 0;
+  const int64_t nr = kern.nr, panels = ceil_div(N, nr), K4 = padded_k(K);
+  parallel_rows(panels, K4 * nr, [&](int64_t first, int64_t last) {
+    for (int64_t pc = 0; pc < K4; pc += KC) {
+      const int64_t kc = std::min(KC, K4 - pc);
+      for (int64_t jp = first; jp < last; ++jp) {
+        int8_t* d = dst + pc * panels * nr + jp * kc * nr;
+        const int64_t j0 = jp * nr, nj = std::min(nr, N - j0);
+        for (int64_t g = 0; g < kc / 4; ++g)
+          for (int64_t t = 0; t < 4; ++t) {
+            const int64_t k = pc + 4 * g + t;
+            int8_t* col = d + g * nr * 4 + t;
+            for (int64_t j = 0; j < nr; ++j)
+              col[j * 4] = static_cast<int8_t>(k < K && j < nj ? at(B, type, k * ldb + j0 + j) - shift : 0);
+          }
+      }
+    }
+  });
+  std::fill(col_sums, col_sums + N, 0);
+  for (int64_t k = 0; k < K; ++k)
+    for (int64_t j = 0; j < N; ++j) col_sums[j] += at(B, type, k * ldb + j) - shift;
+  return shift;
+}
+
+PackedInt8B pack_int8_b(const Int8GemmKernels& kern, Int8Type type, int64_t K, int64_t N, const void* B, int64_t ldb) {
+  PackedInt8B p;
+  p.K = K;
+  p.N = N;
+  p.nr = kern.nr;
+  p.data.assign(packed_int8_b_size(kern, K, N), 0);
+  p.col_sums.assign(static_cast<size_t>(std::max<int64_t>(N, 1)), 0);
+  p.shift = pack_int8_b_to(kern, type, K, N, B, ldb, p.data.data(), p.col_sums.data());
+  return p;
+}
+
+namespace {
+
+// Rows [i0, i0 + rows) of A as uint8 into `row` (K values) for packing, and their sum.
+// quant: a scratch row of K bytes for quantized floats.
+int32_t left_row(const Int8GemmKernels& kern, const Int8Left& a, int64_t i, int64_t K, uint8_t* buf,
+                 const uint8_t** row) {
+  if (a.from_float) {
+    kern.quantize_u8(static_cast<const float*>(a.A) + i * a.lda, K, a.quant_scale, a.quant_zero_point, buf);
+    *row = buf;
+  } else if (a.type == Int8Type::S8) {
+    const int8_t* src = static_cast<const int8_t*>(a.A) + i * a.lda;
+    for (int64_t k = 0; k < K; ++k) buf[k] = static_cast<uint8_t>(src[k] + 128);
+    *row = buf;
+  } else {
+    *row = static_cast<const uint8_t*>(a.A) + i * a.lda;
+  }
+  int32_t s = 0;
+  for (int64_t k = 0; k < K; ++k) s += (*row)[k];
+  return s;
+}
+
+// A into MR-high panels of 4-k groups (packed layout: int8_gemm.h) and its row sums.
+void pack_left(const Int8GemmKernels& kern, const Int8Left& a, int64_t M, int64_t K, uint8_t* dst, int32_t* row_sums) {
+  const int64_t mr = kern.mr, panels = ceil_div(M, mr), K4 = padded_k(K), ab = kern.a_bytes;
+  parallel_rows(panels, K4 * mr, [&](int64_t first, int64_t last) {
+    Scratch<uint8_t> buf(static_cast<size_t>(K4));
+    for (int64_t ip = first; ip < last; ++ip)
+      for (int64_t r = 0; r < mr; ++r) {
+        const int64_t i = ip * mr + r;
+        const uint8_t* row = nullptr;
+        if (i < M) row_sums[i] = left_row(kern, a, i, K, buf.data(), &row);
+        static const uint8_t zeros[4] = {0, 0, 0, 0};
+        uint8_t tail[4] = {0, 0, 0, 0};  // the last group, zero-padded past K
+        for (int64_t k = K / 4 * 4; row && k < K; ++k) tail[k - K / 4 * 4] = row[k];
+        for (int64_t pc = 0; pc < K4; pc += KC) {
+          const int64_t kc = std::min(KC, K4 - pc);
+          uint8_t* d = dst + (pc * panels * mr + ip * kc * mr + r * 4) * ab;
+          for (int64_t g = 0; g < kc / 4; ++g) {
+            const int64_t k0 = pc + 4 * g;
+            const uint8_t* src = !row ? zeros : k0 + 4 <= K ? row + k0 : tail;
+            if (ab == 1) {
+              std::memcpy(d + g * mr * 4, src, 4);
+            } else {
+              const uint16_t w[4] = {src[0], src[1], src[2], src[3]};
+              std::memcpy(d + g * mr * 8, w, 8);
+            }
+          }
+        }
+      }
+  });
+}
+
+// One value when every element of v[0, n·step) is equal.
+bool uniform(const int32_t* v, int64_t n, int64_t step) {
+  for (int64_t i = 1; i < n && step != 0; ++i)
+    if (v[i * step] != v[0]) return false;
+  return true;
+}
+bool uniform(const float* v, int64_t n, int64_t step) {
+  for (int64_t i = 1; i < n && step != 0; ++i)
+    if (v[i * step] != v[0]) return false;
+  return true;
+}
+
+size_t element_size(int kind) { return kind <= 1 ? 4 : 1; }
+
+}  // namespace
+
+void int8_gemm(const Int8GemmKernels& kern, int64_t M, int64_t N, int64_t K, const Int8Left& a, const int32_t* za,
+               int64_t za_step, const Int8Right& b, const int32_t* zb, int64_t zb_step, const Int8Output& out) {
+  if (M <= 0 || N <= 0) return;
+  const int64_t mr = kern.mr, nr = kern.nr, K4 = padded_k(K);
+  const int64_t panels = ceil_div(N, nr), mpanels = ceil_div(M, mr);
+  // A packed, with row sums.
+  Scratch<uint8_t> pa(static_cast<size_t>(mpanels * mr * K4 * kern.a_bytes));
+  Scratch<int32_t> row_sums(static_cast<size_t>(M));
+  pack_left(kern, a, M, K, pa.data(), row_sums.data());
+  // The zero points after the shifts, and the per-column terms (int32, wrapping: int8_gemm.h).
+  const uint32_t a_shift = !a.from_float && a.type == Int8Type::S8 ? 128u : 0u;
+  const bool za_one = uniform(za, M, za_step), zb_one = uniform(zb, N, zb_step);
+  Scratch<int32_t> col_off(static_cast<size_t>(N)), col_zb(zb_one ? 0 : static_cast<size_t>(N)),
+      col_c(za_one ? 0 : static_cast<size_t>(N));
+  const uint32_t uK = static_cast<uint32_t>(K), za0 = static_cast<uint32_t>(za[0]) + a_shift;
+  for (int64_t n = 0; n < N; ++n) {
+    const uint32_t zbn = static_cast<uint32_t>(zb[n * zb_step]) - static_cast<uint32_t>(b.shift);
+    const uint32_t c = static_cast<uint32_t>(b.col_sums[n]) - uK * zbn;
+    const uint32_t bias = out.int_bias ? static_cast<uint32_t>(out.int_bias[n]) : 0u;
+    col_off[n] = static_cast<int32_t>(bias - (za_one ? za0 * c : 0u));
+    if (!zb_one) col_zb[n] = static_cast<int32_t>(zbn);
+    if (!za_one) col_c[n] = static_cast<int32_t>(c);
+  }
+  const uint32_t zb0 = static_cast<uint32_t>(zb[0]) - static_cast<uint32_t>(b.shift);
+  // The multipliers: once when the row scale is one value, else per row in the tasks.
+  const bool scaled = out.kind != 0;
+  const bool rs_one = !scaled || uniform(out.row_scale, M, out.row_scale_step);
+  const auto mult_of = [&](int64_t m, int64_t n) {
+    const float s = out.row_scale[m * out.row_scale_step] * out.col_scale[n * out.col_scale_step];
+    return out.kind == 1 ? s : s / out.y_scale;
+  };
+  Scratch<float> mult_all(scaled && rs_one ? static_cast<size_t>(N) : 0);
+  if (scaled && rs_one)
+    for (int64_t n = 0; n < N; ++n) mult_all[n] = mult_of(0, n);
+
+  // Tasks as the float GEMM splits them (gemm.cpp): about 8, N first.
+  int64_t mblocks = ceil_div(M, MC);
+  const int64_t chunk = std::max<int64_t>(1, std::min<int64_t>(NC_PANELS, ceil_div(panels * mblocks, 8)));
+  const int64_t nchunks = ceil_div(panels, chunk);
+  if (mblocks * nchunks < 8) mblocks = std::min(mpanels, std::max(mblocks, ceil_div(8, nchunks)));
+  const int64_t mc = ceil_div(ceil_div(M, mblocks), mr) * mr;
+  mblocks = ceil_div(M, mc);
+  const int64_t ldacc = chunk * nr;
+  const size_t esize = element_size(out.kind);
+  parallel_rows(mblocks * nchunks, mc * K4 * chunk * nr / 32, [&](int64_t first, int64_t last) {
+    Scratch<int32_t> acc(static_cast<size_t>(mc * ldacc));
+    Scratch<float> mult_row(rs_one ? 0 : static_cast<size_t>(ldacc));
+    Scratch<uint8_t> trow(out.transposed ? static_cast<size_t>(ldacc) * esize : 0);
+    for (int64_t t = first; t < last; ++t) {
+      const int64_t mb = t / nchunks, nc = t % nchunks;
+      const int64_t i0 = mb * mc, mi = std::min(mc, M - i0);
+      if (mi <= 0) continue;
+      const int64_t p0 = nc * chunk, p1 = std::min(panels, p0 + chunk);
+      const int64_t j0 = p0 * nr, nj = std::min(N, p1 * nr) - j0;
+      if (K4 == 0)
+        for (int64_t r = 0; r < mi; ++r) std::fill(acc.data() + r * ldacc, acc.data() + r * ldacc + nj, 0);
+      for (int64_t pc = 0; pc < K4; pc += KC) {
+        const int64_t kc = std::min(KC, K4 - pc);
+        const uint8_t* ap = pa.data() + (pc * mpanels * mr + (i0 / mr) * kc * mr) * kern.a_bytes;
+        for (int64_t jp = p0; jp < p1; ++jp) {
+          const int8_t* bp = b.data + pc * panels * nr + jp * kc * nr;
+          int32_t* cb = acc.data() + (jp - p0) * nr;
+          for (int64_t ir = 0; ir < mi; ir += mr)
+            kern.tile(kc / 4, ap + ir * kc * kern.a_bytes, bp, cb + ir * ldacc, ldacc,
+                      static_cast<int>(std::min(mr, mi - ir)), static_cast<int>(nr), pc > 0);
+        }
+      }
+      // The epilogue on the block's rows.
+      Int8RowEpilogue e{};
+      e.kind = out.kind;
+      e.col_off = col_off.data() + j0;
+      e.col_zb = zb_one ? nullptr : col_zb.data() + j0;
+      e.col_c = za_one ? nullptr : col_c.data() + j0;
+      e.bias = out.bias ? out.bias + j0 : nullptr;
+      e.y_zero_point = out.y_zero_point;
+      for (int64_t r = 0; r < mi; ++r) {
+        const int64_t i = i0 + r;
+        e.row_sum = row_sums[i];
+        e.row_za = static_cast<int32_t>(static_cast<uint32_t>(za[i * za_step]) + a_shift);
+        e.row_off = zb_one ? static_cast<int32_t>(0u - zb0 * static_cast<uint32_t>(row_sums[i])) : 0;
+        if (scaled && !rs_one) {
+          for (int64_t j = 0; j < nj; ++j) mult_row[j] = mult_of(i, j0 + j);
+          e.mult = mult_row.data();
+        } else if (scaled) {
+          e.mult = mult_all.data() + j0;
+        }
+        const int32_t* src = acc.data() + r * ldacc;
+        if (!out.transposed) {
+          kern.finish_row(src, nj, e, static_cast<char*>(out.C) + (i * out.ldc + j0) * esize);
+        } else {
+          kern.finish_row(src, nj, e, trow.data());
+          char* col = static_cast<char*>(out.C) + (j0 * out.ldc + i) * esize;
+          for (int64_t j = 0; j < nj; ++j) std::memcpy(col + j * out.ldc * esize, trow.data() + j * esize, esize);
+        }
+      }
+    }
+  });
+}
+
+}  // namespace linalg
+}  // namespace normrt
