@@ -4,6 +4,8 @@
 #include <cstring>
 #include <limits>
 
+#include "boxed_value.h"
+
 namespace normrt {
 
 const char* error_code_name(ErrorCode code) {
@@ -78,7 +80,7 @@ const char* dtype_name(DType t) {
     case DType::Undefined:
       return "undefined";
   }
-  return "undefined";
+  return t == kBoxedDType ? "sequence/optional" : "undefined";
 }
 
 bool dtype_from_onnx(int onnx_type, DType* out) {
@@ -271,6 +273,12 @@ Tensor Tensor::view(void* data, DType dtype, Shape shape) {
   t.numel_ = shape_numel(t.shape_, dtype);
   if (!data && t.numel_ > 0) throw Error(ErrorCode::InvalidArgument, "Tensor::view of a null pointer");
   t.data_ = data;
+  return t;
+}
+
+Tensor Tensor::shared_view(std::shared_ptr<void> owner, void* data, DType dtype, Shape shape) {
+  Tensor t = view(data, dtype, std::move(shape));
+  t.owner_ = std::move(owner);
   return t;
 }
 

@@ -60,7 +60,7 @@ void plan_if(PlanCtx& c) {
   } else {
     c.output_shapes_at_run_time();
     for (size_t k = 0; k < c.out.size(); ++k) {
-      DType dt = then_b.outputs[k].dtype;
+      DType dt = planning_dtype(then_b.outputs[k]);
       if (then_run->static_shapes) dt = then_run->out_dtype[k];
       if (else_run->static_shapes) dt = else_run->out_dtype[k];
       c.out[k].dtype = dt;

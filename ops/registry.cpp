@@ -55,6 +55,7 @@ void register_dft_ops(OpRegistry& r);
 void register_signal_generators(OpRegistry& r);
 void register_random_ops(OpRegistry& r);
 void register_tfidf(OpRegistry& r);
+void register_sequence_ops(OpRegistry& r);
 
 std::vector<int64_t> int_values(const PlanCtx& c, size_t i, const char* what) {
   const Tensor& t = c.constant_input(i);
@@ -235,6 +236,7 @@ const OpRegistry& op_registry() {
     register_signal_generators(r);
     register_random_ops(r);
     register_tfidf(r);
+    register_sequence_ops(r);
     // Ops that move float16/bfloat16 elements as they are (by size), and ops
     // that compute float16 themselves; every other op computes narrow floats
     // in float32 (plan_node).

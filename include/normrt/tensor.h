@@ -102,6 +102,8 @@ class NORMRT_API Tensor {
   Tensor(DType dtype, Shape shape);
   // Non-owning view of caller memory; the caller keeps it alive.
   static Tensor view(void* data, DType dtype, Shape shape);
+  // A view of `data` that keeps `owner` (whatever holds the memory) alive as long as it lives.
+  static Tensor shared_view(std::shared_ptr<void> owner, void* data, DType dtype, Shape shape);
   // Owning tensor with uninitialised contents (for kernels that write all of it).
   static Tensor uninitialized(DType dtype, Shape shape);
 
