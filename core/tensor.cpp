@@ -250,13 +250,22 @@ static std::shared_ptr<void> aligned_buffer(size_t bytes, bool zero) {
   return std::shared_ptr<void>(p, [](void* q) { std::free(q); });
 }
 
+// A sequence or optional (boxed_value.h) exists only as made by box(): never
+// allocated, stacked or copied as if it were a tensor of elements.
+static void check_not_boxed(DType dtype) {
+  if (dtype == kBoxedDType)
+    throw Error(ErrorCode::InvalidModel, "a sequence or optional value is used where a tensor is needed");
+}
+
 Tensor::Tensor(DType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape)) {
+  check_not_boxed(dtype);
   numel_ = shape_numel(shape_, dtype_);
   owner_ = aligned_buffer(nbytes(), true);
   data_ = owner_.get();
 }
 
 Tensor Tensor::uninitialized(DType dtype, Shape shape) {
+  check_not_boxed(dtype);
   Tensor t;
   t.dtype_ = dtype;
   t.shape_ = std::move(shape);

@@ -157,6 +157,9 @@ struct OpDef {
   // any other, the planner widens its inputs to float32 and rounds its float
   // outputs back (plan_node, narrow_floats.cpp).
   std::vector<DType> native_narrow_floats;
+  // Whether the op takes sequences and optionals (boxed values, core/boxed_value.h);
+  // plan_node refuses them for every other op.
+  bool takes_sequences = false;
 };
 
 class OpRegistry {
@@ -165,6 +168,8 @@ class OpRegistry {
   // Declares the narrow floats that already-added ops handle natively.
   void set_native_narrow_floats(const std::string& domain, std::initializer_list<const char*> op_types,
                                 std::vector<DType> dtypes);
+  // Marks already-added ops as taking sequences and optionals (OpDef::takes_sequences).
+  void set_takes_sequences(const std::string& domain, std::initializer_list<const char*> op_types);
   const OpDef* find(const std::string& domain, const std::string& op_type) const;
   // The version in force for `opset`, or -1 when the opset predates every
   // implemented version or is newer than normrt knows for that domain.

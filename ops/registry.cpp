@@ -164,6 +164,15 @@ void OpRegistry::set_native_narrow_floats(const std::string& domain, std::initia
   }
 }
 
+void OpRegistry::set_takes_sequences(const std::string& domain, std::initializer_list<const char*> op_types) {
+  for (const char* op : op_types) {
+    auto it =
+        std::find_if(ops_.begin(), ops_.end(), [&](const OpDef& d) { return d.domain == domain && d.op_type == op; });
+    if (it == ops_.end()) throw Error(ErrorCode::Internal, std::string("set_takes_sequences: no op ") + op);
+    it->takes_sequences = true;
+  }
+}
+
 const OpDef* OpRegistry::find(const std::string& domain, const std::string& op_type) const {
   const std::string& d = domain == "ai.onnx" ? std::string() : domain;
   for (auto& op : ops_)

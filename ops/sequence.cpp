@@ -370,6 +370,9 @@ void register_sequence_ops(OpRegistry& r) {
   r.add("", "Optional", {15}, plan_optional);
   r.add("", "OptionalHasElement", {15, 18}, plan_optional_has_element);
   r.add("", "OptionalGetElement", {15, 18}, plan_optional_get_element);
+  r.set_takes_sequences(
+      "", {"SequenceInsert", "SequenceErase", "SequenceAt", "SequenceLength", "ConcatFromSequence", "SequenceMap",
+           "Optional", "OptionalHasElement", "OptionalGetElement", "Identity", "If", "Loop"});
 }
 
 }  // namespace normrt

@@ -22,19 +22,32 @@ namespace {
 // The NumPy dtype holding a normrt dtype ("float16" as NumPy's half).
 py::dtype numpy_dtype(DType t) {
   switch (t) {
-    case DType::Float32: return py::dtype("float32");
-    case DType::Float64: return py::dtype("float64");
-    case DType::Float16: return py::dtype("float16");
-    case DType::Int8: return py::dtype("int8");
-    case DType::Int16: return py::dtype("int16");
-    case DType::Int32: return py::dtype("int32");
-    case DType::Int64: return py::dtype("int64");
-    case DType::UInt8: return py::dtype("uint8");
-    case DType::UInt16: return py::dtype("uint16");
-    case DType::UInt32: return py::dtype("uint32");
-    case DType::UInt64: return py::dtype("uint64");
-    case DType::Bool: return py::dtype("bool");
-    default: throw Error(ErrorCode::InvalidArgument, std::string("dtype ") + dtype_name(t) + " has no NumPy type");
+    case DType::Float32:
+      return py::dtype("float32");
+    case DType::Float64:
+      return py::dtype("float64");
+    case DType::Float16:
+      return py::dtype("float16");
+    case DType::Int8:
+      return py::dtype("int8");
+    case DType::Int16:
+      return py::dtype("int16");
+    case DType::Int32:
+      return py::dtype("int32");
+    case DType::Int64:
+      return py::dtype("int64");
+    case DType::UInt8:
+      return py::dtype("uint8");
+    case DType::UInt16:
+      return py::dtype("uint16");
+    case DType::UInt32:
+      return py::dtype("uint32");
+    case DType::UInt64:
+      return py::dtype("uint64");
+    case DType::Bool:
+      return py::dtype("bool");
+    default:
+      throw Error(ErrorCode::InvalidArgument, std::string("dtype ") + dtype_name(t) + " has no NumPy type");
   }
 }
 
@@ -47,6 +60,13 @@ struct Feed {
 };
 
 Feed make_feed(const Session& s, const py::dict& feed) {
+  for (const auto* list : {&s.inputs(), &s.outputs()})
+    for (const ValueMeta& m : *list)
+      if (m.kind != ValueKind::Tensor)
+        throw Error(ErrorCode::InvalidArgument, std::string(list == &s.inputs() ? "input '" : "output '") + m.name +
+                                                    "' is " + type_str(m) +
+                                                    ": the Python API runs models of tensors only (C++: "
+                                                    "Session::run_values)");
   Feed f;
   for (auto item : feed) {
     const std::string name = py::str(item.first);
@@ -113,8 +133,7 @@ py::object to_python_dims(const ValueMeta& m) {
 
 py::list value_list(const std::vector<ValueMeta>& values) {
   py::list out;
-  for (const ValueMeta& m : values)
-    out.append(py::make_tuple(m.name, to_python_dims(m), static_cast<int>(m.dtype)));
+  for (const ValueMeta& m : values) out.append(py::make_tuple(m.name, to_python_dims(m), static_cast<int>(m.dtype)));
   return out;
 }
 
