@@ -95,7 +95,9 @@ Tensor stack(const std::vector<Tensor>& parts, DType dtype, const Shape& part_sh
 }
 
 void plan_loop(PlanCtx& c) {
-  c.require_inputs(2, std::numeric_limits<size_t>::max());
+  if (c.in.size() < 2)  // M and cond are both optional ("" absent), but their slots are not
+    c.fail("takes the trip count M, the condition and the loop-carried values: got " + std::to_string(c.in.size()) +
+           " inputs");
   const bool has_trip = c.has_input(0), has_cond = c.has_input(1);
   if (has_trip) check_scalar(c, 0, DType::Int64, "the trip count M");
   if (has_cond) check_scalar(c, 1, DType::Bool, "the condition");

@@ -131,9 +131,16 @@ py::object to_python_dims(const ValueMeta& m) {
   return dims;
 }
 
+// (name, dims, dtype, kind): kind "tensor", "seq", "optional" or "optional_seq".
 py::list value_list(const std::vector<ValueMeta>& values) {
   py::list out;
-  for (const ValueMeta& m : values) out.append(py::make_tuple(m.name, to_python_dims(m), static_cast<int>(m.dtype)));
+  for (const ValueMeta& m : values) {
+    const char* kind = m.kind == ValueKind::Sequence ? "seq"
+                       : m.kind == ValueKind::Optional
+                           ? (m.optional_of == ValueKind::Sequence ? "optional_seq" : "optional")
+                           : "tensor";
+    out.append(py::make_tuple(m.name, to_python_dims(m), static_cast<int>(m.dtype), kind));
+  }
   return out;
 }
 

@@ -332,3 +332,66 @@ TEST_CASE("run_values runs tensor models too") {
   CHECK(out[0].second.tensor().data<float>()[2] == 1.f);
   CHECK(same(out[0].second.tensor(), s.run({{"x", x}})[0].second));
 }
+
+TEST_CASE("a sequence where a tensor is needed is an error naming the node") {
+  SUBCASE("a tensor op") {
+    ModelBuilder mb(17);
+    mb.input("a", {3}, kFloat);
+    mb.node("SequenceConstruct", {"a"}, {"s"});
+    mb.node("Concat", {"s", "s"}, {"c"});
+    ModelBuilder::attr_i(mb.g->mutable_node(1), "axis", 0);
+    mb.node("SequenceLength", {"c"}, {"n"});
+    mb.output("n", kInt64);
+    Session s = load(mb);
+    CHECK_THROWS_WITH_AS(s.run({{"a", floats({3}, 0)}}), doctest::Contains("Concat"), Error);
+  }
+  SUBCASE("a Loop scan output") {
+    // body(i, cond, a) → (cond, a, SequenceConstruct(a)): the scan output would stack sequences.
+    ModelBuilder mb(17);
+    mb.input("a", {2}, kFloat);
+    mb.init_i64("trips", {3});
+    mb.g->mutable_initializer(0)->clear_dims();
+    auto* loop = mb.node("Loop", {"trips", "", "a"}, {"a_out", "stacked"});
+    auto* attr = loop->add_attribute();
+    attr->set_name("body");
+    attr->set_type(onnx::AttributeProto::GRAPH);
+    onnx::GraphProto* body = attr->mutable_g();
+    body->set_name("body");
+    ModelBuilder::set_type(body->add_input(), "i", kInt64, {});
+    ModelBuilder::set_type(body->add_input(), "cond", kBool, {});
+    ModelBuilder::set_type(body->add_input(), "a_in", kFloat, {2});
+    auto* id = body->add_node();
+    id->set_op_type("Identity");
+    id->set_name("Identity_body");
+    id->add_input("cond");
+    id->add_output("cond_out");
+    auto* sc = body->add_node();
+    sc->set_op_type("SequenceConstruct");
+    sc->set_name("SequenceConstruct_body");
+    sc->add_input("a_in");
+    sc->add_output("seq");
+    for (const char* o : {"cond_out", "a_in", "seq"}) body->add_output()->set_name(o);
+    mb.node("SequenceLength", {"stacked"}, {"n"});
+    mb.output("n", kInt64);
+    Session s = load(mb);
+    CHECK_THROWS_WITH_AS(s.run({{"a", floats({2}, 0)}}), doctest::Contains("Loop"), Error);
+  }
+}
+
+TEST_CASE("the C API describes sequence inputs and refuses to run them") {
+  const std::string b = insert_at_model().bytes();
+  normrt_session* s = nullptr;
+  REQUIRE(normrt_session_open_memory(b.data(), b.size(), nullptr, 1, &s) == NORMRT_OK);
+  const char* name = nullptr;
+  int dtype = -1;
+  size_t rank = 9;
+  REQUIRE(normrt_session_input_info(s, 0, &name, &dtype, &rank, nullptr) == NORMRT_OK);
+  CHECK(std::string(name) == "x");
+  CHECK(dtype == 0);  // not a tensor
+  CHECK(rank == 0);
+  normrt_result* r = nullptr;
+  CHECK(normrt_session_run(s, nullptr, 0, &r) == NORMRT_INVALID_ARGUMENT);
+  CHECK(r == nullptr);
+  CHECK(std::string(normrt_last_error()).find("seq(tensor(float32))") != std::string::npos);
+  normrt_session_free(s);
+}

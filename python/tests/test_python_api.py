@@ -218,3 +218,23 @@ def test_no_leak_over_ten_thousand_runs():
     gc.collect()
     grown = rss_kb() - before
     assert grown < 2048, f"RSS grew by {grown} kB over 10,000 runs"
+
+
+def test_sequence_models_are_described_and_refused_clearly(tmp_path):
+    # x → SequenceConstruct → (seq output); an optional input beside it.
+    seq_out = helper.make_tensor_sequence_value_info("s", TensorProto.FLOAT, None)
+    opt_in = helper.make_value_info("o", helper.make_optional_type_proto(
+        helper.make_tensor_type_proto(TensorProto.FLOAT, [2])))
+    g = helper.make_graph([helper.make_node("SequenceConstruct", ["x"], ["s"]),
+                           helper.make_node("OptionalHasElement", ["o"], ["has"])], "seq",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2]), opt_in],
+                          [seq_out, helper.make_tensor_value_info("has", TensorProto.BOOL, [])])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+    m.ir_version = 8
+    path = str(tmp_path / "seq.onnx")
+    onnx.save(m, path)
+    sess = normrt.InferenceSession(path)
+    assert [i.type for i in sess.get_inputs()] == ["tensor(float)", "optional(tensor(float))"]
+    assert sess.get_outputs()[0].type == "seq(tensor(float))"
+    with pytest.raises(normrt.InvalidArgument, match="optional.*tensors only"):
+        sess.run(None, {"x": np.zeros(2, np.float32)})
