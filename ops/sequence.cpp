@@ -18,6 +18,9 @@ namespace normrt {
 
 namespace {
 
+// The most tensors SplitToSequence makes from one input (each is an allocation).
+constexpr int64_t kMaxItems = int64_t{1} << 24;
+
 const Value& sequence_in(const Tensor* t, const char* what) {
   if (!t || !is_boxed(*t) || !boxed_value(*t).is_sequence())
     throw Error(ErrorCode::InvalidArgument,
@@ -171,10 +174,11 @@ void plan_split_to_sequence(PlanCtx& c) {
   const size_t axis = static_cast<size_t>(normalize_axis(c, c.node.attr_int("axis", 0), rank));
   const bool keepdims = c.node.attr_int("keepdims", 1) != 0;
   const int64_t dim = x.shape[axis];
+  // Chunks of `chunk` along the axis (the last one shorter), or the given sizes.
+  int64_t chunk = 1;
   std::vector<int64_t> sizes;
   bool squeeze = false;
   if (!c.has_input(1)) {  // chunks of 1; keepdims says whether the axis stays
-    sizes.assign(static_cast<size_t>(dim), 1);
     squeeze = !keepdims;
   } else {
     c.require_dtype(1, {DType::Int32, DType::Int64});
@@ -183,7 +187,7 @@ void plan_split_to_sequence(PlanCtx& c) {
     const std::vector<int64_t> v = int_values(c, 1, "split");
     if (s.shape.empty()) {
       if (v.size() != 1 || v[0] <= 0) c.fail("a scalar split must be a positive chunk length");
-      for (int64_t at = 0; at < dim; at += v[0]) sizes.push_back(std::min(v[0], dim - at));
+      chunk = v[0];
     } else {
       int64_t sum = 0;
       for (int64_t n : v) {
@@ -194,12 +198,16 @@ void plan_split_to_sequence(PlanCtx& c) {
       sizes = v;
     }
   }
+  const int64_t count = sizes.empty() ? dim / chunk + (dim % chunk != 0) : static_cast<int64_t>(sizes.size());
+  if (count > kMaxItems)
+    c.fail("would make " + std::to_string(count) + " tensors, more than a sequence may hold (" +
+           std::to_string(kMaxItems) + ")");
   c.output_shapes_at_run_time();
   c.out[0].dtype = kBoxedDType;
-  c.kernel = [axis, sizes, squeeze](KernelIO& io) {
+  c.kernel = [axis, chunk, sizes, squeeze, dim](KernelIO& io) {
     std::vector<Tensor> items;
-    int64_t at = 0;
-    for (int64_t n : sizes) {
+    for (int64_t at = 0, k = 0; at < dim || k < static_cast<int64_t>(sizes.size()); ++k) {
+      const int64_t n = sizes.empty() ? std::min(chunk, dim - at) : sizes[static_cast<size_t>(k)];
       items.push_back(slice_axis(*io.in[0], axis, at, at + n, !squeeze));
       at += n;
     }
@@ -236,7 +244,8 @@ void plan_concat_from_sequence(PlanCtx& c) {
         throw Error(ErrorCode::InvalidArgument, "item of shape " + shape_str(t.shape()) +
                                                     " does not fit the first item's " + shape_str(first) +
                                                     " outside axis " + std::to_string(axis));
-      total += sh[axis];
+      if (__builtin_add_overflow(total, sh[axis], &total))
+        throw Error(ErrorCode::InvalidArgument, "the joined axis overflows int64");
     }
     out_shape[axis] = total;
     Tensor out = Tensor::uninitialized(items[0].dtype(), out_shape);

@@ -395,3 +395,30 @@ TEST_CASE("the C API describes sequence inputs and refuses to run them") {
   CHECK(std::string(normrt_last_error()).find("seq(tensor(float32))") != std::string::npos);
   normrt_session_free(s);
 }
+
+TEST_CASE("hostile sizes: SplitToSequence into too many tensors, a joined axis past int64") {
+  ModelBuilder mb(17);
+  mb.input("x", {0, int64_t{1} << 40}, kFloat);  // no elements, but 2^40 chunks of 1 along axis 1
+  ModelBuilder::attr_i(mb.node("SplitToSequence", {"x"}, {"s"}), "axis", 1);
+  mb.node("SequenceLength", {"s"}, {"n"});
+  mb.output("n", kInt64);
+  CHECK_THROWS_WITH_AS(load(mb), doctest::Contains("more than a sequence may hold"), Error);
+
+  ModelBuilder cat(17);
+  seq_value(cat.g->add_input(), "s", kFloat);
+  ModelBuilder::attr_i(cat.node("ConcatFromSequence", {"s"}, {"y"}), "axis", 1);
+  cat.output("y", kFloat);
+  Session s = load(cat);
+  const Tensor big = Tensor::view(nullptr, DType::Float32, {0, int64_t{1} << 59});  // empty, the largest such dim
+  CHECK_THROWS_WITH_AS(s.run_values({{"s", Value::sequence(std::vector<Tensor>(16, big))}}),
+                       doctest::Contains("overflows"), Error);
+  CHECK_THROWS_AS(s.run_values({{"s", Value::sequence({big, big})}}), Error);  // [0, 2^60]: too large a shape
+  // Items that differ outside the axis.
+  CHECK_THROWS_WITH_AS(s.run_values({{"s", Value::sequence({floats({2, 3}, 0), floats({3, 3}, 0)})}}),
+                       doctest::Contains("does not fit"), Error);
+  NamedValues out = s.run_values({{"s", Value::sequence({floats({2, 3}, 0), floats({2, 1}, 6)})}});
+  const Tensor& y = out[0].second.tensor();
+  REQUIRE(y.shape() == Shape{2, 4});
+  const float want[] = {0, 1, 2, 6, 3, 4, 5, 7};
+  for (int i = 0; i < 8; ++i) CHECK(y.data<float>()[i] == want[i]);
+}
