@@ -53,21 +53,57 @@ py::dtype numpy_dtype(DType t) {
 
 std::string type_name(py::handle h) { return py::str(py::type::of(h).attr("__name__")); }
 
-// The inputs of one run: each a Tensor viewing an array kept alive here.
+// The inputs of one run: each a Tensor viewing an array kept alive here. A
+// model with sequence or optional inputs or outputs gets them all as `values`
+// (a sequence from a list of arrays, an optional from None or its contents).
 struct Feed {
   NamedTensors tensors;
+  NamedValues values;
+  bool value_io = false;
   std::vector<py::array> arrays;  // the arrays the views read (the caller's, or a converted copy)
 };
 
+// A Tensor viewing `obj` (a numpy.ndarray of `dtype`); the array is kept in `f`.
+Tensor view_array(const std::string& name, py::handle obj, DType dtype, Feed& f) {
+  if (!py::isinstance<py::array>(obj))
+    throw Error(ErrorCode::InvalidArgument, "input '" + name + "' must be a numpy.ndarray, got " + type_name(obj));
+  py::array a = py::reinterpret_borrow<py::array>(obj);
+  if (dtype != DType::Undefined) {
+    const py::dtype want = numpy_dtype(dtype);
+    if (!a.dtype().attr("__eq__")(want).cast<bool>())
+      throw Error(ErrorCode::InvalidArgument, "input '" + name + "' has dtype " +
+                                                  py::str(a.dtype().attr("name")).cast<std::string>() +
+                                                  ", the model expects " + dtype_name(dtype));
+  }
+  // In place when C-contiguous and aligned for its element; else one converted copy.
+  const bool in_place = (a.flags() & py::array::c_style) && (a.flags() & py::detail::npy_api::NPY_ARRAY_ALIGNED_);
+  if (!in_place) a = py::array::ensure(a, py::array::c_style | py::array::forcecast);
+  Shape shape(a.shape(), a.shape() + a.ndim());
+  const std::string kind = py::str(a.dtype().attr("name"));
+  DType dt = dtype;
+  if (dt == DType::Undefined)  // a sequence of any dtype: the array's
+    for (DType c : {DType::Float32, DType::Float64, DType::Float16, DType::Int8, DType::Int16, DType::Int32,
+                    DType::Int64, DType::UInt8, DType::UInt16, DType::UInt32, DType::UInt64, DType::Bool})
+      if (a.dtype().attr("__eq__")(numpy_dtype(c)).cast<bool>()) dt = c;
+  if (dt == DType::Undefined) throw Error(ErrorCode::InvalidArgument, "input '" + name + "' has dtype " + kind);
+  Tensor t = Tensor::view(const_cast<void*>(a.data()), dt, shape);
+  f.arrays.push_back(a);
+  return t;
+}
+
+Value sequence_from(const std::string& name, py::handle obj, DType dtype, Feed& f) {
+  if (!py::isinstance<py::list>(obj) && !py::isinstance<py::tuple>(obj))
+    throw Error(ErrorCode::InvalidArgument,
+                "input '" + name + "' is a sequence: give a list of numpy.ndarray, got " + type_name(obj));
+  std::vector<Tensor> items;
+  for (py::handle item : obj) items.push_back(view_array(name, item, dtype, f));
+  return Value::sequence(std::move(items), dtype);
+}
+
 Feed make_feed(const Session& s, const py::dict& feed) {
-  for (const auto* list : {&s.inputs(), &s.outputs()})
-    for (const ValueMeta& m : *list)
-      if (m.kind != ValueKind::Tensor)
-        throw Error(ErrorCode::InvalidArgument, std::string(list == &s.inputs() ? "input '" : "output '") + m.name +
-                                                    "' is " + type_str(m) +
-                                                    ": the Python API runs models of tensors only (C++: "
-                                                    "Session::run_values)");
   Feed f;
+  for (const auto* list : {&s.inputs(), &s.outputs()})
+    for (const ValueMeta& m : *list) f.value_io = f.value_io || m.kind != ValueKind::Tensor;
   for (auto item : feed) {
     const std::string name = py::str(item.first);
     const ValueMeta* meta = nullptr;
@@ -78,21 +114,19 @@ Feed make_feed(const Session& s, const py::dict& feed) {
       for (const ValueMeta& m : s.inputs()) names += (names.empty() ? "'" : ", '") + m.name + "'";
       throw Error(ErrorCode::InvalidArgument, "the model has no input '" + name + "' (its inputs: " + names + ")");
     }
-    if (!py::isinstance<py::array>(item.second))
-      throw Error(ErrorCode::InvalidArgument,
-                  "input '" + name + "' must be a numpy.ndarray, got " + type_name(item.second));
-    py::array a = py::reinterpret_borrow<py::array>(item.second);
-    const py::dtype want = numpy_dtype(meta->dtype);
-    if (!a.dtype().attr("__eq__")(want).cast<bool>())
-      throw Error(ErrorCode::InvalidArgument, "input '" + name + "' has dtype " +
-                                                  py::str(a.dtype().attr("name")).cast<std::string>() +
-                                                  ", the model expects " + dtype_name(meta->dtype));
-    // In place when C-contiguous and aligned for its element; else one converted copy.
-    const bool in_place = (a.flags() & py::array::c_style) && (a.flags() & py::detail::npy_api::NPY_ARRAY_ALIGNED_);
-    if (!in_place) a = py::array::ensure(a, py::array::c_style | py::array::forcecast);
-    Shape shape(a.shape(), a.shape() + a.ndim());
-    f.tensors.emplace_back(name, Tensor::view(const_cast<void*>(a.data()), meta->dtype, shape));
-    f.arrays.push_back(a);
+    if (!f.value_io) {
+      f.tensors.emplace_back(name, view_array(name, item.second, meta->dtype, f));
+    } else if (meta->kind == ValueKind::Tensor) {
+      f.values.emplace_back(name, view_array(name, item.second, meta->dtype, f));
+    } else if (meta->kind == ValueKind::Sequence) {
+      f.values.emplace_back(name, sequence_from(name, item.second, meta->dtype, f));
+    } else if (item.second.is_none()) {
+      f.values.emplace_back(name, Value::none(meta->dtype, meta->optional_of));
+    } else {
+      f.values.emplace_back(name, Value::optional(meta->optional_of == ValueKind::Sequence
+                                                      ? sequence_from(name, item.second, meta->dtype, f)
+                                                      : Value(view_array(name, item.second, meta->dtype, f))));
+    }
   }
   return f;
 }
@@ -115,6 +149,15 @@ py::array to_numpy(Tensor t, const Feed& feed) {
   auto* owned = new Tensor(std::move(t));
   py::capsule base(owned, [](void* q) { delete static_cast<Tensor*>(q); });
   return py::array(dt, shape, owned->raw(), base);
+}
+
+// A Value as Python: an array, a list of arrays (a sequence), None or the contents (an optional).
+py::object to_python(const Value& v, const Feed& feed) {
+  if (v.is_tensor()) return to_numpy(v.tensor(), feed);
+  if (v.is_optional()) return v.has_value() ? to_python(v.contents(), feed) : py::none();
+  py::list items;
+  for (const Tensor& t : v.items()) items.append(to_numpy(t, feed));
+  return items;
 }
 
 py::object to_python_dims(const ValueMeta& m) {
@@ -206,11 +249,24 @@ PYBIND11_MODULE(_normrt, m) {
             Feed f = make_feed(s, feed);
             NamedTensors out;
             RunProfile prof;
+            py::dict results;
+            if (f.value_io) {  // sequences as lists, optionals as None or their contents
+              if (profile)
+                throw Error(ErrorCode::InvalidArgument,
+                            "profile is not available for models with sequence or "
+                            "optional inputs or outputs");
+              NamedValues values;
+              {
+                py::gil_scoped_release release;
+                values = s.run_values(f.values);
+              }
+              for (auto& [name, v] : values) results[py::str(name)] = to_python(v, f);
+              return py::object(results);
+            }
             {
               py::gil_scoped_release release;
               out = s.run(f.tensors, profile ? &prof : nullptr);
             }
-            py::dict results;
             for (auto& [name, t] : out) results[py::str(name)] = to_numpy(std::move(t), f);
             if (!profile) return py::object(results);
             py::list nodes;
