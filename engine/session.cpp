@@ -30,7 +30,6 @@ struct __attribute__((visibility("hidden"))) Session::Impl {
   Graph graph;
   ValueIndex index;
   std::string value_io;  // a graph input or output that is a sequence or optional (run_values only), or ""
-
   std::unique_ptr<DynamicGraph> node_by_node;  // for input signatures whose shapes depend on data
   SessionOptions options;
   const KernelSet* kernels = nullptr;  // chosen once: planning and constant folding both use it

@@ -27,12 +27,12 @@ enum class ValueKind { Tensor, Sequence, Optional };
 // (`optional_of`).
 struct ValueMeta {
   std::string name;
-  ValueKind kind = ValueKind::Tensor;
-  ValueKind optional_of = ValueKind::Tensor;
   DType dtype = DType::Undefined;
   bool has_shape = false;
   Shape shape;
   std::vector<std::string> dim_names;
+  ValueKind kind = ValueKind::Tensor;
+  ValueKind optional_of = ValueKind::Tensor;
 };
 
 }  // namespace normrt
