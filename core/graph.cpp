@@ -11,7 +11,7 @@ std::string op_key(const std::string& domain, const std::string& op_type) {
 }
 
 bool fully_static(const ValueMeta& m) {
-  if (!m.has_shape) return false;
+  if (!m.has_shape || m.kind != ValueKind::Tensor) return false;
   for (int64_t d : m.shape)
     if (d < 0) return false;
   return true;

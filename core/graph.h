@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "boxed_value.h"
 #include "normrt/model_types.h"
 #include "normrt/tensor.h"
 

@@ -6,6 +6,8 @@
 #include <limits>
 #include <new>
 
+#include "boxed_value.h"
+
 namespace normrt {
 
 const char* error_code_name(ErrorCode code) {
@@ -84,7 +86,7 @@ const char* dtype_name(DType t) {
     case DType::Undefined:
       return "undefined";
   }
-  return "undefined";
+  return t == kBoxedDType ? "sequence/optional" : "undefined";
 }
 
 bool dtype_from_onnx(int onnx_type, DType* out) {
@@ -264,13 +266,22 @@ static std::shared_ptr<void> string_buffer(int64_t n) {
   });
 }
 
+// A sequence or optional (boxed_value.h) exists only as made by box(): never
+// allocated, stacked or copied as if it were a tensor of elements.
+static void check_not_boxed(DType dtype) {
+  if (dtype == kBoxedDType)
+    throw Error(ErrorCode::InvalidModel, "a sequence or optional value is used where a tensor is needed");
+}
+
 Tensor::Tensor(DType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape)) {
+  check_not_boxed(dtype);
   numel_ = shape_numel(shape_, dtype_);
   owner_ = dtype_ == DType::String ? string_buffer(numel_) : aligned_buffer(nbytes(), true);
   data_ = owner_.get();
 }
 
 Tensor Tensor::uninitialized(DType dtype, Shape shape) {
+  check_not_boxed(dtype);
   Tensor t;
   t.dtype_ = dtype;
   t.shape_ = std::move(shape);
@@ -287,6 +298,12 @@ Tensor Tensor::view(void* data, DType dtype, Shape shape) {
   t.numel_ = shape_numel(t.shape_, dtype);
   if (!data && t.numel_ > 0) throw Error(ErrorCode::InvalidArgument, "Tensor::view of a null pointer");
   t.data_ = data;
+  return t;
+}
+
+Tensor Tensor::shared_view(std::shared_ptr<void> owner, void* data, DType dtype, Shape shape) {
+  Tensor t = view(data, dtype, std::move(shape));
+  t.owner_ = std::move(owner);
   return t;
 }
 

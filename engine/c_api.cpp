@@ -59,9 +59,10 @@ normrt_status bad_argument(const char* msg) {
 normrt_status meta(const std::vector<normrt::ValueMeta>& v, size_t index, const char** name, int* dtype, size_t* rank,
                    const int64_t** dims) {
   if (index >= v.size()) return bad_argument("index out of range");
+  const bool tensor = v[index].kind == normrt::ValueKind::Tensor;
   if (name) *name = v[index].name.c_str();
-  if (dtype) *dtype = static_cast<int>(v[index].dtype);
-  if (rank) *rank = v[index].shape.size();
+  if (dtype) *dtype = tensor ? static_cast<int>(v[index].dtype) : 0;
+  if (rank) *rank = tensor ? v[index].shape.size() : 0;
   if (dims) *dims = v[index].shape.data();
   return NORMRT_OK;
 }
@@ -116,6 +117,12 @@ normrt_status normrt_session_run(const normrt_session* s, const normrt_input* in
   if (!s || !out || (input_count && !inputs)) return bad_argument("normrt_session_run: null argument");
   *out = nullptr;
   return guarded([&] {
+    for (const auto* list : {&s->session.inputs(), &s->session.outputs()})
+      for (const normrt::ValueMeta& m : *list)
+        if (m.kind != normrt::ValueKind::Tensor)
+          throw normrt::Error(normrt::ErrorCode::InvalidArgument,
+                              std::string(list == &s->session.inputs() ? "input '" : "output '") + m.name + "' is " +
+                                  normrt::type_str(m) + ": the C API runs models of tensors only");
     normrt::NamedTensors in;
     for (size_t i = 0; i < input_count; ++i) {
       const normrt_input& x = inputs[i];

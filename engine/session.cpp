@@ -14,6 +14,7 @@
 #include <set>
 #include <thread>
 
+#include "../core/boxed_value.h"
 #include "../loaders/onnx_loader.h"
 #include "../loaders/onnx_writer.h"
 #include "../ops/kernel_set.h"
@@ -28,6 +29,7 @@ namespace normrt {
 struct __attribute__((visibility("hidden"))) Session::Impl {
   Graph graph;
   ValueIndex index;
+  std::string value_io;  // a graph input or output that is a sequence or optional (run_values only), or ""
   std::unique_ptr<DynamicGraph> node_by_node;  // for input signatures whose shapes depend on data
   SessionOptions options;
   const KernelSet* kernels = nullptr;  // chosen once: planning and constant folding both use it
@@ -231,6 +233,11 @@ static std::unique_ptr<Session::Impl> make_impl(Graph graph, SessionOptions opti
   if (impl->arena) impl->arena->execute([] { tbb::parallel_for(0, 256, [](int) {}); });
 #endif
   impl->value_keyed.assign(impl->graph.inputs.size(), 0);
+  for (const auto* list : {&impl->graph.inputs, &impl->graph.outputs})
+    for (const ValueMeta& m : *list)
+      if (m.kind != ValueKind::Tensor && impl->value_io.empty())
+        impl->value_io = std::string(list == &impl->graph.inputs ? "input" : "output") + " '" + m.name + "' is " +
+                         type_str(m) + ": run this model with Session::run_values";
   impl->log(LogLevel::Info, "loaded " + impl->graph.source + ": " + std::to_string(loaded_nodes) + " nodes, " +
                                 std::to_string(impl->graph.initializers.size()) + " initializers; isa " +
                                 impl->kernels->isa + ", " + std::to_string(impl->threads) + " threads");
@@ -291,6 +298,19 @@ void Session::Impl::check_inputs(const NamedTensors& inputs, std::vector<const T
     }
     if (given[k]) throw Error(ErrorCode::InvalidArgument, "input '" + name + "' is given twice");
     const ValueMeta& m = g.inputs[k];
+    if (m.kind != ValueKind::Tensor || is_boxed(t)) {  // run_values: a sequence or an optional
+      const Value v = unbox(t);
+      ValueMeta got;
+      got.kind = v.kind();
+      got.optional_of = v.optional_of();
+      got.dtype = v.elem_dtype();
+      const bool dtype_ok = m.dtype == DType::Undefined || got.dtype == DType::Undefined || got.dtype == m.dtype;
+      if (got.kind != m.kind || (m.kind == ValueKind::Optional && got.optional_of != m.optional_of) || !dtype_ok)
+        throw Error(ErrorCode::InvalidArgument,
+                    "input '" + name + "' is " + type_str(got) + ", the model expects " + type_str(m));
+      given[k] = &t;
+      continue;
+    }
     if (t.dtype() != m.dtype)
       throw Error(ErrorCode::InvalidArgument, "input '" + name + "' has dtype " + dtype_name(t.dtype()) +
                                                   ", the model expects " + dtype_name(m.dtype));
@@ -398,6 +418,7 @@ struct WorkspaceLease {
 NamedTensors Session::run(const NamedTensors& inputs) const { return run(inputs, nullptr); }
 
 NamedTensors Session::run(const NamedTensors& inputs, RunProfile* profile) const {
+  if (!impl_->value_io.empty()) throw Error(ErrorCode::InvalidArgument, impl_->value_io);
   WorkspaceLease lease(*impl_);
   std::vector<Tensor>& values = lease.ws->values;
   std::vector<StepTiming> timings;
@@ -432,8 +453,30 @@ NamedTensors Session::run(const NamedTensors& inputs, RunProfile* profile) const
 }
 
 void Session::run_into(const NamedTensors& inputs, NamedTensors& outputs) const {
+  if (!impl_->value_io.empty()) throw Error(ErrorCode::InvalidArgument, impl_->value_io);
   WorkspaceLease lease(*impl_);
   run_once(*impl_, inputs, *lease.ws, &outputs, nullptr);
+}
+
+NamedValues Session::run_values(const NamedValues& inputs) const {
+  NamedTensors boxed;  // sequences and optionals travel boxed (core/boxed_value.h)
+  boxed.reserve(inputs.size());
+  for (const auto& [name, v] : inputs) boxed.emplace_back(name, box(v));
+  WorkspaceLease lease(*impl_);
+  std::shared_ptr<const Plan> plan = run_once(*impl_, boxed, *lease.ws, nullptr, nullptr);
+  NamedValues out;
+  const Graph& g = impl_->graph;
+  for (size_t k = 0; k < g.outputs.size(); ++k) {
+    Value v = unbox(lease.ws->values[static_cast<size_t>(plan->output_ids[k])]);
+    const ValueMeta& m = g.outputs[k];
+    // An op that returns a tensor where an optional is declared gives the optional holding it.
+    if (m.kind == ValueKind::Optional && !v.is_optional()) v = Value::optional(std::move(v));
+    if (v.kind() != m.kind)
+      throw Error(ErrorCode::InvalidModel,
+                  g.where() + ": output '" + m.name + "' came out as " + v.type_str() + ", declared " + type_str(m));
+    out.emplace_back(m.name, std::move(v));
+  }
+  return out;
 }
 
 ModelSummary summarize_model(const std::string& path, bool optimized) {

@@ -13,18 +13,34 @@ namespace normrt {
 namespace {
 
 // `in_subgraph`: subgraph inputs and outputs may leave their type out (Loop
-// and Scan bodies often do) or be sequences; their dtype is then Undefined and
-// comes from the values the subgraph runs with.
+// and Scan bodies often do); their dtype is then Undefined and comes from the
+// values the subgraph runs with.
+// Sequences of tensors and optionals (of a tensor or a sequence of tensors)
+// are ValueKind::Sequence / Optional with their tensors' dtype and shape.
 ValueMeta value_meta(const onnx::ValueInfoProto& vi, const std::string& label, bool in_subgraph = false) {
   ValueMeta m;
   m.name = vi.name();
-  if (in_subgraph && (!vi.has_type() || !vi.type().has_tensor_type() || vi.type().tensor_type().elem_type() == 0))
-    return m;
-  if (!vi.has_type() || !vi.type().has_tensor_type())
-    throw Error(ErrorCode::UnsupportedOp, label + " '" + vi.name() +
-                                              "' is not a tensor (sequences, maps and "
-                                              "optionals are not supported)");
-  const auto& tt = vi.type().tensor_type();
+  const onnx::TypeProto* type = vi.has_type() ? &vi.type() : nullptr;
+  const auto not_supported = [&] {
+    return Error(ErrorCode::UnsupportedOp, label + " '" + vi.name() +
+                                               "' is not a tensor, a sequence of tensors or an optional of those "
+                                               "(maps and sparse tensors are not supported)");
+  };
+  if (type && type->has_optional_type()) {
+    m.kind = ValueKind::Optional;
+    type = type->optional_type().has_elem_type() ? &type->optional_type().elem_type() : nullptr;
+    if (type && type->has_sequence_type()) m.optional_of = ValueKind::Sequence;
+    if (type && !type->has_sequence_type() && !type->has_tensor_type()) throw not_supported();
+  }
+  if (type && type->has_sequence_type()) {
+    if (m.kind == ValueKind::Tensor) m.kind = ValueKind::Sequence;
+    type = type->sequence_type().has_elem_type() ? &type->sequence_type().elem_type() : nullptr;
+    if (type && !type->has_tensor_type()) throw not_supported();
+  }
+  if (in_subgraph && (!type || !type->has_tensor_type() || type->tensor_type().elem_type() == 0)) return m;
+  if (m.kind != ValueKind::Tensor && (!type || type->tensor_type().elem_type() == 0)) return m;  // any dtype
+  if (!type || !type->has_tensor_type()) throw not_supported();
+  const auto& tt = type->tensor_type();
   if (!dtype_from_onnx(tt.elem_type(), &m.dtype))
     throw Error(ErrorCode::UnsupportedOp, label + " '" + vi.name() + "' has data type " +
                                               onnx_type_name(tt.elem_type()) + ", which normrt does not support");

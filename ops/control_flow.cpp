@@ -60,7 +60,7 @@ void plan_if(PlanCtx& c) {
   } else {
     c.output_shapes_at_run_time();
     for (size_t k = 0; k < c.out.size(); ++k) {
-      DType dt = then_b.outputs[k].dtype;
+      DType dt = planning_dtype(then_b.outputs[k]);
       if (then_run->static_shapes) dt = then_run->out_dtype[k];
       if (else_run->static_shapes) dt = else_run->out_dtype[k];
       c.out[k].dtype = dt;
@@ -95,7 +95,9 @@ Tensor stack(const std::vector<Tensor>& parts, DType dtype, const Shape& part_sh
 }
 
 void plan_loop(PlanCtx& c) {
-  c.require_inputs(2, std::numeric_limits<size_t>::max());
+  if (c.in.size() < 2)  // M and cond are both optional ("" absent), but their slots are not
+    c.fail("takes the trip count M, the condition and the loop-carried values: got " + std::to_string(c.in.size()) +
+           " inputs");
   const bool has_trip = c.has_input(0), has_cond = c.has_input(1);
   if (has_trip) check_scalar(c, 0, DType::Int64, "the trip count M");
   if (has_cond) check_scalar(c, 1, DType::Bool, "the condition");

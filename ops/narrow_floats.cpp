@@ -139,6 +139,10 @@ void plan_node(const OpDef& def, PlanCtx& c) {
 namespace {
 
 void plan_numeric(const OpDef& def, PlanCtx& c) {
+  if (!def.takes_sequences)
+    for (size_t i = 0; i < c.in.size(); ++i)
+      if (c.in[i].present && c.in[i].dtype == kBoxedDType)
+        c.fail("input " + std::to_string(i) + " is a sequence or an optional; " + c.node.op_type + " takes tensors");
   bool widen_any = false;
   for (const ValueDesc& d : c.in)
     if (d.present && is_narrow_float(d.dtype) &&

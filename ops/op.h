@@ -160,6 +160,9 @@ struct OpDef {
   // Plans the node when it reads string tensors; also lets the op make them.
   // nullptr: the op refuses string inputs and outputs (plan_node; strings.cpp).
   PlanFn plan_strings = nullptr;
+  // Whether the op takes sequences and optionals (boxed values, core/boxed_value.h);
+  // plan_node refuses them for every other op.
+  bool takes_sequences = false;
 };
 
 class OpRegistry {
@@ -171,6 +174,8 @@ class OpRegistry {
   // Lets already-added ops read and make string tensors: planned by `plan`,
   // or by their own plan function when `plan` is nullptr.
   void set_string_plan(const std::string& domain, std::initializer_list<const char*> op_types, PlanFn plan);
+  // Marks already-added ops as taking sequences and optionals (OpDef::takes_sequences).
+  void set_takes_sequences(const std::string& domain, std::initializer_list<const char*> op_types);
   const OpDef* find(const std::string& domain, const std::string& op_type) const;
   // The version in force for `opset`, or -1 when the opset predates every
   // implemented version or is newer than normrt knows for that domain.

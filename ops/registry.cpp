@@ -56,6 +56,7 @@ void register_signal_generators(OpRegistry& r);
 void register_random_ops(OpRegistry& r);
 void register_tfidf(OpRegistry& r);
 void register_string_ops(OpRegistry& r);
+void register_sequence_ops(OpRegistry& r);
 
 std::vector<int64_t> int_values(const PlanCtx& c, size_t i, const char* what) {
   const Tensor& t = c.constant_input(i);
@@ -173,6 +174,15 @@ void OpRegistry::set_string_plan(const std::string& domain, std::initializer_lis
   }
 }
 
+void OpRegistry::set_takes_sequences(const std::string& domain, std::initializer_list<const char*> op_types) {
+  for (const char* op : op_types) {
+    auto it =
+        std::find_if(ops_.begin(), ops_.end(), [&](const OpDef& d) { return d.domain == domain && d.op_type == op; });
+    if (it == ops_.end()) throw Error(ErrorCode::Internal, std::string("set_takes_sequences: no op ") + op);
+    it->takes_sequences = true;
+  }
+}
+
 const OpDef* OpRegistry::find(const std::string& domain, const std::string& op_type) const {
   const std::string& d = domain == "ai.onnx" ? std::string() : domain;
   for (auto& op : ops_)
@@ -245,6 +255,7 @@ const OpRegistry& op_registry() {
     register_signal_generators(r);
     register_random_ops(r);
     register_tfidf(r);
+    register_sequence_ops(r);
     register_string_ops(r);  // also lets the ops above that can take string tensors (after them)
     // Ops that move float16/bfloat16 elements as they are (by size), and ops
     // that compute float16 themselves; every other op computes narrow floats

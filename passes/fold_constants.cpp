@@ -59,7 +59,7 @@ int fold_constants(Graph& g, const KernelSet& kernels) {
   try {
     index = index_values(part);
     std::vector<ValueDesc> inputs;
-    for (const ValueMeta& in : part.inputs) inputs.push_back(ValueDesc{true, in.dtype, in.shape, nullptr});
+    for (const ValueMeta& in : part.inputs) inputs.push_back(ValueDesc{true, planning_dtype(in), in.shape, nullptr});
     PlanOptions partial;
     partial.partial = true;  // what follows a data-dependent shape is left to run time
     plan = make_plan(part, index, inputs, kernels, partial);

@@ -323,6 +323,9 @@ std::shared_ptr<const Plan> make_plan(const Graph& g, const ValueIndex& ix, cons
     } catch (const Error& e) {
       throw Error(ErrorCode::InvalidModel, g.source + ": graph input '" + name + "': " + e.what());
     }
+    if (inputs[i].dtype == kBoxedDType)  // a sequence or optional (core/boxed_value.h)
+      throw OutputShapeAtRunTime(g.where() + ": graph input '" + name +
+                                 "' is a sequence or an optional: the graph runs node by node");
     if (inputs[i].value) {
       pl.set_constant(id, *inputs[i].value);
     } else {
@@ -376,7 +379,7 @@ std::shared_ptr<const Plan> make_plan(const Graph& g, const ValueIndex& ix, cons
   std::vector<Tensor> copies(g.inputs.size());  // the caller's values may change after planning
   std::vector<ValueDesc> inputs;
   for (size_t i = 0; i < g.inputs.size(); ++i) {
-    ValueDesc d{true, g.inputs[i].dtype, input_shapes.at(i), nullptr};
+    ValueDesc d{true, planning_dtype(g.inputs[i]), input_shapes.at(i), nullptr};
     if (i < input_values.size() && input_values[i]) {
       copies[i] = input_values[i]->clone();
       d.value = &copies[i];

@@ -23,27 +23,44 @@ namespace {
 // The NumPy dtype holding a normrt dtype ("float16" as NumPy's half).
 py::dtype numpy_dtype(DType t) {
   switch (t) {
-    case DType::Float32: return py::dtype("float32");
-    case DType::Float64: return py::dtype("float64");
-    case DType::Float16: return py::dtype("float16");
-    case DType::Int8: return py::dtype("int8");
-    case DType::Int16: return py::dtype("int16");
-    case DType::Int32: return py::dtype("int32");
-    case DType::Int64: return py::dtype("int64");
-    case DType::UInt8: return py::dtype("uint8");
-    case DType::UInt16: return py::dtype("uint16");
-    case DType::UInt32: return py::dtype("uint32");
-    case DType::UInt64: return py::dtype("uint64");
-    case DType::Bool: return py::dtype("bool");
-    default: throw Error(ErrorCode::InvalidArgument, std::string("dtype ") + dtype_name(t) + " has no NumPy type");
+    case DType::Float32:
+      return py::dtype("float32");
+    case DType::Float64:
+      return py::dtype("float64");
+    case DType::Float16:
+      return py::dtype("float16");
+    case DType::Int8:
+      return py::dtype("int8");
+    case DType::Int16:
+      return py::dtype("int16");
+    case DType::Int32:
+      return py::dtype("int32");
+    case DType::Int64:
+      return py::dtype("int64");
+    case DType::UInt8:
+      return py::dtype("uint8");
+    case DType::UInt16:
+      return py::dtype("uint16");
+    case DType::UInt32:
+      return py::dtype("uint32");
+    case DType::UInt64:
+      return py::dtype("uint64");
+    case DType::Bool:
+      return py::dtype("bool");
+    default:
+      throw Error(ErrorCode::InvalidArgument, std::string("dtype ") + dtype_name(t) + " has no NumPy type");
   }
 }
 
 std::string type_name(py::handle h) { return py::str(py::type::of(h).attr("__name__")); }
 
-// The inputs of one run: each a Tensor viewing an array kept alive here.
+// The inputs of one run: each a Tensor viewing an array kept alive here. A
+// model with sequence or optional inputs or outputs gets them all as `values`
+// (a sequence from a list of arrays, an optional from None or its contents).
 struct Feed {
   NamedTensors tensors;
+  NamedValues values;
+  bool value_io = false;
   std::vector<py::array> arrays;  // the arrays the views read (the caller's, or a converted copy)
 };
 
@@ -85,8 +102,48 @@ py::array strings_to_numpy(const Tensor& t) {
   return a.attr("reshape")(shape);
 }
 
+// A Tensor viewing `obj` (a numpy.ndarray of `dtype`); the array is kept in `f`.
+Tensor view_array(const std::string& name, py::handle obj, DType dtype, Feed& f) {
+  if (!py::isinstance<py::array>(obj))
+    throw Error(ErrorCode::InvalidArgument, "input '" + name + "' must be a numpy.ndarray, got " + type_name(obj));
+  py::array a = py::reinterpret_borrow<py::array>(obj);
+  if (dtype == DType::String) return strings_from_numpy(name, a);  // copied: strings are not viewed
+  if (dtype != DType::Undefined) {
+    const py::dtype want = numpy_dtype(dtype);
+    if (!a.dtype().attr("__eq__")(want).cast<bool>())
+      throw Error(ErrorCode::InvalidArgument, "input '" + name + "' has dtype " +
+                                                  py::str(a.dtype().attr("name")).cast<std::string>() +
+                                                  ", the model expects " + dtype_name(dtype));
+  }
+  // In place when C-contiguous and aligned for its element; else one converted copy.
+  const bool in_place = (a.flags() & py::array::c_style) && (a.flags() & py::detail::npy_api::NPY_ARRAY_ALIGNED_);
+  if (!in_place) a = py::array::ensure(a, py::array::c_style | py::array::forcecast);
+  Shape shape(a.shape(), a.shape() + a.ndim());
+  const std::string kind = py::str(a.dtype().attr("name"));
+  DType dt = dtype;
+  if (dt == DType::Undefined)  // a sequence of any dtype: the array's
+    for (DType c : {DType::Float32, DType::Float64, DType::Float16, DType::Int8, DType::Int16, DType::Int32,
+                    DType::Int64, DType::UInt8, DType::UInt16, DType::UInt32, DType::UInt64, DType::Bool})
+      if (a.dtype().attr("__eq__")(numpy_dtype(c)).cast<bool>()) dt = c;
+  if (dt == DType::Undefined) throw Error(ErrorCode::InvalidArgument, "input '" + name + "' has dtype " + kind);
+  Tensor t = Tensor::view(const_cast<void*>(a.data()), dt, shape);
+  f.arrays.push_back(a);
+  return t;
+}
+
+Value sequence_from(const std::string& name, py::handle obj, DType dtype, Feed& f) {
+  if (!py::isinstance<py::list>(obj) && !py::isinstance<py::tuple>(obj))
+    throw Error(ErrorCode::InvalidArgument,
+                "input '" + name + "' is a sequence: give a list of numpy.ndarray, got " + type_name(obj));
+  std::vector<Tensor> items;
+  for (py::handle item : obj) items.push_back(view_array(name, item, dtype, f));
+  return Value::sequence(std::move(items), dtype);
+}
+
 Feed make_feed(const Session& s, const py::dict& feed) {
   Feed f;
+  for (const auto* list : {&s.inputs(), &s.outputs()})
+    for (const ValueMeta& m : *list) f.value_io = f.value_io || m.kind != ValueKind::Tensor;
   for (auto item : feed) {
     const std::string name = py::str(item.first);
     const ValueMeta* meta = nullptr;
@@ -97,25 +154,19 @@ Feed make_feed(const Session& s, const py::dict& feed) {
       for (const ValueMeta& m : s.inputs()) names += (names.empty() ? "'" : ", '") + m.name + "'";
       throw Error(ErrorCode::InvalidArgument, "the model has no input '" + name + "' (its inputs: " + names + ")");
     }
-    if (!py::isinstance<py::array>(item.second))
-      throw Error(ErrorCode::InvalidArgument,
-                  "input '" + name + "' must be a numpy.ndarray, got " + type_name(item.second));
-    py::array a = py::reinterpret_borrow<py::array>(item.second);
-    if (meta->dtype == DType::String) {
-      f.tensors.emplace_back(name, strings_from_numpy(name, a));
-      continue;
+    if (!f.value_io) {
+      f.tensors.emplace_back(name, view_array(name, item.second, meta->dtype, f));
+    } else if (meta->kind == ValueKind::Tensor) {
+      f.values.emplace_back(name, view_array(name, item.second, meta->dtype, f));
+    } else if (meta->kind == ValueKind::Sequence) {
+      f.values.emplace_back(name, sequence_from(name, item.second, meta->dtype, f));
+    } else if (item.second.is_none()) {
+      f.values.emplace_back(name, Value::none(meta->dtype, meta->optional_of));
+    } else {
+      f.values.emplace_back(name, Value::optional(meta->optional_of == ValueKind::Sequence
+                                                      ? sequence_from(name, item.second, meta->dtype, f)
+                                                      : Value(view_array(name, item.second, meta->dtype, f))));
     }
-    const py::dtype want = numpy_dtype(meta->dtype);
-    if (!a.dtype().attr("__eq__")(want).cast<bool>())
-      throw Error(ErrorCode::InvalidArgument, "input '" + name + "' has dtype " +
-                                                  py::str(a.dtype().attr("name")).cast<std::string>() +
-                                                  ", the model expects " + dtype_name(meta->dtype));
-    // In place when C-contiguous and aligned for its element; else one converted copy.
-    const bool in_place = (a.flags() & py::array::c_style) && (a.flags() & py::detail::npy_api::NPY_ARRAY_ALIGNED_);
-    if (!in_place) a = py::array::ensure(a, py::array::c_style | py::array::forcecast);
-    Shape shape(a.shape(), a.shape() + a.ndim());
-    f.tensors.emplace_back(name, Tensor::view(const_cast<void*>(a.data()), meta->dtype, shape));
-    f.arrays.push_back(a);
   }
   return f;
 }
@@ -141,6 +192,15 @@ py::array to_numpy(Tensor t, const Feed& feed) {
   return py::array(dt, shape, owned->raw(), base);
 }
 
+// A Value as Python: an array, a list of arrays (a sequence), None or the contents (an optional).
+py::object to_python(const Value& v, const Feed& feed) {
+  if (v.is_tensor()) return to_numpy(v.tensor(), feed);
+  if (v.is_optional()) return v.has_value() ? to_python(v.contents(), feed) : py::none();
+  py::list items;
+  for (const Tensor& t : v.items()) items.append(to_numpy(t, feed));
+  return items;
+}
+
 py::object to_python_dims(const ValueMeta& m) {
   if (!m.has_shape) return py::none();
   py::list dims;
@@ -155,9 +215,16 @@ py::object to_python_dims(const ValueMeta& m) {
   return dims;
 }
 
+// (name, dims, dtype, kind): kind "tensor", "seq", "optional" or "optional_seq".
 py::list value_list(const std::vector<ValueMeta>& values) {
   py::list out;
-  for (const ValueMeta& m : values) out.append(py::make_tuple(m.name, to_python_dims(m), static_cast<int>(m.dtype)));
+  for (const ValueMeta& m : values) {
+    const char* kind = m.kind == ValueKind::Sequence ? "seq"
+                       : m.kind == ValueKind::Optional
+                           ? (m.optional_of == ValueKind::Sequence ? "optional_seq" : "optional")
+                           : "tensor";
+    out.append(py::make_tuple(m.name, to_python_dims(m), static_cast<int>(m.dtype), kind));
+  }
   return out;
 }
 
@@ -223,11 +290,24 @@ PYBIND11_MODULE(_normrt, m) {
             Feed f = make_feed(s, feed);
             NamedTensors out;
             RunProfile prof;
+            py::dict results;
+            if (f.value_io) {  // sequences as lists, optionals as None or their contents
+              if (profile)
+                throw Error(ErrorCode::InvalidArgument,
+                            "profile is not available for models with sequence or "
+                            "optional inputs or outputs");
+              NamedValues values;
+              {
+                py::gil_scoped_release release;
+                values = s.run_values(f.values);
+              }
+              for (auto& [name, v] : values) results[py::str(name)] = to_python(v, f);
+              return py::object(results);
+            }
             {
               py::gil_scoped_release release;
               out = s.run(f.tensors, profile ? &prof : nullptr);
             }
-            py::dict results;
             for (auto& [name, t] : out) results[py::str(name)] = to_numpy(std::move(t), f);
             if (!profile) return py::object(results);
             py::list nodes;

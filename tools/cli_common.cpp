@@ -313,4 +313,46 @@ Compare compare(const Tensor& got, const Tensor& want, double rtol, double atol)
   return c;
 }
 
+Compare compare_values(const Value& got, const Value& want, double rtol, double atol) {
+  Compare c;
+  if (got.kind() != want.kind()) {
+    c.pass = false;
+    c.why = "got a " + got.type_str() + ", expected a " + want.type_str();
+    return c;
+  }
+  if (got.is_tensor()) return compare(got.tensor(), want.tensor(), rtol, atol);
+  if (got.is_optional()) {
+    if (got.has_value() != want.has_value()) {
+      c.pass = false;
+      c.why = got.has_value() ? "got a value, expected an empty optional" : "got an empty optional, expected a value";
+      return c;
+    }
+    return got.has_value() ? compare_values(got.contents(), want.contents(), rtol, atol) : c;
+  }
+  const auto &g = got.items(), &w = want.items();
+  if (g.size() != w.size()) {
+    c.pass = false;
+    c.why = "got " + std::to_string(g.size()) + " items, expected " + std::to_string(w.size());
+    return c;
+  }
+  for (size_t i = 0; i < g.size(); ++i) {
+    Compare ci = compare(g[i], w[i], rtol, atol);
+    c.max_abs = std::max(c.max_abs, ci.max_abs);
+    c.max_rel = std::max(c.max_rel, ci.max_rel);
+    if (!ci.pass && c.pass) c.why = "item " + std::to_string(i) + ": " + ci.why;
+    c.pass = c.pass && ci.pass;
+  }
+  return c;
+}
+
+Value read_value_for(const std::string& path, const ValueMeta& declared) {
+  if (declared.kind == ValueKind::Tensor) return read_tensor_for(path, declared.dtype);
+  return read_value_pb(path, declared.kind);
+}
+
+std::string value_type_dims(const ValueMeta& m) {
+  const std::string dims = m.kind == ValueKind::Tensor || m.has_shape ? " " + dims_str(m) : "";
+  return (m.kind == ValueKind::Tensor ? std::string(dtype_name(m.dtype)) : type_str(m)) + dims;
+}
+
 }  // namespace normrt::cli

@@ -48,5 +48,11 @@ struct Compare {
   std::string why;
 };
 Compare compare(const Tensor& got, const Tensor& want, double rtol, double atol);
+// Sequences item by item, optionals by contents (both empty, or both holding what compares).
+Compare compare_values(const Value& got, const Value& want, double rtol, double atol);
+// A .pb file as the value `declared` says (a tensor, sequence or optional).
+Value read_value_for(const std::string& path, const ValueMeta& declared);
+// "float32 [1,3]" for a tensor, "seq(tensor(float32)) [?,3]" (items' dims) for the others.
+std::string value_type_dims(const ValueMeta& m);
 
 }  // namespace normrt::cli

@@ -128,7 +128,26 @@ int cmd_check(int argc, char** argv) {
   std::sort(sets.begin(), sets.end());
   if (sets.empty()) throw Error(ErrorCode::IO, "'" + dir.string() + "' has no test_data_set_* folders");
   bool all_pass = true;
+  bool value_io = false;  // sequences or optionals among the inputs or outputs: Session::run_values
+  for (const auto* list : {&s.inputs(), &s.outputs()})
+    for (const ValueMeta& m : *list) value_io = value_io || m.kind != ValueKind::Tensor;
   for (auto& set : sets) {
+    if (value_io) {
+      NamedValues inputs;
+      for (size_t i = 0; i < s.inputs().size(); ++i)
+        inputs.emplace_back(s.inputs()[i].name,
+                            read_value_for((set / ("input_" + std::to_string(i) + ".pb")).string(), s.inputs()[i]));
+      NamedValues outputs = s.run_values(inputs);
+      for (size_t i = 0; i < outputs.size(); ++i) {
+        fs::path p = set / ("output_" + std::to_string(i) + ".pb");
+        if (!fs::exists(p)) continue;
+        Compare c = compare_values(outputs[i].second, read_value_for(p.string(), s.outputs()[i]), rtol, atol);
+        all_pass = all_pass && c.pass;
+        std::printf("%s  %-24s max_abs %.3g  max_rel %.3g  %s%s%s\n", set.filename().c_str(), outputs[i].first.c_str(),
+                    c.max_abs, c.max_rel, c.pass ? "PASS" : "FAIL", c.why.empty() ? "" : ": ", c.why.c_str());
+      }
+      continue;
+    }
     NamedTensors inputs;
     for (size_t i = 0; i < s.inputs().size(); ++i) {
       fs::path p = set / ("input_" + std::to_string(i) + ".pb");
@@ -159,9 +178,9 @@ int cmd_info(int argc, char** argv) {
               static_cast<long long>(m.ir_version), m.producer.empty() ? "(none)" : m.producer.c_str());
   for (auto& [d, v] : m.opsets) std::printf(" %s=%lld", d.empty() ? "ai.onnx" : d.c_str(), static_cast<long long>(v));
   std::printf("\ninputs:\n");
-  for (auto& v : m.inputs) std::printf("  %s: %s %s\n", v.name.c_str(), dtype_name(v.dtype), dims_str(v).c_str());
+  for (auto& v : m.inputs) std::printf("  %s: %s\n", v.name.c_str(), value_type_dims(v).c_str());
   std::printf("outputs:\n");
-  for (auto& v : m.outputs) std::printf("  %s: %s %s\n", v.name.c_str(), dtype_name(v.dtype), dims_str(v).c_str());
+  for (auto& v : m.outputs) std::printf("  %s: %s\n", v.name.c_str(), value_type_dims(v).c_str());
   std::printf("initializers: %zu\nnodes by op type%s:\n", m.initializer_count,
               a.has("--optimized") ? " (after the optimizer)" : "");
   for (auto& [op, n] : m.op_counts) std::printf("  %-28s %d\n", op.c_str(), n);
@@ -170,7 +189,12 @@ int cmd_info(int argc, char** argv) {
     for (auto& [p, n] : m.passes_applied) std::printf("  %-28s %d\n", p.c_str(), n);
   }
   if (!save.empty()) std::printf("wrote the optimized model to %s\n", save.c_str());
-  if (m.unsupported.empty()) {
+  bool value_io = false;  // sequences or optionals at the inputs or outputs
+  for (const auto* list : {&m.inputs, &m.outputs})
+    for (const ValueMeta& v : *list) value_io = value_io || v.kind != ValueKind::Tensor;
+  if (value_io && m.unsupported.empty()) {
+    std::printf("memory plan: none, runs node by node (sequence or optional values)\n");
+  } else if (m.unsupported.empty()) {
     // The static memory plan, when every input shape is static (planned at session creation).
     try {
       SessionOptions opts;

@@ -6,3 +6,4 @@
 #include "normrt/session.h"
 #include "normrt/tensor.h"
 #include "normrt/tensor_file.h"
+#include "normrt/value.h"

@@ -76,7 +76,8 @@ NORMRT_API void normrt_session_free(normrt_session* session);
 NORMRT_API size_t normrt_session_input_count(const normrt_session* session);
 NORMRT_API size_t normrt_session_output_count(const normrt_session* session);
 /* Declared metadata; dims of unknown size are -1. The strings and arrays live
- * as long as the session. */
+ * as long as the session. A sequence or optional value (which the C API cannot
+ * pass: normrt_session_run refuses such models) reports dtype 0 and rank 0. */
 NORMRT_API normrt_status normrt_session_input_info(const normrt_session* session, size_t index, const char** name,
                                                    int* dtype, size_t* rank, const int64_t** dims);
 NORMRT_API normrt_status normrt_session_output_info(const normrt_session* session, size_t index, const char** name,

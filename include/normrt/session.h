@@ -12,6 +12,7 @@
 #include "normrt/export.h"
 #include "normrt/model_types.h"
 #include "normrt/tensor.h"
+#include "normrt/value.h"
 
 namespace normrt {
 
@@ -117,6 +118,11 @@ class NORMRT_API Session {
   // its dtype and this run's shape (an Error otherwise, before anything runs).
   // Outputs not named are computed and dropped.
   void run_into(const NamedTensors& inputs, NamedTensors& outputs) const;
+  // Runs a model whose inputs or outputs may be sequences or optionals
+  // (inputs()/outputs() give each one's ValueMeta::kind); tensor models run
+  // here too. run and run_into refuse such models with an Error naming the
+  // value. Graphs with sequence or optional values run node by node.
+  NamedValues run_values(const NamedValues& inputs) const;
 
   struct Impl;
 

@@ -113,6 +113,9 @@ class NORMRT_API Tensor {
   static Tensor view(void* data, DType dtype, Shape shape);
   // Owning tensor with uninitialised contents (for kernels that write all of
   // it); a String tensor's strings are constructed empty.
+  // A view of `data` that keeps `owner` (whatever holds the memory) alive as long as it lives.
+  static Tensor shared_view(std::shared_ptr<void> owner, void* data, DType dtype, Shape shape);
+  // Owning tensor with uninitialised contents (for kernels that write all of it).
   static Tensor uninitialized(DType dtype, Shape shape);
 
   bool defined() const { return dtype_ != DType::Undefined; }

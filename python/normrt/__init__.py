@@ -119,12 +119,17 @@ class SessionOptions:
 
 class NodeArg:
     """An input or output as the model declares it: name, shape (ints, strings
-    for symbolic dims, None for unknown ones) and type ('tensor(float)', …)."""
+    for symbolic dims, None for unknown ones) and type ('tensor(float)',
+    'seq(tensor(float))', 'optional(tensor(float))', …)."""
 
-    def __init__(self, name, shape, dtype):
+    def __init__(self, name, shape, dtype, kind="tensor"):
         self.name = name
         self.shape = shape
         self.type = "tensor(" + _TYPE_NAMES.get(dtype, "undefined") + ")"
+        if kind in ("seq", "optional_seq"):
+            self.type = "seq(" + self.type + ")"
+        if kind in ("optional", "optional_seq"):
+            self.type = "optional(" + self.type + ")"
 
     def __repr__(self):
         return f"NodeArg(name='{self.name}', type='{self.type}', shape={self.shape})"

@@ -238,3 +238,36 @@ def test_string_inputs_and_outputs():
         s.run(None, {"x": np.array([1.0, 2.0], dtype=np.float32)})
     with pytest.raises(normrt.InvalidArgument):  # not a number: an error naming the element
         s.run(None, {"x": np.array(["abc"])})
+def test_sequences_and_optionals(tmp_path):
+    # (x, o: optional, q: seq) → SequenceConstruct(x), OptionalHasElement(o), SequenceInsert(q, x).
+    opt_in = helper.make_value_info("o", helper.make_optional_type_proto(
+        helper.make_tensor_type_proto(TensorProto.FLOAT, [2])))
+    g = helper.make_graph([helper.make_node("SequenceConstruct", ["x"], ["s"]),
+                           helper.make_node("OptionalHasElement", ["o"], ["has"]),
+                           helper.make_node("SequenceInsert", ["q", "x"], ["q2"])], "seq",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2]), opt_in,
+                           helper.make_tensor_sequence_value_info("q", TensorProto.FLOAT, None)],
+                          [helper.make_tensor_sequence_value_info("s", TensorProto.FLOAT, None),
+                           helper.make_tensor_value_info("has", TensorProto.BOOL, []),
+                           helper.make_tensor_sequence_value_info("q2", TensorProto.FLOAT, None)])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+    m.ir_version = 8
+    path = str(tmp_path / "seq.onnx")
+    onnx.save(m, path)
+    sess = normrt.InferenceSession(path)
+    assert [i.type for i in sess.get_inputs()] == ["tensor(float)", "optional(tensor(float))", "seq(tensor(float))"]
+    assert sess.get_outputs()[0].type == "seq(tensor(float))"
+    x = np.array([1.5, -2.0], np.float32)
+    q = [np.arange(3, dtype=np.float32), np.ones((2, 2), np.float32)]
+    s, has, q2 = sess.run(None, {"x": x, "o": None, "q": q})
+    assert isinstance(s, list) and len(s) == 1 and np.array_equal(s[0], x)
+    assert not has
+    assert len(q2) == 3 and np.array_equal(q2[0], q[0]) and np.array_equal(q2[1], q[1]) and np.array_equal(q2[2], x)
+    x[0] = 7  # outputs own their memory
+    assert s[0][0] == 1.5
+    _, has, _ = sess.run(None, {"x": x, "o": np.zeros(2, np.float32), "q": []})
+    assert has
+    with pytest.raises(normrt.InvalidArgument, match="list of numpy.ndarray"):
+        sess.run(None, {"x": x, "o": None, "q": x})
+    with pytest.raises(normrt.InvalidArgument, match="float64"):
+        sess.run(None, {"x": x, "o": None, "q": [np.zeros(2)]})

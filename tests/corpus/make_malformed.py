@@ -146,8 +146,11 @@ def main():
     bad_in = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 4])
     bad_in.type.tensor_type.shape.dim[0].dim_value = -3
     model("negative_input_dim.onnx", ln_model(inputs=[bad_in]), "InvalidModel", "negative dimension")
-    seq = helper.make_tensor_sequence_value_info("x", TensorProto.FLOAT, [2])
-    model("sequence_input.onnx", ln_model(inputs=[seq]), "UnsupportedOp", "is not a tensor")
+    sparse = helper.make_sparse_tensor_value_info("x", TensorProto.FLOAT, [2, 4])
+    model("sparse_input.onnx", ln_model(inputs=[sparse]), "UnsupportedOp", "is not a tensor")
+    seq_in_seq = helper.make_value_info("x", helper.make_sequence_type_proto(
+        helper.make_sequence_type_proto(helper.make_tensor_type_proto(TensorProto.FLOAT, [2]))))
+    model("sequence_of_sequences_input.onnx", ln_model(inputs=[seq_in_seq]), "UnsupportedOp", "is not a tensor")
 
     # --- operators and attributes --------------------------------------------
     model("unknown_op.onnx", ln_model(nodes=[helper.make_node("FrobnicateNorm", ["x"], ["y"])]),
