@@ -85,8 +85,8 @@ const std::vector<ConvCase>& conv_cases() {
       {{1, 8, 12, 12}, 8, 8, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, "depthwise-channels-last"},
       // depthwise, dilated
       {{1, 8, 9, 9}, 8, 8, {5, 5}, {1, 1}, {2, 2}, {4, 3, 4, 3}, "depthwise-channels-last"},
-      // 1×1 (x is the GEMM operand)
-      {{1, 16, 7, 5}, 24, 1, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, "im2col"},
+      // 1×1 (x is the GEMM operand in place; 35 positions: the last ones copied into one panel)
+      {{1, 16, 7, 5}, 24, 1, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, "pointwise-b avx512:pointwise-a"},
       // 1-D
       {{2, 3, 17}, 4, 1, {4}, {3}, {1}, {2, 1}, "taps", "indirect-columns"},
       // 3-D
@@ -96,13 +96,17 @@ const std::vector<ConvCase>& conv_cases() {
       // 1×1 narrow: x in place, positions on rows
       {{1, 40, 3, 2}, 37, 1, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, "pointwise-a"},
       // the same with groups and batch 2
-      {{2, 24, 2, 3}, 40, 2, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, "pointwise-a sse2:im2col"},
+      {{2, 24, 2, 3}, 40, 2, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, "pointwise-a sse2:pointwise-b"},
       // 1×1 stride 2 narrow: im2col, positions on rows
       {{1, 40, 4, 3}, 37, 1, {1, 1}, {2, 2}, {1, 1}, {0, 0, 0, 0}, "im2col-transposed"},
       // 1×1, plane of whole B panels: x in place as B
       {{1, 8, 8, 8}, 24, 1, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, "pointwise-b"},
       // the same with groups and batch 2
       {{2, 8, 4, 8}, 12, 2, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, "pointwise-b"},
+      // 1×1, whole panels and a partial one (63 positions), K > 256 (two depth blocks)
+      {{1, 300, 7, 9}, 96, 1, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, "pointwise-b"},
+      // the same with groups and batch 2, 45 positions
+      {{2, 24, 5, 9}, 36, 2, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, "pointwise-b"},
       // 8×8: indirect, positions on the rows (no waste)
       {{1, 16, 8, 8}, 32, 1, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, "taps", "indirect-rows"},
       // depthwise, channels not a vector multiple

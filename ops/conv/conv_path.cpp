@@ -8,11 +8,10 @@
 //     wastes at most 25% of its columns (vwidth ≤ 1.25·W_out) and pads its
 //     register tiles less, the rows' transpose charged 5%;
 //   1×1, stride 1, unpadded: pointwise-a when the positions on the rows pad the
-//     tiles less (narrow planes), else pointwise-b when the plane is a whole
-//     number of B panels;
+//     tiles less (narrow planes), else pointwise-b;
 //   then indirect-columns if it qualified, else im2col (im2col-transposed when
 //     the positions on the rows pad the tiles less).
-// Each orientation uses the register tile (6 or 4 rows) that pads its M least.
+// Each orientation uses the register tile (6 or 4 rows; 8 on avx512) that pads its M least.
 #include "conv_path.h"
 
 #include "conv_paths.h"
@@ -80,10 +79,11 @@ ConvChoice choose_conv_path(const Window& w, const ConvShape& cs, bool const_w, 
     return ch;
   }
   // Output channels on the GEMM's rows (Y = W·col), or output positions on the
-  // rows (Yᵀ = colᵀ·Wᵀ) when that pads the register tiles at least 20% less.
+  // rows (Yᵀ = colᵀ·Wᵀ) when that pads the register tiles at least 10% less
+  // (7×7 and 14×14 planes against 32-wide panels).
   const linalg::GemmKernels &kern_a = ks.gemm_for(mg), &kern_b = ks.gemm_for(osz);
   const bool spatial_rows =
-      round_up(osz, kern_b.mr) * round_up(mg, kern_b.nr) * 5 < round_up(mg, kern_a.mr) * round_up(osz, kern_a.nr) * 4;
+      round_up(osz, kern_b.mr) * round_up(mg, kern_b.nr) * 10 < round_up(mg, kern_a.mr) * round_up(osz, kern_a.nr) * 9;
   const linalg::GemmKernels& gk = spatial_rows ? kern_b : kern_a;
   // The taps' position lists are capped at 2^20 entries.
   if (const_w && ksz > 1 && osz * ksz <= (int64_t{1} << 20) && padding_heavy(w)) {
@@ -109,7 +109,7 @@ ConvChoice choose_conv_path(const Window& w, const ConvShape& cs, bool const_w, 
     ch.gemm = &kern_b;
     return ch;
   }
-  if (pointwise && osz % gk.nr == 0) {
+  if (pointwise) {
     ch.path = ConvPath::pointwise_b;
     ch.gemm = &gk;
     return ch;
