@@ -79,16 +79,24 @@ std::vector<double> conv_reference(const ConvCase& cc, const Tensor& X, const Te
 // One case per Conv path and geometry (ops/conv/), with the path it takes.
 const std::vector<ConvCase>& conv_cases() {
   static const std::vector<ConvCase> cases = {
-      {{1, 3, 9, 11}, 5, 1, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, "taps", "indirect-columns"},
-      {{2, 4, 10, 7}, 6, 2, {3, 2}, {2, 1}, {1, 2}, {0, 1, 2, 0}, "taps", "indirect-rows"},
+      {{1, 3, 9, 11},
+       5,
+       1,
+       {3, 3},
+       {1, 1},
+       {1, 1},
+       {1, 1, 1, 1},
+       "indirect-columns avx2:taps sse2:taps",
+       "indirect-columns"},
+      {{2, 4, 10, 7}, 6, 2, {3, 2}, {2, 1}, {1, 2}, {0, 1, 2, 0}, "indirect-rows avx2:taps sse2:taps", "indirect-rows"},
       // depthwise, stride 2 (6 outputs a row: channels last)
       {{1, 8, 12, 12}, 8, 8, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, "depthwise-channels-last"},
       // depthwise, dilated
       {{1, 8, 9, 9}, 8, 8, {5, 5}, {1, 1}, {2, 2}, {4, 3, 4, 3}, "depthwise-channels-last"},
-      // 1×1 (x is the GEMM operand)
-      {{1, 16, 7, 5}, 24, 1, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, "im2col"},
+      // 1×1 (x is the GEMM operand in place; 35 positions: the last ones copied into one panel)
+      {{1, 16, 7, 5}, 24, 1, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, "pointwise-b avx512:pointwise-a"},
       // 1-D
-      {{2, 3, 17}, 4, 1, {4}, {3}, {1}, {2, 1}, "taps", "indirect-columns"},
+      {{2, 3, 17}, 4, 1, {4}, {3}, {1}, {2, 1}, "indirect-columns avx2:taps sse2:taps", "indirect-columns"},
       // 3-D
       {{1, 2, 5, 6, 4}, 3, 1, {2, 3, 2}, {1, 2, 1}, {1, 1, 2}, {1, 0, 1, 0, 1, 1}, "taps", "im2col"},
       // 2×2: indirect, positions on rows, K > 256
@@ -96,31 +104,75 @@ const std::vector<ConvCase>& conv_cases() {
       // 1×1 narrow: x in place, positions on rows
       {{1, 40, 3, 2}, 37, 1, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, "pointwise-a"},
       // the same with groups and batch 2
-      {{2, 24, 2, 3}, 40, 2, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, "pointwise-a sse2:im2col"},
+      {{2, 24, 2, 3}, 40, 2, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, "pointwise-a sse2:pointwise-b"},
       // 1×1 stride 2 narrow: im2col, positions on rows
       {{1, 40, 4, 3}, 37, 1, {1, 1}, {2, 2}, {1, 1}, {0, 0, 0, 0}, "im2col-transposed"},
       // 1×1, plane of whole B panels: x in place as B
       {{1, 8, 8, 8}, 24, 1, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, "pointwise-b"},
       // the same with groups and batch 2
       {{2, 8, 4, 8}, 12, 2, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, "pointwise-b"},
+      // 1×1, whole panels and a partial one (63 positions), K > 256 (two depth blocks)
+      {{1, 300, 7, 9}, 96, 1, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, "pointwise-b"},
+      // the same with groups and batch 2, 45 positions
+      {{2, 24, 5, 9}, 36, 2, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, "pointwise-b"},
       // 8×8: indirect, positions on the rows (no waste)
-      {{1, 16, 8, 8}, 32, 1, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, "taps", "indirect-rows"},
+      {{1, 16, 8, 8},
+       32,
+       1,
+       {3, 3},
+       {1, 1},
+       {1, 1},
+       {1, 1, 1, 1},
+       "indirect-rows avx2:taps sse2:taps",
+       "indirect-rows"},
       // depthwise, channels not a vector multiple
       {{1, 20, 11, 9}, 20, 20, {3, 3}, {1, 2}, {1, 1}, {1, 0, 1, 2}, "depthwise-channels-last"},
       // depthwise, 81 taps (> 64 per call)
       {{1, 9, 12, 12}, 9, 9, {9, 9}, {1, 1}, {1, 1}, {4, 4, 4, 4}, "depthwise-planes"},
       // stem: stride 2, 7×7
-      {{1, 3, 23, 21}, 16, 1, {7, 7}, {2, 2}, {1, 1}, {3, 3, 3, 3}, "taps", "indirect-rows"},
+      {{1, 3, 23, 21},
+       16,
+       1,
+       {7, 7},
+       {2, 2},
+       {1, 1},
+       {3, 3, 3, 3},
+       "indirect-rows avx2:taps sse2:taps",
+       "indirect-rows"},
       // depthwise per plane, stride 2 (phases)
       {{2, 12, 20, 41}, 12, 12, {3, 3}, {2, 2}, {1, 1}, {1, 0, 1, 2}, "depthwise-planes"},
       // depthwise, stride 3, dilated (5 outputs a row: channels last)
       {{1, 5, 9, 19}, 5, 5, {3, 5}, {1, 3}, {2, 1}, {2, 2, 1, 3}, "depthwise-channels-last"},
       // indirect GEMM: stride phases, groups, batch 2
-      {{2, 6, 16, 31}, 8, 2, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, "taps", "indirect-columns"},
+      {{2, 6, 16, 31},
+       8,
+       2,
+       {3, 3},
+       {2, 2},
+       {1, 1},
+       {1, 1, 1, 1},
+       "indirect-columns avx2:taps sse2:taps",
+       "indirect-columns"},
       // indirect GEMM: dilated rows, wide kernel
-      {{1, 4, 13, 30}, 24, 1, {3, 5}, {1, 1}, {2, 1}, {2, 2, 2, 2}, "taps", "indirect-columns sse2:indirect-rows"},
+      {{1, 4, 13, 30},
+       24,
+       1,
+       {3, 5},
+       {1, 1},
+       {2, 1},
+       {2, 2, 2, 2},
+       "indirect-columns avx2:taps sse2:taps",
+       "indirect-columns sse2:indirect-rows"},
       // indirect GEMM: stride 3 phases, uneven pads
-      {{1, 5, 14, 17}, 7, 1, {3, 3}, {3, 3}, {1, 1}, {2, 1, 0, 2}, "taps", "indirect-columns sse2:indirect-rows"},
+      {{1, 5, 14, 17},
+       7,
+       1,
+       {3, 3},
+       {3, 3},
+       {1, 1},
+       {2, 1, 0, 2},
+       "indirect-columns avx2:taps sse2:taps",
+       "indirect-columns sse2:indirect-rows"},
       // input narrower than the column stride
       {{1, 4, 5, 2}, 6, 1, {2, 2}, {2, 3}, {1, 1}, {1, 1, 1, 1}, "taps", "indirect-rows"},
       // depthwise 3×3 stride 2 in place: whole vectors
@@ -148,10 +200,29 @@ const std::vector<ConvCase>& conv_cases() {
       {{2, 8, 1, 1}, 10, 2, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, "taps", "indirect-rows"},
       // 3-D
       {{1, 4, 2, 3, 2}, 12, 1, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1, 1, 1, 1}, "taps", "im2col"},
-      // one panel: 4 blocks of positions, interior 14×14
-      {{1, 16, 16, 16}, 16, 1, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, "taps", "indirect-rows avx512:indirect-columns"},
-      // 8×9, 40 outputs: 2 blocks of positions × panels
-      {{1, 12, 8, 9}, 40, 1, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, "taps", "indirect-rows avx512:indirect-columns"},
+      // 16×16 and 8×9 padded by 1 (a tenth, a sixth of the position-taps in the padding): the indirect GEMM on avx512
+      {{1, 16, 16, 16},
+       16,
+       1,
+       {3, 3},
+       {1, 1},
+       {1, 1},
+       {1, 1, 1, 1},
+       "indirect-columns avx2:taps sse2:taps",
+       "indirect-rows avx512:indirect-columns"},
+      {{1, 12, 8, 9},
+       40,
+       1,
+       {3, 3},
+       {1, 1},
+       {1, 1},
+       {1, 1, 1, 1},
+       "indirect-columns avx2:taps sse2:taps",
+       "indirect-rows avx512:indirect-columns"},
+      // dilated by 4, padded by 4 (a third in the padding): taps; one panel, 4 blocks of positions
+      {{1, 16, 16, 16}, 16, 1, {3, 3}, {1, 1}, {4, 4}, {4, 4, 4, 4}, "taps", "indirect-rows"},
+      // the same on 8×9, 40 outputs: 2 blocks of positions × panels
+      {{1, 12, 8, 9}, 40, 1, {3, 3}, {1, 1}, {4, 4}, {4, 4, 4, 4}, "taps", "indirect-rows"},
   };
   return cases;
 }

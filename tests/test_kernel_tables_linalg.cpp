@@ -251,8 +251,10 @@ TEST_CASE("kernel tables: every depthwise kernel against the reference on every 
                                       << k << ", variant " << variant);
             std::vector<int64_t> offs;
             for (int t = 0; t < taps; ++t) offs.push_back((t / k) * row_len + t % k);
+            // The plane, then dw_rows' read slack (NaN: a sum that reads it must not be stored).
             std::vector<float> x = uniform(static_cast<size_t>(x_row * (rows - 1) + row_len * k), 5 + nu);
             if (variant == 2) x[x.size() / 2] = kNaN;
+            x.resize(x.size() + kDepthwiseReadSlack, kNaN);
             const std::vector<float> w = uniform(static_cast<size_t>(taps), 6);
             const float lo = variant == 1 ? -0.3f : -kInf, hi = variant == 1 ? 0.4f : kInf;
             std::vector<float> y = out_buffer(static_cast<size_t>(rows * n), 7), r = y;

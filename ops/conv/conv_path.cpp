@@ -2,17 +2,17 @@
 //   depthwise: depthwise-3x3s2 when the ISA has the in-place kernel and the
 //     window is 3×3, stride 2, padded by 1; else depthwise-planes for rows of 8
 //     or more outputs (planes of bounded size); else depthwise-channels-last;
-//   taps: constant W, more than one tap, and a sixteenth or more of the
-//     position-taps in the padding (3×3 padded by 1: 16×16 planes and smaller);
+//   taps: constant W, more than one tap, and a fifth (avx512's 32-wide tiles)
+//     or a sixteenth (narrower tiles) or more of the position-taps in the
+//     padding (3×3 padded by 1: 6×6 or 16×16 planes and smaller);
 //   indirect (rank ≤ 2, more than one tap): indirect-rows unless indirect-columns
 //     wastes at most 25% of its columns (vwidth ≤ 1.25·W_out) and pads its
 //     register tiles less, the rows' transpose charged 5%;
 //   1×1, stride 1, unpadded: pointwise-a when the positions on the rows pad the
-//     tiles less (narrow planes), else pointwise-b when the plane is a whole
-//     number of B panels;
+//     tiles less (narrow planes), else pointwise-b;
 //   then indirect-columns if it qualified, else im2col (im2col-transposed when
 //     the positions on the rows pad the tiles less).
-// Each orientation uses the register tile (6 or 4 rows) that pads its M least.
+// Each orientation uses the register tile (6 or 4 rows; 8 on avx512) that pads its M least.
 #include "conv_path.h"
 
 #include "conv_paths.h"
@@ -49,10 +49,13 @@ const char* conv_path_name(ConvPath path) {
 
 namespace {
 
-// Whether a sixteenth or more of the window's position-taps fall in the
-// padding. The position-taps inside x are counted per axis (they are a
-// product over the axes), so no position list is built.
-bool padding_heavy(const Window& w) {
+// Whether a fifth or more of the window's position-taps fall in the padding
+// with 32-wide register tiles (avx512; 3×3 padded by 1: 6×6 planes and
+// smaller, as on 7×7 and larger the indirect GEMM, computing the padding's
+// products too, is the faster), a sixteenth or more with narrower tiles (16×16
+// planes and smaller). The position-taps inside x are counted per axis
+// (they are a product over the axes), so no position list is built.
+bool padding_heavy(const Window& w, int64_t nr) {
   int64_t inside = 1;
   for (int a = 0; a < 3; ++a) {
     int64_t n = 0;
@@ -63,6 +66,7 @@ bool padding_heavy(const Window& w) {
       }
     inside *= n;
   }
+  if (nr >= 32) return inside * 5 < w.out_size() * w.k_size() * 4;
   return inside * 16 < w.out_size() * w.k_size() * 15;
 }
 
@@ -80,13 +84,14 @@ ConvChoice choose_conv_path(const Window& w, const ConvShape& cs, bool const_w, 
     return ch;
   }
   // Output channels on the GEMM's rows (Y = W·col), or output positions on the
-  // rows (Yᵀ = colᵀ·Wᵀ) when that pads the register tiles at least 20% less.
+  // rows (Yᵀ = colᵀ·Wᵀ) when that pads the register tiles at least 10% less
+  // (7×7 and 14×14 planes against 32-wide panels).
   const linalg::GemmKernels &kern_a = ks.gemm_for(mg), &kern_b = ks.gemm_for(osz);
   const bool spatial_rows =
-      round_up(osz, kern_b.mr) * round_up(mg, kern_b.nr) * 5 < round_up(mg, kern_a.mr) * round_up(osz, kern_a.nr) * 4;
+      round_up(osz, kern_b.mr) * round_up(mg, kern_b.nr) * 10 < round_up(mg, kern_a.mr) * round_up(osz, kern_a.nr) * 9;
   const linalg::GemmKernels& gk = spatial_rows ? kern_b : kern_a;
   // The taps' position lists are capped at 2^20 entries.
-  if (const_w && ksz > 1 && osz * ksz <= (int64_t{1} << 20) && padding_heavy(w)) {
+  if (const_w && ksz > 1 && osz * ksz <= (int64_t{1} << 20) && padding_heavy(w, kern_b.nr)) {
     ch.path = ConvPath::taps;
     ch.gemm = &kern_b;
     return ch;
@@ -109,7 +114,7 @@ ConvChoice choose_conv_path(const Window& w, const ConvShape& cs, bool const_w, 
     ch.gemm = &kern_b;
     return ch;
   }
-  if (pointwise && osz % gk.nr == 0) {
+  if (pointwise) {
     ch.path = ConvPath::pointwise_b;
     ch.gemm = &gk;
     return ch;

@@ -62,7 +62,9 @@ void depthwise_planes(const DepthwiseKernels& kern, const float* x, const float*
   const int64_t row_len = pp.phases * pp.phase_len;  // one padded input row, phase by phase
   const bool one_phase_2d = s2 == 1 && w.in[0] == 1 && w.pb[0] == 0 && w.pe[0] == 0 && row_len == pp.padded[2];
   parallel_rows(planes, osz * ksz, [&](int64_t first, int64_t last) {
-    Scratch<float> xp(in_place ? 0 : static_cast<size_t>(pp.plane));
+    // The plane, and dw_rows' read slack past it (zeroed: its sums are dropped).
+    Scratch<float> xp(in_place ? 0 : static_cast<size_t>(pp.plane + kDepthwiseReadSlack));
+    if (!in_place) std::fill(xp.data() + pp.plane, xp.data() + pp.plane + kDepthwiseReadSlack, 0.f);
     for (int64_t p = first; p < last; ++p) {
       const int64_t ch = p % C;
       const float* src = x + p * isz;

@@ -8,6 +8,9 @@
 
 namespace normrt {
 
+// Floats past a plane that dw_rows may read (a row's last outputs as one whole vector).
+inline constexpr int64_t kDepthwiseReadSlack = 16;
+
 struct DepthwiseKernels {
   const char* isa;
   // One output position of a channels-last depthwise convolution:
@@ -16,6 +19,7 @@ struct DepthwiseKernels {
   void (*dw_point)(int64_t C, int taps, const float* const* x, const float* const* w, const float* bias, float* y);
   // Output rows of a depthwise convolution on a channel plane: y[r·n + i] =
   // clamp(bias + Σ_t w[t]·x[r·x_row + offs[t] + i], lo, hi) for r < rows, i < n (NaN stays NaN).
+  // It may read up to kDepthwiseReadSlack floats past the last x it uses (their sums are dropped).
   void (*dw_rows)(int64_t rows, int64_t n, int64_t x_row, int taps, const float* x, const int64_t* offs, const float* w,
                   float bias, float lo, float hi, float* y);
   // A depthwise 3×3 convolution, stride 2, padded by 1 before each axis, on one

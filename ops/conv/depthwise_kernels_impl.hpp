@@ -2,6 +2,7 @@
 // (and the avx2 3×3 stride-2 kernel in intrinsics). Included by one
 // translation unit per ISA (anonymous namespace); the table is depthwise_kernels.h.
 #pragma once
+#include <algorithm>
 #include <xsimd/xsimd.hpp>
 #ifdef __AVX2__
 #include <immintrin.h>
@@ -74,6 +75,7 @@ template <class Arch>
 struct DepthwiseImpl {
   using B = xsimd::batch<float, Arch>;
   static constexpr int W = static_cast<int>(B::size);
+  static_assert(W <= kDepthwiseReadSlack, "dw_rows reads a whole vector past a row's end");
 
   // Channels-last depthwise point: 4 vectors of channels stay in registers
   // across all taps (one load of x and of w per FMA), then 1 vector, then the
@@ -129,38 +131,44 @@ struct DepthwiseImpl {
 
   // Output rows of a depthwise convolution on a channel plane:
   // y[r·n + i] = clamp(bias + Σ_t w[t]·x[r·x_row + offs[t] + i], lo, hi) for r < rows,
-  // i < n. The rows' whole vectors go eight at a time (across rows when a row
-  // is short: 8×8 and 16×16 planes keep eight FMA chains busy); a row's last
-  // n mod W outputs are scalar.
+  // i < n. The rows' vectors go eight at a time (across rows when a row is
+  // short: 8×8 and 16×16 planes keep eight FMA chains busy); a row's last
+  // n mod W outputs are a whole vector too, stored into `tail` and copied
+  // (it reads up to W − 1 floats past the row: kDepthwiseReadSlack).
   static void dw_rows(int64_t rows, int64_t n, int64_t x_row, int taps, const float* x, const int64_t* offs,
                       const float* w, float bias, float lo, float hi, float* y) {
     const B vlo(lo), vhi(hi);
-    const int64_t nv = n / W;
+    const int64_t nv = n / W, rem = n % W;
+    alignas(64) float tail[8][W];
     const float* xs[8];
     float* ys[8];
+    float* tail_to[8];
     int cnt = 0;
+    const auto flush = [&](int count) {
+      int j = 0;
+      if (count == 8) {
+        dw_vectors<8>(xs, ys, taps, offs, w, bias, vlo, vhi);
+        j = 8;
+      } else if (count >= 4) {
+        dw_vectors<4>(xs, ys, taps, offs, w, bias, vlo, vhi);
+        j = 4;
+      }
+      for (int i = j; i < count; ++i) dw_vectors<1>(xs + i, ys + i, taps, offs, w, bias, vlo, vhi);
+      for (int i = 0; i < count; ++i)
+        if (tail_to[i]) std::copy_n(tail[i], rem, tail_to[i]);
+    };
     for (int64_t r = 0; r < rows; ++r)
-      for (int64_t v = 0; v < nv; ++v) {
+      for (int64_t v = 0; v < nv + (rem != 0); ++v) {
         xs[cnt] = x + r * x_row + v * W;
-        ys[cnt] = y + r * n + v * W;
+        const bool part = v == nv;
+        ys[cnt] = part ? tail[cnt] : y + r * n + v * W;
+        tail_to[cnt] = part ? y + r * n + v * W : nullptr;
         if (++cnt == 8) {
-          dw_vectors<8>(xs, ys, taps, offs, w, bias, vlo, vhi);
+          flush(8);
           cnt = 0;
         }
       }
-    int j = 0;
-    if (cnt - j >= 4) {
-      dw_vectors<4>(xs, ys, taps, offs, w, bias, vlo, vhi);
-      j += 4;
-    }
-    for (; j < cnt; ++j) dw_vectors<1>(xs + j, ys + j, taps, offs, w, bias, vlo, vhi);
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t i = nv * W; i < n; ++i) {
-        float a = bias;
-        for (int t = 0; t < taps; ++t) a += w[t] * x[r * x_row + offs[t] + i];
-        a = a < lo ? lo : a;
-        y[r * n + i] = a > hi ? hi : a;
-      }
+    flush(cnt);
   }
 
   static DepthwiseKernels table(const char* isa) {
