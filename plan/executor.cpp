@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <exception>
 #include <memory>
 
 #include "../ops/parallel.h"
@@ -205,8 +206,26 @@ struct RunState {
   }
 };
 
-void spawn(RunState& st, TaskGroup& tg, size_t index) {
-  tg.run([&st, &tg, index] {
+void spawn(RunState& st, TaskGroup& tg, size_t index);
+
+// A step worth a task of its own when it becomes ready beside others: one
+// that writes at least kParallelMinWork elements. Smaller ones (the unrolled
+// RNN's Slice, Sigmoid, Mul on a few hundred values) cost less than a task
+// and the trip of their inputs to another core, so they run on this thread.
+bool worth_a_task(const PlanStep& s) {
+  int64_t n = 0;
+  for (const Shape& sh : s.out_shape) n += shape_numel(sh);
+  return n >= kParallelMinWork;
+}
+
+// Runs step `index`, then goes on with the first successor it made ready on
+// this same thread (a chain never leaves its thread or pays for a task);
+// other ready successors are spawned when worth a task, else run here first
+// (nested at most kInlineDepth deep, then spawned).
+void run_from(RunState& st, TaskGroup& tg, size_t index, int depth) {
+  constexpr int kInlineDepth = 32;
+  const size_t none = st.plan.steps.size();
+  for (;;) {
     if (st.failed.load(std::memory_order_relaxed)) return;
     try {
       st.run(index);
@@ -214,9 +233,24 @@ void spawn(RunState& st, TaskGroup& tg, size_t index) {
       st.failed.store(true);
       throw;  // task_group::wait rethrows it in the caller
     }
-    for (int succ : st.plan.steps[index].successors)
-      if (st.pending[succ].fetch_sub(1, std::memory_order_acq_rel) == 1) spawn(st, tg, static_cast<size_t>(succ));
-  });
+    size_t next = none;
+    for (int succ : st.plan.steps[index].successors) {
+      if (st.pending[succ].fetch_sub(1, std::memory_order_acq_rel) != 1) continue;
+      const size_t ready = static_cast<size_t>(succ);
+      if (next == none)
+        next = ready;
+      else if (worth_a_task(st.plan.steps[ready]) || depth >= kInlineDepth)
+        spawn(st, tg, ready);
+      else
+        run_from(st, tg, ready, depth + 1);
+    }
+    if (next == none) return;
+    index = next;
+  }
+}
+
+void spawn(RunState& st, TaskGroup& tg, size_t index) {
+  tg.run([&st, &tg, index] { run_from(st, tg, index, 0); });
 }
 
 }  // namespace
@@ -228,9 +262,24 @@ void execute_plan(const Plan& plan, std::vector<Tensor>& values, bool inter_op, 
     for (size_t i = 0; i < plan.steps.size(); ++i) st.run(i);
   } else {
     TaskGroup tg;
-    for (size_t i = 0; i < plan.steps.size(); ++i)
-      if (plan.steps[i].num_predecessors == 0) spawn(st, tg, i);
-    tg.wait();
+    // The first root and the small ones run here, the big ones as tasks.
+    const size_t none = plan.steps.size();
+    size_t first_root = none;
+    for (size_t i = 0; i < none && first_root == none; ++i)
+      if (plan.steps[i].num_predecessors == 0) first_root = i;
+    const auto here = [&](size_t i) { return i == first_root || !worth_a_task(plan.steps[i]); };
+    for (size_t i = 0; i < none; ++i)
+      if (plan.steps[i].num_predecessors == 0 && !here(i)) spawn(st, tg, i);
+    std::exception_ptr error;
+    try {
+      for (size_t i = 0; i < none; ++i)
+        if (plan.steps[i].num_predecessors == 0 && here(i)) run_from(st, tg, i, 0);
+    } catch (...) {
+      st.failed.store(true);
+      error = std::current_exception();
+    }
+    tg.wait();  // tasks read st: never leave before they are done
+    if (error) std::rethrow_exception(error);
   }
   for (int id : plan.output_ids) {
     const Tensor& c = plan.constants[static_cast<size_t>(id)];
