@@ -176,7 +176,9 @@ TEST_CASE("dynamic-quant MatMul fusion does not fire on near-misses") {
                                                    {"to_double", to_double},
                                                    {"weight_input", weight_input},
                                                    {"qkv_one_read", qkv_one_read}};
-  for (const auto& [tag, p] : cases) {
+  for (const auto& c : cases) {
+    const char* tag = c.first;
+    const Pattern& p = c.second;
     CAPTURE(tag);
     Fused f = run(p, tag);
     CHECK(f.ops[kFused] == 0);
