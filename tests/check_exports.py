@@ -37,8 +37,8 @@ def main():
         sym = parts[2]
         count += 1
         name = re.sub(r"^(typeinfo name for|typeinfo for|vtable for|guard variable for) ", "", sym)
-        if name.startswith("void "):  # a template instance demangled with its return type
-            name = name[len("void "):]
+        # a template instance demangled with its return type (void, bool, int, …)
+        name = re.sub(r"^(void|bool|char|int|long|unsigned int|unsigned long|float|double) ", "", name)
         if name.startswith(("std::", "__gnu_cxx::")):
             continue  # a standard-library template instantiated with default visibility
         if "::" not in name and "(" not in name:
