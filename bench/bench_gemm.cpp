@@ -90,7 +90,7 @@ void BM_Gemm(benchmark::State& st, int threads, bool prepacked) {
 
 // The transformer shapes of the int8 GEMM (issue #25), M, K, N.
 const std::vector<std::vector<int64_t>> kInt8Shapes = {{128, 768, 768}, {128, 768, 3072}, {128, 3072, 768},
-                                                       {128, 384, 384}, {128, 384, 1536}, {1, 768, 768}};
+                                                       {128, 384, 384}, {128, 384, 1536}, {128, 1536, 384}, {1, 768, 768}};
 
 void report_gops(benchmark::State& st, int64_t M, int64_t N, int64_t K) {
   st.counters["GOPS"] =

@@ -1,6 +1,6 @@
 // The functions of vector_math.h over xsimd::batch<float, Arch>: xsimd's
 // exp/erf/tanh (Cephes-style polynomials, float accuracy), GELU's own erf
-// (a short polynomial, or erfc in 8 pieces on avx2), scalar tails with
+// (a short polynomial, or erfc in 8 pieces on avx2 and avx512), scalar tails with
 // the C library. One pass over memory per map; softmax rows take three
 // (max, exp-and-sum into y, scale). Included by one TU per ISA.
 #pragma once
@@ -107,6 +107,25 @@ struct VectorMathImpl {
       // |u| ≥ 4: x (x > 0) or 0 (x < 0; the true value is above −5e-8), ±inf included.
       return _mm256_blendv_ps(y, _mm256_max_ps(xv, _mm256_setzero_ps()),
                               _mm256_cmp_ps(a, _mm256_set1_ps(4.f), _CMP_GE_OQ));
+    }
+#endif
+#if defined(__AVX512F__)
+    if constexpr (B::size == 16) {  // the same 8 pieces, picked by a 16-lane permute of the low 8
+      const __m512 xv = x, a = _mm512_abs_ps(u);
+      __m512i k = _mm512_cvttps_epi32(_mm512_mul_ps(a, _mm512_set1_ps(2.f)));
+      k = _mm512_min_epi32(k, _mm512_set1_epi32(7));  // NaN converts to INT_MIN: piece 0, NaN result
+      const __m512 r =
+          _mm512_sub_ps(a, _mm512_fmadd_ps(_mm512_cvtepi32_ps(k), _mm512_set1_ps(0.5f), _mm512_set1_ps(0.25f)));
+      const auto piece = [&](int i) {
+        return _mm512_permutexvar_ps(k, _mm512_castps256_ps512(_mm256_load_ps(kErfcPieces[i])));
+      };
+      __m512 e = piece(8);
+      for (int i = 7; i >= 0; --i) e = _mm512_fmadd_ps(e, r, piece(i));
+      const __m512 hs = _mm512_mul_ps(_mm512_mul_ps(xv, _mm512_set1_ps(0.5f)), e);  // ½·x·erfc(|u|)
+      const __m512 y =
+          _mm512_mask_blend_ps(_mm512_cmp_ps_mask(xv, _mm512_setzero_ps(), _CMP_LT_OQ), _mm512_sub_ps(xv, hs), hs);
+      return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, _mm512_set1_ps(4.f), _CMP_GE_OQ), y,
+                                  _mm512_max_ps(xv, _mm512_setzero_ps()));
     }
 #endif
     // −∞ gives 0 (the limit, as the avx2 pieces give), not −∞·0 = NaN.

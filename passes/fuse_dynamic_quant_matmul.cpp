@@ -11,7 +11,9 @@
 // DynamicQuantizeLinear read by several such chains (Q, K, V projections of
 // one X) fuses into one node per chain, each quantizing X again (a pass over
 // X per chain against the GEMM's K·N per row); if any reader of Xq, Xs or Xzp
-// is not such a chain, the group is left unfused.
+// is not such a chain, the group is left unfused. A Relu or ai.normrt Gelu that
+// alone reads the result joins as the epilogue's activation: the node is then
+// ai.normrt DynamicQuantizeMatMul(…; activation = Relu | Gelu | GeluTanh).
 #include <algorithm>
 
 #include "optimizer.h"
@@ -131,14 +133,27 @@ int fuse_dynamic_quant_matmul(Graph& g) {
       const int last = c.add >= 0 ? c.add : c.mul;
       for (int n : {c.matmul, c.cast, c.mul, c.scales, c.add})
         if (n >= 0) dead[static_cast<size_t>(n)] = 1;
+      // A Relu or (fused) Gelu as the sole reader: applied in the epilogue (ai.normrt's node).
+      const int ai = sole_consumer(ix, c.out);
+      std::string act;
+      if (is_onnx_op(g, ai, "Relu"))
+        act = "Relu";
+      else if (ai >= 0 && g.nodes[static_cast<size_t>(ai)].domain == "ai.normrt" &&
+               g.nodes[static_cast<size_t>(ai)].op_type == "Gelu")
+        act = g.nodes[static_cast<size_t>(ai)].attr_string("approximate", "none") == "tanh" ? "GeluTanh" : "Gelu";
+      if (!act.empty()) {
+        f.domain = "ai.normrt";
+        f.attrs["activation"] = string_attr(act);
+        f.outputs = {g.nodes[static_cast<size_t>(ai)].outputs[0]};
+        dead[static_cast<size_t>(ai)] = 1;
+      }
       fused.emplace_back(static_cast<size_t>(last), std::move(f));
     }
   }
   if (fused.empty()) return 0;
-  if (g.opset_for("com.microsoft") < 0) g.opsets.emplace_back("com.microsoft", 1);
-  const int64_t opset = g.opset_for("com.microsoft");
   for (auto& [at, f] : fused) {
-    f.opset = opset;
+    if (f.domain == "com.microsoft" && g.opset_for("com.microsoft") < 0) g.opsets.emplace_back("com.microsoft", 1);
+    f.opset = f.domain == "ai.normrt" ? 1 : g.opset_for(f.domain);  // ai.normrt nodes are version 1 (normrt_node)
     g.nodes[at] = std::move(f);
     dead[at] = 0;
   }

@@ -3,7 +3,8 @@
 // column, with and without a bias, once per chain when Q/K/V share one
 // DynamicQuantizeLinear; outputs equal the unfused ops'; does not fire on
 // near-misses (extra readers, a Cast to another type, a non-constant weight)
-// and keeps a non-constant bias Add outside.
+// and keeps a non-constant bias Add outside; a following Relu or Gelu joins the
+// epilogue.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -23,6 +24,7 @@ struct Pattern {
   int chains = 1;
   bool bias = true, bias_constant = true, per_column = false;
   bool cast_read_elsewhere = false, xq_read_elsewhere = false, cast_to_double = false, weight_is_input = false;
+  std::string act;  // "", "Relu" or "Gelu" (the erf form PyTorch exports) after each chain
 };
 
 void init_raw(ModelBuilder& m, const std::string& name, int type, const std::vector<int64_t>& dims, const void* data,
@@ -61,7 +63,8 @@ ModelBuilder ort_pattern(const Pattern& p) {
     init_raw(m, "ws" + s, onnx::TensorProto::FLOAT, pdims, ws.data(), ws.size() * 4);
     init_raw(m, "wzp" + s, onnx::TensorProto::INT8, pdims, wzp.data(), wzp.size());
     m.node("MatMulInteger", {"xq", p.weight_is_input ? "wq_in" : "wq" + s, "xzp", "wzp" + s}, {"acc" + s});
-    const std::string scaled = p.bias ? "scaled" + s : y;
+    const std::string pre = p.act.empty() ? y : "pre" + s;  // the chain's result, before any activation
+    const std::string scaled = p.bias ? "scaled" + s : pre;
     if (p.cast_to_double) {  // float64 arithmetic, then back to float
       ModelBuilder::attr_i(m.node("Cast", {"acc" + s}, {"accd" + s}), "to", onnx::TensorProto::DOUBLE);
       ModelBuilder::attr_i(m.node("Cast", {"xs"}, {"xsd" + s}), "to", onnx::TensorProto::DOUBLE);
@@ -80,7 +83,18 @@ ModelBuilder ort_pattern(const Pattern& p) {
         for (int64_t i = 0; i < N; ++i) b[static_cast<size_t>(i)] = 0.5f - 0.1f * static_cast<float>(i);
         m.init_f("bias" + s, {N}, b);
       }
-      m.node("Add", {scaled, p.bias_constant ? "bias" + s : "b"}, {y});
+      m.node("Add", {scaled, p.bias_constant ? "bias" + s : "b"}, {pre});
+    }
+    if (p.act == "Relu") m.node("Relu", {pre}, {y});
+    if (p.act == "Gelu") {  // ½·x·(1 + erf(x/√2))
+      m.init_f("sqrt2_" + s, {}, {1.41421356f});
+      m.init_f("one_" + s, {}, {1.f});
+      m.init_f("half_" + s, {}, {0.5f});
+      m.node("Div", {pre, "sqrt2_" + s}, {"d" + s});
+      m.node("Erf", {"d" + s}, {"e" + s});
+      m.node("Add", {"e" + s, "one_" + s}, {"e1" + s});
+      m.node("Mul", {pre, "e1" + s}, {"xe" + s});
+      m.node("Mul", {"xe" + s, "half_" + s}, {y});
     }
   }
   if (p.cast_read_elsewhere) m.output("accf0");
@@ -153,6 +167,21 @@ TEST_CASE("dynamic-quant MatMul fusion: Q, K and V sharing one DynamicQuantizeLi
   CHECK(f.ops[kFused] == 3);
   CHECK(f.ops["DynamicQuantizeLinear"] == 0);
   CHECK(f.max_diff == 0);
+}
+
+TEST_CASE("dynamic-quant MatMul fusion takes a following Relu or Gelu into the epilogue (ai.normrt node)") {
+  for (const char* act : {"Relu", "Gelu"})
+    for (bool bias : {true, false}) {
+      CAPTURE(act);
+      CAPTURE(bias);
+      Pattern p;
+      p.act = act, p.bias = bias, p.chains = 2;
+      Fused f = run(p, std::string("act_") + act + (bias ? "_b" : ""));
+      CHECK(f.ops["ai.normrt::DynamicQuantizeMatMul"] == 2);
+      CHECK(f.ops[kFused] == 0);
+      CHECK(f.ops["Relu"] + f.ops["Erf"] + f.ops["ai.normrt::Gelu"] + f.ops["Add"] + f.ops["Mul"] == 0);
+      CHECK(f.max_diff <= (std::string(act) == "Relu" ? 0.0 : 1e-5));
+    }
 }
 
 TEST_CASE("dynamic-quant MatMul fusion: a bias that is not a constant stays a float Add after the fused node") {

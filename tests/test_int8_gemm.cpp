@@ -263,9 +263,9 @@ TEST_CASE("int8 GEMM: A quantized from floats while packing equals DynamicQuanti
   }
 }
 
-TEST_CASE("DynamicQuantizeLinear's vector passes: min/max and quantize equal the reference at sizes 0 … 70") {
+TEST_CASE("DynamicQuantizeLinear's vector passes: min/max and quantize equal the reference at sizes 0 … 140") {
   for (const Int8GemmKernels* k : int8_tables())
-    for (int64_t n = 0; n <= 70; ++n) {
+    for (int64_t n = 0; n <= 140; ++n) {
       std::mt19937_64 rng(static_cast<uint64_t>(n));
       std::uniform_real_distribution<float> u(-10.f, 7.f);
       std::vector<float> x(static_cast<size_t>(n));

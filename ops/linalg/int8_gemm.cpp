@@ -12,6 +12,9 @@
 
 #include <algorithm>
 #include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "../parallel.h"
 #include "../scratch.h"
@@ -76,53 +79,92 @@ PackedInt8B pack_int8_b(const Int8GemmKernels& kern, Int8Type type, int64_t K, i
 
 namespace {
 
-// Rows [i0, i0 + rows) of A as uint8 into `row` (K values) for packing, and their sum.
-// quant: a scratch row of K bytes for quantized floats.
-int32_t left_row(const Int8GemmKernels& kern, const Int8Left& a, int64_t i, int64_t K, uint8_t* buf,
-                 const uint8_t** row) {
-  if (a.from_float) {
-    kern.quantize_u8(static_cast<const float*>(a.A) + i * a.lda, K, a.quant_scale, a.quant_zero_point, buf);
-    *row = buf;
-  } else if (a.type == Int8Type::S8) {
-    const int8_t* src = static_cast<const int8_t*>(a.A) + i * a.lda;
-    for (int64_t k = 0; k < K; ++k) buf[k] = static_cast<uint8_t>(src[k] + 128);
-    *row = buf;
-  } else {
-    *row = static_cast<const uint8_t*>(a.A) + i * a.lda;
-  }
-  int32_t s = 0;
-  for (int64_t k = 0; k < K; ++k) s += (*row)[k];
-  return s;
+// Σ row[k] for k < n: psadbw against zero adds 16 bytes per instruction.
+int32_t byte_sum(const uint8_t* row, int64_t n) {
+  int64_t k = 0;
+  uint32_t s = 0;
+#if defined(__SSE2__)
+  __m128i acc = _mm_setzero_si128();
+  for (; k + 16 <= n; k += 16)
+    acc = _mm_add_epi64(acc,
+                        _mm_sad_epu8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + k)), _mm_setzero_si128()));
+  s = static_cast<uint32_t>(_mm_cvtsi128_si32(acc)) + static_cast<uint32_t>(_mm_cvtsi128_si32(_mm_srli_si128(acc, 8)));
+#endif
+  for (; k < n; ++k) s += row[k];
+  return static_cast<int32_t>(s);
 }
 
-// A into MR-high panels of 4-k groups (packed layout: int8_gemm.h) and its row sums.
+// Row i of A as K uint8 values into `row`; returns their sum.
+int32_t left_row(const Int8GemmKernels& kern, const Int8Left& a, int64_t i, int64_t K, uint8_t* row) {
+  if (a.from_float) {
+    kern.quantize_u8(static_cast<const float*>(a.A) + i * a.lda, K, a.quant_scale, a.quant_zero_point, row);
+  } else if (a.type == Int8Type::S8) {
+    const int8_t* src = static_cast<const int8_t*>(a.A) + i * a.lda;
+    for (int64_t k = 0; k < K; ++k) row[k] = static_cast<uint8_t>(src[k] + 128);
+  } else {
+    std::memcpy(row, static_cast<const uint8_t*>(a.A) + i * a.lda, static_cast<size_t>(K));
+  }
+  return byte_sum(row, K);
+}
+
+// One K block of a panel: group g of row r (4 values of `rows`, MR rows of
+// ld bytes) to dst[(g·MR + r)·4] as bytes (AB = 1), or zero-extended to
+// int16 (AB = 2).
+template <int MR, int AB>
+void interleave_block(const uint8_t* rows, int64_t ld, int64_t groups, uint8_t* dst) {
+  for (int64_t g = 0; g < groups; ++g)
+    for (int r = 0; r < MR; ++r) {
+      const uint8_t* s = rows + r * ld + 4 * g;
+      uint8_t* d = dst + (g * MR + r) * 4 * AB;
+      if constexpr (AB == 1) {
+        std::memcpy(d, s, 4);
+      } else {
+        const uint16_t w[4] = {s[0], s[1], s[2], s[3]};
+        std::memcpy(d, w, 8);
+      }
+    }
+}
+
+template <int AB>
+void interleave(int64_t mr, const uint8_t* rows, int64_t ld, int64_t groups, uint8_t* dst) {
+  switch (mr) {
+    case 4:
+      return interleave_block<4, AB>(rows, ld, groups, dst);
+    case 6:
+      return interleave_block<6, AB>(rows, ld, groups, dst);
+    case 8:
+      return interleave_block<8, AB>(rows, ld, groups, dst);
+    default:
+      for (int64_t g = 0; g < groups; ++g)
+        for (int64_t r = 0; r < mr; ++r)
+          interleave_block<1, AB>(rows + r * ld + 4 * g, ld, 1, dst + (g * mr + r) * 4 * AB);
+  }
+}
+
+// A into MR-high panels of 4-k groups (packed layout: int8_gemm.h) and its row
+// sums: each panel's rows are first made uint8 in a K4-wide buffer (copied,
+// shifted or quantized; zero past K and below M), then interleaved per K block.
 void pack_left(const Int8GemmKernels& kern, const Int8Left& a, int64_t M, int64_t K, uint8_t* dst, int32_t* row_sums) {
   const int64_t mr = kern.mr, panels = ceil_div(M, mr), K4 = padded_k(K), ab = kern.a_bytes;
   parallel_rows(panels, K4 * mr, [&](int64_t first, int64_t last) {
-    Scratch<uint8_t> buf(static_cast<size_t>(K4));
-    for (int64_t ip = first; ip < last; ++ip)
+    Scratch<uint8_t> buf(static_cast<size_t>(mr * K4));
+    for (int64_t ip = first; ip < last; ++ip) {
       for (int64_t r = 0; r < mr; ++r) {
         const int64_t i = ip * mr + r;
-        const uint8_t* row = nullptr;
-        if (i < M) row_sums[i] = left_row(kern, a, i, K, buf.data(), &row);
-        static const uint8_t zeros[4] = {0, 0, 0, 0};
-        uint8_t tail[4] = {0, 0, 0, 0};  // the last group, zero-padded past K
-        for (int64_t k = K / 4 * 4; row && k < K; ++k) tail[k - K / 4 * 4] = row[k];
-        for (int64_t pc = 0; pc < K4; pc += KC) {
-          const int64_t kc = std::min(KC, K4 - pc);
-          uint8_t* d = dst + (pc * panels * mr + ip * kc * mr + r * 4) * ab;
-          for (int64_t g = 0; g < kc / 4; ++g) {
-            const int64_t k0 = pc + 4 * g;
-            const uint8_t* src = !row ? zeros : k0 + 4 <= K ? row + k0 : tail;
-            if (ab == 1) {
-              std::memcpy(d + g * mr * 4, src, 4);
-            } else {
-              const uint16_t w[4] = {src[0], src[1], src[2], src[3]};
-              std::memcpy(d + g * mr * 8, w, 8);
-            }
-          }
-        }
+        uint8_t* row = buf.data() + r * K4;
+        const int64_t filled = i < M ? K : 0;
+        if (i < M) row_sums[i] = left_row(kern, a, i, K, row);
+        std::fill(row + filled, row + K4, uint8_t{0});
       }
+      for (int64_t pc = 0; pc < K4; pc += KC) {
+        const int64_t kc = std::min(KC, K4 - pc);
+        uint8_t* d = dst + (pc * panels * mr + ip * kc * mr) * ab;
+        if (ab == 1)
+          interleave<1>(mr, buf.data() + pc, K4, kc / 4, d);
+        else
+          interleave<2>(mr, buf.data() + pc, K4, kc / 4, d);
+      }
+    }
   });
 }
 
@@ -230,7 +272,9 @@ void int8_gemm(const Int8GemmKernels& kern, int64_t M, int64_t N, int64_t K, con
         }
         const int32_t* src = acc.data() + r * ldacc;
         if (!out.transposed) {
-          kern.finish_row(src, nj, e, static_cast<char*>(out.C) + (i * out.ldc + j0) * esize);
+          char* y = static_cast<char*>(out.C) + (i * out.ldc + j0) * esize;
+          kern.finish_row(src, nj, e, y);
+          if (out.act) out.act(reinterpret_cast<float*>(y), reinterpret_cast<float*>(y), static_cast<size_t>(nj));
         } else {
           kern.finish_row(src, nj, e, trow.data());
           char* col = static_cast<char*>(out.C) + (j0 * out.ldc + i) * esize;

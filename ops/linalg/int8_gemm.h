@@ -10,7 +10,7 @@
 // every difference, and so acc, unchanged. The zero-point terms, then the
 // output conversion, run on each finished block of C while it is in cache:
 //   int32:   y = acc
-//   float:   y = float(acc)·(row_scale[m]·col_scale[n]) (+ bias[n])
+//   float:   y = act(float(acc)·(row_scale[m]·col_scale[n]) (+ bias[n]))   (act: none, Relu or Gelu)
 //   requant: y = saturate(rint(float(acc)·((row_scale[m]·col_scale[n]) / y_scale)) + y_zero_point)
 // Row-major throughout.
 #pragma once
@@ -119,6 +119,9 @@ struct Int8Output {
   int32_t y_zero_point = 0;
   const float* bias = nullptr;        // float kind: N values, or nullptr
   const int32_t* int_bias = nullptr;  // added to acc per column before the conversion (QLinearConv's B), or nullptr
+  // float kind, not transposed: applied in place to each finished row segment
+  // (vector_math.h's Relu/Gelu), or nullptr.
+  void (*act)(const float*, float*, size_t) = nullptr;
 };
 
 // C = the epilogue of acc for A [M×K] and packed B [K×N]; za: M values

@@ -8,6 +8,9 @@
 #include <cmath>
 #include <cstdint>
 #include <xsimd/xsimd.hpp>
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
 
 #include "int8_gemm.h"
 
@@ -40,6 +43,31 @@ inline void finish_one(const int32_t* acc, int64_t j, const Int8RowEpilogue& e, 
     static_cast<int8_t*>(out)[j] = static_cast<int8_t>(r);
 }
 
+// W int32 values already in [−128, 127] (is_signed) or [0, 255] as W bytes.
+template <class Arch>
+inline void store_bytes(const xsimd::batch<int32_t, Arch>& q, bool is_signed, void* y) {
+  constexpr size_t W = xsimd::batch<int32_t, Arch>::size;
+#if defined(__AVX512F__)
+  if constexpr (W == 16) {
+    (void)is_signed;
+    _mm_storeu_si128(static_cast<__m128i*>(y), _mm512_mask_cvtepi32_epi8(_mm_setzero_si128(), 0xFFFF, q));  // truncates
+    return;
+  }
+#endif
+#if defined(__AVX2__)
+  if constexpr (W == 8) {
+    const __m256i w = _mm256_packs_epi32(q, q);  // int16, per 128-bit lane: q0..3 q0..3 | q4..7 q4..7
+    const __m256i b = is_signed ? _mm256_packs_epi16(w, w) : _mm256_packus_epi16(w, w);
+    const __m256i lo = _mm256_permutevar8x32_epi32(b, _mm256_setr_epi32(0, 4, 0, 0, 0, 0, 0, 0));
+    _mm_storel_epi64(static_cast<__m128i*>(y), _mm256_castsi256_si128(lo));
+    return;
+  }
+#endif
+  alignas(64) int32_t t[W];
+  q.store_aligned(t);
+  for (size_t i = 0; i < W; ++i) static_cast<uint8_t*>(y)[i] = static_cast<uint8_t>(t[i]);
+}
+
 template <class Arch>
 struct Int8Epilogue {
   using I = xsimd::batch<int32_t, Arch>;
@@ -67,40 +95,44 @@ struct Int8Epilogue {
       }
     } else {
       const F lo(e.kind == 2 ? 0.f : -128.f), hi(e.kind == 2 ? 255.f : 127.f), zp(static_cast<float>(e.y_zero_point));
-      alignas(64) int32_t q[W];
       for (; j + W <= n; j += W) {
         F x = xsimd::to_float(value(j)) * F::load_unaligned(e.mult + j);
         // |x| < 2^24 rounds and adds exactly in float; larger values saturate either way. NaN → zero point.
         x = xsimd::nearbyint(x) + zp;
         x = xsimd::select(x != x, zp, xsimd::min(hi, xsimd::max(lo, x)));
-        xsimd::to_int(x).store_aligned(q);
-        if (e.kind == 2)
-          for (int64_t t = 0; t < W; ++t) static_cast<uint8_t*>(out)[j + t] = static_cast<uint8_t>(q[t]);
-        else
-          for (int64_t t = 0; t < W; ++t) static_cast<int8_t*>(out)[j + t] = static_cast<int8_t>(q[t]);
+        store_bytes<Arch>(xsimd::to_int(x), e.kind == 3, static_cast<char*>(out) + j);
       }
     }
     for (; j < n; ++j) finish_one(acc, j, e, out);
   }
 
   static bool min_max(const float* x, int64_t n, float* lo, float* hi) {
-    F vlo(0.f), vhi(0.f), bad(0.f);
+    // Four independent chains, so the loop runs at load speed, not at the add latency.
+    F vlo[4] = {F(0.f), F(0.f), F(0.f), F(0.f)}, vhi[4] = {F(0.f), F(0.f), F(0.f), F(0.f)};
+    F bad[4] = {F(0.f), F(0.f), F(0.f), F(0.f)};
     int64_t i = 0;
+    for (; i + 4 * W <= n; i += 4 * W)
+      for (int u = 0; u < 4; ++u) {
+        const F v = F::load_unaligned(x + i + u * W);
+        vlo[u] = xsimd::min(vlo[u], v);
+        vhi[u] = xsimd::max(vhi[u], v);
+        bad[u] += v * F(0.f);  // NaN once any element is NaN or ±inf
+      }
     for (; i + W <= n; i += W) {
       const F v = F::load_unaligned(x + i);
-      vlo = xsimd::min(vlo, v);
-      vhi = xsimd::max(vhi, v);
-      bad += v * F(0.f);  // NaN once any element is NaN or ±inf
+      vlo[0] = xsimd::min(vlo[0], v);
+      vhi[0] = xsimd::max(vhi[0], v);
+      bad[0] += v * F(0.f);
     }
-    alignas(64) float l[W], h[W], b[W];
-    vlo.store_aligned(l);
-    vhi.store_aligned(h);
-    bad.store_aligned(b);
-    float mn = 0.f, mx = 0.f, nb = 0.f;
-    for (int64_t t = 0; t < W; ++t) {
-      mn = l[t] < mn ? l[t] : mn;
-      mx = h[t] > mx ? h[t] : mx;
-      nb += b[t];
+    alignas(64) float ls[4][W], hs[4][W];
+    float mn = 0.f, mx = 0.f, nb = xsimd::hadd((bad[0] + bad[1]) + (bad[2] + bad[3]));
+    for (int u = 0; u < 4; ++u) {
+      vlo[u].store_aligned(ls[u]);
+      vhi[u].store_aligned(hs[u]);
+      for (int64_t t = 0; t < W; ++t) {
+        mn = ls[u][t] < mn ? ls[u][t] : mn;
+        mx = hs[u][t] > mx ? hs[u][t] : mx;
+      }
     }
     for (; i < n; ++i) {
       mn = x[i] < mn ? x[i] : mn;
@@ -114,13 +146,11 @@ struct Int8Epilogue {
 
   static void quantize_u8(const float* x, int64_t n, float scale, int32_t zero_point, uint8_t* y) {
     const F s(scale), zp(static_cast<float>(zero_point)), lo(0.f), hi(255.f);
-    alignas(64) int32_t q[W];
     int64_t i = 0;
     for (; i + W <= n; i += W) {
       F v = xsimd::nearbyint(F::load_unaligned(x + i) / s) + zp;
       v = xsimd::select(v != v, zp, xsimd::min(hi, xsimd::max(lo, v)));
-      xsimd::to_int(v).store_aligned(q);
-      for (int64_t t = 0; t < W; ++t) y[i + t] = static_cast<uint8_t>(q[t]);
+      store_bytes<Arch>(xsimd::to_int(v), false, y + i);
     }
     for (; i < n; ++i) {
       const float v = x[i] / scale;

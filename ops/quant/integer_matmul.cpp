@@ -367,6 +367,8 @@ void plan_matmul_integer_to_float(PlanCtx& c) {
 
 // com.microsoft DynamicQuantizeMatMul(A float, B, b_scale, [b_zero_point], [bias]): A's
 // scale and zero point from one vectorized min/max pass, A quantized while it is packed.
+// ai.normrt DynamicQuantizeMatMul (the optimizer's, from it and a following
+// Relu or Gelu) adds `activation`, applied to each output row in the epilogue.
 void plan_dynamic_quantize_matmul(PlanCtx& c) {
   c.require_inputs(3, 5);
   c.require_dtype(0, {DType::Float32});
@@ -390,6 +392,16 @@ void plan_dynamic_quantize_matmul(PlanCtx& c) {
   const auto sb_fixed = at_plan(c, 2, sb_of);
   const Int8Type tb = int8_type(c.input(1).dtype);
   const int64_t a_rows = shape_numel(g.a_params);
+  const std::string act = c.node.domain == "ai.normrt" ? c.node.attr_string("activation", "") : "";
+  void (*act_fn)(const float*, float*, size_t) = nullptr;
+  if (act == "Relu")
+    act_fn = c.kernels->math->relu;
+  else if (act == "Gelu")
+    act_fn = c.kernels->math->gelu;
+  else if (act == "GeluTanh")
+    act_fn = c.kernels->math->gelu_tanh;
+  else if (!act.empty())
+    c.fail("activation '" + act + "' is not Relu, Gelu or GeluTanh");
   c.kernel = [=](KernelIO& io) {
     std::vector<int32_t> zb_tmp;
     std::vector<float> sb_tmp;
@@ -409,6 +421,7 @@ void plan_dynamic_quantize_matmul(PlanCtx& c) {
     o.C = io.out[0]->raw();
     o.row_scale = &a_scale;
     o.bias = io.in.size() > 4 && io.in[4] ? io.in[4]->data<float>() : nullptr;
+    o.act = act_fn;
     // za and the row scale are one value: the expanded za only gives the batches their rows.
     Scratch<int32_t> za(static_cast<size_t>(a_rows));
     std::fill(za.data(), za.data() + a_rows, int32_t{a_zp});
@@ -423,6 +436,7 @@ void register_integer_matmul_ops(OpRegistry& r) {
   r.add("", "QLinearMatMul", {10, 21}, plan_qlinear_matmul);
   r.add("com.microsoft", "MatMulIntegerToFloat", {1}, plan_matmul_integer_to_float);
   r.add("com.microsoft", "DynamicQuantizeMatMul", {1}, plan_dynamic_quantize_matmul);
+  r.add("ai.normrt", "DynamicQuantizeMatMul", {1}, plan_dynamic_quantize_matmul);
 }
 
 }  // namespace normrt
