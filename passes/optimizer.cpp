@@ -357,6 +357,7 @@ void optimize_graph(Graph& g, OptimizationLevel level, const KernelSet& kernels,
     note("matmul-bias-fusion", fuse_matmul_bias(g));
     note("attention-fusion", fuse_attention(g));
     note("dynamic-quant-matmul-fusion", fuse_dynamic_quant_matmul(g));
+    note("sibling-matmul-merging", merge_sibling_matmuls(g));
     note("dead-node-removal", remove_dead_nodes(g));
   }
 }

@@ -36,8 +36,12 @@
 //         11. dynamic-quant matmul fusion — DynamicQuantizeLinear → MatMulInteger
 //                                   (constant int8 W) → Cast → Mul(Xs·Ws) [→ Add bias]
 //                                   → com.microsoft DynamicQuantizeMatMul
-//                                   (fuse_dynamic_quant_matmul.cpp)
-//         12. cleanup again
+//                                   (fuse_dynamic_quant_matmul.cpp); a Relu or Gelu after
+//                                   it joins the epilogue (ai.normrt DynamicQuantizeMatMul)
+//         12. sibling merging    — DynamicQuantizeMatMuls reading one X (Q, K, V) → one
+//                                   product over the concatenated weights and a Split
+//                                   (merge_sibling_matmuls.cpp)
+//         13. cleanup again
 // Fused nodes live in normrt's own domain `ai.normrt` (version 1), so they run
 // whatever ai.onnx opset the model imports (the dynamic-quant fusion makes
 // ORT's com.microsoft DynamicQuantizeMatMul instead). The planner also folds, per set
@@ -78,6 +82,7 @@ int fuse_matmul_bias(Graph& g);
 int fuse_attention(Graph& g);
 int hoist_gathered_rows(Graph& g);
 int fuse_dynamic_quant_matmul(Graph& g);
+int merge_sibling_matmuls(Graph& g);
 
 // ---- helpers shared by the fusion passes (graph_match.cpp) -----------------
 struct GraphIndex {

@@ -1,0 +1,153 @@
+// Sibling-product merging (passes/merge_sibling_matmuls.cpp): com.microsoft
+// DynamicQuantizeMatMul siblings of one X with per-tensor and per-column scales
+// and zero points and a missing bias become one product and a Split (opset 11's
+// split attribute, opset 13's split input), bit for bit; siblings with
+// different activations or inputs, and float products, stay apart.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <map>
+
+#include "model_builder.h"
+#include "normrt/normrt.h"
+
+using namespace normrt;
+using test::ModelBuilder;
+
+namespace {
+
+constexpr int64_t M = 5, K = 24;
+
+std::vector<float> values(int64_t n, int seed) {
+  std::vector<float> v(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i)
+    v[static_cast<size_t>(i)] = std::sin(0.37f * static_cast<float>(i + 1) * static_cast<float>(seed));
+  return v;
+}
+
+struct Result {
+  std::map<std::string, int> ops;
+  double max_diff = 0;
+};
+
+Result compare(ModelBuilder& m, const std::string& tag, const NamedTensors& in) {
+  const auto dir = test::temp_dir("merge_" + tag);
+  const std::string path = m.save(dir / "m.onnx");
+  SessionOptions none, all;
+  none.optimization = OptimizationLevel::None;
+  all.optimization = OptimizationLevel::All;
+  const NamedTensors a = Session(path, none).run(in), b = Session(path, all).run(in);
+  Result r;
+  for (auto& [op, n] : summarize_model(path, true).op_counts) r.ops[op] = n;
+  REQUIRE(a.size() == b.size());
+  for (size_t k = 0; k < a.size(); ++k) {
+    REQUIRE(a[k].first == b[k].first);
+    REQUIRE(a[k].second.shape() == b[k].second.shape());
+    for (int64_t i = 0; i < a[k].second.numel(); ++i)
+      r.max_diff = std::max(r.max_diff, std::fabs(double(a[k].second.data<float>()[i]) - b[k].second.data<float>()[i]));
+  }
+  return r;
+}
+
+// Float MatMul → Add(bias) siblings of x with widths `widths`.
+ModelBuilder float_siblings(const std::vector<int64_t>& widths) {
+  ModelBuilder m(17);
+  m.input("x", {M, K});
+  for (size_t i = 0; i < widths.size(); ++i) {
+    const std::string s = std::to_string(i);
+    m.output("y" + s);
+    m.init_f("w" + s, {K, widths[i]}, values(K * widths[i], static_cast<int>(i) + 2));
+    m.init_f("b" + s, {widths[i]}, values(widths[i], static_cast<int>(i) + 7));
+    m.node("MatMul", {"x", "w" + s}, {"p" + s});
+    m.node("Add", {"p" + s, "b" + s}, {"y" + s});
+  }
+  return m;
+}
+
+// DynamicQuantizeMatMul siblings of x with widths `widths`: sibling 1 with
+// per-column scales and zero points, the others per tensor, the last without
+// zero point or bias. relu_last: the last is ai.normrt's with a Relu epilogue;
+// second_input: sibling 1 reads x2.
+ModelBuilder dq_siblings(int64_t opset, const std::vector<int64_t>& widths, bool relu_last, bool second_input) {
+  ModelBuilder m(opset);
+  m.import("com.microsoft", 1);
+  m.import("ai.normrt", 1);
+  m.input("x", {M, K});
+  if (second_input) m.input("x2", {M, K});
+  for (size_t i = 0; i < widths.size(); ++i) {
+    const std::string s = std::to_string(i);
+    const int64_t N = widths[i];
+    const bool last = i + 1 == widths.size();
+    m.output("y" + s);
+    std::vector<int8_t> w(static_cast<size_t>(K * N));
+    for (size_t k = 0; k < w.size(); ++k) w[k] = static_cast<int8_t>(static_cast<int>((k * 29 + i * 13) % 255) - 127);
+    auto* wt = m.g->add_initializer();
+    wt->set_name("w" + s);
+    wt->set_data_type(onnx::TensorProto::INT8);
+    wt->add_dims(K), wt->add_dims(N);
+    wt->set_raw_data(w.data(), w.size());
+    const bool per_col = i == 1;
+    const int64_t np = per_col ? N : 1;
+    std::vector<float> sc(static_cast<size_t>(np));
+    std::vector<int8_t> zp(static_cast<size_t>(np));
+    for (int64_t j = 0; j < np; ++j) {
+      sc[static_cast<size_t>(j)] = 0.01f + 0.002f * static_cast<float>(j + static_cast<int64_t>(i));
+      zp[static_cast<size_t>(j)] = static_cast<int8_t>(j % 3 - 1);
+    }
+    m.init_f("s" + s, per_col ? std::vector<int64_t>{N} : std::vector<int64_t>{}, sc);
+    std::vector<std::string> in{second_input && i == 1 ? "x2" : "x", "w" + s, "s" + s};
+    if (!last) {
+      auto* zt = m.g->add_initializer();
+      zt->set_name("z" + s);
+      zt->set_data_type(onnx::TensorProto::INT8);
+      if (per_col) zt->add_dims(N);
+      zt->set_raw_data(zp.data(), zp.size());
+      m.init_f("b" + s, {N}, values(N, static_cast<int>(i) + 5));
+      in.insert(in.end(), {"z" + s, "b" + s});
+    }
+    if (last && relu_last)
+      ModelBuilder::attr_s(m.node("DynamicQuantizeMatMul", in, {"y" + s}, "ai.normrt"), "activation", "Relu");
+    else
+      m.node("DynamicQuantizeMatMul", in, {"y" + s}, "com.microsoft");
+  }
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("sibling merging: DynamicQuantizeMatMul siblings with mixed scales, zero points and biases, bit for bit") {
+  for (int64_t opset : {11, 13, 17}) {
+    CAPTURE(opset);
+    ModelBuilder m = dq_siblings(opset, {8, 12, 5}, false, false);
+    Result r = compare(m, "dq" + std::to_string(opset), {{"x", test::random_tensor({M, K}, 5)}});
+    CHECK(r.ops["com.microsoft::DynamicQuantizeMatMul"] == 1);
+    CHECK(r.ops["Split"] == 1);
+    CHECK(r.max_diff == 0);
+  }
+}
+
+TEST_CASE("sibling merging leaves products with different activations or inputs apart") {
+  {
+    ModelBuilder m = dq_siblings(17, {16, 16}, true, false);  // the second has a Relu epilogue
+    Result r = compare(m, "act", {{"x", test::random_tensor({M, K}, 2)}});
+    CHECK(r.ops["com.microsoft::DynamicQuantizeMatMul"] == 1);
+    CHECK(r.ops["ai.normrt::DynamicQuantizeMatMul"] == 1);
+    CHECK(r.ops["Split"] == 0);
+    CHECK(r.max_diff == 0);
+  }
+  {
+    ModelBuilder m = dq_siblings(17, {16, 16, 16}, false, true);  // the second reads x2: the other two merge
+    Result r = compare(m, "input", {{"x", test::random_tensor({M, K}, 3)}, {"x2", test::random_tensor({M, K}, 4)}});
+    CHECK(r.ops["com.microsoft::DynamicQuantizeMatMul"] == 2);
+    CHECK(r.ops["Split"] == 1);
+    CHECK(r.max_diff == 0);
+  }
+}
+
+TEST_CASE("sibling merging leaves float products apart") {
+  ModelBuilder m = float_siblings({16, 7, 33});
+  Result r = compare(m, "float", {{"x", test::random_tensor({M, K}, 1)}});
+  CHECK(r.ops["ai.normrt::FusedMatMul"] == 3);
+  CHECK(r.ops["Split"] == 0);
+  CHECK(r.max_diff <= 1e-5);
+}
