@@ -48,7 +48,7 @@ struct GemmImpl {
   // run time, none is kept in memory).
   template <class AVal, class BRow, class CRow>
   static void tile(int64_t kc, AVal a_at, BRow b_row, CRow c_row, int mr, int nr, bool accumulate,
-                   const TileEpilogue* ep) {
+                   const TileEpilogue* ep, const float* prefetch = nullptr) {
     B c0[MR], c1[MR];
     const bool bias_first = ep && !accumulate && (ep->col_bias || ep->row_bias);
     if (bias_first) {
@@ -66,6 +66,10 @@ struct GemmImpl {
     }
     for (int64_t k = 0; k < kc; ++k) {
       const float* Bp = b_row(k);
+      if (prefetch) {  // the next panel's row k (NR floats) into the cache while this one computes
+        __builtin_prefetch(prefetch + k * NR);
+        if constexpr (NR > 16) __builtin_prefetch(prefetch + k * NR + 16);
+      }
       const B b0 = B::load_unaligned(Bp), b1 = B::load_unaligned(Bp + W);
 #pragma GCC unroll 16
       for (int r = 0; r < MR; ++r) {
@@ -120,16 +124,18 @@ struct GemmImpl {
   // Rows [0, mr) of C, any number of them: one tile per MR rows, a_at(ir)
   // giving the A-value function of the tile at row ir, the biases of ep's rows
   // following. One call per column panel of a row block.
+  // next_panel: where the panel after this one starts (contiguous packed
+  // panels), prefetched by the first tile, or nullptr.
   template <class TileA, class BRow>
   static void tiles_down(int64_t kc, TileA a_at, BRow b_row, float* C, int64_t ldc, int mr, int nr, bool accumulate,
-                         const TileEpilogue* ep) {
+                         const TileEpilogue* ep, const float* next_panel = nullptr) {
     for (int ir = 0; ir < mr; ir += MR) {
       TileEpilogue te{};
       if (ep) te = {ep->row_bias ? ep->row_bias + ir : nullptr, ep->col_bias, ep->lo, ep->hi};
       float* c = C + ir * ldc;
       tile(
           kc, a_at(ir), b_row, [c, ldc](int r) { return c + r * ldc; }, std::min(MR, mr - ir), nr, accumulate,
-          ep ? &te : nullptr);
+          ep ? &te : nullptr, ir == 0 ? next_panel : nullptr);
     }
   }
 
@@ -143,7 +149,7 @@ struct GemmImpl {
                     bool accumulate, const TileEpilogue* ep) {
     tiles_down(
         kc, [Ap, kc](int ir) { return packed_a(Ap + ir * kc); }, [Bp](int64_t k) { return Bp + k * NR; }, C, ldc, mr,
-        nr, accumulate, ep);
+        nr, accumulate, ep, Bp + kc * NR);
   }
 
   // B read in place (an indirect GEMM: Conv's input planes, no im2col): row k
@@ -180,7 +186,7 @@ struct GemmImpl {
           for (int i = 0; i < MR; ++i) r[i] = A + (ir + (ir + i < mr ? i : 0)) * lda;
           return [r](int64_t k, int i) { return r[i][k]; };
         },
-        [Bp](int64_t k) { return Bp + k * NR; }, C, ldc, mr, nr, accumulate, ep);
+        [Bp](int64_t k) { return Bp + k * NR; }, C, ldc, mr, nr, accumulate, ep, Bp + kc * NR);
   }
 
   // A read in place through offsets: A(r, k) = base[row_offs[r] + offs[k]]
