@@ -353,7 +353,9 @@ TEST_CASE("int8 tiles entry by entry: every row and column count up to MR × NR,
                   s += int32_t{a[(g * MR + r) * 4 + t]} * int32_t{static_cast<int8_t>(b[(g * NR + j) * 4 + t])};
               want[r * ldc + j] = s;
             }
-          k->tile(kc4, ap.data(), reinterpret_cast<const int8_t*>(b.data()), C.data(), ldc, mr, nr, accumulate);
+          // A prefetch of some panel (here B itself) must not change anything.
+          const int8_t* bp = reinterpret_cast<const int8_t*>(b.data());
+          k->tile(kc4, ap.data(), bp, C.data(), ldc, mr, nr, accumulate, accumulate ? bp : nullptr);
           INFO(name_of(*k), " mr=", mr, " nr=", nr, " accumulate=", accumulate);
           CHECK(C == want);  // nothing outside mr × nr written
         }

@@ -248,7 +248,8 @@ void int8_gemm(const Int8GemmKernels& kern, int64_t M, int64_t N, int64_t K, con
           int32_t* cb = acc.data() + (jp - p0) * nr;
           for (int64_t ir = 0; ir < mi; ir += mr)
             kern.tile(kc / 4, ap + ir * kc * kern.a_bytes, bp, cb + ir * ldacc, ldacc,
-                      static_cast<int>(std::min(mr, mi - ir)), static_cast<int>(nr), pc > 0);
+                      static_cast<int>(std::min(mr, mi - ir)), static_cast<int>(nr), pc > 0,
+                      ir == 0 ? bp + kc * nr : nullptr);  // the first row tile prefetches the next panel
         }
       }
       // The epilogue on the block's rows.

@@ -52,8 +52,9 @@ struct Int8GemmKernels {
   int a_bytes;  // bytes per packed value of A: 1 (uint8), or 2 (zero-extended to int16 for a vpmaddwd tile)
   // C[r, j] (+)= Σ_k A(r, k)·B(k, j) for r < mr (≤ MR), j < nr (≤ NR), over kc4 groups of
   // 4 k: Ap one packed MR-row panel (kc4·MR·4 values of a_bytes), Bp one packed NR panel (kc4·NR·4 bytes).
+  // prefetch: the next panel (as many bytes as Bp) to bring into the cache meanwhile, or nullptr.
   void (*tile)(int64_t kc4, const uint8_t* Ap, const int8_t* Bp, int32_t* C, int64_t ldc, int mr, int nr,
-               bool accumulate);
+               bool accumulate, const int8_t* prefetch);
   // out[j] = the epilogue of acc[j] for j < n (out: int32, float, uint8 or int8 by kind).
   void (*finish_row)(const int32_t* acc, int64_t n, const Int8RowEpilogue& e, void* out);
   // DynamicQuantizeLinear's passes: *lo = min(0, min x), *hi = max(0, max x) over n floats

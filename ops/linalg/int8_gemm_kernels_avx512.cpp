@@ -23,7 +23,7 @@ struct Int8Vnni {
 
   template <int R>
   static void tile_rows(int64_t kc4, const uint8_t* Ap, const int8_t* Bp, int32_t* C, int64_t ldc, int nr,
-                        bool accumulate) {
+                        bool accumulate, const int8_t* pf) {
     constexpr int S = R <= 2 ? 2 : 1;  // sets of sums
     __m512i c0[S][R], c1[S][R];
 #pragma GCC unroll 16
@@ -32,6 +32,10 @@ struct Int8Vnni {
       for (int r = 0; r < R; ++r) c0[s][r] = c1[s][r] = _mm512_setzero_si512();
     const auto step = [&](int64_t g, int s) {
       const int8_t* b = Bp + g * NR * 4;
+      if (pf) {  // the next panel's group g (two cache lines)
+        __builtin_prefetch(pf + g * NR * 4);
+        __builtin_prefetch(pf + g * NR * 4 + 64);
+      }
       const __m512i b0 = _mm512_loadu_si512(b), b1 = _mm512_loadu_si512(b + 64);
       const uint8_t* a = Ap + g * MR * 4;
 #pragma GCC unroll 16
@@ -71,15 +75,15 @@ struct Int8Vnni {
 
   template <int R = 1>
   static void dispatch(int64_t kc4, const uint8_t* Ap, const int8_t* Bp, int32_t* C, int64_t ldc, int mr, int nr,
-                       bool accumulate) {
+                       bool accumulate, const int8_t* pf) {
     if constexpr (R < MR) {
-      if (mr > R) return dispatch<R + 1>(kc4, Ap, Bp, C, ldc, mr, nr, accumulate);
+      if (mr > R) return dispatch<R + 1>(kc4, Ap, Bp, C, ldc, mr, nr, accumulate, pf);
     }
-    tile_rows<R>(kc4, Ap, Bp, C, ldc, nr, accumulate);
+    tile_rows<R>(kc4, Ap, Bp, C, ldc, nr, accumulate, pf);
   }
   static void tile(int64_t kc4, const uint8_t* Ap, const int8_t* Bp, int32_t* C, int64_t ldc, int mr, int nr,
-                   bool accumulate) {
-    dispatch<1>(kc4, Ap, Bp, C, ldc, mr, nr, accumulate);
+                   bool accumulate, const int8_t* pf) {
+    dispatch<1>(kc4, Ap, Bp, C, ldc, mr, nr, accumulate, pf);
   }
 };
 
