@@ -94,12 +94,21 @@ Tensor per_column(const std::vector<Sibling>& group, const Tensor* Sibling::*mem
   return out;
 }
 
-bool merge_group(Graph& g, const std::vector<Sibling>& group, std::vector<char>& dead,
+bool merge_group(Graph& g, const GraphIndex& ix, const std::vector<Sibling>& group, std::vector<char>& dead,
                  std::vector<std::pair<size_t, std::vector<Node>>>& inserts) {
   int64_t total = 0;
   for (const Sibling& s : group) total += s.N;
   const Node& first = g.nodes[static_cast<size_t>(group[0].node)];
-  const std::string base = first.name + "/merged";
+  // A prefix no value or initializer of the graph starts with.
+  std::string base = first.name + "/merged";
+  const auto taken = [&](const std::string& b) {
+    for (const char* suffix : {"_out", "_w", "_scale", "_zero", "_bias", "_split"})
+      if (ix.producer.count(b + suffix) || ix.consumers.count(b + suffix) || g.initializers.count(b + suffix) ||
+          std::any_of(g.inputs.begin(), g.inputs.end(), [&](const ValueMeta& v) { return v.name == b + suffix; }))
+        return true;
+    return false;
+  };
+  for (int k = 2; taken(base); ++k) base = first.name + "/merged" + std::to_string(k);
   Node p = first;
   p.name = base;
   p.outputs = {base + "_out"};
@@ -168,7 +177,7 @@ int merge_sibling_matmuls(Graph& g) {
           group.push_back(candidates[j]);
       if (group.size() < 2) continue;
       for (const Sibling& s : group) grouped[static_cast<size_t>(s.node)] = 1;
-      merge_group(g, group, dead, inserts);
+      merge_group(g, ix, group, dead, inserts);
     }
   }
   if (inserts.empty()) return 0;

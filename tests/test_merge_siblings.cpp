@@ -113,6 +113,15 @@ ModelBuilder dq_siblings(int64_t opset, const std::vector<int64_t>& widths, bool
   return m;
 }
 
+// The same with a value named as the merged product's output would be.
+ModelBuilder dq_siblings_colliding() {
+  ModelBuilder m = dq_siblings(17, {8, 12, 5}, false, false);
+  m.node("Identity", {"x"}, {"DynamicQuantizeMatMul_1/merged_out"});
+  m.output("DynamicQuantizeMatMul_1/merged_out");
+  for (int i = m.g->node_size() - 1; i > 0; --i) m.g->mutable_node()->SwapElements(i, i - 1);  // the Identity first
+  return m;
+}
+
 }  // namespace
 
 TEST_CASE("sibling merging: DynamicQuantizeMatMul siblings with mixed scales, zero points and biases, bit for bit") {
@@ -124,6 +133,14 @@ TEST_CASE("sibling merging: DynamicQuantizeMatMul siblings with mixed scales, ze
     CHECK(r.ops["Split"] == 1);
     CHECK(r.max_diff == 0);
   }
+}
+
+TEST_CASE("sibling merging names its values apart from the graph's") {
+  ModelBuilder m = dq_siblings_colliding();
+  Result r = compare(m, "collide", {{"x", test::random_tensor({M, K}, 6)}});
+  CHECK(r.ops["com.microsoft::DynamicQuantizeMatMul"] == 1);
+  CHECK(r.ops["Split"] == 1);
+  CHECK(r.max_diff == 0);  // the Identity's output is still x
 }
 
 TEST_CASE("sibling merging leaves products with different activations or inputs apart") {
