@@ -4,6 +4,7 @@
 // packed GEMM of linalg/gemm.h; a constant B (the weights) is packed once at
 // session creation, and a batch of A matrices against one B runs as a single
 // product of (batch·M) rows. float64 uses the reference loop.
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -22,6 +23,16 @@ namespace {
 
 using linalg::GemmKernels;
 using linalg::PackedB;
+
+// op(W) [K×N] packed for kern once per plan: every node reading the same
+// constant W (an unrolled recurrent net's steps) shares the panels.
+std::shared_ptr<const PackedB> packed_weights(const PlanCtx& c, const GemmKernels& kern, const Tensor& W, bool trans,
+                                              int64_t K, int64_t N, int64_t ldw) {
+  char what[160];
+  std::snprintf(what, sizeof what, "pack_b %s %dx%d %c %lld %lld %lld", kern.isa, kern.mr, kern.nr, trans ? 'T' : 'N',
+                static_cast<long long>(K), static_cast<long long>(N), static_cast<long long>(ldw));
+  return derived_constant<PackedB>(c, W, what, [&] { return linalg::pack_b(kern, trans, K, N, W.data<float>(), ldw); });
+}
 
 void plan_matmul(PlanCtx& c) {
   c.require_inputs(2, 2);
@@ -68,7 +79,7 @@ void plan_matmul(PlanCtx& c) {
   const bool shared_b = shape_numel(b_batch) == 1 && shape_numel(a_batch) == batches;
   const GemmKernels& kern = c.kernels->gemm_for(shared_b ? batches * M : M);
   if (shared_b && B.value) {
-    auto packed = std::make_shared<PackedB>(linalg::pack_b(kern, false, K, N, B.value->data<float>(), N));
+    auto packed = packed_weights(c, kern, *B.value, false, K, N, N);
     c.kernel = [=, &kern](KernelIO& io) {
       linalg::sgemm_packed(kern, false, batches * M, 1.f, io.in[0]->data<float>(), K, *packed, 0.f,
                            io.out[0]->data<float>(), N);
@@ -128,7 +139,7 @@ void plan_gemm(PlanCtx& c) {
   }
   const GemmKernels& kern = c.kernels->gemm_for(M);
   if (B.value && M > 1) {
-    auto packed = std::make_shared<PackedB>(linalg::pack_b(kern, tb, K, N, B.value->data<float>(), ldb));
+    auto packed = packed_weights(c, kern, *B.value, tb, K, N, ldb);
     c.kernel = [=, &kern](KernelIO& io) {
       fill_c(io);
       linalg::sgemm_packed(kern, ta, M, alpha, io.in[0]->data<float>(), lda, *packed, has_c ? beta : 0.f,
@@ -174,7 +185,7 @@ void plan_fused_matmul(PlanCtx& c) {
   c.set_output(0, DType::Float32, out);
   const int64_t rows = shape_numel(A.shape) / std::max<int64_t>(K, 1);
   const GemmKernels& kern = c.kernels->gemm_for(rows);
-  auto packed = std::make_shared<PackedB>(linalg::pack_b(kern, false, K, N, B.data<float>(), N));
+  auto packed = packed_weights(c, kern, B, false, K, N, N);
   const Tensor bias_copy = bias;
   c.kernel = [=, &kern](KernelIO& io) {
     linalg::Epilogue e = ep;

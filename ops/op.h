@@ -5,8 +5,10 @@
 // precompute (folded BatchNorm scale/shift, broadcast strides) captured inside.
 #pragma once
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "../core/graph.h"
@@ -31,6 +33,40 @@ using Kernel = std::function<void(KernelIO&)>;
 
 struct KernelSet;
 class SubgraphPlanner;
+
+// Values derived from constants (packed weights) that nodes reading the same
+// constant share: an unrolled recurrent net's steps all read one W_h, packed
+// once instead of once per step. One store per plan (the planner owns it);
+// an entry keeps its source's buffer alive, so no other constant can take
+// the same address while the store lives.
+class DerivedConstants {
+ public:
+  // What make() builds from `source` for `what` (naming the derivation and
+  // its parameters), built on the first call with that source and key.
+  template <class T, class Make>
+  std::shared_ptr<const T> get(const Tensor& source, const std::string& what, Make&& make) {
+    std::string key = what;
+    key += '|';
+    key += dtype_name(source.dtype());
+    for (int64_t d : source.shape()) {
+      key += ',';
+      key += std::to_string(d);
+    }
+    Entry& e = entries_[{source.raw(), key}];
+    if (!e.value) {
+      e.pin = source;
+      e.value = std::make_shared<const T>(make());
+    }
+    return std::static_pointer_cast<const T>(e.value);
+  }
+
+ private:
+  struct Entry {
+    Tensor pin;
+    std::shared_ptr<const void> value;
+  };
+  std::map<std::pair<const void*, std::string>, Entry> entries_;
+};
 
 struct PlanCtx {
   const Node& node;
@@ -58,6 +94,8 @@ struct PlanCtx {
   // Set by ops that draw random numbers: the planner never folds them (even
   // with every input known), so they run on every Session::run.
   bool draws_random = false;
+  // The plan's store of derived constants (nullptr: each node derives its own).
+  DerivedConstants* derived = nullptr;
 
   size_t num_inputs() const { return in.size(); }
   bool has_input(size_t i) const { return i < in.size() && in[i].present; }
@@ -76,6 +114,14 @@ struct PlanCtx {
   // a static plan, so that the session runs such inputs node by node.
   void output_shapes_at_run_time();
 };
+
+// make() once per (source, what) in the plan's store, or afresh without one.
+template <class T, class Make>
+std::shared_ptr<const T> derived_constant(const PlanCtx& c, const Tensor& source, const std::string& what,
+                                          Make&& make) {
+  if (!c.derived) return std::make_shared<const T>(make());
+  return c.derived->get<T>(source, what, std::forward<Make>(make));
+}
 
 // Thrown while making a static plan when some output shape is only known at
 // run time (it depends on data). The session then runs that input signature

@@ -89,6 +89,7 @@ struct Planner {
   std::vector<char> poisoned;   // partial plans: values known only at run time
   std::vector<Tensor> scratch;  // for running folded nodes
   SubgraphPlannerImpl subgraphs;
+  DerivedConstants derived;  // packed weights shared by the nodes reading one constant
 
   Planner(const ValueIndex& i, const KernelSet& k, const PlanOptions& o, const std::string& src, Plan& p)
       : ix(i), kernels(k), options(o), source(src), plan(p), subgraphs(k) {
@@ -231,6 +232,7 @@ struct Planner {
     const OpDef* def = reg.find(node.domain, node.op_type);
     PlanCtx ctx{node, reg.resolve(*def, node.opset), &kernels, {}, {}, {}, false, {}, {}, {}, &subgraphs, false, false,
                 false};
+    ctx.derived = &derived;
     bool all_known = true;
     for (auto& n : node.inputs) {
       if (n.empty()) {
