@@ -267,7 +267,8 @@ void gemm_blocked(const GemmKernels& kern, int64_t M, const LeftOperand& a, cons
   parallel_rows(mblocks * nchunks, mc * K * chunk * nr / 8, [&](int64_t first, int64_t last) {
     Scratch<float> block(packed_a || direct_a || indirect_a ? 0 : static_cast<size_t>(mc * std::min(KC, K)));
     for (int64_t t = first; t < last; ++t) {
-      const int64_t mb = t / nchunks, nc = t % nchunks;
+      const int64_t nc = t / mblocks,
+                    mb = t % mblocks;  // a chunk of B for all row blocks: B read once, then from cache
       const int64_t i0 = mb * mc, mi = std::min(mc, M - i0);
       if (mi <= 0) continue;
       const int64_t p0 = nc * chunk, p1 = std::min(panels, p0 + chunk);

@@ -233,7 +233,8 @@ void int8_gemm(const Int8GemmKernels& kern, int64_t M, int64_t N, int64_t K, con
     Scratch<float> mult_row(rs_one ? 0 : static_cast<size_t>(ldacc));
     Scratch<uint8_t> trow(out.transposed ? static_cast<size_t>(ldacc) * esize : 0);
     for (int64_t t = first; t < last; ++t) {
-      const int64_t mb = t / nchunks, nc = t % nchunks;
+      const int64_t nc = t / mblocks,
+                    mb = t % mblocks;  // a chunk of B for all row blocks: B read once, then from cache
       const int64_t i0 = mb * mc, mi = std::min(mc, M - i0);
       if (mi <= 0) continue;
       const int64_t p0 = nc * chunk, p1 = std::min(panels, p0 + chunk);
