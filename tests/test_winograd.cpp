@@ -2,7 +2,7 @@
 // reference loop (ops/conv/conv_reference.h) through one-node models, on
 // every ISA path this CPU runs: planes around the 4×4 tile (8, 9, 13, 14, 28,
 // non-square), channels around the vector widths and the GEMM's depth block,
-// pads 0 and 1, batch 2, with bias, and with Z and Relu fused; the path is
+// pads 0 and 1, batches 1 to 8, with bias, and with Z and Relu fused; the path is
 // asserted from the run's profile, results identical at 1 and 2 threads.
 // The transform tables of every ISA are checked against the scalar table.
 #include <doctest/doctest.h>
@@ -91,9 +91,10 @@ TEST_CASE("Winograd transform tables agree with the scalar table") {
 }
 
 TEST_CASE("Conv's winograd path matches the reference") {
+  // Batches large enough for a whole avx512 column panel (32 tiles) of 4×4 tiles, as the chooser asks.
   const std::vector<WinogradCase> cases = {
-      {1, 16, 16, 8, 8, 1, 1},   {2, 17, 16, 9, 9, 1, 1},   {1, 16, 33, 13, 14, 1, 1}, {2, 33, 17, 14, 13, 0, 0},
-      {1, 64, 64, 14, 14, 1, 1}, {1, 16, 24, 28, 9, 1, 1},  {2, 24, 16, 10, 28, 0, 1}, {1, 300, 20, 10, 11, 1, 1},
+      {8, 16, 16, 8, 8, 1, 1},   {4, 17, 16, 9, 9, 1, 1},   {2, 16, 33, 13, 14, 1, 1}, {4, 33, 17, 14, 13, 0, 0},
+      {2, 64, 64, 14, 14, 1, 1}, {2, 16, 24, 28, 9, 1, 1},  {2, 24, 16, 10, 28, 0, 1}, {4, 300, 20, 10, 11, 1, 1},
       {1, 64, 64, 28, 28, 1, 1}, {1, 16, 16, 57, 30, 1, 0},
   };
   double worst = 0;

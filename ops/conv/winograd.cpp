@@ -7,14 +7,15 @@
 // 16 outputs take 36 products instead of 144. The output's 4×4 tiles (over
 // images, tile rows, tile columns; partial tiles at the right and bottom
 // edges computed whole and cut) are cut into blocks of T tiles, T a multiple
-// of the GEMM's NR chosen so V and P of a block stay near L2. Per block, per
-// channel and tile row: the tile row's 6 input rows are copied into zero
-// padding and split into 4 column phases (so tile j's patch is element j of
-// contiguous runs), then V; the GEMMs; per output channel and tile row, Y
+// of the GEMM's NR chosen so V and P of a block stay near L2. Per block and
+// channel, the input rows of the block's tile rows are split once into 4
+// column phases inside zero padding (so tile j's patch is element j of
+// contiguous runs), then V; the 36 GEMMs; per output channel and tile row, Y
 // into 16 phase runs, interleaved into y's rows with Z and the clamp.
-// Passes per block: x's rows read 1.5 times (6 rows per 4-row tile row), V
-// written once and read by the GEMMs, P written by them and read once, y
-// written once. Blocks split over threads.
+// Passes per block: x's rows read once (twice at a block's shared tile row),
+// V written once and read by the GEMMs, P written by them and read once, y
+// written once. Blocks split over threads; with fewer blocks than threads the
+// output channels split too, each part transforming the block's input itself.
 #include <algorithm>
 
 #include "../parallel.h"
@@ -113,13 +114,15 @@ void for_each_run(const WinogradPlan& p, int64_t t0, int64_t t1, F&& f) {
   }
 }
 
-// Tile row tr's 6 input rows of plane x, zero-padded, split into column
-// phases: strip[(r·4 + q)·ps + j] = padded row r, column 4·j + q, for the
+// The input rows of tile rows [tr0, tr1] of plane x (4·(tr1 − tr0) + 6 rows
+// from padded row 4·tr0), zero-padded, split into column phases:
+// rows[(r·4 + q)·ps + j] = padded row 4·tr0 + r, column 4·j + q, for the
 // j < split the tiles use (the kernels' slack reads past them: unused sums).
-void fill_strip(const WinogradPlan& p, const float* x, int64_t tr, float* strip) {
-  for (int64_t r = 0; r < 6; ++r) {
-    float* dst = strip + r * 4 * p.ps;
-    const int64_t ir = tr * 4 - p.pt + r;
+// Tile row tr's 6 rows start at row 4·(tr − tr0): each input row is split once.
+void fill_rows(const WinogradPlan& p, const float* x, int64_t tr0, int64_t tr1, float* rows) {
+  for (int64_t r = 0; r < 4 * (tr1 - tr0) + 6; ++r) {
+    float* dst = rows + r * 4 * p.ps;
+    const int64_t ir = tr0 * 4 - p.pt + r;
     if (ir < 0 || ir >= p.H) {
       for (int q = 0; q < 4; ++q) zero_few(dst + q * p.ps, p.split);
       continue;
@@ -155,30 +158,38 @@ void store_row(const WinogradPlan& p, const float* o, int64_t i, const TileRun& 
   }
 }
 
-// One block of tiles [t0, t1) (T columns in V and P, rows T + kWinogradSlack apart): V, the GEMMs, y.
+// One block of tiles [t0, t1) (T columns in V and P, rows T + kWinogradSlack
+// apart), output channels [m0, m1) (m0 a multiple of the tile's MR): V (unless
+// v already holds this block's), the GEMMs, y.
 void run_block(const WinogradPlan& p, const linalg::GemmKernels& gk, const WinogradKernels& wk, const float* u,
-               const KernelIO& io, int64_t t0, int64_t t1, int64_t T, const int64_t* offs, float* v, float* prod,
-               float* strip, float* o) {
+               const KernelIO& io, int64_t t0, int64_t t1, int64_t T, int64_t m0, int64_t m1, bool fill_v,
+               const int64_t* offs, float* v, float* prod, float* rows, float* o) {
   const float* x = io.in[0]->data<float>();
   const float* b = conv_bias(io);
   const float* z = p.residual ? io.in[3]->data<float>() : nullptr;
   float* y = io.out[0]->data<float>();
   const int64_t cnt = t1 - t0, ld = T + kWinogradSlack, vs = p.C * ld, ms = p.M * ld;
-  for (int64_t c = 0; c < p.C; ++c)
+  for (int64_t c = 0; c < p.C && fill_v; ++c) {
+    int64_t image = -1, tr0 = 0;  // the image and first tile row whose input rows are in `rows`
     for_each_run(p, t0, t1, [&](const TileRun& run, int64_t col) {
-      fill_strip(p, x + (run.n * p.C + c) * p.H * p.W, run.tr, strip);
-      wk.input(strip + run.tc, p.ps, run.len, v + c * ld + col, vs);
+      if (run.n != image) {  // the block's tile rows of this image: [run.tr, the last one]
+        image = run.n, tr0 = run.tr;
+        const int64_t last = std::min(t1, (image + 1) * p.per_image) - 1 - image * p.per_image;
+        fill_rows(p, x + (image * p.C + c) * p.H * p.W, tr0, last / p.ntc, rows);
+      }
+      wk.input(rows + 16 * (run.tr - tr0) * p.ps + run.tc, p.ps, run.len, v + c * ld + col, vs);
     });
+  }
   const int64_t mr = gk.mr, nr = gk.nr, mpanels = (p.M + mr - 1) / mr, panels = (cnt + nr - 1) / nr;
   for (int64_t xi = 0; xi < kXi; ++xi)
     for (int64_t pc = 0; pc < p.C; pc += linalg::kGemmKC) {
       const int64_t kc = std::min(linalg::kGemmKC, p.C - pc);
-      const float* ap = u + xi * p.upanel + pc * mpanels * mr;
+      const float* ap = u + xi * p.upanel + pc * mpanels * mr + m0 / mr * kc * mr;
       for (int64_t jp = 0; jp < panels; ++jp)
-        gk.micro_indirect(kc, ap, v + xi * vs + jp * nr, offs + pc, prod + xi * ms + jp * nr, ld, static_cast<int>(p.M),
-                          static_cast<int>(std::min(nr, cnt - jp * nr)), pc > 0, nullptr);
+        gk.micro_indirect(kc, ap, v + xi * vs + jp * nr, offs + pc, prod + xi * ms + m0 * ld + jp * nr, ld,
+                          static_cast<int>(m1 - m0), static_cast<int>(std::min(nr, cnt - jp * nr)), pc > 0, nullptr);
     }
-  for (int64_t m = 0; m < p.M; ++m)
+  for (int64_t m = m0; m < m1; ++m)
     for_each_run(p, t0, t1, [&](const TileRun& run, int64_t col) {
       wk.output(prod + m * ld + col, ms, run.len, b ? b[m] : 0.f, o, p.os);
       const int64_t plane = (run.n * p.M + m) * p.Ho * p.Wo;
@@ -229,15 +240,23 @@ void plan_conv_winograd(PlanCtx& c, const Window& w, const ConvShape& cs, const 
     int64_t T = max_t;
     if ((tiles + T - 1) / T < threads) T = std::max(nr, round_up((tiles + threads - 1) / threads, nr));
     const int64_t blocks = (tiles + T - 1) / T;
+    // Still fewer: the output channels split too (each part transforms the block's input itself).
+    const int64_t mpanels = (p.M + gk.mr - 1) / gk.mr;
+    const int64_t mparts = std::min(mpanels, std::max<int64_t>(1, threads / blocks));
     Scratch<int64_t> offs(static_cast<size_t>(p.C));
     for (int64_t ch = 0; ch < p.C; ++ch) offs[static_cast<size_t>(ch)] = ch * (T + kWinogradSlack);
-    parallel_rows(blocks, kXi * p.C * p.M * T / 8, [&](int64_t first, int64_t last) {
+    parallel_rows(blocks * mparts, kXi * p.C * p.M / mparts * T / 8, [&](int64_t first, int64_t last) {
       const int64_t ld = T + kWinogradSlack;  // V's and P's rows: T tiles and the kernels' slack
       Scratch<float> v(static_cast<size_t>(kXi * p.C * ld)), prod(static_cast<size_t>(kXi * p.M * ld));
-      Scratch<float> strip(static_cast<size_t>(24 * p.ps)), o(static_cast<size_t>(16 * p.os));
-      for (int64_t blk = first; blk < last; ++blk)
-        run_block(p, gk, wk, u->data(), io, blk * T, std::min(tiles, (blk + 1) * T), T, offs.data(), v.data(),
-                  prod.data(), strip.data(), o.data());
+      // A block's tiles span at most T / ntc + 2 tile rows of an image.
+      Scratch<float> rows(static_cast<size_t>((4 * (T / p.ntc + 2) + 6) * 4 * p.ps)), o(static_cast<size_t>(16 * p.os));
+      for (int64_t task = first; task < last; ++task) {
+        const int64_t blk = task / mparts, part = task % mparts;
+        const int64_t m0 = part_start(mpanels, part, mparts) * gk.mr;
+        const int64_t m1 = std::min(p.M, part_start(mpanels, part + 1, mparts) * gk.mr);
+        run_block(p, gk, wk, u->data(), io, blk * T, std::min(tiles, (blk + 1) * T), T, m0, m1,
+                  task == first || part == 0, offs.data(), v.data(), prod.data(), rows.data(), o.data());
+      }
     });
   };
 }
