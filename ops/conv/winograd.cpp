@@ -100,6 +100,11 @@ struct WinogradPlan {
   bool residual;
 };
 
+// Floats from one of V's or P's 36 matrices (rows of ld floats) to the next:
+// an odd number of cache lines past the rows, so the 36 stores of a tile's
+// transform do not all fall into one L1 set (rows·ld is often a multiple of 4 KiB).
+inline int64_t xi_stride(int64_t rows, int64_t ld) { return (rows * ld + 15) / 32 * 32 + 16; }
+
 // A run of tiles inside one tile row: image n, tile row tr, columns [tc, tc + len).
 struct TileRun {
   int64_t n, tr, tc, len;
@@ -168,7 +173,7 @@ void run_block(const WinogradPlan& p, const linalg::GemmKernels& gk, const Winog
   const float* b = conv_bias(io);
   const float* z = p.residual ? io.in[3]->data<float>() : nullptr;
   float* y = io.out[0]->data<float>();
-  const int64_t cnt = t1 - t0, ld = T + kWinogradSlack, vs = p.C * ld, ms = p.M * ld;
+  const int64_t cnt = t1 - t0, ld = T + kWinogradSlack, vs = xi_stride(p.C, ld), ms = xi_stride(p.M, ld);
   for (int64_t c = 0; c < p.C && fill_v; ++c) {
     int64_t image = -1, tr0 = 0;  // the image and first tile row whose input rows are in `rows`
     for_each_run(p, t0, t1, [&](const TileRun& run, int64_t col) {
@@ -247,7 +252,8 @@ void plan_conv_winograd(PlanCtx& c, const Window& w, const ConvShape& cs, const 
     for (int64_t ch = 0; ch < p.C; ++ch) offs[static_cast<size_t>(ch)] = ch * (T + kWinogradSlack);
     parallel_rows(blocks * mparts, kXi * p.C * p.M / mparts * T / 8, [&](int64_t first, int64_t last) {
       const int64_t ld = T + kWinogradSlack;  // V's and P's rows: T tiles and the kernels' slack
-      Scratch<float> v(static_cast<size_t>(kXi * p.C * ld)), prod(static_cast<size_t>(kXi * p.M * ld));
+      Scratch<float> v(static_cast<size_t>(kXi * xi_stride(p.C, ld))),
+          prod(static_cast<size_t>(kXi * xi_stride(p.M, ld)));
       // A block's tiles span at most T / ntc + 2 tile rows of an image.
       Scratch<float> rows(static_cast<size_t>((4 * (T / p.ntc + 2) + 6) * 4 * p.ps)), o(static_cast<size_t>(16 * p.os));
       for (int64_t task = first; task < last; ++task) {
