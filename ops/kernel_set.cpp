@@ -19,7 +19,8 @@ const KernelSet* make_set() {
                        linalg::gemm_kernels_avx512(),
                        linalg::gemm_kernels_avx512_4rows(),
                        depthwise_kernels_avx512(),
-                       linalg::int8_gemm_kernels_avx512()};
+                       linalg::int8_gemm_kernels_avx512(),
+                       winograd_kernels_avx512()};
     else if constexpr (L == IsaLevel::avx2)
       return KernelSet{"avx2",
                        norm_kernels_avx2(),
@@ -27,7 +28,8 @@ const KernelSet* make_set() {
                        linalg::gemm_kernels_avx2(),
                        linalg::gemm_kernels_avx2_4rows(),
                        depthwise_kernels_avx2(),
-                       linalg::int8_gemm_kernels_avx2()};
+                       linalg::int8_gemm_kernels_avx2(),
+                       winograd_kernels_avx2()};
     else
       return KernelSet{"sse2",
                        norm_kernels_sse2(),
@@ -35,7 +37,8 @@ const KernelSet* make_set() {
                        linalg::gemm_kernels_sse2(),
                        linalg::gemm_kernels_sse2_4rows(),
                        depthwise_kernels_sse2(),
-                       linalg::int8_gemm_kernels_reference(4, 8)};
+                       linalg::int8_gemm_kernels_reference(4, 8),
+                       winograd_kernels_sse2()};
   }();
   return &set;
 }

@@ -2,7 +2,8 @@
 // (ops/conv/conv_reference.h), over groups (incl. depthwise), strides,
 // dilations, asymmetric pads, 1-D/2-D/3-D, and every path of conv_path.h
 // (each case asserts the one the chooser takes, read from the run's profile),
-// with weights as inputs and as initializers, on every ISA path this CPU runs;
+// with weights as inputs and as initializers, on every ISA path this CPU runs
+// (winograd: test_winograd.cpp);
 // results identical at 1 and 2 threads.
 #include <doctest/doctest.h>
 
@@ -116,7 +117,7 @@ const std::vector<ConvCase>& conv_cases() {
       // the same with groups and batch 2, 45 positions
       {{2, 24, 5, 9}, 36, 2, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, "pointwise-b"},
       // 8×8: indirect, positions on the rows (no waste)
-      {{1, 16, 8, 8},
+      {{1, 12, 8, 8},
        32,
        1,
        {3, 3},
@@ -201,7 +202,8 @@ const std::vector<ConvCase>& conv_cases() {
       // 3-D
       {{1, 4, 2, 3, 2}, 12, 1, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1, 1, 1, 1}, "taps", "im2col"},
       // 16×16 and 8×9 padded by 1 (a tenth, a sixth of the position-taps in the padding): the indirect GEMM on avx512
-      {{1, 16, 16, 16},
+      // (12 input channels: with 16 and more, winograd)
+      {{1, 12, 16, 16},
        16,
        1,
        {3, 3},

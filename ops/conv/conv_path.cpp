@@ -2,6 +2,9 @@
 //   depthwise: depthwise-3x3s2 when the ISA has the in-place kernel and the
 //     window is 3×3, stride 2, padded by 1; else depthwise-planes for rows of 8
 //     or more outputs (planes of bounded size); else depthwise-channels-last;
+//   winograd: constant W, one group, 2-D 3×3 stride 1 undilated padded by at
+//     most 1, at least 16 channels in and out, planes of 8×8 outputs or more,
+//     and a whole GEMM column panel (NR) of 4×4 output tiles in the batch;
 //   taps: constant W, more than one tap, and a fifth (avx512's 32-wide tiles)
 //     or a sixteenth (narrower tiles) or more of the position-taps in the
 //     padding (3×3 padded by 1: 6×6 or 16×16 planes and smaller);
@@ -27,6 +30,8 @@ const char* conv_path_name(ConvPath path) {
       return "depthwise-3x3s2";
     case ConvPath::depthwise_channels_last:
       return "depthwise-channels-last";
+    case ConvPath::winograd:
+      return "winograd";
     case ConvPath::taps:
       return "taps";
     case ConvPath::indirect_columns:
@@ -70,6 +75,20 @@ bool padding_heavy(const Window& w, int64_t nr) {
   return inside * 16 < w.out_size() * w.k_size() * 15;
 }
 
+// Whether Winograd F(4×4, 3×3) beats the direct GEMM paths: its window, at
+// least 16 input and output channels, planes of at least 8×8 outputs (smaller
+// ones waste too much of their 4×4 tiles), and at least one whole column
+// panel (NR) of tiles in the batch (on avx512, 14×14 planes of one image, 16
+// tiles, would leave half the GEMM's columns empty). The transformed weights
+// take 4× W's memory, so very wide layers are left out.
+bool winograd_pays(const Window& w, const ConvShape& cs, int64_t nr) {
+  if (cs.N < 1 || !winograd_window(w) || cs.C < 16 || cs.M < 16 || w.out[1] < 8 || w.out[2] < 8 ||
+      cs.C * cs.M > (int64_t{1} << 20))
+    return false;
+  const int64_t tile_rows = (w.out[1] + 3) / 4, tile_cols = (w.out[2] + 3) / 4;
+  return tile_rows * tile_cols >= (nr + cs.N - 1) / cs.N;
+}
+
 }  // namespace
 
 ConvChoice choose_conv_path(const Window& w, const ConvShape& cs, bool const_w, const KernelSet& ks) {
@@ -90,6 +109,11 @@ ConvChoice choose_conv_path(const Window& w, const ConvShape& cs, bool const_w, 
   const bool spatial_rows =
       round_up(osz, kern_b.mr) * round_up(mg, kern_b.nr) * 10 < round_up(mg, kern_a.mr) * round_up(osz, kern_a.nr) * 9;
   const linalg::GemmKernels& gk = spatial_rows ? kern_b : kern_a;
+  if (const_w && cs.G == 1 && winograd_pays(w, cs, kern_a.nr)) {
+    ch.path = ConvPath::winograd;
+    ch.gemm = &kern_a;
+    return ch;
+  }
   // The taps' position lists are capped at 2^20 entries.
   if (const_w && ksz > 1 && osz * ksz <= (int64_t{1} << 20) && padding_heavy(w, kern_b.nr)) {
     ch.path = ConvPath::taps;

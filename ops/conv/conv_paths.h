@@ -18,6 +18,12 @@ void plan_depthwise_channels_last(PlanCtx& c, const Window& w, const ConvShape& 
 // depthwise-planes, or −1 when beyond 2^26 (or the kernel has more than 1024 taps).
 int64_t depthwise_plane_floats(const Window& w);
 
+// winograd.cpp: winograd (choice.gemm: the tile for M output channels).
+void plan_conv_winograd(PlanCtx& c, const Window& w, const ConvShape& cs, const ConvOutput& out,
+                        const ConvChoice& choice);
+// Whether the window suits it: 2-D, 3×3, stride 1, undilated, padded by at most 1 on each side.
+bool winograd_window(const Window& w);
+
 // taps.cpp
 void plan_conv_taps(PlanCtx& c, const Window& w, const ConvShape& cs, const ConvOutput& out, const ConvChoice& choice);
 
