@@ -145,7 +145,7 @@ void store_row(const WinogradPlan& p, const float* o, int64_t i, const TileRun& 
     __m128 a[4] = {_mm_loadu_ps(o0 + j), _mm_loadu_ps(o0 + p.os + j), _mm_loadu_ps(o0 + 2 * p.os + j),
                    _mm_loadu_ps(o0 + 3 * p.os + j)};
     _MM_TRANSPOSE4_PS(a[0], a[1], a[2], a[3]);
-    const int64_t col = 4 * (run.tc + j), cols = std::min(4 * (run.len - j), p.Wo - col);
+    const int64_t col = 4 * (run.tc + j), cols = std::min({int64_t{16}, 4 * (run.len - j), p.Wo - col});
     if (cols == 16) {
       for (int u = 0; u < 4; ++u) {
         __m128 v = zr ? _mm_add_ps(a[u], _mm_loadu_ps(zr + col + 4 * u)) : a[u];

@@ -19,7 +19,15 @@ template <class V>
 struct WinogradIo {
   static V load(const float* p) { return V::load_unaligned(p); }
   static void store(float* p, const V& v) { v.store_unaligned(p); }
-  static V madd(const V& a, const V& b, const V& c) { return xsimd::fma(a, b, c); }
+  // Fused wherever the TU has FMA: xsimd's sse2 fma multiplies and adds apart, and the avx2
+  // table's 4-wide tails must round as its 8-wide vectors do (results then do not depend on
+  // where the tiles' blocks, and so the thread count, cut the runs).
+  static V madd(const V& a, const V& b, const V& c) {
+#if defined(__FMA__)
+    if constexpr (sizeof(typename V::register_type) == 16) return V(_mm_fmadd_ps(a, b, c));
+#endif
+    return xsimd::fma(a, b, c);
+  }
 };
 template <>
 struct WinogradIo<float> {

@@ -101,7 +101,7 @@ int32_t left_row(const Int8GemmKernels& kern, const Int8Left& a, int64_t i, int6
   } else if (a.type == Int8Type::S8) {
     const int8_t* src = static_cast<const int8_t*>(a.A) + i * a.lda;
     for (int64_t k = 0; k < K; ++k) row[k] = static_cast<uint8_t>(src[k] + 128);
-  } else {
+  } else if (K > 0) {  // (A may be null when K is 0)
     std::memcpy(row, static_cast<const uint8_t*>(a.A) + i * a.lda, static_cast<size_t>(K));
   }
   return byte_sum(row, K);

@@ -47,9 +47,9 @@ inline void finish_one(const int32_t* acc, int64_t j, const Int8RowEpilogue& e, 
 template <class Arch>
 inline void store_bytes(const xsimd::batch<int32_t, Arch>& q, bool is_signed, void* y) {
   constexpr size_t W = xsimd::batch<int32_t, Arch>::size;
+  (void)is_signed;  // (only the avx2 packs need it)
 #if defined(__AVX512F__)
   if constexpr (W == 16) {
-    (void)is_signed;
     _mm_storeu_si128(static_cast<__m128i*>(y), _mm512_mask_cvtepi32_epi8(_mm_setzero_si128(), 0xFFFF, q));  // truncates
     return;
   }
