@@ -94,7 +94,7 @@ Tensor per_column(const std::vector<Sibling>& group, const Tensor* Sibling::*mem
   return out;
 }
 
-bool merge_group(Graph& g, const GraphIndex& ix, const std::vector<Sibling>& group, std::vector<char>& dead,
+void merge_group(Graph& g, const GraphIndex& ix, const std::vector<Sibling>& group, std::vector<char>& dead,
                  std::vector<std::pair<size_t, std::vector<Node>>>& inserts) {
   int64_t total = 0;
   for (const Sibling& s : group) total += s.N;
@@ -148,7 +148,6 @@ bool merge_group(Graph& g, const GraphIndex& ix, const std::vector<Sibling>& gro
     split.attrs["split"] = a;
   }
   inserts.emplace_back(static_cast<size_t>(group[0].node), std::vector<Node>{std::move(p), std::move(split)});
-  return true;
 }
 
 }  // namespace

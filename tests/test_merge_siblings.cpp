@@ -143,6 +143,19 @@ TEST_CASE("sibling merging names its values apart from the graph's") {
   CHECK(r.max_diff == 0);  // the Identity's output is still x
 }
 
+TEST_CASE("ai.normrt DynamicQuantizeMatMul refuses an activation it does not know, naming it") {
+  ModelBuilder m = dq_siblings(17, {8}, true, false);  // one product, ai.normrt's with activation Relu
+  m.g->mutable_node(0)->mutable_attribute(0)->set_s("Swish");
+  const auto dir = test::temp_dir("bad_activation");
+  const std::string path = m.save(dir / "m.onnx");
+  try {
+    Session s(path);
+    FAIL("the session was created");
+  } catch (const Error& e) {
+    CHECK(std::string(e.what()).find("activation 'Swish'") != std::string::npos);
+  }
+}
+
 TEST_CASE("sibling merging leaves products with different activations or inputs apart") {
   {
     ModelBuilder m = dq_siblings(17, {16, 16}, true, false);  // the second has a Relu epilogue
