@@ -92,8 +92,30 @@ const std::vector<ConvCase>& conv_cases() {
       {{2, 4, 10, 7}, 6, 2, {3, 2}, {2, 1}, {1, 2}, {0, 1, 2, 0}, "indirect-rows avx2:taps sse2:taps", "indirect-rows"},
       // depthwise, stride 2 (6 outputs a row: channels last)
       {{1, 8, 12, 12}, 8, 8, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, "depthwise-channels-last"},
-      // depthwise, dilated
+      // depthwise, dilated (rows shrink: 3 + 3 < (5 − 1)·2)
       {{1, 8, 9, 9}, 8, 8, {5, 5}, {1, 1}, {2, 2}, {4, 3, 4, 3}, "depthwise-channels-last"},
+      // the same with rows as wide as the input's (4 + 4 = (5 − 1)·2): flat
+      {{1, 8, 9, 9}, 8, 8, {5, 5}, {1, 1}, {2, 2}, {3, 4, 2, 4}, "depthwise-flat"},
+      // depthwise flat: 3×3 padded by 1 on 14×14 (rows narrower than avx512's vector), batch 2
+      {{2, 6, 14, 14}, 6, 6, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, "depthwise-flat"},
+      // depthwise flat: uneven pads (0 above, 2 below; 1 left, 3 right), rows of 9
+      {{1, 4, 7, 9}, 4, 4, {3, 5}, {1, 1}, {1, 1}, {0, 1, 2, 3}, "depthwise-flat"},
+      // depthwise flat: columns dilated by 2, rows of 23 (a vector and a part)
+      {{1, 3, 5, 23}, 3, 3, {2, 3}, {1, 1}, {1, 2}, {1, 1, 0, 3}, "depthwise-flat"},
+      // depthwise flat: one column (every vector wraps rows), 1-D
+      {{1, 3, 10, 1}, 3, 3, {3, 1}, {1, 1}, {1, 1}, {1, 0, 1, 0}, "depthwise-flat"},
+      {{2, 5, 37}, 5, 5, {3}, {1}, {1}, {1, 1}, "depthwise-flat"},
+      // rows of whole 4- and 8-float vectors: per plane there, flat on avx512
+      {{1, 4, 6, 16},
+       4,
+       4,
+       {3, 3},
+       {1, 1},
+       {1, 1},
+       {1, 1, 1, 1},
+       "depthwise-flat avx2:depthwise-planes sse2:depthwise-planes"},
+      // depthwise, stride 1 unpadded (rows shrink to 10): per plane
+      {{1, 8, 12, 12}, 8, 8, {3, 3}, {1, 1}, {1, 1}, {0, 0, 0, 0}, "depthwise-planes"},
       // 1×1 (x is the GEMM operand in place; 35 positions: the last ones copied into one panel)
       {{1, 16, 7, 5}, 24, 1, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, "pointwise-b avx512:pointwise-a"},
       // 1-D
@@ -129,7 +151,7 @@ const std::vector<ConvCase>& conv_cases() {
       // depthwise, channels not a vector multiple
       {{1, 20, 11, 9}, 20, 20, {3, 3}, {1, 2}, {1, 1}, {1, 0, 1, 2}, "depthwise-channels-last"},
       // depthwise, 81 taps (> 64 per call)
-      {{1, 9, 12, 12}, 9, 9, {9, 9}, {1, 1}, {1, 1}, {4, 4, 4, 4}, "depthwise-planes"},
+      {{1, 9, 12, 12}, 9, 9, {9, 9}, {1, 1}, {1, 1}, {4, 4, 4, 4}, "depthwise-flat sse2:depthwise-planes"},
       // stem: stride 2, 7×7
       {{1, 3, 23, 21},
        16,

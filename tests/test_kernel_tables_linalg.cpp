@@ -8,6 +8,7 @@
 // fused ai.normrt Attention op against attention_reference in fp64 on every ISA.
 // Helpers and the comparison are in kernel_tester.h.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -262,6 +263,31 @@ TEST_CASE("kernel tables: every depthwise kernel against the reference on every 
             R.dw_rows(rows, n, x_row, taps, x.data(), offs.data(), w.data(), 0.125f, lo, hi, r.data());
             KT_CHECK_CLOSE(y, r, (Tol{2e-6, 1}));
           }
+    // dw_flat: kh × kw windows, columns dilated by d2, every left pad pl the row width allows, rows of
+    // n around the vector width (n = 1: every vector wraps rows), taps a row or two rows apart; what
+    // lies before x and past the taps' reach is NaN (only dropped lanes read it), and variant 2 puts
+    // a NaN inside the plane (kept).
+    for (size_t nu : sizes_around(W))
+      for (auto [kh, kw, d2] : {std::array<int, 3>{1, 1, 1}, {3, 3, 1}, {1, 5, 1}, {3, 3, 2}, {2, 4, 3}})
+        for (int64_t pl : {int64_t{0}, int64_t{(kw - 1) * d2 / 2}, int64_t{(kw - 1) * d2}})
+          for (int64_t rows : {1, 3, 7})
+            for (int variant = 0; variant < 3; ++variant) {
+              const int64_t n = static_cast<int64_t>(nu), count = rows * n, tap_row = variant == 1 ? 2 * n : n;
+              const int64_t pr = (kw - 1) * d2 - pl, reach = count + (kh - 1) * tap_row;
+              INFO(std::string(ks->isa) << ", entry dw_flat, n = " << n << ", rows = " << rows << ", window " << kh
+                                        << "x" << kw << ", d2 = " << d2 << ", pl = " << pl << ", variant " << variant);
+              std::vector<float> x(static_cast<size_t>(pl), kNaN);
+              const std::vector<float> plane = uniform(static_cast<size_t>(reach), 11 + nu);
+              x.insert(x.end(), plane.begin(), plane.end());
+              if (variant == 2) x[static_cast<size_t>(pl + reach / 2)] = kNaN;
+              x.resize(x.size() + static_cast<size_t>(pr + kDepthwiseReadSlack), kNaN);
+              const std::vector<float> w = uniform(static_cast<size_t>(kh * kw), 12);
+              const float lo = variant == 1 ? -0.3f : -kInf, hi = variant == 1 ? 0.4f : kInf;
+              std::vector<float> y = out_buffer(static_cast<size_t>(count), 13), r = y;
+              K.dw_flat(count, n, kh, kw, tap_row, d2, pl, x.data() + pl, w.data(), 0.125f, lo, hi, y.data());
+              R.dw_flat(count, n, kh, kw, tap_row, d2, pl, x.data() + pl, w.data(), 0.125f, lo, hi, r.data());
+              KT_CHECK_CLOSE(y, r, (Tol{2e-6, 1}));
+            }
     if (!K.dw3x3s2) continue;  // none on this ISA (sse2)
     // dw3x3s2 on in1 × in2 planes, padded by 1 before each axis and by 1 or 0 after it;
     // columns up to 2·16 + 3 (blocks of 8 outputs from 16 columns, then the scalar rest).

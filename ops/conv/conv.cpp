@@ -30,6 +30,8 @@ void plan_conv_path(PlanCtx& c, const Window& w, const ConvShape& cs, const Conv
     case ConvPath::depthwise_planes:
     case ConvPath::depthwise_3x3s2:
       return plan_depthwise_planes(c, w, cs, out, choice);
+    case ConvPath::depthwise_flat:
+      return plan_depthwise_flat(c, w, cs, out, choice);
     case ConvPath::depthwise_channels_last:
       return plan_depthwise_channels_last(c, w, cs, out, choice);
     case ConvPath::winograd:

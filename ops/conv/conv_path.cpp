@@ -1,7 +1,8 @@
 // Conv's path from its geometry (conv_path.h), in this order:
-//   depthwise: depthwise-3x3s2 when the ISA has the in-place kernel and the
-//     window is 3×3, stride 2, padded by 1; else depthwise-planes for rows of 8
-//     or more outputs (planes of bounded size); else depthwise-channels-last;
+//   depthwise: depthwise-flat for stride 1 with output rows as wide as the
+//     input's, on avx512 or where the rows are not whole vectors; depthwise-3x3s2 when the ISA has the in-place kernel
+//     and the window is 3×3, stride 2, padded by 1; else depthwise-planes for rows of 8 or more outputs (planes of
+//     bounded size); else depthwise-channels-last;
 //   winograd: constant W, one group, 2-D 3×3 stride 1 undilated padded by at
 //     most 1, at least 16 channels in and out, planes of 8×8 outputs or more,
 //     and a whole GEMM column panel (NR) of 4×4 output tiles in the batch;
@@ -26,6 +27,8 @@ const char* conv_path_name(ConvPath path) {
   switch (path) {
     case ConvPath::depthwise_planes:
       return "depthwise-planes";
+    case ConvPath::depthwise_flat:
+      return "depthwise-flat";
     case ConvPath::depthwise_3x3s2:
       return "depthwise-3x3s2";
     case ConvPath::depthwise_channels_last:
@@ -95,6 +98,13 @@ ConvChoice choose_conv_path(const Window& w, const ConvShape& cs, bool const_w, 
   ConvChoice ch;
   const int64_t osz = w.out_size(), ksz = w.k_size(), cg = cs.C / cs.G, mg = cs.M / cs.G;
   if (cs.G == cs.C && cs.G == cs.M) {  // depthwise
+    // Flat where per-plane rows would leave vector lanes empty, and always with 16 lanes (measured
+    // faster there on 112- and 56-wide rows too; on 4 and 8 lanes whole-vector rows are faster per plane).
+    const int lanes = ks.depthwise->lanes;
+    if (depthwise_flat_fits(w) && (lanes >= 16 || w.out[2] % lanes != 0)) {
+      ch.path = ConvPath::depthwise_flat;
+      return ch;
+    }
     if (w.out[2] >= 8 && depthwise_plane_floats(w) > 0)
       ch.path =
           w.is_3x3_stride2_pad1() && ks.depthwise->dw3x3s2 ? ConvPath::depthwise_3x3s2 : ConvPath::depthwise_planes;

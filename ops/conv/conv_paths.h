@@ -15,6 +15,10 @@ void plan_depthwise_planes(PlanCtx& c, const Window& w, const ConvShape& cs, con
 void plan_depthwise_channels_last(PlanCtx& c, const Window& w, const ConvShape& cs, const ConvOutput& out,
                                   const ConvChoice& choice);
 // Floats in one input plane padded and split into column phases for
+// depthwise-flat: stride 1, output rows as wide as the input's (depthwise.cpp).
+bool depthwise_flat_fits(const Window& w);
+void plan_depthwise_flat(PlanCtx& c, const Window& w, const ConvShape& cs, const ConvOutput& out,
+                         const ConvChoice& choice);
 // depthwise-planes, or −1 when beyond 2^26 (or the kernel has more than 1024 taps).
 int64_t depthwise_plane_floats(const Window& w);
 

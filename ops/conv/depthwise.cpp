@@ -9,6 +9,13 @@
 // depthwise-3x3s2 (3×3, stride 2, padded by 1: MobileNet's downsampling): the
 //   ISA's dw3x3s2 reads x in place (AVX2: columns de-interleaved in registers).
 //   Passes: one read of x, one write of y.
+// depthwise-flat (stride 1, output rows as wide as the input's: pads left +
+//   right = (kw − 1)·d2, as 3×3 padded by 1): each plane is copied whole
+//   between zero rows (pb above, pe below), and the ISA's dw_flat sums the
+//   taps over it as one flat run of outputs, dropping the lanes whose tap
+//   column crosses a row's edge; no lane is spent on padding columns, and
+//   y is written in whole vectors. Passes: the plane copy, one read per tap
+//   (from cache), one write of y (Z added while the plane is in cache).
 // depthwise-channels-last (narrower planes: 4×4, 2×2): x transposed to
 //   channels last, then per output position the ISA's dw_point, vectorised
 //   over the channels, then transposed back with the clamp and Z. Passes:
@@ -139,6 +146,40 @@ void depthwise_channels_last(const DepthwiseKernels& kern, const float* xt, cons
 }
 
 }  // namespace
+
+bool depthwise_flat_fits(const Window& w) {
+  return w.in[0] == 1 && w.k[0] == 1 && w.pb[0] == 0 && w.pe[0] == 0 && w.s[1] == 1 && w.s[2] == 1 &&
+         w.pb[2] + w.pe[2] == (w.k[2] - 1) * w.d[2] && w.in[2] <= (int64_t{1} << 20) && w.k_size() <= 1024 &&
+         depthwise_plane_floats(w) > 0;
+}
+
+void plan_depthwise_flat(PlanCtx& c, const Window& w, const ConvShape& cs, const ConvOutput& out, const ConvChoice&) {
+  const DepthwiseKernels& dwk = *c.kernels->depthwise;
+  const int64_t n = w.in[2], plane = w.in[1] * n, osz = w.out_size(), ksz = w.k_size();
+  const int64_t pl = w.pb[2], pr = w.pe[2];
+  const int64_t front = pl + w.pb[1] * n, back = w.pe[1] * n + pr + kDepthwiseReadSlack;
+  const float lo = out.lo, hi = out.hi;
+  c.kernel = [=, &dwk](KernelIO& io) {
+    const float* x = io.in[0]->data<float>();
+    const float* wk = io.in[1]->data<float>();
+    const float* b = conv_bias(io);
+    float* y = io.out[0]->data<float>();
+    const float* z = out.z(io, 0, 0, cs.C, osz);
+    parallel_rows(cs.N * cs.C, osz * ksz, [&](int64_t first, int64_t last) {
+      // [pl + pb rows of zeros][the plane][pe rows, pr and the read slack of zeros]
+      Scratch<float> buf(static_cast<size_t>(front + plane + back));
+      std::fill(buf.data(), buf.data() + front, 0.f);
+      std::fill(buf.data() + front + plane, buf.data() + front + plane + back, 0.f);
+      for (int64_t p = first; p < last; ++p) {
+        const int64_t ch = p % cs.C;
+        std::copy_n(x + p * plane, plane, buf.data() + front);
+        dwk.dw_flat(osz, n, static_cast<int>(w.k[1]), static_cast<int>(w.k[2]), w.d[1] * n, w.d[2], pl, buf.data() + pl,
+                    wk + ch * ksz, b ? b[ch] : 0.f, z ? -INFINITY : lo, z ? INFINITY : hi, y + p * osz);
+        if (z) linalg::add_clamp(y + p * osz, z + p * osz, osz, lo, hi);
+      }
+    });
+  };
+}
 
 int64_t depthwise_plane_floats(const Window& w) {
   const int64_t phase_len = (w.in[2] + w.pb[2] + w.pe[2] + w.s[2] - 1) / w.s[2];

@@ -13,6 +13,7 @@ inline constexpr int64_t kDepthwiseReadSlack = 16;
 
 struct DepthwiseKernels {
   const char* isa;
+  int lanes;  // floats per vector (1: the reference)
   // One output position of a channels-last depthwise convolution:
   // y[c] = bias[c] + Σ_t w[t][c]·x[t][c] for c < C over the taps t < taps
   // that fall inside the input (bias may be nullptr).
@@ -27,6 +28,15 @@ struct DepthwiseKernels {
   // nullptr where the ISA has none (the padded stride-phase copy serves then).
   void (*dw3x3s2)(const float* x, int64_t in1, int64_t in2, int64_t out1, int64_t out2, const float* w, float bias,
                   float lo, float hi, float* y);
+  // A stride-1 depthwise convolution whose output rows are as wide as the
+  // input rows (n columns; pl + pr = (kw − 1)·d2), the plane taken as one
+  // flat run of count outputs: y[q] = clamp(bias + Σ_{k1 < kh, k2 < kw}
+  // w[k1·kw + k2]·x[q + k1·tap_row + k2·d2 − pl], lo, hi) for q < count, where
+  // a tap whose column q mod n + k2·d2 − pl falls outside [0, n) adds nothing
+  // (its lane is dropped, so whatever it read, NaN included, is ignored). It
+  // reads from x − pl up to kDepthwiseReadSlack floats past the last x a sum uses.
+  void (*dw_flat)(int64_t count, int64_t n, int kh, int kw, int64_t tap_row, int64_t d2, int64_t pl, const float* x,
+                  const float* w, float bias, float lo, float hi, float* y);
 };
 
 const DepthwiseKernels* depthwise_kernels_sse2();

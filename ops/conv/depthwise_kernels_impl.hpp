@@ -171,13 +171,96 @@ struct DepthwiseImpl {
     flush(cnt);
   }
 
+  // NB vectors of dw_flat at xs[j]·W from x, stored at ys[j]; col[j] holds
+  // each lane's column q mod n. Per tap column k2 the kh taps sum apart, then
+  // join the total where that column lies inside the row (a select, not a
+  // multiply: a NaN read across the row's edge is dropped).
+  template <int NB>
+  static void dw_flat_vectors(const float* x, float* const* ys, const B* col, int64_t n, int kh, int kw,
+                              int64_t tap_row, int64_t d2, int64_t pl, const float* w, float bias, B vlo, B vhi) {
+    B acc[NB];
+#pragma GCC unroll 4
+    for (int j = 0; j < NB; ++j) acc[j] = B(bias);
+    for (int k2 = 0; k2 < kw; ++k2) {
+      const int64_t off = k2 * d2 - pl;
+      B s[NB];
+#pragma GCC unroll 4
+      for (int j = 0; j < NB; ++j) s[j] = off == 0 ? acc[j] : B(0.f);
+      for (int k1 = 0; k1 < kh; ++k1) {
+        const B wt(w[k1 * kw + k2]);
+        const float* xt = x + k1 * tap_row + off;
+#pragma GCC unroll 4
+        for (int j = 0; j < NB; ++j) s[j] = xsimd::fma(wt, B::load_unaligned(xt + j * W), s[j]);
+      }
+      const B edge(static_cast<float>(off < 0 ? -off : n - off));
+#pragma GCC unroll 4
+      for (int j = 0; j < NB; ++j)
+        acc[j] = off == 0 ? s[j] : acc[j] + xsimd::select(off < 0 ? col[j] >= edge : col[j] < edge, s[j], B(0.f));
+    }
+#pragma GCC unroll 4
+    for (int j = 0; j < NB; ++j) xsimd::min(vhi, xsimd::max(vlo, acc[j])).store_unaligned(ys[j]);
+  }
+
+  // dw_flat (depthwise_kernels.h): blocks of four vectors, the last block
+  // holding the rest with the final partial vector stored through `tail`.
+  static void dw_flat(int64_t count, int64_t n, int kh, int kw, int64_t tap_row, int64_t d2, int64_t pl, const float* x,
+                      const float* w, float bias, float lo, float hi, float* y) {
+    // Lane i's column in the first vector, and how far a vector moves it (W mod n), without a division.
+    alignas(64) float first[W], tail[W];
+    int64_t c = 0;
+    for (int i = 0; i < W; ++i, c = c + 1 == n ? 0 : c + 1) first[i] = static_cast<float>(c);
+    const B vlo(lo), vhi(hi), nf(static_cast<float>(n)), step(static_cast<float>(c));
+    B col = B::load_aligned(first);
+    const auto next = [&](B c) {
+      c = c + step;
+      return xsimd::select(c >= nf, c - nf, c);
+    };
+    const int64_t whole = count / W, rem = count % W;
+    B cols[4];
+    float* ys[4];
+    int64_t v = 0;
+    for (; v + 4 <= whole; v += 4) {
+#pragma GCC unroll 4
+      for (int j = 0; j < 4; ++j) {
+        cols[j] = col;
+        col = next(col);
+        ys[j] = y + (v + j) * W;
+      }
+      dw_flat_vectors<4>(x + v * W, ys, cols, n, kh, kw, tap_row, d2, pl, w, bias, vlo, vhi);
+    }
+    const int rest = static_cast<int>(whole - v) + (rem != 0);
+    for (int j = 0; j < rest; ++j) {
+      cols[j] = col;
+      col = next(col);
+      ys[j] = v + j < whole ? y + (v + j) * W : tail;
+    }
+    const float* xv = x + v * W;
+    switch (rest) {
+      case 4:
+        dw_flat_vectors<4>(xv, ys, cols, n, kh, kw, tap_row, d2, pl, w, bias, vlo, vhi);
+        break;
+      case 3:
+        dw_flat_vectors<3>(xv, ys, cols, n, kh, kw, tap_row, d2, pl, w, bias, vlo, vhi);
+        break;
+      case 2:
+        dw_flat_vectors<2>(xv, ys, cols, n, kh, kw, tap_row, d2, pl, w, bias, vlo, vhi);
+        break;
+      case 1:
+        dw_flat_vectors<1>(xv, ys, cols, n, kh, kw, tap_row, d2, pl, w, bias, vlo, vhi);
+        break;
+      default:
+        break;
+    }
+    if (rem) std::copy_n(tail, rem, y + whole * W);
+  }
+
   static DepthwiseKernels table(const char* isa) {
 #ifdef __AVX2__
     constexpr auto dw3x3s2 = &dw3x3s2_avx2;
 #else
     constexpr decltype(DepthwiseKernels::dw3x3s2) dw3x3s2 = nullptr;
 #endif
-    return DepthwiseKernels{isa, &dw_point, &dw_rows, dw3x3s2};
+    return DepthwiseKernels{isa, W, &dw_point, &dw_rows, dw3x3s2, &dw_flat};
   }
 };
 

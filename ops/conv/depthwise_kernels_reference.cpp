@@ -44,10 +44,23 @@ void dw3x3s2_ref(const float* x, int64_t in1, int64_t in2, int64_t out1, int64_t
     }
 }
 
+void dw_flat_ref(int64_t count, int64_t n, int kh, int kw, int64_t tap_row, int64_t d2, int64_t pl, const float* x,
+                 const float* w, float bias, float lo, float hi, float* y) {
+  for (int64_t q = 0; q < count; ++q) {
+    double a = bias;
+    for (int k1 = 0; k1 < kh; ++k1)
+      for (int k2 = 0; k2 < kw; ++k2) {
+        const int64_t col = q % n + k2 * d2 - pl;
+        if (col >= 0 && col < n) a += static_cast<double>(w[k1 * kw + k2]) * x[q + k1 * tap_row + k2 * d2 - pl];
+      }
+    y[q] = clamp_ref(a, lo, hi);
+  }
+}
+
 }  // namespace
 
 const DepthwiseKernels* depthwise_kernels_reference() {
-  static const DepthwiseKernels k{"reference", &dw_point_ref, &dw_rows_ref, &dw3x3s2_ref};
+  static const DepthwiseKernels k{"reference", 1, &dw_point_ref, &dw_rows_ref, &dw3x3s2_ref, &dw_flat_ref};
   return &k;
 }
 
