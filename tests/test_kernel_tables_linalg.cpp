@@ -34,12 +34,14 @@ constexpr int64_t KC = linalg::kGemmKC;
 // The tile epilogues tried: none, both biases with a clamp, one bias each without.
 struct EpCase {
   const char* what;
-  bool row, col, clamp;
+  bool row, col, clamp, residual = false;
 };
 const EpCase kEps[] = {{"none", false, false, false},
                        {"row + col bias, clamp", true, true, true},
                        {"row bias", true, false, false},
-                       {"col bias, clamp", false, true, true}};
+                       {"col bias, clamp", false, true, true},
+                       {"row bias, residual, clamp", true, false, true, true},
+                       {"residual", false, false, false, true}};
 
 // Both tiles of every ISA path, each with the reference tile of its shape.
 std::vector<std::pair<const linalg::GemmKernels*, const linalg::GemmKernels*>> gemm_tiles() {
@@ -80,10 +82,18 @@ TEST_CASE("kernel tables: both GEMM tiles' micro kernels against the reference o
             for (int64_t k = 0; k < kc; ++k)
               for (int j = nr; j < NR; ++j) Bp[static_cast<size_t>(k * NR + j)] = kNaN;
             const std::vector<float> rb = uniform(static_cast<size_t>(mr), 3), cb = uniform(static_cast<size_t>(nr), 4);
-            linalg::TileEpilogue ep{e.row ? rb.data() : nullptr, e.col ? cb.data() : nullptr,
+            // The residual's rows nr + 2 apart, NaN between them (never read).
+            const int64_t ldr = nr + 2;
+            std::vector<float> z = uniform(static_cast<size_t>(mr * ldr), 6);
+            for (int r = 0; r < mr; ++r)
+              z[static_cast<size_t>(r * ldr + nr)] = z[static_cast<size_t>(r * ldr + nr + 1)] = kNaN;
+            linalg::TileEpilogue ep{e.row ? rb.data() : nullptr,
+                                    e.col ? cb.data() : nullptr,
                                     e.clamp ? -0.5f * std::sqrt(static_cast<float>(kc)) : -kInf,
-                                    e.clamp ? 0.7f * std::sqrt(static_cast<float>(kc)) : kInf};
-            const linalg::TileEpilogue* epp = e.row || e.col || e.clamp ? &ep : nullptr;
+                                    e.clamp ? 0.7f * std::sqrt(static_cast<float>(kc)) : kInf,
+                                    e.residual ? z.data() : nullptr,
+                                    ldr};
+            const linalg::TileEpilogue* epp = e.row || e.col || e.clamp || e.residual ? &ep : nullptr;
             // Rows of A for micro_rows (mr ≤ MR) and A read through offsets (micro_indirect_a):
             // A(r, k) = base[row_offs[r] + offs[k]], rows interleaved 3 apart, unused slots NaN.
             std::vector<float> A(static_cast<size_t>(mr * kc));

@@ -11,7 +11,10 @@
 //   at row_offs[p] + offs[k]; no column wasted however narrow the plane), each
 //   GEMM task transposing its block of Yᵀ into y while it is in cache.
 //   Passes: the phase copy, the GEMM. pointwise-a (1×1, stride 1, unpadded) is
-//   the same GEMM reading x itself: row_offs[p] = p, offs[c] = c·plane.
+//   the same product with A = xᵀ (x's channel planes as A's columns) packed
+//   into register-tile panels: contiguous tile reads, and the tiles prefetch
+//   the next weight panel (measured faster inside ResNet-50 than reading x
+//   through offsets). Passes: the packing of xᵀ, the GEMM.
 // Bias and clamp are applied by the register tile as it stores; Z is added by
 // each GEMM task to its block (with compaction: as the rows are copied).
 #include <algorithm>
@@ -75,14 +78,9 @@ void plan_conv_indirect_rows(PlanCtx& c, const Window& w, const ConvShape& cs, c
   const std::shared_ptr<const IndirectConv> phases = choice.phases;  // null: pointwise-a
   const int64_t osz = w.out_size(), isz = w.in_size(), cg = cs.C / cs.G, mg = cs.M / cs.G, kdim = cg * w.k_size();
   auto row_offs = std::make_shared<std::vector<int64_t>>();
-  auto in_place_offs = std::make_shared<std::vector<int64_t>>();
-  if (phases) {
+  if (phases)
     for (int64_t o1 = 0; o1 < w.out[1]; ++o1)
       for (int64_t o2 = 0; o2 < w.out[2]; ++o2) row_offs->push_back(o1 * phases->Q2 + o2);
-  } else {
-    for (int64_t p = 0; p < osz; ++p) row_offs->push_back(p);
-    for (int64_t ch = 0; ch < cg; ++ch) in_place_offs->push_back(ch * isz);
-  }
   const GroupWeights gw(gk, true, constant_weights(c), cs.G, mg, kdim);
   c.kernel = [=, &gk](KernelIO& io) {
     const float* x = io.in[0]->data<float>();
@@ -90,7 +88,6 @@ void plan_conv_indirect_rows(PlanCtx& c, const Window& w, const ConvShape& cs, c
     float* y = io.out[0]->data<float>();
     Scratch<float> buf(phases ? static_cast<size_t>(phases->buffer) : 0), yt(static_cast<size_t>(osz * mg));
     Scratch<float> wrun(gw.scratch_floats(gk));
-    const int64_t* offs = phases ? phases->offs.data() : in_place_offs->data();
     for (int64_t n = 0; n < cs.N; ++n)
       for (int64_t g = 0; g < cs.G; ++g) {
         const float* wp = gw.group(gk, io.in[1]->data<float>(), g, wrun.data());
@@ -103,8 +100,11 @@ void plan_conv_indirect_rows(PlanCtx& c, const Window& w, const ConvShape& cs, c
         ep.transpose_to = y + (n * cs.M + g * mg) * osz;
         ep.ldt = osz;
         ep.residual = out.z(io, n, g * mg, cs.M, osz);
-        linalg::sgemm_indirect_a(gk, osz, mg, kdim, phases ? buf.data() : xg, row_offs->data(), offs, wp, yt.data(), mg,
-                                 ep);
+        if (phases)
+          linalg::sgemm_indirect_a(gk, osz, mg, kdim, buf.data(), row_offs->data(), phases->offs.data(), wp, yt.data(),
+                                   mg, ep);
+        else  // pointwise-a: Yᵀ = xᵀ·Wᵀ, xᵀ packed
+          linalg::sgemm_packed_b(gk, true, osz, mg, kdim, xg, isz, wp, yt.data(), mg, ep);
       }
   };
 }

@@ -6,8 +6,8 @@
 // second, narrow GEMM. The bias and the clamp (and Z) are applied by the
 // register tile as it stores. Passes: the GEMM alone (W packed once when
 // constant), plus the tail panel's copy.
-// pointwise-a, the same with the positions on A's rows (narrow planes), is the
-// indirect-rows GEMM reading x itself (indirect.cpp).
+// pointwise-a, the same with the positions on A's rows (narrow planes), is
+// built with indirect-rows (indirect.cpp), xᵀ packed as A.
 #include <algorithm>
 
 #include "../scratch.h"

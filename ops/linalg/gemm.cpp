@@ -235,15 +235,18 @@ void gemm_blocked(const GemmKernels& kern, int64_t M, const LeftOperand& a, cons
     if (ep.transpose_to) store_transposed(0, M, 0, N);
     return;
   }
-  // Biases and the clamp go into the register tile's stores; an activation function
-  // runs over the block afterwards, so then the tile does nothing. With a residual
-  // the tile adds the biases, and the residual and the clamp follow per block.
+  // Biases, a residual and the clamp go into the register tile's stores; an
+  // activation function runs over the block afterwards, so then the tile does
+  // nothing. When the block is stored transposed, the tile adds the biases and
+  // the residual (in y's layout) and the clamp follow with the transpose.
   const bool tile_ep = !ep.act && ep.any();
-  const float tile_lo = ep.residual ? -INFINITY : ep.lo, tile_hi = ep.residual ? INFINITY : ep.hi;
+  const bool tile_residual = tile_ep && ep.residual && !ep.transpose_to;
+  const bool late_clamp = ep.residual && !tile_residual;
+  const float tile_lo = late_clamp ? -INFINITY : ep.lo, tile_hi = late_clamp ? INFINITY : ep.hi;
   Epilogue after_tiles = ep;
   if (tile_ep) {
     after_tiles.bias = after_tiles.row_bias = nullptr;
-    if (!ep.residual) after_tiles = Epilogue{};
+    if (!late_clamp) after_tiles = Epilogue{};
   }
   // Row blocks of at most MC rows, equal up to one register tile (128 rows: 66 + 62, not 72 + 56).
   // About 8 tasks: N is split into chunks of panels first; when N is too narrow for
@@ -286,8 +289,12 @@ void gemm_blocked(const GemmKernels& kern, int64_t M, const LeftOperand& a, cons
           const float* bp = packed_b ? packed_b + pc * panels * nr + jp * kc * nr : nullptr;
           const int nj = static_cast<int>(std::min(nr, N - jp * nr));
           // The kernels walk the block's row tiles themselves: one call per panel.
-          const TileEpilogue block_te{ep.row_bias ? ep.row_bias + i0 : nullptr, ep.bias ? ep.bias + jp * nr : nullptr,
-                                      tile_lo, tile_hi};
+          const TileEpilogue block_te{ep.row_bias ? ep.row_bias + i0 : nullptr,
+                                      ep.bias ? ep.bias + jp * nr : nullptr,
+                                      tile_lo,
+                                      tile_hi,
+                                      tile_residual ? ep.residual + i0 * ep.ldr + jp * nr : nullptr,
+                                      ep.ldr};
           const TileEpilogue* block_ep = last && tile_ep ? &block_te : nullptr;
           float* cb = C + i0 * ldc + jp * nr;
           const int rows = static_cast<int>(mi);
@@ -305,7 +312,7 @@ void gemm_blocked(const GemmKernels& kern, int64_t M, const LeftOperand& a, cons
       }
       // The rest of the epilogue (an activation function, a residual) on this task's block while it is in cache.
       const int64_t j0 = p0 * nr, j1 = std::min(N, p1 * nr);
-      if (ep.act || ep.residual)
+      if (ep.act || late_clamp)
         for (int64_t i = i0; i < i0 + mi; ++i) finish_row(after_tiles, i, C + i * ldc, j0, j1);
       if (ep.transpose_to) store_transposed(i0, mi, j0, j1);
     }
@@ -382,6 +389,12 @@ void sgemm_packed(const GemmKernels& kern, bool ta, int64_t M, float alpha, cons
   if (M == 1 && !ep.transpose_to && B.K > 0) return gemv_packed(kern, A, ta ? lda : 1, alpha, B, beta, C, ep);
   gemm_blocked(kern, M, LeftOperand{nullptr, ta, A, lda, alpha}, RightOperand{B.data.data()}, B.K, B.N, beta, C, ldc,
                ep);
+}
+
+void sgemm_packed_b(const GemmKernels& kern, bool ta, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
+                    const float* packed_b, float* C, int64_t ldc, const Epilogue& ep) {
+  if (M <= 0 || N <= 0) return;
+  gemm_blocked(kern, M, LeftOperand{nullptr, ta, A, lda, 1.f}, RightOperand{packed_b}, K, N, 0.f, C, ldc, ep);
 }
 
 size_t packed_a_size(const GemmKernels& k, int64_t M, int64_t K) { return packed_a_floats(k, M, K); }

@@ -13,12 +13,15 @@ namespace normrt {
 namespace linalg {
 
 // What the register tile applies while it stores its last K block (nullptr:
-// nothing): C[r, j] += row_bias[r] + col_bias[j], then clamped to [lo, hi]
+// nothing): C[r, j] += row_bias[r] + col_bias[j] (+ residual), then clamped to [lo, hi]
 // (NaN stays NaN). The pointers are offset to the tile's first row / column.
 struct TileEpilogue {
   const float* row_bias;  // mr values, or nullptr
   const float* col_bias;  // nr values, or nullptr
   float lo, hi;
+  // Added before the clamp (Conv + Add): the tile's row r at residual + r·ldr (nr values), or nullptr.
+  const float* residual = nullptr;
+  int64_t ldr = 0;
 };
 
 // The per-ISA register-tile kernel: C[mr×nr] (+)= Ap·Bp over kc steps, where
@@ -153,6 +156,11 @@ void sgemm_indirect_a(const GemmKernels& k, int64_t M, int64_t N, int64_t K, con
 // panels of M rows, B: NR-wide panels of N columns), then the epilogue.
 void sgemm_prepacked(const GemmKernels& k, int64_t M, int64_t N, int64_t K, const float* packed_a,
                      const float* packed_b, float beta, float* C, int64_t ldc, const Epilogue& epilogue = {});
+
+// C[M×N] = op(A)·B with B packed beforehand (NR-wide panels of N columns) and A
+// packed per product (once, or per task into L2-sized blocks), then the epilogue.
+void sgemm_packed_b(const GemmKernels& k, bool transA, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
+                    const float* packed_b, float* C, int64_t ldc, const Epilogue& epilogue = {});
 
 // C[M×N] = alpha·op(A)·op(B) + beta·C. beta = 0 ignores C's old contents (NaN too).
 // Work is split over blocks of C on the current task arena; every element of C

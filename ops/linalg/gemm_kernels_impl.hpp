@@ -48,7 +48,7 @@ struct GemmImpl {
   // run time, none is kept in memory).
   template <class AVal, class BRow, class CRow>
   static void tile(int64_t kc, AVal a_at, BRow b_row, CRow c_row, int mr, int nr, bool accumulate,
-                   const TileEpilogue* ep, const float* prefetch = nullptr) {
+                   const TileEpilogue* ep, const float* prefetch = nullptr, int64_t prefetch_rows = 0) {
     B c0[MR], c1[MR];
     const bool bias_first = ep && !accumulate && (ep->col_bias || ep->row_bias);
     if (bias_first) {
@@ -66,7 +66,7 @@ struct GemmImpl {
     }
     for (int64_t k = 0; k < kc; ++k) {
       const float* Bp = b_row(k);
-      if (prefetch) {  // the next panel's row k (NR floats) into the cache while this one computes
+      if (k < prefetch_rows) {  // a row of the next panel (NR floats) into the cache while this one computes
         __builtin_prefetch(prefetch + k * NR);
         if constexpr (NR > 16) __builtin_prefetch(prefetch + k * NR + 16);
       }
@@ -83,7 +83,8 @@ struct GemmImpl {
     const bool add_bias = ep && !bias_first && (ep->col_bias || ep->row_bias);
     B cb0(0.f), cb1(0.f);
     if (add_bias) load_col_bias(ep, nr, cb0, cb1);
-    // Row r of the tile: (+ C) + biases, clamp, stored (the first nr columns, through a buffer when fewer than NR).
+    // Row r of the tile: (+ C) + biases (+ residual), clamp, stored (the first nr columns, through a buffer when fewer
+    // than NR).
     alignas(64) float tile[NR];
     const auto store_row = [&](int r, B v0, B v1) {
       float* c = c_row(r);
@@ -101,6 +102,17 @@ struct GemmImpl {
         const B rb(ep->row_bias ? ep->row_bias[r] : 0.f);
         v0 += rb + cb0;
         v1 += rb + cb1;
+      }
+      if (ep && ep->residual) {
+        const float* z = ep->residual + r * ep->ldr;
+        if (nr == NR) {
+          v0 += B::load_unaligned(z);
+          v1 += B::load_unaligned(z + W);
+        } else {
+          for (int j = 0; j < NR; ++j) tile[j] = j < nr ? z[j] : 0.f;
+          v0 += B::load_aligned(tile);
+          v1 += B::load_aligned(tile + W);
+        }
       }
       if (ep) {
         v0 = xsimd::min(hi, xsimd::max(lo, v0));  // max/min return v when it is NaN
@@ -125,17 +137,23 @@ struct GemmImpl {
   // giving the A-value function of the tile at row ir, the biases of ep's rows
   // following. One call per column panel of a row block.
   // next_panel: where the panel after this one starts (contiguous packed
-  // panels), prefetched by the first tile, or nullptr.
+  // panels), prefetched a share by each tile, or nullptr.
   template <class TileA, class BRow>
   static void tiles_down(int64_t kc, TileA a_at, BRow b_row, float* C, int64_t ldc, int mr, int nr, bool accumulate,
                          const TileEpilogue* ep, const float* next_panel = nullptr) {
+    const int64_t tiles = (mr + MR - 1) / MR;
     for (int ir = 0; ir < mr; ir += MR) {
       TileEpilogue te{};
-      if (ep) te = {ep->row_bias ? ep->row_bias + ir : nullptr, ep->col_bias, ep->lo, ep->hi};
+      if (ep)
+        te = {ep->row_bias ? ep->row_bias + ir : nullptr,           ep->col_bias, ep->lo, ep->hi,
+              ep->residual ? ep->residual + ir * ep->ldr : nullptr, ep->ldr};
       float* c = C + ir * ldc;
+      // Each of the block's tiles prefetches its share of the next panel's kc rows.
+      const int64_t tile_index = ir / MR, share = next_panel ? (kc + tiles - 1) / tiles : 0;
+      const int64_t pf_first = std::min(kc, tile_index * share), pf_rows = std::min(share, kc - pf_first);
       tile(
           kc, a_at(ir), b_row, [c, ldc](int r) { return c + r * ldc; }, std::min(MR, mr - ir), nr, accumulate,
-          ep ? &te : nullptr, ir == 0 ? next_panel : nullptr);
+          ep ? &te : nullptr, next_panel ? next_panel + pf_first * NR : nullptr, pf_rows);
     }
   }
 
@@ -197,7 +215,7 @@ struct GemmImpl {
                                const TileEpilogue* ep) {
     tiles_down(
         kc, [=](int ir) { return gathered_a(base, row_offs + ir, std::min(MR, mr - ir), offs); },
-        [Bp](int64_t k) { return Bp + k * NR; }, C, ldc, mr, nr, accumulate, ep);
+        [Bp](int64_t k) { return Bp + k * NR; }, C, ldc, mr, nr, accumulate, ep, Bp + kc * NR);
   }
 
   // The A values of a tile of n ≤ MR rows read through offsets: A(r, k) =

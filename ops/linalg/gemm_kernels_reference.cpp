@@ -12,11 +12,12 @@ namespace normrt {
 namespace linalg {
 namespace {
 
-// The epilogue on one finished sum: + row and column bias, clamped (NaN stays NaN).
+// The epilogue on one finished sum: + row and column bias, + residual, clamped (NaN stays NaN).
 double finish(double v, const TileEpilogue* ep, int r, int j) {
   if (!ep) return v;
   if (ep->row_bias) v += ep->row_bias[r];
   if (ep->col_bias) v += ep->col_bias[j];
+  if (ep->residual) v += ep->residual[r * ep->ldr + j];
   v = v < ep->lo ? ep->lo : v;
   return v > ep->hi ? ep->hi : v;
 }
