@@ -12,6 +12,7 @@
 
 #include "model_builder.h"
 #include "normrt/normrt.h"
+#include "optimized_vs_plain.h"
 
 using namespace normrt;
 using test::ModelBuilder;
@@ -105,10 +106,7 @@ ModelBuilder ort_pattern(const Pattern& p) {
   return m;
 }
 
-struct Fused {
-  std::map<std::string, int> ops;  // after the optimizer
-  double max_diff = 0;             // between --optimize none and all
-};
+using Fused = test::OptimizedVsPlain;  // the optimized graph's ops, the largest difference from --optimize none
 
 Fused run(const Pattern& p, const std::string& tag) {
   ModelBuilder m = ort_pattern(p);
@@ -122,20 +120,7 @@ Fused run(const Pattern& p, const std::string& tag) {
     std::copy(v.begin(), v.end(), w.data<int8_t>());
     in.emplace_back("wq_in", w);
   }
-  SessionOptions none, all;
-  none.optimization = OptimizationLevel::None;
-  all.optimization = OptimizationLevel::All;
-  const NamedTensors a = Session(path, none).run(in), b = Session(path, all).run(in);
-  Fused f;
-  for (auto& [op, n] : summarize_model(path, true).op_counts) f.ops[op] = n;
-  for (size_t k = 0; k < a.size(); ++k) {
-    REQUIRE(a[k].second.numel() == b[k].second.numel());
-    for (int64_t i = 0; i < a[k].second.numel(); ++i)
-      if (a[k].second.dtype() == DType::Float32)
-        f.max_diff =
-            std::max(f.max_diff, std::fabs(double(a[k].second.data<float>()[i]) - b[k].second.data<float>()[i]));
-  }
-  return f;
+  return test::run_optimized_vs_plain(path, in);
 }
 
 const char* kFused = "com.microsoft::DynamicQuantizeMatMul";

@@ -10,6 +10,7 @@
 
 #include "model_builder.h"
 #include "normrt/normrt.h"
+#include "optimized_vs_plain.h"
 
 using namespace normrt;
 using test::ModelBuilder;
@@ -25,28 +26,11 @@ std::vector<float> values(int64_t n, int seed) {
   return v;
 }
 
-struct Result {
-  std::map<std::string, int> ops;
-  double max_diff = 0;
-};
+using Result = test::OptimizedVsPlain;
 
 Result compare(ModelBuilder& m, const std::string& tag, const NamedTensors& in) {
   const auto dir = test::temp_dir("merge_" + tag);
-  const std::string path = m.save(dir / "m.onnx");
-  SessionOptions none, all;
-  none.optimization = OptimizationLevel::None;
-  all.optimization = OptimizationLevel::All;
-  const NamedTensors a = Session(path, none).run(in), b = Session(path, all).run(in);
-  Result r;
-  for (auto& [op, n] : summarize_model(path, true).op_counts) r.ops[op] = n;
-  REQUIRE(a.size() == b.size());
-  for (size_t k = 0; k < a.size(); ++k) {
-    REQUIRE(a[k].first == b[k].first);
-    REQUIRE(a[k].second.shape() == b[k].second.shape());
-    for (int64_t i = 0; i < a[k].second.numel(); ++i)
-      r.max_diff = std::max(r.max_diff, std::fabs(double(a[k].second.data<float>()[i]) - b[k].second.data<float>()[i]));
-  }
-  return r;
+  return test::run_optimized_vs_plain(m.save(dir / "m.onnx"), in);
 }
 
 // Float MatMul → Add(bias) siblings of x with widths `widths`.
