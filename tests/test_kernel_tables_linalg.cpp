@@ -278,10 +278,11 @@ TEST_CASE("kernel tables: every depthwise kernel against the reference on every 
     // lies before x and past the taps' reach is NaN (only dropped lanes read it), and variant 2 puts
     // a NaN inside the plane (kept).
     for (size_t nu : sizes_around(W))
-      for (auto [kh, kw, d2] : {std::array<int, 3>{1, 1, 1}, {3, 3, 1}, {1, 5, 1}, {3, 3, 2}, {2, 4, 3}})
-        for (int64_t pl : {int64_t{0}, int64_t{(kw - 1) * d2 / 2}, int64_t{(kw - 1) * d2}})
+      for (const std::array<int, 3>& win : {std::array<int, 3>{1, 1, 1}, {3, 3, 1}, {1, 5, 1}, {3, 3, 2}, {2, 4, 3}})
+        for (int64_t pl : {int64_t{0}, int64_t{(win[1] - 1) * win[2] / 2}, int64_t{(win[1] - 1) * win[2]}})
           for (int64_t rows : {1, 3, 7})
             for (int variant = 0; variant < 3; ++variant) {
+              const int kh = win[0], kw = win[1], d2 = win[2];  // (a structured binding: clang cannot capture it)
               const int64_t n = static_cast<int64_t>(nu), count = rows * n, tap_row = variant == 1 ? 2 * n : n;
               const int64_t pr = (kw - 1) * d2 - pl, reach = count + (kh - 1) * tap_row;
               INFO(std::string(ks->isa) << ", entry dw_flat, n = " << n << ", rows = " << rows << ", window " << kh
