@@ -86,34 +86,26 @@ struct GemmImpl {
     // Row r of the tile: (+ C) + biases (+ residual), clamp, stored (the first nr columns, through a buffer when fewer
     // than NR).
     alignas(64) float tile[NR];
+    // v0, v1 += a row's first nr values at p (through the buffer when fewer than NR).
+    const auto add_row = [&](const float* p, B& v0, B& v1) {
+      if (nr == NR) {
+        v0 += B::load_unaligned(p);
+        v1 += B::load_unaligned(p + W);
+      } else {
+        for (int j = 0; j < NR; ++j) tile[j] = j < nr ? p[j] : 0.f;
+        v0 += B::load_aligned(tile);
+        v1 += B::load_aligned(tile + W);
+      }
+    };
     const auto store_row = [&](int r, B v0, B v1) {
       float* c = c_row(r);
-      if (accumulate) {
-        if (nr == NR) {
-          v0 += B::load_unaligned(c);
-          v1 += B::load_unaligned(c + W);
-        } else {
-          for (int j = 0; j < NR; ++j) tile[j] = j < nr ? c[j] : 0.f;
-          v0 += B::load_aligned(tile);
-          v1 += B::load_aligned(tile + W);
-        }
-      }
+      if (accumulate) add_row(c, v0, v1);
       if (add_bias) {
         const B rb(ep->row_bias ? ep->row_bias[r] : 0.f);
         v0 += rb + cb0;
         v1 += rb + cb1;
       }
-      if (ep && ep->residual) {
-        const float* z = ep->residual + r * ep->ldr;
-        if (nr == NR) {
-          v0 += B::load_unaligned(z);
-          v1 += B::load_unaligned(z + W);
-        } else {
-          for (int j = 0; j < NR; ++j) tile[j] = j < nr ? z[j] : 0.f;
-          v0 += B::load_aligned(tile);
-          v1 += B::load_aligned(tile + W);
-        }
-      }
+      if (ep && ep->residual) add_row(ep->residual + r * ep->ldr, v0, v1);
       if (ep) {
         v0 = xsimd::min(hi, xsimd::max(lo, v0));  // max/min return v when it is NaN
         v1 = xsimd::min(hi, xsimd::max(lo, v1));
