@@ -8,6 +8,9 @@
 #include <cmath>
 #include <type_traits>
 #include <xsimd/xsimd.hpp>
+#if defined(__AVX__)
+#include <immintrin.h>
+#endif
 
 #include "vector_math.h"
 
@@ -153,34 +156,73 @@ struct VectorMathImpl {
         x, y, n, [](B v) { return xsimd::max(v, B(0.f)); }, [](float v) { return v > 0.f ? v : 0.f; });
   }
 
+  // The max and the sum of v's lanes as pairwise trees (depth log2 W, not a
+  // chain of W dependent scalar operations: a softmax row of 128 is latency-bound).
+  static float lanes_max(const B& v) {
+#if defined(__AVX512F__)
+    if constexpr (W == 16) return _mm512_reduce_max_ps(v);
+#endif
+#if defined(__AVX__)
+    if constexpr (W == 8) {
+      const __m128 h = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+      const __m128 q = _mm_max_ps(h, _mm_movehl_ps(h, h));
+      return _mm_cvtss_f32(_mm_max_ss(q, _mm_shuffle_ps(q, q, 1)));
+    }
+#endif
+    alignas(64) float l[W];
+    v.store_aligned(l);
+    for (size_t w = W / 2; w >= 1; w /= 2)
+      for (size_t k = 0; k < w; ++k) l[k] = std::max(l[k], l[k + w]);
+    return l[0];
+  }
+  static float lanes_sum(const B& v) {
+#if defined(__AVX512F__)
+    if constexpr (W == 16) return _mm512_reduce_add_ps(v);
+#endif
+#if defined(__AVX__)
+    if constexpr (W == 8) {
+      const __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+      const __m128 q = _mm_add_ps(h, _mm_movehl_ps(h, h));
+      return _mm_cvtss_f32(_mm_add_ss(q, _mm_shuffle_ps(q, q, 1)));
+    }
+#endif
+    alignas(64) float l[W];
+    v.store_aligned(l);
+    for (size_t w = W / 2; w >= 1; w /= 2)
+      for (size_t k = 0; k < w; ++k) l[k] += l[k + w];
+    return l[0];
+  }
+
   static float row_max(const float* x, size_t n) {
     float m = -INFINITY;
     size_t i = 0;
     if (n >= W) {
       B vm = B::load_unaligned(x);
       for (i = W; i + W <= n; i += W) vm = xsimd::max(vm, B::load_unaligned(x + i));
-      alignas(64) float lanes[W];
-      vm.store_aligned(lanes);
-      for (size_t k = 0; k < W; ++k) m = std::max(m, lanes[k]);
+      m = lanes_max(vm);
     }
     for (; i < n; ++i) m = std::max(m, x[i]);
     return m;
   }
 
-  // y = exp(x − m); returns Σ y (summed in fp32 vectors, lanes added in fp64).
+  // y = exp(x − m); returns Σ y (two fp32 vector sums, their lanes added pairwise, the tail in fp64).
   static double exp_sum(const float* x, float* y, size_t n, float m) {
     const B vm(m);
-    B s(0.f);
+    B s0(0.f), s1(0.f);
     size_t i = 0;
+    for (; i + 2 * W <= n; i += 2 * W) {
+      const B e0 = xsimd::exp(B::load_unaligned(x + i) - vm), e1 = xsimd::exp(B::load_unaligned(x + i + W) - vm);
+      e0.store_unaligned(y + i);
+      e1.store_unaligned(y + i + W);
+      s0 += e0;
+      s1 += e1;
+    }
     for (; i + W <= n; i += W) {
       const B e = xsimd::exp(B::load_unaligned(x + i) - vm);
       e.store_unaligned(y + i);
-      s += e;
+      s0 += e;
     }
-    alignas(64) float lanes[W];
-    s.store_aligned(lanes);
-    double sum = 0;
-    for (size_t k = 0; k < W; ++k) sum += lanes[k];
+    double sum = lanes_sum(s0 + s1);
     for (; i < n; ++i) {
       y[i] = std::exp(x[i] - m);
       sum += y[i];
@@ -209,10 +251,7 @@ struct VectorMathImpl {
       v.store_unaligned(x + i);
       vm = xsimd::max(vm, v);
     }
-    alignas(64) float lanes[W];
-    vm.store_aligned(lanes);
-    float m = -INFINITY;
-    for (size_t k = 0; k < W; ++k) m = std::max(m, lanes[k]);
+    float m = n >= W ? lanes_max(vm) : -INFINITY;
     for (; i < n; ++i) {
       x[i] = x[i] * scale + (add ? add[i] : 0.f);
       m = std::max(m, x[i]);
