@@ -1,14 +1,15 @@
 // Sibling int8 products of one input (a transformer's Q, K and V
-// projections) become one wider product and a Split:
+// projections) become one wider product with one output per member:
 //   DynamicQuantizeMatMul(X, Wq_i, s_i, [z_i], [b_i])   i = 1 … n, same X, K, weight type,
 //                                  domain (com.microsoft, or ai.normrt with the same activation)
-//   ⇒ DynamicQuantizeMatMul(X, [Wq_1 … Wq_n], s, z, [b]) → Split(last axis, [N_1 … N_n])
+//   ⇒ ai.normrt DynamicQuantizeMatMul(X, [Wq_1 … Wq_n], s, z, [b]; split = [N_1 … N_n])
+//     with the n outputs (each member's columns written straight to its output)
 // The weights are concatenated along their columns; per-tensor scales and
 // zero points become per-column ones, a missing zero point or bias zeros. X is
 // quantized and packed once instead of n times. Every output element is the
 // same integer sum scaled by the same factor, so results are bit for bit
 // unchanged. Float products (FusedMatMul) are left apart: the wider float GEMM
-// ran no faster and the Split adds a copy.
+// ran no faster.
 #include <algorithm>
 #include <cstring>
 
@@ -102,7 +103,7 @@ void merge_group(Graph& g, const GraphIndex& ix, const std::vector<Sibling>& gro
   // A prefix no value or initializer of the graph starts with.
   std::string base = first.name + "/merged";
   const auto taken = [&](const std::string& b) {
-    for (const char* suffix : {"_out", "_w", "_scale", "_zero", "_bias", "_split"})
+    for (const char* suffix : {"_w", "_scale", "_zero", "_bias"})
       if (ix.producer.count(b + suffix) || ix.consumers.count(b + suffix) || g.initializers.count(b + suffix) ||
           std::any_of(g.inputs.begin(), g.inputs.end(), [&](const ValueMeta& v) { return v.name == b + suffix; }))
         return true;
@@ -111,7 +112,6 @@ void merge_group(Graph& g, const GraphIndex& ix, const std::vector<Sibling>& gro
   for (int k = 2; taken(base); ++k) base = first.name + "/merged" + std::to_string(k);
   Node p = first;
   p.name = base;
-  p.outputs = {base + "_out"};
   p.inputs.resize(1);
   g.initializers[base + "_w"] = concat_columns(group, total);
   p.inputs.push_back(base + "_w");
@@ -126,28 +126,19 @@ void merge_group(Graph& g, const GraphIndex& ix, const std::vector<Sibling>& gro
     g.initializers[base + "_bias"] = per_column<float>(group, &Sibling::bias, DType::Float32, total, 0.f);
     p.inputs.push_back(base + "_bias");
   }
-  Node split;
-  split.name = base + "/split";
-  split.op_type = "Split";
-  split.opset = g.opset_for("");
-  split.inputs = {p.outputs[0]};
-  split.attrs["axis"] = int_attr(-1);
-  Tensor sizes(DType::Int64, {static_cast<int64_t>(group.size())});
-  for (size_t i = 0; i < group.size(); ++i) {
-    sizes.data<int64_t>()[i] = group[i].N;
-    split.outputs.push_back(g.nodes[static_cast<size_t>(group[i].node)].outputs[0]);
-    dead[static_cast<size_t>(group[i].node)] = 1;
+  // One ai.normrt node writes each member's columns to that member's output (no Split copy).
+  p.domain = "ai.normrt";
+  p.opset = 1;  // ai.normrt nodes are version 1 (normrt_node)
+  Attribute sizes;
+  sizes.kind = Attribute::Kind::Ints;
+  p.outputs.clear();
+  for (const Sibling& s : group) {
+    sizes.ints.push_back(s.N);
+    p.outputs.push_back(g.nodes[static_cast<size_t>(s.node)].outputs[0]);
+    dead[static_cast<size_t>(s.node)] = 1;
   }
-  if (split.opset >= 13) {
-    g.initializers[base + "_split"] = sizes;
-    split.inputs.push_back(base + "_split");
-  } else {
-    Attribute a;
-    a.kind = Attribute::Kind::Ints;
-    a.ints.assign(sizes.data<int64_t>(), sizes.data<int64_t>() + group.size());
-    split.attrs["split"] = a;
-  }
-  inserts.emplace_back(static_cast<size_t>(group[0].node), std::vector<Node>{std::move(p), std::move(split)});
+  p.attrs["split"] = sizes;
+  inserts.emplace_back(static_cast<size_t>(group[0].node), std::vector<Node>{std::move(p)});
 }
 
 }  // namespace
@@ -180,7 +171,7 @@ int merge_sibling_matmuls(Graph& g) {
     }
   }
   if (inserts.empty()) return 0;
-  // The merged product and its Split take the place of the group's first node
+  // The merged product takes the place of the group's first node
   // (X and the constants are ready there; every reader of an output comes later).
   std::sort(inserts.begin(), inserts.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<Node> nodes;

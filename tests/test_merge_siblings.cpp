@@ -1,8 +1,9 @@
 // Sibling-product merging (passes/merge_sibling_matmuls.cpp): com.microsoft
 // DynamicQuantizeMatMul siblings of one X with per-tensor and per-column scales
-// and zero points and a missing bias become one product and a Split (opset 11's
-// split attribute, opset 13's split input), bit for bit; siblings with
-// different activations or inputs, and float products, stay apart.
+// and zero points and a missing bias become one ai.normrt product with one
+// output per member (its `split` attribute), bit for bit, batched inputs
+// included; siblings with different activations or inputs, and float
+// products, stay apart; a bad `split` is refused by name.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -52,11 +53,12 @@ ModelBuilder float_siblings(const std::vector<int64_t>& widths) {
 // per-column scales and zero points, the others per tensor, the last without
 // zero point or bias. relu_last: the last is ai.normrt's with a Relu epilogue;
 // second_input: sibling 1 reads x2.
-ModelBuilder dq_siblings(int64_t opset, const std::vector<int64_t>& widths, bool relu_last, bool second_input) {
+ModelBuilder dq_siblings(int64_t opset, const std::vector<int64_t>& widths, bool relu_last, bool second_input,
+                         int64_t batch = 0) {
   ModelBuilder m(opset);
   m.import("com.microsoft", 1);
   m.import("ai.normrt", 1);
-  m.input("x", {M, K});
+  m.input("x", batch ? std::vector<int64_t>{batch, M, K} : std::vector<int64_t>{M, K});
   if (second_input) m.input("x2", {M, K});
   for (size_t i = 0; i < widths.size(); ++i) {
     const std::string s = std::to_string(i);
@@ -97,11 +99,11 @@ ModelBuilder dq_siblings(int64_t opset, const std::vector<int64_t>& widths, bool
   return m;
 }
 
-// The same with a value named as the merged product's output would be.
+// The same with a value named as the merged product's weights would be.
 ModelBuilder dq_siblings_colliding() {
   ModelBuilder m = dq_siblings(17, {8, 12, 5}, false, false);
-  m.node("Identity", {"x"}, {"DynamicQuantizeMatMul_1/merged_out"});
-  m.output("DynamicQuantizeMatMul_1/merged_out");
+  m.node("Identity", {"x"}, {"DynamicQuantizeMatMul_1/merged_w"});
+  m.output("DynamicQuantizeMatMul_1/merged_w");
   for (int i = m.g->node_size() - 1; i > 0; --i) m.g->mutable_node()->SwapElements(i, i - 1);  // the Identity first
   return m;
 }
@@ -113,17 +115,50 @@ TEST_CASE("sibling merging: DynamicQuantizeMatMul siblings with mixed scales, ze
     CAPTURE(opset);
     ModelBuilder m = dq_siblings(opset, {8, 12, 5}, false, false);
     Result r = compare(m, "dq" + std::to_string(opset), {{"x", test::random_tensor({M, K}, 5)}});
-    CHECK(r.ops["com.microsoft::DynamicQuantizeMatMul"] == 1);
-    CHECK(r.ops["Split"] == 1);
+    CHECK(r.ops["com.microsoft::DynamicQuantizeMatMul"] == 0);
+    CHECK(r.ops["ai.normrt::DynamicQuantizeMatMul"] == 1);
+    CHECK(r.ops["Split"] == 0);
     CHECK(r.max_diff == 0);
+  }
+}
+
+TEST_CASE("sibling merging: a batched X ([2, M, K]) writes every batch's rows of every output") {
+  ModelBuilder m = dq_siblings(17, {40, 33, 64}, false, false, 2);  // parts cut across the 32-column panels
+  Result r = compare(m, "batched", {{"x", test::random_tensor({2, M, K}, 8)}});
+  CHECK(r.ops["ai.normrt::DynamicQuantizeMatMul"] == 1);
+  CHECK(r.max_diff == 0);
+}
+
+TEST_CASE("ai.normrt DynamicQuantizeMatMul refuses a split that does not cut N into its outputs, naming it") {
+  const std::vector<std::pair<std::vector<int64_t>, int>> bad = {
+      {{8, 4}, 2}, {{8, 5}, 3}, {{10, -2}, 2}, {{0, 8}, 2}, {{4, 4}, 1}};  // N = 8: sizes, outputs
+  for (const auto& [sizes, outputs] : bad) {
+    CAPTURE(outputs);
+    ModelBuilder m = dq_siblings(17, {8}, true, false);  // one product, ai.normrt's (Relu)
+    onnx::NodeProto* n = m.g->mutable_node(0);
+    ModelBuilder::attr_ints(n, "split", sizes);
+    for (int o = 1; o < outputs; ++o) {
+      n->add_output("extra" + std::to_string(o));
+      m.output("extra" + std::to_string(o));
+    }
+    const auto dir = test::temp_dir("bad_split");
+    const std::string path = m.save(dir / "m.onnx");
+    SessionOptions o;
+    o.optimization = OptimizationLevel::None;
+    try {
+      Session s(path, o);
+      FAIL("the session was created");
+    } catch (const Error& e) {
+      CHECK(std::string(e.what()).find("split") != std::string::npos);
+    }
   }
 }
 
 TEST_CASE("sibling merging names its values apart from the graph's") {
   ModelBuilder m = dq_siblings_colliding();
   Result r = compare(m, "collide", {{"x", test::random_tensor({M, K}, 6)}});
-  CHECK(r.ops["com.microsoft::DynamicQuantizeMatMul"] == 1);
-  CHECK(r.ops["Split"] == 1);
+  CHECK(r.ops["ai.normrt::DynamicQuantizeMatMul"] == 1);
+  CHECK(r.ops["Split"] == 0);
   CHECK(r.max_diff == 0);  // the Identity's output is still x
 }
 
@@ -152,8 +187,9 @@ TEST_CASE("sibling merging leaves products with different activations or inputs 
   {
     ModelBuilder m = dq_siblings(17, {16, 16, 16}, false, true);  // the second reads x2: the other two merge
     Result r = compare(m, "input", {{"x", test::random_tensor({M, K}, 3)}, {"x2", test::random_tensor({M, K}, 4)}});
-    CHECK(r.ops["com.microsoft::DynamicQuantizeMatMul"] == 2);
-    CHECK(r.ops["Split"] == 1);
+    CHECK(r.ops["com.microsoft::DynamicQuantizeMatMul"] == 1);
+    CHECK(r.ops["ai.normrt::DynamicQuantizeMatMul"] == 1);
+    CHECK(r.ops["Split"] == 0);
     CHECK(r.max_diff == 0);
   }
 }

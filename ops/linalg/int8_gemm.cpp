@@ -182,6 +182,33 @@ bool uniform(const float* v, int64_t n, int64_t step) {
 
 size_t element_size(int kind) { return kind <= 1 ? 4 : 1; }
 
+// e with its column pointers moved d columns on.
+Int8RowEpilogue columns_on(Int8RowEpilogue e, int64_t d) {
+  for (const int32_t** p : {&e.col_off, &e.col_zb, &e.col_c})
+    if (*p) *p += d;
+  for (const float** p : {&e.mult, &e.bias})
+    if (*p) *p += d;
+  return e;
+}
+
+// Row i's finished columns [j0, j0 + n) (acc: their int32 sums) into out.
+void store_row(const Int8GemmKernels& kern, const Int8Output& out, int64_t i, int64_t j0, int64_t n, const int32_t* acc,
+               const Int8RowEpilogue& e) {
+  const size_t esize = element_size(out.kind);
+  const auto segment = [&](const Int8RowEpilogue& es, const int32_t* src, int64_t len, char* y) {
+    kern.finish_row(src, len, es, y);
+    if (out.act) out.act(reinterpret_cast<float*>(y), reinterpret_cast<float*>(y), static_cast<size_t>(len));
+  };
+  if (out.parts == 0) return segment(e, acc, n, static_cast<char*>(out.C) + (i * out.ldc + j0) * esize);
+  for (int p = 0; p < out.parts; ++p) {
+    const int64_t b = out.part_begin[p], width = out.part_begin[p + 1] - b;
+    const int64_t js = std::max(j0, b), je = std::min(j0 + n, b + width);
+    if (js >= je) continue;
+    segment(columns_on(e, js - j0), acc + (js - j0), je - js,
+            static_cast<char*>(out.part_C[p]) + (i * width + js - b) * esize);
+  }
+}
+
 }  // namespace
 
 void int8_gemm(const Int8GemmKernels& kern, int64_t M, int64_t N, int64_t K, const Int8Left& a, const int32_t* za,
@@ -274,9 +301,7 @@ void int8_gemm(const Int8GemmKernels& kern, int64_t M, int64_t N, int64_t K, con
         }
         const int32_t* src = acc.data() + r * ldacc;
         if (!out.transposed) {
-          char* y = static_cast<char*>(out.C) + (i * out.ldc + j0) * esize;
-          kern.finish_row(src, nj, e, y);
-          if (out.act) out.act(reinterpret_cast<float*>(y), reinterpret_cast<float*>(y), static_cast<size_t>(nj));
+          store_row(kern, out, i, j0, nj, src, e);
         } else {
           kern.finish_row(src, nj, e, trow.data());
           char* col = static_cast<char*>(out.C) + (j0 * out.ldc + i) * esize;

@@ -123,6 +123,14 @@ struct Int8Output {
   // float kind, not transposed: applied in place to each finished row segment
   // (vector_math.h's Relu/Gelu), or nullptr.
   void (*act)(const float*, float*, size_t) = nullptr;
+  // Not transposed: 0 (C holds all N columns), or the columns split over `parts`
+  // matrices side by side: part p holds columns [part_begin[p], part_begin[p + 1])
+  // at part_C[p], row stride its width (C and ldc unused). A merged product's
+  // outputs (Q, K and V) written in place instead of through a Split.
+  static constexpr int kMaxParts = 8;
+  int parts = 0;
+  void* part_C[kMaxParts] = {};
+  int64_t part_begin[kMaxParts + 1] = {};
 };
 
 // C = the epilogue of acc for A [M×K] and packed B [K×N]; za: M values

@@ -185,6 +185,9 @@ void run_products(const ProductPlan& p, const linalg::Int8Left& a, size_t a_size
     linalg::Int8Output o = out;
     o.C = static_cast<char*>(out.C) + bi * M * N * static_cast<int64_t>(out_size);
     o.ldc = N;
+    for (int q = 0; q < out.parts; ++q)
+      o.part_C[q] = static_cast<char*>(out.part_C[q]) +
+                    bi * M * (out.part_begin[q + 1] - out.part_begin[q]) * static_cast<int64_t>(out_size);
     if (a_s) o.row_scale = a_s + ai * M, o.row_scale_step = 1;
     if (b_s) o.col_scale = b_s + bj * N, o.col_scale_step = 1;
     linalg::int8_gemm(kern, M, N, K, ab, za + ai * M, 1, r, zb + bj * N, 1, o);
@@ -368,7 +371,9 @@ void plan_matmul_integer_to_float(PlanCtx& c) {
 // com.microsoft DynamicQuantizeMatMul(A float, B, b_scale, [b_zero_point], [bias]): A's
 // scale and zero point from one vectorized min/max pass, A quantized while it is packed.
 // ai.normrt DynamicQuantizeMatMul (the optimizer's, from it and a following
-// Relu or Gelu) adds `activation`, applied to each output row in the epilogue.
+// Relu or Gelu, or from sibling products merged) adds `activation`, applied to
+// each output row in the epilogue, and `split` (ints): the columns go to
+// len(split) outputs of those widths, as Split(axis −1) of the product would.
 void plan_dynamic_quantize_matmul(PlanCtx& c) {
   c.require_inputs(3, 5);
   c.require_dtype(0, {DType::Float32});
@@ -381,7 +386,25 @@ void plan_dynamic_quantize_matmul(PlanCtx& c) {
   const Shape sb = param_shape(c, g, 2, false, "b_scale");
   const Shape zb = c.has_input(3) ? param_shape(c, g, 3, false, "b_zero_point") : Shape{};
   check_bias(c, 4, g.N);
-  c.set_output(0, DType::Float32, out);
+  const std::vector<int64_t> split = c.node.domain == "ai.normrt" ? c.node.attr_ints("split") : std::vector<int64_t>{};
+  if (split.empty()) {
+    c.set_output(0, DType::Float32, out);
+  } else {
+    if (split.size() > static_cast<size_t>(linalg::Int8Output::kMaxParts) || split.size() != c.node.outputs.size())
+      c.fail("split has " + std::to_string(split.size()) + " sizes for " + std::to_string(c.node.outputs.size()) +
+             " outputs (at most " + std::to_string(linalg::Int8Output::kMaxParts) + ")");
+    int64_t total = 0;
+    for (size_t i = 0; i < split.size(); ++i) {
+      if (c.node.outputs[i].empty()) c.fail("output " + std::to_string(i) + " of a split product has no name");
+      if (split[i] <= 0 || split[i] > g.N - total)
+        c.fail("split sizes must be positive and add up to N = " + std::to_string(g.N));
+      total += split[i];
+      Shape oi = out;
+      oi.back() = split[i];
+      c.set_output(i, DType::Float32, oi);
+    }
+    if (total != g.N) c.fail("split sizes must be positive and add up to N = " + std::to_string(g.N));
+  }
   const std::string where = c.node.where();
   const ProductPlan p = product_plan(c, g, 1);
   const auto zb_of = [g, zb](const KernelIO& io) { return expand_zero_points(io, 3, zb, g.b_params); };
@@ -419,6 +442,11 @@ void plan_dynamic_quantize_matmul(PlanCtx& c) {
     linalg::Int8Output o;
     o.kind = 1;
     o.C = io.out[0]->raw();
+    o.parts = static_cast<int>(split.size());
+    for (size_t q = 0; q < split.size(); ++q) {
+      o.part_C[q] = io.out[q]->raw();
+      o.part_begin[q + 1] = o.part_begin[q] + split[q];
+    }
     o.row_scale = &a_scale;
     o.bias = io.in.size() > 4 && io.in[4] ? io.in[4]->data<float>() : nullptr;
     o.act = act_fn;
