@@ -132,7 +132,9 @@ TEST_CASE("sibling merging: a batched X ([2, M, K]) writes every batch's rows of
 TEST_CASE("ai.normrt DynamicQuantizeMatMul refuses a split that does not cut N into its outputs, naming it") {
   const std::vector<std::pair<std::vector<int64_t>, int>> bad = {
       {{8, 4}, 2}, {{8, 5}, 3}, {{10, -2}, 2}, {{0, 8}, 2}, {{4, 4}, 1}};  // N = 8: sizes, outputs
-  for (const auto& [sizes, outputs] : bad) {
+  for (const auto& entry : bad) {
+    const std::vector<int64_t>& sizes = entry.first;
+    const int outputs = entry.second;
     CAPTURE(outputs);
     ModelBuilder m = dq_siblings(17, {8}, true, false);  // one product, ai.normrt's (Relu)
     onnx::NodeProto* n = m.g->mutable_node(0);
