@@ -22,9 +22,15 @@ struct VectorMathImpl {
   using B = xsimd::batch<float, Arch>;
   static constexpr size_t W = B::size;
 
+  // Two vectors per step: their (independent) dependency chains overlap.
   template <class VF, class SF>
   static void map(const float* x, float* y, size_t n, VF vf, SF sf) {
     size_t i = 0;
+    for (; i + 2 * W <= n; i += 2 * W) {
+      const B a = vf(B::load_unaligned(x + i)), b = vf(B::load_unaligned(x + i + W));
+      a.store_unaligned(y + i);
+      b.store_unaligned(y + i + W);
+    }
     for (; i + W <= n; i += W) vf(B::load_unaligned(x + i)).store_unaligned(y + i);
     for (; i < n; ++i) y[i] = sf(x[i]);
   }
@@ -102,9 +108,14 @@ struct VectorMathImpl {
       k = _mm256_min_epi32(k, _mm256_set1_epi32(7));  // NaN converts to INT_MIN: lane 0's piece, NaN result
       const __m256 r =
           _mm256_sub_ps(a, _mm256_fmadd_ps(_mm256_cvtepi32_ps(k), _mm256_set1_ps(0.5f), _mm256_set1_ps(0.25f)));
-      __m256 e = _mm256_permutevar8x32_ps(_mm256_load_ps(kErfcPieces[8]), k);
-      for (int i = 7; i >= 0; --i)
-        e = _mm256_fmadd_ps(e, r, _mm256_permutevar8x32_ps(_mm256_load_ps(kErfcPieces[i]), k));
+      const auto piece = [&](int i) { return _mm256_permutevar8x32_ps(_mm256_load_ps(kErfcPieces[i]), k); };
+      // Estrin's scheme (four dependent levels, not Horner's eight: the map is latency-bound otherwise).
+      const __m256 r2 = _mm256_mul_ps(r, r), r4 = _mm256_mul_ps(r2, r2);
+      const __m256 q0 =
+          _mm256_fmadd_ps(_mm256_fmadd_ps(piece(3), r, piece(2)), r2, _mm256_fmadd_ps(piece(1), r, piece(0)));
+      const __m256 q1 =
+          _mm256_fmadd_ps(_mm256_fmadd_ps(piece(7), r, piece(6)), r2, _mm256_fmadd_ps(piece(5), r, piece(4)));
+      const __m256 e = _mm256_fmadd_ps(_mm256_fmadd_ps(piece(8), r4, q1), r4, q0);
       const __m256 xv = x, hs = _mm256_mul_ps(_mm256_mul_ps(xv, _mm256_set1_ps(0.5f)), e);  // ½·x·erfc(|u|)
       const __m256 y = _mm256_blendv_ps(_mm256_sub_ps(xv, hs), hs, _mm256_cmp_ps(xv, _mm256_setzero_ps(), _CMP_LT_OQ));
       // |u| ≥ 4: x (x > 0) or 0 (x < 0; the true value is above −5e-8), ±inf included.
@@ -122,8 +133,12 @@ struct VectorMathImpl {
       const auto piece = [&](int i) {
         return _mm512_permutexvar_ps(k, _mm512_castps256_ps512(_mm256_load_ps(kErfcPieces[i])));
       };
-      __m512 e = piece(8);
-      for (int i = 7; i >= 0; --i) e = _mm512_fmadd_ps(e, r, piece(i));
+      const __m512 r2 = _mm512_mul_ps(r, r), r4 = _mm512_mul_ps(r2, r2);  // Estrin's scheme, as avx2
+      const __m512 q0 =
+          _mm512_fmadd_ps(_mm512_fmadd_ps(piece(3), r, piece(2)), r2, _mm512_fmadd_ps(piece(1), r, piece(0)));
+      const __m512 q1 =
+          _mm512_fmadd_ps(_mm512_fmadd_ps(piece(7), r, piece(6)), r2, _mm512_fmadd_ps(piece(5), r, piece(4)));
+      const __m512 e = _mm512_fmadd_ps(_mm512_fmadd_ps(piece(8), r4, q1), r4, q0);
       const __m512 hs = _mm512_mul_ps(_mm512_mul_ps(xv, _mm512_set1_ps(0.5f)), e);  // ½·x·erfc(|u|)
       const __m512 y =
           _mm512_mask_blend_ps(_mm512_cmp_ps_mask(xv, _mm512_setzero_ps(), _CMP_LT_OQ), _mm512_sub_ps(xv, hs), hs);
