@@ -361,3 +361,46 @@ TEST_CASE("int8 tiles entry by entry: every row and column count up to MR × NR,
         }
   }
 }
+
+TEST_CASE("int8 tile_float entries: the float epilogue in the register tile equals the int32 tile, then the epilogue") {
+  for (const Int8GemmKernels* k : int8_tables()) {
+    if (!k->tile_float) continue;
+    const int MR = k->mr, NR = k->nr;
+    const int64_t kc4 = 23;
+    const auto a = bytes(static_cast<size_t>(kc4 * MR * 4 * k->a_bytes), Int8Type::U8, 21, false);
+    const auto b = bytes(static_cast<size_t>(kc4 * NR * 4), Int8Type::S8, 22, false);
+    const int8_t* bp = reinterpret_cast<const int8_t*>(b.data());
+    std::vector<int32_t> row_off(static_cast<size_t>(MR)), col_off(static_cast<size_t>(NR));
+    std::vector<float> mult(static_cast<size_t>(NR)), bias(static_cast<size_t>(NR));
+    for (int r = 0; r < MR; ++r) row_off[static_cast<size_t>(r)] = (r % 2 ? 1 : -1) * (2000000000 + 7919 * r);
+    for (int j = 0; j < NR; ++j) {  // row_off + col_off wraps for some entries (int32, as the epilogue)
+      col_off[static_cast<size_t>(j)] = (j % 3 ? 1 : -1) * (1500000000 + 104729 * j);
+      mult[static_cast<size_t>(j)] = 1e-6f * static_cast<float>(j + 1);
+      bias[static_cast<size_t>(j)] = 0.25f * static_cast<float>(j) - 3.f;
+    }
+    const int64_t ldc = NR + 3, ldy = NR + 5;
+    for (int mr = 1; mr <= MR; ++mr)
+      for (int nr = 1; nr <= NR; ++nr)
+        for (bool accumulate : {false, true})
+          for (bool with_bias : {false, true}) {
+            std::vector<int32_t> Cin(static_cast<size_t>(MR * ldc)), C;
+            for (size_t i = 0; i < Cin.size(); ++i) Cin[i] = static_cast<int32_t>(i * 2654435761u);
+            C = Cin;
+            k->tile(kc4, a.data(), bp, C.data(), ldc, mr, nr, accumulate, nullptr);
+            std::vector<float> want(static_cast<size_t>((MR + 1) * ldy), -7.f), Y = want;
+            for (int r = 0; r < mr; ++r)
+              for (int j = 0; j < nr; ++j) {
+                const uint32_t v = static_cast<uint32_t>(C[r * ldc + j]) + static_cast<uint32_t>(row_off[r]) +
+                                   static_cast<uint32_t>(col_off[j]);
+                const float x = static_cast<float>(static_cast<int32_t>(v)) * mult[j];
+                want[r * ldy + j] = with_bias ? x + bias[j] : x;
+              }
+            const std::vector<int32_t> before = Cin;
+            k->tile_float(kc4, a.data(), bp, Cin.data(), ldc, accumulate, Y.data(), ldy, mr, nr, row_off.data(),
+                          col_off.data(), mult.data(), with_bias ? bias.data() : nullptr, bp);
+            INFO(name_of(*k), " mr=", mr, " nr=", nr, " accumulate=", accumulate, " bias=", with_bias);
+            CHECK(Y == want);  // bit for bit, nothing outside mr × nr written
+            CHECK(Cin == before);
+          }
+  }
+}

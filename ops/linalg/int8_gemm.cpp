@@ -246,6 +246,26 @@ void int8_gemm(const Int8GemmKernels& kern, int64_t M, int64_t N, int64_t K, con
   if (scaled && rs_one)
     for (int64_t n = 0; n < N; ++n) mult_all[n] = mult_of(0, n);
 
+  // The float epilogue in the register tile when the ISA has one: per-tensor
+  // zero points, one row scale, column parts cut at panel edges. The last K
+  // block then stores floats; only an activation is left for the rows.
+  bool fused = kern.tile_float && out.kind == 1 && !out.transposed && za_one && zb_one && rs_one && K4 > 0;
+  for (int p = 1; fused && p < out.parts; ++p) fused = out.part_begin[p] % nr == 0;
+  Scratch<int32_t> row_off(fused ? static_cast<size_t>(M) : 0);
+  for (int64_t i = 0; fused && i < M; ++i)
+    row_off[i] = static_cast<int32_t>(0u - zb0 * static_cast<uint32_t>(row_sums[i]));
+  // Row i, column j of the float output (j0 of a part when there are parts) and its row stride.
+  const auto float_out = [&](int64_t i, int64_t j, int64_t* ld) {
+    if (out.parts == 0) {
+      *ld = out.ldc;
+      return static_cast<float*>(out.C) + i * out.ldc + j;
+    }
+    int p = 0;
+    while (j >= out.part_begin[p + 1]) ++p;
+    *ld = out.part_begin[p + 1] - out.part_begin[p];
+    return static_cast<float*>(out.part_C[p]) + i * *ld + (j - out.part_begin[p]);
+  };
+
   // Tasks as the float GEMM splits them (gemm.cpp): about 8, N first.
   int64_t mblocks = ceil_div(M, MC);
   const int64_t chunk = std::max<int64_t>(1, std::min<int64_t>(NC_PANELS, ceil_div(panels * mblocks, 8)));
@@ -274,11 +294,38 @@ void int8_gemm(const Int8GemmKernels& kern, int64_t M, int64_t N, int64_t K, con
         for (int64_t jp = p0; jp < p1; ++jp) {
           const int8_t* bp = b.data + pc * panels * nr + jp * kc * nr;
           int32_t* cb = acc.data() + (jp - p0) * nr;
-          for (int64_t ir = 0; ir < mi; ir += mr)
-            kern.tile(kc / 4, ap + ir * kc * kern.a_bytes, bp, cb + ir * ldacc, ldacc,
-                      static_cast<int>(std::min(mr, mi - ir)), static_cast<int>(nr), pc > 0,
-                      ir == 0 ? bp + kc * nr : nullptr);  // the first row tile prefetches the next panel
+          const bool to_float = fused && pc + kc >= K4;
+          const int cols = static_cast<int>(to_float ? std::min(nr, N - jp * nr) : nr);
+          for (int64_t ir = 0; ir < mi; ir += mr) {
+            const int rows = static_cast<int>(std::min(mr, mi - ir));
+            const int8_t* pf = ir == 0 ? bp + kc * nr : nullptr;  // the first row tile prefetches the next panel
+            const uint8_t* at = ap + ir * kc * kern.a_bytes;
+            if (!to_float) {
+              kern.tile(kc / 4, at, bp, cb + ir * ldacc, ldacc, rows, cols, pc > 0, pf);
+              continue;
+            }
+            int64_t ldy;
+            float* y = float_out(i0 + ir, jp * nr, &ldy);
+            kern.tile_float(kc / 4, at, bp, cb + ir * ldacc, ldacc, pc > 0, y, ldy, rows, cols,
+                            row_off.data() + i0 + ir, col_off.data() + jp * nr, mult_all.data() + jp * nr,
+                            out.bias ? out.bias + jp * nr : nullptr, pf);
+          }
         }
+      }
+      if (fused) {  // only the activation is left
+        for (int64_t r = 0; r < mi && out.act; ++r)
+          for (int64_t j = j0; j < j0 + nj;) {
+            int64_t ld;
+            float* y = float_out(i0 + r, j, &ld);
+            const int64_t end = out.parts == 0 ? j0 + nj : std::min(j0 + nj, [&] {
+              int p = 0;
+              while (j >= out.part_begin[p + 1]) ++p;
+              return out.part_begin[p + 1];
+            }());
+            out.act(y, y, static_cast<size_t>(end - j));
+            j = end;
+          }
+        continue;
       }
       // The epilogue on the block's rows.
       Int8RowEpilogue e{};

@@ -77,8 +77,8 @@ using Epi = Int8Epilogue<xsimd::fma3<xsimd::avx2>>;
 }  // namespace
 
 const Int8GemmKernels* int8_gemm_kernels_avx2() {
-  static const Int8GemmKernels k{"avx2",           6, 8, 2, &Int8Avx2<6>::tile, &Epi::finish_row, &Epi::min_max,
-                                 &Epi::quantize_u8};
+  static const Int8GemmKernels k{
+      "avx2", 6, 8, 2, &Int8Avx2<6>::tile, &Epi::finish_row, nullptr, &Epi::min_max, &Epi::quantize_u8};
   return &k;
 }
 

@@ -47,7 +47,7 @@ struct Int8Reference {
     }
   }
   static const Int8GemmKernels* table() {
-    static const Int8GemmKernels k{"reference", MR, NR, 1, &tile, &finish_row, &min_max, &quantize_u8};
+    static const Int8GemmKernels k{"reference", MR, NR, 1, &tile, &finish_row, nullptr, &min_max, &quantize_u8};
     return &k;
   }
 };
