@@ -4,9 +4,10 @@
 // products with B's 4 int8 values of each column straight into int32:
 //   C[r, j] (+)= Σ_g Σ_t Ap[g·MR·4 + r·4 + t]·Bp[g·NR·4 + j·4 + t]
 // One pass over the A and B panels; C read (accumulate) and written once.
-// tile_float (the last K block, per-tensor zero points): the sums go through
-// the float epilogue in registers, float(acc + row_off[r] + col_off[j])·mult[j]
-// (+ bias[j]), and are stored as floats: no int32 block written and read back.
+// tile_float (the last K block, per-tensor zero points): the tile's sums go
+// through the float epilogue, float(acc + row_off[r] + col_off[j])·mult[j]
+// (+ bias[j]), from a 1 KB stack tile (L1) and are stored as floats: the task's
+// int32 block is not written and read back.
 // Tiles of 1 or 2 rows keep two sets of sums (even and odd groups) so that
 // vpdpbusd's latency does not serialize them. Without avx512vnni on the CPU
 // the avx512 path takes the avx2 int8 table.
@@ -20,22 +21,14 @@ namespace normrt {
 namespace linalg {
 namespace {
 
-// Where tile_float's rows go and the epilogue's terms (null for the int32 tile).
-struct FloatOut {
-  float* Y;
-  int64_t ldy;
-  const int32_t *row_off, *col_off;
-  const float *mult, *bias;
-};
-
 template <int MR>
 struct Int8Vnni {
   static constexpr int NR = 32;
 
-  // Cin: the int32 tile read when accumulate; C: where it is written (null when fo is set).
+  // Cin: the int32 tile read when accumulate (row stride ldin); C: where it is written.
   template <int R>
-  static void tile_rows(int64_t kc4, const uint8_t* Ap, const int8_t* Bp, const int32_t* Cin, int32_t* C, int64_t ldc,
-                        int nr, bool accumulate, const int8_t* pf, const FloatOut* fo) {
+  static void tile_rows(int64_t kc4, const uint8_t* Ap, const int8_t* Bp, const int32_t* Cin, int64_t ldin, int32_t* C,
+                        int64_t ldc, int nr, bool accumulate, const int8_t* pf) {
     constexpr int S = R <= 2 ? 2 : 1;  // sets of sums
     __m512i c0[S][R], c1[S][R];
 #pragma GCC unroll 16
@@ -76,46 +69,53 @@ struct Int8Vnni {
         v1 = _mm512_add_epi32(v1, c1[1][r]);
       }
       if (accumulate) {
-        v0 = _mm512_add_epi32(v0, _mm512_maskz_loadu_epi32(m0, Cin + r * ldc));
-        v1 = _mm512_add_epi32(v1, _mm512_maskz_loadu_epi32(m1, Cin + r * ldc + 16));
+        v0 = _mm512_add_epi32(v0, _mm512_maskz_loadu_epi32(m0, Cin + r * ldin));
+        v1 = _mm512_add_epi32(v1, _mm512_maskz_loadu_epi32(m1, Cin + r * ldin + 16));
       }
-      if (!fo) {
-        _mm512_mask_storeu_epi32(C + r * ldc, m0, v0);
-        _mm512_mask_storeu_epi32(C + r * ldc + 16, m1, v1);
-        continue;
-      }
-      const __m512i roff = _mm512_set1_epi32(fo->row_off[r]);
-      const auto finish = [&](__m512i v, __mmask16 m, int j) {
-        v = _mm512_add_epi32(_mm512_add_epi32(v, roff), _mm512_maskz_loadu_epi32(m, fo->col_off + j));
-        __m512 y = _mm512_mul_ps(_mm512_cvtepi32_ps(v), _mm512_maskz_loadu_ps(m, fo->mult + j));
-        if (fo->bias) {
-          __asm__("" : "+v"(y));  // two roundings, as finish_row: the compiler may not contract them into an fma
-          y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(m, fo->bias + j));
-        }
-        _mm512_mask_storeu_ps(fo->Y + r * fo->ldy + j, m, y);
-      };
-      finish(v0, m0, 0);
-      finish(v1, m1, 16);
+      _mm512_mask_storeu_epi32(C + r * ldc, m0, v0);
+      _mm512_mask_storeu_epi32(C + r * ldc + 16, m1, v1);
     }
   }
 
   template <int R = 1>
-  static void dispatch(int64_t kc4, const uint8_t* Ap, const int8_t* Bp, const int32_t* Cin, int32_t* C, int64_t ldc,
-                       int mr, int nr, bool accumulate, const int8_t* pf, const FloatOut* fo) {
+  static void dispatch(int64_t kc4, const uint8_t* Ap, const int8_t* Bp, const int32_t* Cin, int64_t ldin, int32_t* C,
+                       int64_t ldc, int mr, int nr, bool accumulate, const int8_t* pf) {
     if constexpr (R < MR) {
-      if (mr > R) return dispatch<R + 1>(kc4, Ap, Bp, Cin, C, ldc, mr, nr, accumulate, pf, fo);
+      if (mr > R) return dispatch<R + 1>(kc4, Ap, Bp, Cin, ldin, C, ldc, mr, nr, accumulate, pf);
     }
-    tile_rows<R>(kc4, Ap, Bp, Cin, C, ldc, nr, accumulate, pf, fo);
+    tile_rows<R>(kc4, Ap, Bp, Cin, ldin, C, ldc, nr, accumulate, pf);
   }
   static void tile(int64_t kc4, const uint8_t* Ap, const int8_t* Bp, int32_t* C, int64_t ldc, int mr, int nr,
                    bool accumulate, const int8_t* pf) {
-    dispatch<1>(kc4, Ap, Bp, C, C, ldc, mr, nr, accumulate, pf, nullptr);
+    dispatch<1>(kc4, Ap, Bp, C, ldc, C, ldc, mr, nr, accumulate, pf);
   }
+  // The sums into a 1 KB tile on the stack (in L1; the loop is the int32 tile's),
+  // then the float epilogue from there into Y.
   static void tile_float(int64_t kc4, const uint8_t* Ap, const int8_t* Bp, const int32_t* Cin, int64_t ldcin,
                          bool accumulate, float* Y, int64_t ldy, int mr, int nr, const int32_t* row_off,
                          const int32_t* col_off, const float* mult, const float* bias, const int8_t* pf) {
-    const FloatOut fo{Y, ldy, row_off, col_off, mult, bias};
-    dispatch<1>(kc4, Ap, Bp, Cin, nullptr, ldcin, mr, nr, accumulate, pf, &fo);
+    alignas(64) int32_t sums[MR * NR];
+    dispatch<1>(kc4, Ap, Bp, Cin, ldcin, sums, NR, mr, nr, accumulate, pf);
+    const __mmask16 m0 = nr >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << nr) - 1);
+    const __mmask16 m1 = nr >= 32 ? 0xFFFF : nr <= 16 ? 0 : static_cast<__mmask16>((1u << (nr - 16)) - 1);
+    const __m512i off0 = _mm512_maskz_loadu_epi32(m0, col_off), off1 = _mm512_maskz_loadu_epi32(m1, col_off + 16);
+    const __m512 mul0 = _mm512_maskz_loadu_ps(m0, mult), mul1 = _mm512_maskz_loadu_ps(m1, mult + 16);
+    const __m512 add0 = bias ? _mm512_maskz_loadu_ps(m0, bias) : _mm512_setzero_ps();
+    const __m512 add1 = bias ? _mm512_maskz_loadu_ps(m1, bias + 16) : _mm512_setzero_ps();
+    for (int r = 0; r < mr; ++r) {
+      const __m512i roff = _mm512_set1_epi32(row_off[r]);
+      const auto finish = [&](const int32_t* acc, __m512i off, __m512 mul, __m512 add, __mmask16 m, float* y) {
+        const __m512i v = _mm512_add_epi32(_mm512_add_epi32(_mm512_load_si512(acc), roff), off);
+        __m512 x = _mm512_mul_ps(_mm512_cvtepi32_ps(v), mul);
+        if (bias) {
+          __asm__("" : "+v"(x));  // two roundings, as finish_row: the compiler may not contract them into an fma
+          x = _mm512_add_ps(x, add);
+        }
+        _mm512_mask_storeu_ps(y, m, x);
+      };
+      finish(sums + r * NR, off0, mul0, add0, m0, Y + r * ldy);
+      finish(sums + r * NR + 16, off1, mul1, add1, m1, Y + r * ldy + 16);
+    }
   }
 };
 
