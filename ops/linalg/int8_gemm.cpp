@@ -246,10 +246,11 @@ void int8_gemm(const Int8GemmKernels& kern, int64_t M, int64_t N, int64_t K, con
   if (scaled && rs_one)
     for (int64_t n = 0; n < N; ++n) mult_all[n] = mult_of(0, n);
 
-  // The float epilogue in the register tile when the ISA has one: per-tensor
-  // zero points, one row scale, column parts cut at panel edges. The last K
-  // block then stores floats; only an activation is left for the rows.
-  bool fused = kern.tile_float && out.kind == 1 && !out.transposed && za_one && zb_one && rs_one && K4 > 0;
+  // The float epilogue in the register tile when the ISA has one: one K block
+  // (deeper products measured no faster), per-tensor zero points, one row
+  // scale, column parts cut at panel edges. The tile then stores floats; only
+  // an activation is left for the rows.
+  bool fused = kern.tile_float && out.kind == 1 && !out.transposed && za_one && zb_one && rs_one && K4 > 0 && K4 <= KC;
   for (int p = 1; fused && p < out.parts; ++p) fused = out.part_begin[p] % nr == 0;
   Scratch<int32_t> row_off(fused ? static_cast<size_t>(M) : 0);
   for (int64_t i = 0; fused && i < M; ++i)
