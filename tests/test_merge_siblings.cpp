@@ -54,7 +54,7 @@ ModelBuilder float_siblings(const std::vector<int64_t>& widths) {
 // zero point or bias. relu_last: the last is ai.normrt's with a Relu epilogue;
 // second_input: sibling 1 reads x2.
 ModelBuilder dq_siblings(int64_t opset, const std::vector<int64_t>& widths, bool relu_last, bool second_input,
-                         int64_t batch = 0) {
+                         int64_t batch = 0, bool relu_all = false) {
   ModelBuilder m(opset);
   m.import("com.microsoft", 1);
   m.import("ai.normrt", 1);
@@ -78,7 +78,7 @@ ModelBuilder dq_siblings(int64_t opset, const std::vector<int64_t>& widths, bool
     std::vector<int8_t> zp(static_cast<size_t>(np));
     for (int64_t j = 0; j < np; ++j) {
       sc[static_cast<size_t>(j)] = 0.01f + 0.002f * static_cast<float>(j + static_cast<int64_t>(i));
-      zp[static_cast<size_t>(j)] = static_cast<int8_t>(j % 3 - 1);
+      zp[static_cast<size_t>(j)] = static_cast<int8_t>(relu_all ? 0 : j % 3 - 1);  // relu_all: zero points all 0
     }
     m.init_f("s" + s, per_col ? std::vector<int64_t>{N} : std::vector<int64_t>{}, sc);
     std::vector<std::string> in{second_input && i == 1 ? "x2" : "x", "w" + s, "s" + s};
@@ -91,7 +91,7 @@ ModelBuilder dq_siblings(int64_t opset, const std::vector<int64_t>& widths, bool
       m.init_f("b" + s, {N}, values(N, static_cast<int>(i) + 5));
       in.insert(in.end(), {"z" + s, "b" + s});
     }
-    if (last && relu_last)
+    if ((last && relu_last) || relu_all)
       ModelBuilder::attr_s(m.node("DynamicQuantizeMatMul", in, {"y" + s}, "ai.normrt"), "activation", "Relu");
     else
       m.node("DynamicQuantizeMatMul", in, {"y" + s}, "com.microsoft");
@@ -132,6 +132,22 @@ TEST_CASE("sibling merging: a batched X ([2, M, K]) writes every batch's rows of
     CHECK(r.ops["ai.normrt::DynamicQuantizeMatMul"] == 1);
     CHECK(r.max_diff == 0);
   }
+}
+
+TEST_CASE("sibling merging: products with the same activation merge, the activation applied to every output") {
+  // Zero points all 0 (one value for the merged product): at panel edges (32, 64) the avx512 VNNI
+  // tile's float epilogue stores each part; (40, 24) the row epilogue cuts the rows.
+  for (const std::vector<int64_t>& widths : {std::vector<int64_t>{32, 64}, std::vector<int64_t>{40, 24}})
+    for (int64_t batch : {0, 2}) {
+      CAPTURE(widths[0]);
+      CAPTURE(batch);
+      ModelBuilder m = dq_siblings(17, widths, false, false, batch, true);  // every one ai.normrt's with a Relu
+      const std::vector<int64_t> shape = batch ? std::vector<int64_t>{batch, M, K} : std::vector<int64_t>{M, K};
+      Result r = compare(m, "relu" + std::to_string(widths[0]) + "_" + std::to_string(batch),
+                         {{"x", test::random_tensor(shape, 9)}});
+      CHECK(r.ops["ai.normrt::DynamicQuantizeMatMul"] == 1);
+      CHECK(r.max_diff == 0);
+    }
 }
 
 TEST_CASE("ai.normrt DynamicQuantizeMatMul refuses a split that does not cut N into its outputs, naming it") {

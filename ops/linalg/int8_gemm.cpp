@@ -255,15 +255,15 @@ void int8_gemm(const Int8GemmKernels& kern, int64_t M, int64_t N, int64_t K, con
   Scratch<int32_t> row_off(fused ? static_cast<size_t>(M) : 0);
   for (int64_t i = 0; fused && i < M; ++i)
     row_off[i] = static_cast<int32_t>(0u - zb0 * static_cast<uint32_t>(row_sums[i]));
-  // Row i, column j of the float output (j0 of a part when there are parts) and its row stride.
-  const auto float_out = [&](int64_t i, int64_t j, int64_t* ld) {
+  // Row i, column j of the float output, its row stride and the column where its part ends.
+  const auto float_out = [&](int64_t i, int64_t j, int64_t* ld, int64_t* part_end) {
     if (out.parts == 0) {
-      *ld = out.ldc;
+      *ld = out.ldc, *part_end = N;
       return static_cast<float*>(out.C) + i * out.ldc + j;
     }
     int p = 0;
     while (j >= out.part_begin[p + 1]) ++p;
-    *ld = out.part_begin[p + 1] - out.part_begin[p];
+    *ld = out.part_begin[p + 1] - out.part_begin[p], *part_end = out.part_begin[p + 1];
     return static_cast<float*>(out.part_C[p]) + i * *ld + (j - out.part_begin[p]);
   };
 
@@ -305,8 +305,8 @@ void int8_gemm(const Int8GemmKernels& kern, int64_t M, int64_t N, int64_t K, con
               kern.tile(kc / 4, at, bp, cb + ir * ldacc, ldacc, rows, cols, pc > 0, pf);
               continue;
             }
-            int64_t ldy;
-            float* y = float_out(i0 + ir, jp * nr, &ldy);
+            int64_t ldy, part_end;
+            float* y = float_out(i0 + ir, jp * nr, &ldy, &part_end);
             kern.tile_float(kc / 4, at, bp, cb + ir * ldacc, ldacc, pc > 0, y, ldy, rows, cols,
                             row_off.data() + i0 + ir, col_off.data() + jp * nr, mult_all.data() + jp * nr,
                             out.bias ? out.bias + jp * nr : nullptr, pf);
@@ -315,16 +315,10 @@ void int8_gemm(const Int8GemmKernels& kern, int64_t M, int64_t N, int64_t K, con
       }
       if (fused) {  // only the activation is left
         for (int64_t r = 0; r < mi && out.act; ++r)
-          for (int64_t j = j0; j < j0 + nj;) {
-            int64_t ld;
-            float* y = float_out(i0 + r, j, &ld);
-            const int64_t end = out.parts == 0 ? j0 + nj : std::min(j0 + nj, [&] {
-              int p = 0;
-              while (j >= out.part_begin[p + 1]) ++p;
-              return out.part_begin[p + 1];
-            }());
+          for (int64_t j = j0, ld, end; j < j0 + nj; j = end) {
+            float* y = float_out(i0 + r, j, &ld, &end);
+            end = std::min(end, j0 + nj);
             out.act(y, y, static_cast<size_t>(end - j));
-            j = end;
           }
         continue;
       }
