@@ -5,7 +5,10 @@
 // a chunk of panels): per KC block and panel the ISA tile runs over the
 // block's row tiles into the task's int32 buffer, and after the last K block
 // the epilogue (zero-point terms, then the output conversion) turns each of
-// the block's rows into the output while it is in cache.
+// the block's rows into the output while it is in cache — or, for a float
+// output of one K block with per-tensor zero points on an ISA with
+// tile_float, the tile converts its own sums and stores floats (no int32
+// block). Output column parts (a merged product's outputs) are cut per row.
 // Passes over memory: A once (packing), B once (packing, weights at session
 // creation), the int32 block once per K block in cache, C once.
 #include "int8_gemm.h"
