@@ -90,8 +90,10 @@ const std::vector<ConvCase>& conv_cases() {
        "indirect-columns avx2:taps sse2:taps",
        "indirect-columns"},
       {{2, 4, 10, 7}, 6, 2, {3, 2}, {2, 1}, {1, 2}, {0, 1, 2, 0}, "indirect-rows avx2:taps sse2:taps", "indirect-rows"},
-      // depthwise, stride 2 (6 outputs a row: channels last)
-      {{1, 8, 12, 12}, 8, 8, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, "depthwise-channels-last"},
+      // depthwise 3×3 stride 2, 6 outputs a row: the in-place kernel's masked block (sse2: channels last)
+      {{1, 8, 12, 12}, 8, 8, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, "depthwise-3x3s2 sse2:depthwise-channels-last"},
+      // 7 outputs a row from 14 (MobileNet's 14×14 → 7×7), batch 2
+      {{2, 6, 14, 14}, 6, 6, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, "depthwise-3x3s2 sse2:depthwise-channels-last"},
       // depthwise, dilated (rows shrink: 3 + 3 < (5 − 1)·2)
       {{1, 8, 9, 9}, 8, 8, {5, 5}, {1, 1}, {2, 2}, {4, 3, 4, 3}, "depthwise-channels-last"},
       // the same with rows as wide as the input's (4 + 4 = (5 − 1)·2): flat

@@ -105,9 +105,10 @@ ConvChoice choose_conv_path(const Window& w, const ConvShape& cs, bool const_w, 
       ch.path = ConvPath::depthwise_flat;
       return ch;
     }
-    if (w.out[2] >= 8 && depthwise_plane_floats(w) > 0)
-      ch.path =
-          w.is_3x3_stride2_pad1() && ks.depthwise->dw3x3s2 ? ConvPath::depthwise_3x3s2 : ConvPath::depthwise_planes;
+    if (w.is_3x3_stride2_pad1() && ks.depthwise->dw3x3s2)
+      ch.path = ConvPath::depthwise_3x3s2;  // any width: the last outputs of a row are a masked block
+    else if (w.out[2] >= 8 && depthwise_plane_floats(w) > 0)
+      ch.path = ConvPath::depthwise_planes;
     else
       ch.path = ConvPath::depthwise_channels_last;
     return ch;
