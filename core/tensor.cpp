@@ -231,7 +231,7 @@ std::string shape_str(const Shape& shape) {
 
 // A single tensor larger than this is refused (a corrupt or hostile shape,
 // not a real model): 64 GiB, or NORMRT_MAX_TENSOR_BYTES when set (the fuzz
-// harnesses use 1 GiB).
+// harnesses use 64 MiB).
 size_t max_tensor_bytes() {
   static const size_t limit = [] {
     const char* env = std::getenv("NORMRT_MAX_TENSOR_BYTES");

@@ -107,11 +107,18 @@ const Tensor& PlanCtx::constant_input(size_t i) const {
 
 void PlanCtx::set_output(size_t i, DType dtype, Shape shape) {
   if (i >= out.size()) fail("has no output " + std::to_string(i));
+  uint64_t bytes = 0;
   try {
-    shape_numel(shape, dtype);  // rejects negative dims and overflow
+    bytes = static_cast<uint64_t>(shape_numel(shape, dtype)) * dtype_size(dtype);  // rejects negative dims, overflow
   } catch (const Error& e) {
     fail(std::string("output ") + std::to_string(i) + ": " + e.what());
   }
+  // The per-tensor limit now, before the op builds tables the size of its
+  // output (Resize's taps); the plan checks every value again.
+  if (bytes > max_tensor_bytes())
+    throw Error(ErrorCode::InvalidArgument, node.where() + ": output " + std::to_string(i) + " " + dtype_name(dtype) +
+                                                shape_str(shape) + " needs " + std::to_string(bytes) +
+                                                " bytes, over the limit of " + std::to_string(max_tensor_bytes()));
   out[i].dtype = dtype;
   out[i].shape = std::move(shape);
 }

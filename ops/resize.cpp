@@ -27,8 +27,25 @@ struct Taps {  // for one axis
   std::vector<double> w;     // out × count weights
 };
 
+// The attributes' strings as enums, resolved once (the taps loop runs per output index).
+enum class Ctm {
+  HalfPixel,
+  PytorchHalfPixel,
+  AlignCorners,
+  Asymmetric,
+  TfHalfPixelForNn,
+  TfCropAndResize,
+  HalfPixelSymmetric
+};
+const char* const kCtmNames[] = {"half_pixel",           "pytorch_half_pixel", "align_corners",       "asymmetric",
+                                 "tf_half_pixel_for_nn", "tf_crop_and_resize", "half_pixel_symmetric"};
+enum class Nearest { RoundPreferFloor, RoundPreferCeil, Floor, Ceil };
+const char* const kNearestNames[] = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"};
+
 struct ResizeAttrs {
-  std::string mode, ctm, nearest_mode;
+  std::string mode;
+  Ctm ctm = Ctm::HalfPixel;
+  Nearest nearest_mode = Nearest::RoundPreferFloor;
   double cubic_a = -0.75, extrapolation = 0;
   bool exclude_outside = false;
 };
@@ -37,13 +54,13 @@ struct ResizeAttrs {
 // ONNX reference computes align_corners and friends), else the size asked for.
 double original_coordinate(const ResizeAttrs& a, double x, double scale, int64_t in, double out, double roi_start,
                            double roi_end) {
-  const std::string& m = a.ctm;
-  if (m == "half_pixel") return (x + 0.5) / scale - 0.5;
-  if (m == "pytorch_half_pixel") return out > 1 ? (x + 0.5) / scale - 0.5 : 0.0;
-  if (m == "align_corners") return out == 1 ? 0.0 : x * static_cast<double>(in - 1) / (out - 1);
-  if (m == "asymmetric") return x / scale;
-  if (m == "tf_half_pixel_for_nn") return (x + 0.5) / scale;
-  if (m == "tf_crop_and_resize")
+  const Ctm m = a.ctm;
+  if (m == Ctm::HalfPixel) return (x + 0.5) / scale - 0.5;
+  if (m == Ctm::PytorchHalfPixel) return out > 1 ? (x + 0.5) / scale - 0.5 : 0.0;
+  if (m == Ctm::AlignCorners) return out == 1 ? 0.0 : x * static_cast<double>(in - 1) / (out - 1);
+  if (m == Ctm::Asymmetric) return x / scale;
+  if (m == Ctm::TfHalfPixelForNn) return (x + 0.5) / scale;
+  if (m == Ctm::TfCropAndResize)
     return out > 1 ? roi_start * static_cast<double>(in - 1) +
                          x * (roi_end - roi_start) * static_cast<double>(in - 1) / (out - 1)
                    : 0.5 * (roi_start + roi_end) * static_cast<double>(in - 1);
@@ -54,11 +71,11 @@ double original_coordinate(const ResizeAttrs& a, double x, double scale, int64_t
   return offset + (x + 0.5) / scale - 0.5;
 }
 
-int64_t nearest_index(const std::string& mode, double x) {
+int64_t nearest_index(Nearest mode, double x) {
   const double f = std::floor(x);
-  if (mode == "floor") return static_cast<int64_t>(f);
-  if (mode == "ceil") return static_cast<int64_t>(std::ceil(x));
-  if (x - f == 0.5) return static_cast<int64_t>(mode == "round_prefer_ceil" ? f + 1 : f);
+  if (mode == Nearest::Floor) return static_cast<int64_t>(f);
+  if (mode == Nearest::Ceil) return static_cast<int64_t>(std::ceil(x));
+  if (x - f == 0.5) return static_cast<int64_t>(mode == Nearest::RoundPreferCeil ? f + 1 : f);
   return static_cast<int64_t>(std::round(x));
 }
 
@@ -77,7 +94,7 @@ Taps make_taps(const ResizeAttrs& a, int64_t in, int64_t out, double out_len, do
                     4.0 + 2.0 * static_cast<double>(in));  // keeps int64 casts defined
     int64_t* ix = t.idx.data() + x * t.count;
     double* w = t.w.data() + x * t.count;
-    if (a.ctm == "tf_crop_and_resize" && (xo < 0 || xo > static_cast<double>(in - 1))) {
+    if (a.ctm == Ctm::TfCropAndResize && (xo < 0 || xo > static_cast<double>(in - 1))) {
       for (int k = 0; k < t.count; ++k) ix[k] = -1;
       w[0] = 1;
       continue;
@@ -158,24 +175,24 @@ void plan_resize(PlanCtx& c) {
   a.mode = c.node.attr_string("mode", "nearest");
   if (a.mode != "nearest" && a.mode != "linear" && a.mode != "cubic")
     c.fail("mode '" + a.mode + "' is not nearest, linear or cubic");
+  // An attribute's string as the index of its name in `names`, or a failure naming it.
+  const auto pick = [&c](const char* attr, const char* fallback, const auto& names) {
+    const std::string v = c.node.attr_string(attr, fallback);
+    const auto it = std::find(std::begin(names), std::end(names), v);
+    if (it == std::end(names)) c.fail(std::string(attr) + " '" + v + "' is unknown");
+    return static_cast<int>(it - std::begin(names));
+  };
   if (c.version < 11) {
     if (a.mode == "cubic") c.fail("cubic mode needs Resize-11");
-    a.ctm = "asymmetric";
-    a.nearest_mode = "floor";
+    a.ctm = Ctm::Asymmetric;
+    a.nearest_mode = Nearest::Floor;
   } else {
-    a.ctm = c.node.attr_string("coordinate_transformation_mode", "half_pixel");
-    a.nearest_mode = c.node.attr_string("nearest_mode", "round_prefer_floor");
+    a.ctm = static_cast<Ctm>(pick("coordinate_transformation_mode", "half_pixel", kCtmNames));
+    a.nearest_mode = static_cast<Nearest>(pick("nearest_mode", "round_prefer_floor", kNearestNames));
     a.cubic_a = c.node.attr_float("cubic_coeff_a", -0.75f);
     a.exclude_outside = c.node.attr_int("exclude_outside", 0) != 0;
     a.extrapolation = c.node.attr_float("extrapolation_value", 0.f);
   }
-  static const char* modes[] = {"half_pixel",           "pytorch_half_pixel", "align_corners",       "asymmetric",
-                                "tf_half_pixel_for_nn", "tf_crop_and_resize", "half_pixel_symmetric"};
-  if (std::find(std::begin(modes), std::end(modes), a.ctm) == std::end(modes))
-    c.fail("coordinate_transformation_mode '" + a.ctm + "' is unknown");
-  if (a.nearest_mode != "round_prefer_floor" && a.nearest_mode != "round_prefer_ceil" && a.nearest_mode != "floor" &&
-      a.nearest_mode != "ceil")
-    c.fail("nearest_mode '" + a.nearest_mode + "' is unknown");
   if (c.node.attr_int("antialias", 0) != 0) c.unsupported("antialias=1");
   // The axes the scales/sizes/roi entries refer to (Resize-18), all by default.
   std::vector<size_t> axes;
@@ -223,7 +240,7 @@ void plan_resize(PlanCtx& c) {
       c.fail("keep_aspect_ratio_policy '" + policy + "' is unknown");
     }
   }
-  if (a.ctm == "tf_crop_and_resize") {
+  if (a.ctm == Ctm::TfCropAndResize) {
     if (!c.has_input(1)) c.fail("tf_crop_and_resize needs roi");
     const std::vector<double> roi = float_values(c, 1, "roi");
     if (roi.size() != 2 * axes.size()) c.fail("roi must have 2 entries per axis");

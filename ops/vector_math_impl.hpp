@@ -171,8 +171,9 @@ struct VectorMathImpl {
         x, y, n, [](B v) { return xsimd::max(v, B(0.f)); }, [](float v) { return v > 0.f ? v : 0.f; });
   }
 
-  // The max and the sum of v's lanes as pairwise trees (depth log2 W, not a
-  // chain of W dependent scalar operations: a softmax row of 128 is latency-bound).
+  // The max of v's lanes as a pairwise tree (depth log2 W, not a chain of W
+  // dependent scalar operations: a softmax row of 128 is latency-bound; the sum's
+  // tree is xsimd::hadd).
   static float lanes_max(const B& v) {
 #if defined(__AVX512F__)
     if constexpr (W == 16) return _mm512_reduce_max_ps(v);
@@ -190,24 +191,6 @@ struct VectorMathImpl {
       for (size_t k = 0; k < w; ++k) l[k] = std::max(l[k], l[k + w]);
     return l[0];
   }
-  static float lanes_sum(const B& v) {
-#if defined(__AVX512F__)
-    if constexpr (W == 16) return _mm512_reduce_add_ps(v);
-#endif
-#if defined(__AVX__)
-    if constexpr (W == 8) {
-      const __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-      const __m128 q = _mm_add_ps(h, _mm_movehl_ps(h, h));
-      return _mm_cvtss_f32(_mm_add_ss(q, _mm_shuffle_ps(q, q, 1)));
-    }
-#endif
-    alignas(64) float l[W];
-    v.store_aligned(l);
-    for (size_t w = W / 2; w >= 1; w /= 2)
-      for (size_t k = 0; k < w; ++k) l[k] += l[k + w];
-    return l[0];
-  }
-
   static float row_max(const float* x, size_t n) {
     float m = -INFINITY;
     size_t i = 0;
@@ -237,7 +220,7 @@ struct VectorMathImpl {
       e.store_unaligned(y + i);
       s0 += e;
     }
-    double sum = lanes_sum(s0 + s1);
+    double sum = xsimd::hadd(s0 + s1);
     for (; i < n; ++i) {
       y[i] = std::exp(x[i] - m);
       sum += y[i];

@@ -40,7 +40,7 @@ done
 cp tests/corpus/regressions/*.ext "$seeds/external/"
 
 export ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=1
-export NORMRT_MAX_TENSOR_BYTES=$((1 << 30))  # keep hostile shapes below the fuzzer's memory limit
+export NORMRT_MAX_TENSOR_BYTES=$((1 << 26))  # hostile shapes stay below the fuzzer's memory limit, and each run well inside -timeout (instrumented, an op costs up to ~0.15 µs per output element: a 64 MB output about 2.5 s)
 export UBSAN_OPTIONS=print_stacktrace=1
 status=0
 declare -A smoke_runs=([model]=300000 [tensor]=1000000 [run]=200000 [external]=30000)

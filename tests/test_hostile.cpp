@@ -114,6 +114,27 @@ TEST_CASE("Split into num_outputs parts of a dim near 2^60 (its tensor empty)") 
   CHECK(out[1].second.shape() == Shape{0, (int64_t{1} << 59) - 1});
 }
 
+TEST_CASE("an output over the per-tensor limit is refused as its op plans it, naming the op") {
+  // [1,1,2^24,2^24] floats (1 PiB): each axis within Resize's 2^24, so before
+  // set_output checked the limit Resize built 2 × 2^24 taps (512 MB) first.
+  ModelBuilder m(13);
+  m.input("x", {1, 1, 4, 4}).output("y");
+  m.init_f("s", {4}, {1.f, 1.f, 4194304.f, 4194304.f});
+  m.node("Resize", {"x", "", "s"}, {"y"});
+  auto dir = test::temp_dir("resize_over_limit");
+  try {
+    Session s(m.save(dir / "m.onnx"));
+    FAIL("the session was created");
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    INFO(what);
+    CHECK(e.code() == ErrorCode::InvalidArgument);
+    CHECK(what.find("Resize") != std::string::npos);
+    CHECK(what.find("output 0 float32[1,1,16777216,16777216] needs 1125899906842624 bytes, over the limit") !=
+          std::string::npos);
+  }
+}
+
 TEST_CASE("QuantizeLinear with block_size 2^63 − 1 is one block per row") {
   ModelBuilder m(21);
   m.input("x", {2, 4}).output("y", 2);

@@ -381,26 +381,21 @@ TEST_CASE("int8 tile_float entries: the float epilogue in the register tile equa
     const int64_t ldc = NR + 3, ldy = NR + 5;
     for (int mr = 1; mr <= MR; ++mr)
       for (int nr = 1; nr <= NR; ++nr)
-        for (bool accumulate : {false, true})
-          for (bool with_bias : {false, true}) {
-            std::vector<int32_t> Cin(static_cast<size_t>(MR * ldc)), C;
-            for (size_t i = 0; i < Cin.size(); ++i) Cin[i] = static_cast<int32_t>(i * 2654435761u);
-            C = Cin;
-            k->tile(kc4, a.data(), bp, C.data(), ldc, mr, nr, accumulate, nullptr);
-            std::vector<float> want(static_cast<size_t>((MR + 1) * ldy), -7.f), Y = want;
-            for (int r = 0; r < mr; ++r)
-              for (int j = 0; j < nr; ++j) {
-                const uint32_t v = static_cast<uint32_t>(C[r * ldc + j]) + static_cast<uint32_t>(row_off[r]) +
-                                   static_cast<uint32_t>(col_off[j]);
-                const float x = static_cast<float>(static_cast<int32_t>(v)) * mult[j];
-                want[r * ldy + j] = with_bias ? x + bias[j] : x;
-              }
-            const std::vector<int32_t> before = Cin;
-            k->tile_float(kc4, a.data(), bp, Cin.data(), ldc, accumulate, Y.data(), ldy, mr, nr, row_off.data(),
-                          col_off.data(), mult.data(), with_bias ? bias.data() : nullptr, bp);
-            INFO(name_of(*k), " mr=", mr, " nr=", nr, " accumulate=", accumulate, " bias=", with_bias);
-            CHECK(Y == want);  // bit for bit, nothing outside mr × nr written
-            CHECK(Cin == before);
-          }
+        for (bool with_bias : {false, true}) {
+          std::vector<int32_t> C(static_cast<size_t>(MR * ldc));
+          k->tile(kc4, a.data(), bp, C.data(), ldc, mr, nr, false, nullptr);
+          std::vector<float> want(static_cast<size_t>((MR + 1) * ldy), -7.f), Y = want;
+          for (int r = 0; r < mr; ++r)
+            for (int j = 0; j < nr; ++j) {
+              const uint32_t v = static_cast<uint32_t>(C[r * ldc + j]) + static_cast<uint32_t>(row_off[r]) +
+                                 static_cast<uint32_t>(col_off[j]);
+              const float x = static_cast<float>(static_cast<int32_t>(v)) * mult[j];
+              want[r * ldy + j] = with_bias ? x + bias[j] : x;
+            }
+          k->tile_float(kc4, a.data(), bp, Y.data(), ldy, mr, nr, row_off.data(), col_off.data(), mult.data(),
+                        with_bias ? bias.data() : nullptr, bp);
+          INFO(name_of(*k), " mr=", mr, " nr=", nr, " bias=", with_bias);
+          CHECK(Y == want);  // bit for bit, nothing outside mr × nr written
+        }
   }
 }

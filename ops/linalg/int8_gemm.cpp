@@ -298,21 +298,19 @@ void int8_gemm(const Int8GemmKernels& kern, int64_t M, int64_t N, int64_t K, con
         for (int64_t jp = p0; jp < p1; ++jp) {
           const int8_t* bp = b.data + pc * panels * nr + jp * kc * nr;
           int32_t* cb = acc.data() + (jp - p0) * nr;
-          const bool to_float = fused && pc + kc >= K4;
-          const int cols = static_cast<int>(to_float ? std::min(nr, N - jp * nr) : nr);
+          const int cols = static_cast<int>(fused ? std::min(nr, N - jp * nr) : nr);
           for (int64_t ir = 0; ir < mi; ir += mr) {
             const int rows = static_cast<int>(std::min(mr, mi - ir));
             const int8_t* pf = ir == 0 ? bp + kc * nr : nullptr;  // the first row tile prefetches the next panel
             const uint8_t* at = ap + ir * kc * kern.a_bytes;
-            if (!to_float) {
+            if (!fused) {
               kern.tile(kc / 4, at, bp, cb + ir * ldacc, ldacc, rows, cols, pc > 0, pf);
               continue;
             }
             int64_t ldy, part_end;
             float* y = float_out(i0 + ir, jp * nr, &ldy, &part_end);
-            kern.tile_float(kc / 4, at, bp, cb + ir * ldacc, ldacc, pc > 0, y, ldy, rows, cols,
-                            row_off.data() + i0 + ir, col_off.data() + jp * nr, mult_all.data() + jp * nr,
-                            out.bias ? out.bias + jp * nr : nullptr, pf);
+            kern.tile_float(kc / 4, at, bp, y, ldy, rows, cols, row_off.data() + i0 + ir, col_off.data() + jp * nr,
+                            mult_all.data() + jp * nr, out.bias ? out.bias + jp * nr : nullptr, pf);
           }
         }
       }

@@ -58,13 +58,13 @@ struct Int8GemmKernels {
   // out[j] = the epilogue of acc[j] for j < n (out: int32, float, uint8 or int8 by kind).
   void (*finish_row)(const int32_t* acc, int64_t n, const Int8RowEpilogue& e, void* out);
   // Optional (nullptr: the driver runs tile, then finish_row on each row): the
-  // tile of the last K block with the float epilogue of per-tensor zero points
-  // fused, the sums never stored as int32:
-  //   acc = Σ (as tile) (+ Cin[r, j] when accumulate)
+  // tile of a product with a single K block (kc4 = K/4) and per-tensor zero
+  // points, the float epilogue fused, the sums never stored as int32:
+  //   acc = Σ (as tile, not accumulating)
   //   Y[r, j] = float(acc + row_off[r] + col_off[j])·mult[j] (+ bias[j])   for r < mr, j < nr
-  void (*tile_float)(int64_t kc4, const uint8_t* Ap, const int8_t* Bp, const int32_t* Cin, int64_t ldcin,
-                     bool accumulate, float* Y, int64_t ldy, int mr, int nr, const int32_t* row_off,
-                     const int32_t* col_off, const float* mult, const float* bias, const int8_t* prefetch);
+  void (*tile_float)(int64_t kc4, const uint8_t* Ap, const int8_t* Bp, float* Y, int64_t ldy, int mr, int nr,
+                     const int32_t* row_off, const int32_t* col_off, const float* mult, const float* bias,
+                     const int8_t* prefetch);
   // DynamicQuantizeLinear's passes: *lo = min(0, min x), *hi = max(0, max x) over n floats
   // (false when x holds NaN or ±inf), and y[i] = saturate(rint(x[i] / scale) + zero_point) into uint8.
   bool (*min_max)(const float* x, int64_t n, float* lo, float* hi);

@@ -4,7 +4,7 @@
 // products with B's 4 int8 values of each column straight into int32:
 //   C[r, j] (+)= Σ_g Σ_t Ap[g·MR·4 + r·4 + t]·Bp[g·NR·4 + j·4 + t]
 // One pass over the A and B panels; C read (accumulate) and written once.
-// tile_float (the last K block, per-tensor zero points): the tile's sums go
+// tile_float (a single K block, per-tensor zero points): the tile's sums go
 // through the float epilogue, float(acc + row_off[r] + col_off[j])·mult[j]
 // (+ bias[j]), from a 1 KB stack tile (L1) and are stored as floats: the task's
 // int32 block is not written and read back.
@@ -91,11 +91,11 @@ struct Int8Vnni {
   }
   // The sums into a 1 KB tile on the stack (in L1; the loop is the int32 tile's),
   // then the float epilogue from there into Y.
-  static void tile_float(int64_t kc4, const uint8_t* Ap, const int8_t* Bp, const int32_t* Cin, int64_t ldcin,
-                         bool accumulate, float* Y, int64_t ldy, int mr, int nr, const int32_t* row_off,
-                         const int32_t* col_off, const float* mult, const float* bias, const int8_t* pf) {
+  static void tile_float(int64_t kc4, const uint8_t* Ap, const int8_t* Bp, float* Y, int64_t ldy, int mr, int nr,
+                         const int32_t* row_off, const int32_t* col_off, const float* mult, const float* bias,
+                         const int8_t* pf) {
     alignas(64) int32_t sums[MR * NR];
-    dispatch<1>(kc4, Ap, Bp, Cin, ldcin, sums, NR, mr, nr, accumulate, pf);
+    dispatch<1>(kc4, Ap, Bp, sums, NR, sums, NR, mr, nr, false, pf);
     const __mmask16 m0 = nr >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << nr) - 1);
     const __mmask16 m1 = nr >= 32 ? 0xFFFF : nr <= 16 ? 0 : static_cast<__mmask16>((1u << (nr - 16)) - 1);
     const __m512i off0 = _mm512_maskz_loadu_epi32(m0, col_off), off1 = _mm512_maskz_loadu_epi32(m1, col_off + 16);

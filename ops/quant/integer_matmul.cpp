@@ -393,17 +393,17 @@ void plan_dynamic_quantize_matmul(PlanCtx& c) {
     if (split.size() > static_cast<size_t>(linalg::Int8Output::kMaxParts) || split.size() != c.node.outputs.size())
       c.fail("split has " + std::to_string(split.size()) + " sizes for " + std::to_string(c.node.outputs.size()) +
              " outputs (at most " + std::to_string(linalg::Int8Output::kMaxParts) + ")");
-    int64_t total = 0;
-    for (size_t i = 0; i < split.size(); ++i) {
+    int64_t total = 0;  // stays ≤ N: no overflow
+    size_t i = 0;
+    for (; i < split.size() && split[i] > 0 && split[i] <= g.N - total; ++i) total += split[i];
+    if (i < split.size() || total != g.N)
+      c.fail("split sizes must be positive and add up to N = " + std::to_string(g.N));
+    for (i = 0; i < split.size(); ++i) {
       if (c.node.outputs[i].empty()) c.fail("output " + std::to_string(i) + " of a split product has no name");
-      if (split[i] <= 0 || split[i] > g.N - total)
-        c.fail("split sizes must be positive and add up to N = " + std::to_string(g.N));
-      total += split[i];
       Shape oi = out;
       oi.back() = split[i];
       c.set_output(i, DType::Float32, oi);
     }
-    if (total != g.N) c.fail("split sizes must be positive and add up to N = " + std::to_string(g.N));
   }
   const std::string where = c.node.where();
   const ProductPlan p = product_plan(c, g, 1);
