@@ -230,3 +230,33 @@ TEST_CASE("gemm: the 4-row tile is chosen where it pads M 10% (6-row tile) or 25
     }
   }
 }
+
+TEST_CASE("gemm task grid: every block of C in exactly one task, chunks and row blocks equal up to one") {
+  for (int64_t mr : {4, 6, 8})
+    for (int64_t mc_max : {72, 96})
+      for (int64_t M = 1; M <= 600; M += M < 40 ? 1 : 37)
+        for (int64_t panels = 1; panels <= 120; panels += panels < 40 ? 1 : 13) {
+          const linalg::GemmTaskGrid g = linalg::gemm_task_grid(M, panels, mr, mc_max, 16);
+          CAPTURE(mr);
+          CAPTURE(mc_max);
+          CAPTURE(M);
+          CAPTURE(panels);
+          REQUIRE(g.nchunks >= 1);
+          REQUIRE(g.mblocks >= 1);
+          CHECK(g.mc % mr == 0);
+          CHECK(g.mblocks * g.mc >= M);       // every row in a block
+          CHECK((g.mblocks - 1) * g.mc < M);  // and no block empty
+          CHECK(g.chunk_begin(0) == 0);
+          CHECK(g.chunk_begin(g.nchunks) == panels);
+          int64_t smallest = panels, largest = 0;
+          for (int64_t c = 0; c < g.nchunks; ++c) {
+            const int64_t n = g.chunk_begin(c + 1) - g.chunk_begin(c);
+            smallest = std::min(smallest, n);
+            largest = std::max(largest, n);
+          }
+          CHECK(smallest >= 1);
+          CHECK(largest - smallest <= 1);  // 25 panels: 13 + 12, not 16 + 9
+          CHECK(largest <= g.chunk);       // the per-task scratch is sized by chunk
+          CHECK(largest <= 16);
+        }
+}

@@ -248,15 +248,8 @@ void gemm_blocked(const GemmKernels& kern, int64_t M, const LeftOperand& a, cons
     after_tiles.bias = after_tiles.row_bias = nullptr;
     if (!late_clamp) after_tiles = Epilogue{};
   }
-  // Row blocks of at most MC rows, equal up to one register tile (128 rows: 66 + 62, not 72 + 56).
-  // About 8 tasks: N is split into chunks of panels first; when N is too narrow for
-  // that (one or two panels: conv outputs on small planes), M is split finer.
-  int64_t mblocks = ceil_div(M, MC);
-  const int64_t chunk = std::max<int64_t>(1, std::min<int64_t>(NC_PANELS, ceil_div(panels * mblocks, 8)));
-  const int64_t nchunks = ceil_div(panels, chunk);
-  if (mblocks * nchunks < 8) mblocks = std::min(mpanels, std::max(mblocks, ceil_div(8, nchunks)));
-  const int64_t mc = ceil_div(ceil_div(M, mblocks), mr) * mr;
-  mblocks = ceil_div(M, mc);
+  const GemmTaskGrid grid = gemm_task_grid(M, panels, mr, MC, NC_PANELS);
+  const int64_t mc = grid.mc, mblocks = grid.mblocks, chunk = grid.chunk, nchunks = grid.nchunks;
   // A row-major and unscaled is read in place by the register tile: no packing
   // at all. Otherwise A is packed here, once for all tasks, unless every row
   // block has a single task (large M, small N: the CNN shapes): then each task
@@ -274,7 +267,7 @@ void gemm_blocked(const GemmKernels& kern, int64_t M, const LeftOperand& a, cons
                     mb = t % mblocks;  // a chunk of B for all row blocks: B read once, then from cache
       const int64_t i0 = mb * mc, mi = std::min(mc, M - i0);
       if (mi <= 0) continue;
-      const int64_t p0 = nc * chunk, p1 = std::min(panels, p0 + chunk);
+      const int64_t p0 = grid.chunk_begin(nc), p1 = grid.chunk_begin(nc + 1);
       for (int64_t pc = 0; pc < K; pc += KC) {
         const int64_t kc = std::min(KC, K - pc);
         const float* ap = packed_a ? packed_a + pc * mpanels * mr + (i0 / mr) * kc * mr : nullptr;
@@ -320,6 +313,18 @@ void gemm_blocked(const GemmKernels& kern, int64_t M, const LeftOperand& a, cons
 }
 
 }  // namespace
+
+GemmTaskGrid gemm_task_grid(int64_t M, int64_t panels, int64_t mr, int64_t mc_max, int64_t max_chunk) {
+  GemmTaskGrid g;
+  g.mblocks = ceil_div(M, mc_max);
+  g.nchunks = ceil_div(panels, std::max<int64_t>(1, std::min<int64_t>(max_chunk, ceil_div(panels * g.mblocks, 8))));
+  g.chunk = ceil_div(panels, g.nchunks);
+  g.panels = panels;
+  if (g.mblocks * g.nchunks < 8) g.mblocks = std::min(ceil_div(M, mr), std::max(g.mblocks, ceil_div(8, g.nchunks)));
+  g.mc = ceil_div(ceil_div(M, g.mblocks), mr) * mr;
+  g.mblocks = ceil_div(M, g.mc);
+  return g;
+}
 
 PackedA pack_a(const GemmKernels& kern, bool ta, int64_t M, int64_t K, const float* A, int64_t lda) {
   PackedA p;

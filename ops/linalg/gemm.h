@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "../parallel.h"
+
 namespace normrt {
 namespace linalg {
 
@@ -89,6 +91,20 @@ inline void add_clamp(float* y, const float* z, int64_t n, float lo, float hi) {
     y[i] = v > hi ? hi : v;
   }
 }
+
+// How the blocked GEMMs (float and int8) cut C into tasks: about 8, N first.
+// B's `panels` (of NR columns) go into nchunks chunks of at most `chunk`
+// panels, equal up to one (25 panels: 13 + 12, not 16 + 9: the threads take
+// equal counts of tasks, so unequal chunks left one thread 64% of the work);
+// when N is too narrow for that (conv outputs on small planes), M is split
+// finer. The rows go into mblocks blocks of mc rows (a multiple of mr, at
+// most mc_max unless split finer, equal up to one register tile: 128 rows
+// 64 + 64, not 72 + 56). Task t is chunk t / mblocks of row block t % mblocks.
+struct GemmTaskGrid {
+  int64_t mc = 0, mblocks = 0, chunk = 0, nchunks = 0, panels = 0;
+  int64_t chunk_begin(int64_t c) const { return part_start(panels, c, nchunks); }  // c <= nchunks
+};
+GemmTaskGrid gemm_task_grid(int64_t M, int64_t panels, int64_t mr, int64_t mc_max, int64_t max_chunk);
 
 // op(B) [K×N] packed into the kernel's panels once (weights at session creation).
 struct PackedB {

@@ -15,6 +15,8 @@
 
 #include <algorithm>
 #include <cstring>
+
+#include "gemm.h"
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -270,13 +272,9 @@ void int8_gemm(const Int8GemmKernels& kern, int64_t M, int64_t N, int64_t K, con
     return static_cast<float*>(out.part_C[p]) + i * *ld + (j - out.part_begin[p]);
   };
 
-  // Tasks as the float GEMM splits them (gemm.cpp): about 8, N first.
-  int64_t mblocks = ceil_div(M, MC);
-  const int64_t chunk = std::max<int64_t>(1, std::min<int64_t>(NC_PANELS, ceil_div(panels * mblocks, 8)));
-  const int64_t nchunks = ceil_div(panels, chunk);
-  if (mblocks * nchunks < 8) mblocks = std::min(mpanels, std::max(mblocks, ceil_div(8, nchunks)));
-  const int64_t mc = ceil_div(ceil_div(M, mblocks), mr) * mr;
-  mblocks = ceil_div(M, mc);
+  // Tasks as the float GEMM splits them: about 8, N first.
+  const GemmTaskGrid grid = gemm_task_grid(M, panels, mr, MC, NC_PANELS);
+  const int64_t mc = grid.mc, mblocks = grid.mblocks, chunk = grid.chunk, nchunks = grid.nchunks;
   const int64_t ldacc = chunk * nr;
   const size_t esize = element_size(out.kind);
   parallel_rows(mblocks * nchunks, mc * K4 * chunk * nr / 32, [&](int64_t first, int64_t last) {
@@ -288,7 +286,7 @@ void int8_gemm(const Int8GemmKernels& kern, int64_t M, int64_t N, int64_t K, con
                     mb = t % mblocks;  // a chunk of B for all row blocks: B read once, then from cache
       const int64_t i0 = mb * mc, mi = std::min(mc, M - i0);
       if (mi <= 0) continue;
-      const int64_t p0 = nc * chunk, p1 = std::min(panels, p0 + chunk);
+      const int64_t p0 = grid.chunk_begin(nc), p1 = grid.chunk_begin(nc + 1);
       const int64_t j0 = p0 * nr, nj = std::min(N, p1 * nr) - j0;
       if (K4 == 0)
         for (int64_t r = 0; r < mi; ++r) std::fill(acc.data() + r * ldacc, acc.data() + r * ldacc + nj, 0);
