@@ -180,9 +180,31 @@ struct DepthwiseImpl {
   // each lane's column q mod n. Per tap column k2 the kh taps sum apart, then
   // join the total where that column lies inside the row (a select, not a
   // multiply: a NaN read across the row's edge is dropped).
+  // v's first `lanes` (< W) lanes to y: a masked store where the ISA has one
+  // (not a vector store to a buffer and a narrow reload of it).
+  static void store_lanes(const B& v, float* y, int lanes) {
+#if defined(__AVX512F__)
+    if constexpr (W == 16) {
+      _mm512_mask_storeu_ps(y, static_cast<__mmask16>((1u << lanes) - 1), v);
+      return;
+    }
+#endif
+#if defined(__AVX2__)
+    if constexpr (W == 8) {
+      const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(lanes), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+      _mm256_maskstore_ps(y, mask, v);
+      return;
+    }
+#endif
+    alignas(64) float t[W];
+    v.store_aligned(t);
+    std::copy_n(t, lanes, y);
+  }
+
   template <int NB>
   static void dw_flat_vectors(const float* x, float* const* ys, const B* col, int64_t n, int kh, int kw,
-                              int64_t tap_row, int64_t d2, int64_t pl, const float* w, float bias, B vlo, B vhi) {
+                              int64_t tap_row, int64_t d2, int64_t pl, const float* w, float bias, B vlo, B vhi,
+                              int last_lanes = W) {
     B acc[NB];
 #pragma GCC unroll 4
     for (int j = 0; j < NB; ++j) acc[j] = B(bias);
@@ -203,19 +225,29 @@ struct DepthwiseImpl {
         acc[j] = off == 0 ? s[j] : acc[j] + xsimd::select(off < 0 ? col[j] >= edge : col[j] < edge, s[j], B(0.f));
     }
 #pragma GCC unroll 4
-    for (int j = 0; j < NB; ++j) xsimd::min(vhi, xsimd::max(vlo, acc[j])).store_unaligned(ys[j]);
+    for (int j = 0; j < NB; ++j) {
+      const B v = xsimd::min(vhi, xsimd::max(vlo, acc[j]));
+      if (j < NB - 1 || last_lanes == W)
+        v.store_unaligned(ys[j]);
+      else
+        store_lanes(v, ys[j], last_lanes);
+    }
   }
 
   // dw_flat (depthwise_kernels.h): blocks of four vectors, the last block
-  // holding the rest with the final partial vector stored through `tail`.
+  // holding the rest with the final partial vector stored through a mask.
   static void dw_flat(int64_t count, int64_t n, int kh, int kw, int64_t tap_row, int64_t d2, int64_t pl, const float* x,
                       const float* w, float bias, float lo, float hi, float* y) {
-    // Lane i's column in the first vector, and how far a vector moves it (W mod n), without a division.
-    alignas(64) float first[W], tail[W];
-    int64_t c = 0;
-    for (int i = 0; i < W; ++i, c = c + 1 == n ? 0 : c + 1) first[i] = static_cast<float>(c);
-    const B vlo(lo), vhi(hi), nf(static_cast<float>(n)), step(static_cast<float>(c));
-    B col = B::load_aligned(first);
+    // Lane i's column in the first vector (i mod n: n subtracted from the lanes at
+    // or past it, W / n times at most) and how far a vector moves it (W mod n).
+    alignas(64) static const float kLanes[64] = {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15,
+                                                 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31,
+                                                 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47,
+                                                 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63};
+    static_assert(W <= 64, "kLanes covers the widest vector");
+    const B vlo(lo), vhi(hi), nf(static_cast<float>(n)), step(static_cast<float>(W % n));
+    B col = B::load_aligned(kLanes);
+    for (int64_t k = n; k < W; k += n) col = xsimd::select(col >= nf, col - nf, col);
     const auto next = [&](B c) {
       c = c + step;
       return xsimd::select(c >= nf, c - nf, c);
@@ -237,26 +269,26 @@ struct DepthwiseImpl {
     for (int j = 0; j < rest; ++j) {
       cols[j] = col;
       col = next(col);
-      ys[j] = v + j < whole ? y + (v + j) * W : tail;
+      ys[j] = y + (v + j) * W;
     }
+    const int last = rem ? static_cast<int>(rem) : W;
     const float* xv = x + v * W;
     switch (rest) {
       case 4:
-        dw_flat_vectors<4>(xv, ys, cols, n, kh, kw, tap_row, d2, pl, w, bias, vlo, vhi);
+        dw_flat_vectors<4>(xv, ys, cols, n, kh, kw, tap_row, d2, pl, w, bias, vlo, vhi, last);
         break;
       case 3:
-        dw_flat_vectors<3>(xv, ys, cols, n, kh, kw, tap_row, d2, pl, w, bias, vlo, vhi);
+        dw_flat_vectors<3>(xv, ys, cols, n, kh, kw, tap_row, d2, pl, w, bias, vlo, vhi, last);
         break;
       case 2:
-        dw_flat_vectors<2>(xv, ys, cols, n, kh, kw, tap_row, d2, pl, w, bias, vlo, vhi);
+        dw_flat_vectors<2>(xv, ys, cols, n, kh, kw, tap_row, d2, pl, w, bias, vlo, vhi, last);
         break;
       case 1:
-        dw_flat_vectors<1>(xv, ys, cols, n, kh, kw, tap_row, d2, pl, w, bias, vlo, vhi);
+        dw_flat_vectors<1>(xv, ys, cols, n, kh, kw, tap_row, d2, pl, w, bias, vlo, vhi, last);
         break;
       default:
         break;
     }
-    if (rem) std::copy_n(tail, rem, y + whole * W);
   }
 
   static DepthwiseKernels table(const char* isa) {
