@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "op.h"
+#include "tensor_limit.h"
 
 namespace normrt {
 
@@ -105,6 +106,13 @@ const Tensor& PlanCtx::constant_input(size_t i) const {
   return *d.value;
 }
 
+void require_within_tensor_limit(uint64_t bytes, const std::string& what, DType dtype, const Shape& shape) {
+  if (bytes > max_tensor_bytes())
+    throw Error(ErrorCode::InvalidArgument, what + " " + dtype_name(dtype) + shape_str(shape) + " needs " +
+                                                std::to_string(bytes) + " bytes, over the limit of " +
+                                                std::to_string(max_tensor_bytes()));
+}
+
 void PlanCtx::set_output(size_t i, DType dtype, Shape shape) {
   if (i >= out.size()) fail("has no output " + std::to_string(i));
   uint64_t bytes = 0;
@@ -115,10 +123,7 @@ void PlanCtx::set_output(size_t i, DType dtype, Shape shape) {
   }
   // The per-tensor limit now, before the op builds tables the size of its
   // output (Resize's taps); the plan checks every value again.
-  if (bytes > max_tensor_bytes())
-    throw Error(ErrorCode::InvalidArgument, node.where() + ": output " + std::to_string(i) + " " + dtype_name(dtype) +
-                                                shape_str(shape) + " needs " + std::to_string(bytes) +
-                                                " bytes, over the limit of " + std::to_string(max_tensor_bytes()));
+  require_within_tensor_limit(bytes, node.where() + ": output " + std::to_string(i), dtype, shape);
   out[i].dtype = dtype;
   out[i].shape = std::move(shape);
 }

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <set>
 
+#include "../ops/tensor_limit.h"
 #include "dynamic_executor.h"
 
 namespace normrt {
@@ -353,11 +354,9 @@ std::shared_ptr<const Plan> make_plan(const Graph& g, const ValueIndex& ix, cons
     plan->value_bytes[i] = static_cast<uint64_t>(shape_numel(desc[i].shape, desc[i].dtype)) * dtype_size(desc[i].dtype);
     // Intermediates share one workspace instead of being allocated one by one,
     // so the per-tensor limit is checked here, when planning.
-    if (!plan->constants[i].defined() && plan->value_bytes[i] > max_tensor_bytes())
-      throw Error(ErrorCode::InvalidArgument, g.source + ": value '" + ix.name[i] + "' " + dtype_name(desc[i].dtype) +
-                                                  shape_str(desc[i].shape) + " needs " +
-                                                  std::to_string(plan->value_bytes[i]) + " bytes, over the limit of " +
-                                                  std::to_string(max_tensor_bytes()));
+    if (!plan->constants[i].defined())
+      require_within_tensor_limit(plan->value_bytes[i], g.source + ": value '" + ix.name[i] + "'", desc[i].dtype,
+                                  desc[i].shape);
   }
   for (auto& o : g.outputs) {
     int id = ix.get(o.name);

@@ -14,6 +14,12 @@ namespace normrt {
 namespace {
 
 #ifdef __AVX2__
+// The 8-lane mask of lanes i < n (n may be ≤ 0 or ≥ 8), for maskload/maskstore.
+inline __m256i avx2_lanes_below(int64_t n) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(std::max<int64_t>(-1, std::min<int64_t>(n, 8)))),
+                            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
 // Depthwise 3×3, stride 2, padding 1 at the start of both axes, on one channel
 // plane, read straight from x (no padded copy): y[o1, j] = clamp(bias +
 // Σ_{k1,k2} w[k1·3 + k2]·x[2·o1 − 1 + k1, 2·j − 1 + k2]), x zero outside.
@@ -40,17 +46,12 @@ inline void dw3x3s2_avx2(const float* x, int64_t in1, int64_t in2, int64_t out1,
     const __m256 left = _mm256_blend_ps(_mm256_permutevar8x32_ps(odd, one_over), _mm256_set1_ps(left0), 0x01);
     return _mm256_fmadd_ps(wr, odd, _mm256_fmadd_ps(wl, left, _mm256_mul_ps(wm, even)));
   };
-  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  const auto lanes_below = [lane](int64_t n) {  // the lanes i < n (n may be ≤ 0 or ≥ 8)
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(std::max<int64_t>(-1, std::min<int64_t>(n, 8)))),
-                              lane);
-  };
   // Blocks of 8 outputs whose 16 columns from 2·j lie inside the row.
   int64_t vec_end = 0;
   while (vec_end + 8 <= out2 && 2 * vec_end + 16 <= in2) vec_end += 8;
   // The rest (at most 8 outputs: 2·out2 ≤ in2 + 1): columns from 2·vec_end, `valid` of them inside the row.
   const int64_t valid = in2 - 2 * vec_end;
-  const __m256i ma = lanes_below(valid), mb = lanes_below(valid - 8), my = lanes_below(out2 - vec_end);
+  const __m256i ma = avx2_lanes_below(valid), mb = avx2_lanes_below(valid - 8), my = avx2_lanes_below(out2 - vec_end);
   for (int64_t o1 = 0; o1 < out1; ++o1) {
     const int64_t r = 2 * o1 - 1;  // the input row of taps k1 = 0 (then r + 1, r + 2); null when outside
     const float* x0 = r >= 0 && r < in1 ? x + r * in2 : nullptr;
@@ -191,8 +192,7 @@ struct DepthwiseImpl {
 #endif
 #if defined(__AVX2__)
     if constexpr (W == 8) {
-      const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(lanes), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-      _mm256_maskstore_ps(y, mask, v);
+      _mm256_maskstore_ps(y, avx2_lanes_below(lanes), v);
       return;
     }
 #endif
