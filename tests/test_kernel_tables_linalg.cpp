@@ -120,8 +120,8 @@ TEST_CASE("kernel tables: both GEMM tiles' micro kernels against the reference o
               {
                 INFO("entry micro");
                 std::vector<float> c = C0, r = C0;
-                K.micro(kc, Ap.data(), Bp.data(), c.data(), ldc, mr, nr, acc, epp);
-                R.micro(kc, Ap.data(), Bp.data(), r.data(), ldc, mr, nr, acc, epp);
+                K.micro(kc, Ap.data(), Bp.data(), c.data(), ldc, mr, nr, acc, epp, Bp.data());
+                R.micro(kc, Ap.data(), Bp.data(), r.data(), ldc, mr, nr, acc, epp, nullptr);
                 KT_CHECK_CLOSE(c, r, dot_tol(kc));
               }
               if (mr <= MR) {
@@ -139,8 +139,8 @@ TEST_CASE("kernel tables: both GEMM tiles' micro kernels against the reference o
                 std::vector<float> Al(static_cast<size_t>(mr * lda), kNaN);
                 for (int r = 0; r < mr; ++r) std::copy_n(A.data() + r * kc, kc, Al.data() + r * lda);
                 std::vector<float> c = C0, r = C0;
-                K.micro_lda(kc, Al.data(), lda, Bp.data(), c.data(), ldc, mr, nr, acc, epp);
-                R.micro_lda(kc, Al.data(), lda, Bp.data(), r.data(), ldc, mr, nr, acc, epp);
+                K.micro_lda(kc, Al.data(), lda, Bp.data(), c.data(), ldc, mr, nr, acc, epp, Bp.data());
+                R.micro_lda(kc, Al.data(), lda, Bp.data(), r.data(), ldc, mr, nr, acc, epp, nullptr);
                 KT_CHECK_CLOSE(c, r, dot_tol(kc));
               }
               {
@@ -154,9 +154,9 @@ TEST_CASE("kernel tables: both GEMM tiles' micro kernels against the reference o
                 INFO("entry micro_indirect_a");
                 std::vector<float> c = C0, r = C0;
                 K.micro_indirect_a(kc, abase.data(), row_offs.data(), mr, a_offs.data(), Bp.data(), c.data(), ldc, nr,
-                                   acc, epp);
+                                   acc, epp, Bp.data());
                 R.micro_indirect_a(kc, abase.data(), row_offs.data(), mr, a_offs.data(), Bp.data(), r.data(), ldc, nr,
-                                   acc, epp);
+                                   acc, epp, nullptr);
                 KT_CHECK_CLOSE(c, r, dot_tol(kc));
               }
             }

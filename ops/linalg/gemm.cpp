@@ -2,6 +2,9 @@
 // KC-deep block (once, or once per session for weights); each task owns a
 // block of C (MC rows × a chunk of panels), packs its rows of alpha·op(A) per
 // KC block into MR-high panels and runs the ISA's register tile over them.
+// A thread's tasks on one chunk take each KC block in turn (B's block from
+// memory once, then from cache), and each panel call prefetches the panel
+// the thread takes next.
 // M = 1 (decode steps, pooled heads) skips packing: a row-vector × matrix
 // product streams B once, which memory bandwidth bounds.
 #include "gemm.h"
@@ -260,54 +263,73 @@ void gemm_blocked(const GemmKernels& kern, int64_t M, const LeftOperand& a, cons
   Scratch<float> pa(pack_here ? packed_a_floats(kern, M, K) : 0);
   if (pack_here) pack_a_into(kern, a.ta, M, K, a.alpha, a.A, a.lda, pa.data());
   const float* packed_a = a.packed ? a.packed : pack_here ? pa.data() : nullptr;
+  // Panel jp of B's K block at pc (kc = min(KC, K - pc) rows of nr).
+  const auto b_panel = [&](int64_t pc, int64_t jp) {
+    return packed_b + pc * panels * nr + jp * std::min(KC, K - pc) * nr;
+  };
   parallel_rows(mblocks * nchunks, mc * K * chunk * nr / 8, [&](int64_t first, int64_t last) {
     Scratch<float> block(packed_a || direct_a || indirect_a ? 0 : static_cast<size_t>(mc * std::min(KC, K)));
-    for (int64_t t = first; t < last; ++t) {
-      const int64_t nc = t / mblocks,
-                    mb = t % mblocks;  // a chunk of B for all row blocks: B read once, then from cache
-      const int64_t i0 = mb * mc, mi = std::min(mc, M - i0);
-      if (mi <= 0) continue;
+    // This thread's consecutive tasks on one chunk of B (row blocks of one
+    // column chunk) go through each K block together, so the block's panels
+    // are read from memory once and then from cache.
+    for (int64_t g0 = first, g1; g0 < last; g0 = g1) {
+      const int64_t nc = g0 / mblocks;
+      g1 = std::min(last, (nc + 1) * mblocks);
       const int64_t p0 = grid.chunk_begin(nc), p1 = grid.chunk_begin(nc + 1);
+      const int64_t j0 = p0 * nr, j1 = std::min(N, p1 * nr);
       for (int64_t pc = 0; pc < K; pc += KC) {
         const int64_t kc = std::min(KC, K - pc);
-        const float* ap = packed_a ? packed_a + pc * mpanels * mr + (i0 / mr) * kc * mr : nullptr;
-        if (!packed_a && !direct_a && !indirect_a) {
-          for (int64_t ir = 0; ir < mi; ir += mr)
-            pack_a_panel(mr, a.ta, i0 + ir, std::min(mr, mi - ir), pc, kc, a.alpha, a.A, a.lda, block.data() + ir * kc);
-          ap = block.data();
-        }
         const bool accumulate = pc > 0 || beta != 0.f;
-        const bool last = pc + KC >= K;
-        for (int64_t jp = p0; jp < p1; ++jp) {
-          const float* bp = packed_b ? packed_b + pc * panels * nr + jp * kc * nr : nullptr;
-          const int nj = static_cast<int>(std::min(nr, N - jp * nr));
-          // The kernels walk the block's row tiles themselves: one call per panel.
-          const TileEpilogue block_te{ep.row_bias ? ep.row_bias + i0 : nullptr,
-                                      ep.bias ? ep.bias + jp * nr : nullptr,
-                                      tile_lo,
-                                      tile_hi,
-                                      tile_residual ? ep.residual + i0 * ep.ldr + jp * nr : nullptr,
-                                      ep.ldr};
-          const TileEpilogue* block_ep = last && tile_ep ? &block_te : nullptr;
-          float* cb = C + i0 * ldc + jp * nr;
-          const int rows = static_cast<int>(mi);
-          if (!packed_b) {
-            kern.micro_indirect(kc, ap, b.base + jp * nr, b.offs + pc, cb, ldc, rows, nj, accumulate, block_ep);
-          } else if (indirect_a) {
-            kern.micro_indirect_a(kc, a.base, a.row_offs + i0, rows, a.offs + pc, bp, cb, ldc, nj, accumulate,
-                                  block_ep);
-          } else if (direct_a) {
-            kern.micro_lda(kc, a.A + i0 * a.lda + pc, a.lda, bp, cb, ldc, rows, nj, accumulate, block_ep);
-          } else {
-            kern.micro(kc, ap, bp, cb, ldc, rows, nj, accumulate, block_ep);
+        const bool last_block = pc + KC >= K;
+        for (int64_t t = g0; t < g1; ++t) {
+          const int64_t i0 = t % mblocks * mc, mi = std::min(mc, M - i0);
+          if (mi <= 0) continue;
+          const float* ap = packed_a ? packed_a + pc * mpanels * mr + (i0 / mr) * kc * mr : nullptr;
+          if (!packed_a && !direct_a && !indirect_a) {
+            for (int64_t ir = 0; ir < mi; ir += mr)
+              pack_a_panel(mr, a.ta, i0 + ir, std::min(mr, mi - ir), pc, kc, a.alpha, a.A, a.lda,
+                           block.data() + ir * kc);
+            ap = block.data();
           }
+          for (int64_t jp = p0; jp < p1; ++jp) {
+            const float *bp = nullptr, *next = nullptr;
+            if (packed_b) {  // the panel this thread takes after this one, prefetched while this one computes
+              bp = b_panel(pc, jp);
+              next = jp + 1 < p1   ? b_panel(pc, jp + 1)
+                     : t + 1 < g1  ? b_panel(pc, p0)
+                     : !last_block ? b_panel(pc + KC, p0)
+                     : g1 < last   ? b_panel(0, grid.chunk_begin(g1 / mblocks))
+                                   : nullptr;
+            }
+            const int nj = static_cast<int>(std::min(nr, N - jp * nr));
+            // The kernels walk the block's row tiles themselves: one call per panel.
+            const TileEpilogue block_te{ep.row_bias ? ep.row_bias + i0 : nullptr,
+                                        ep.bias ? ep.bias + jp * nr : nullptr,
+                                        tile_lo,
+                                        tile_hi,
+                                        tile_residual ? ep.residual + i0 * ep.ldr + jp * nr : nullptr,
+                                        ep.ldr};
+            const TileEpilogue* block_ep = last_block && tile_ep ? &block_te : nullptr;
+            float* cb = C + i0 * ldc + jp * nr;
+            const int rows = static_cast<int>(mi);
+            if (!packed_b) {
+              kern.micro_indirect(kc, ap, b.base + jp * nr, b.offs + pc, cb, ldc, rows, nj, accumulate, block_ep);
+            } else if (indirect_a) {
+              kern.micro_indirect_a(kc, a.base, a.row_offs + i0, rows, a.offs + pc, bp, cb, ldc, nj, accumulate,
+                                    block_ep, next);
+            } else if (direct_a) {
+              kern.micro_lda(kc, a.A + i0 * a.lda + pc, a.lda, bp, cb, ldc, rows, nj, accumulate, block_ep, next);
+            } else {
+              kern.micro(kc, ap, bp, cb, ldc, rows, nj, accumulate, block_ep, next);
+            }
+          }
+          if (!last_block) continue;
+          // The rest of the epilogue (an activation function, a residual) on this task's block while it is in cache.
+          if (ep.act || late_clamp)
+            for (int64_t i = i0; i < i0 + mi; ++i) finish_row(after_tiles, i, C + i * ldc, j0, j1);
+          if (ep.transpose_to) store_transposed(i0, mi, j0, j1);
         }
       }
-      // The rest of the epilogue (an activation function, a residual) on this task's block while it is in cache.
-      const int64_t j0 = p0 * nr, j1 = std::min(N, p1 * nr);
-      if (ep.act || late_clamp)
-        for (int64_t i = i0; i < i0 + mi; ++i) finish_row(after_tiles, i, C + i * ldc, j0, j1);
-      if (ep.transpose_to) store_transposed(i0, mi, j0, j1);
     }
   });
 }

@@ -31,18 +31,20 @@ struct TileEpilogue {
 // zero-padded). accumulate = add to C instead of overwriting it. Except
 // micro_rows (mr ≤ MR), each takes a row block of any mr: one tile per MR
 // rows (A's packed panels kc·MR floats apart), one call per column panel.
-// MR is 4 to kGemmMaxMR (below), NR two vectors.
+// MR is 4 to kGemmMaxMR (below), NR two vectors. next (micro, micro_lda,
+// micro_indirect_a): the packed panel the caller takes after this one (kc'·NR
+// floats), which the block's tiles prefetch a share of each, or nullptr.
 struct GemmKernels {
   const char* isa;
   int mr, nr;
   void (*micro)(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, int mr, int nr, bool accumulate,
-                const struct TileEpilogue* ep);
+                const struct TileEpilogue* ep, const float* next);
   // The same tile reading A in place: MR row pointers, each contiguous along k.
   void (*micro_rows)(int64_t kc, const float* const* rows, const float* Bp, float* C, int64_t ldc, int mr, int nr,
                      bool accumulate, const struct TileEpilogue* ep);
   // The same reading a row-major A in place: row r at A + r·lda, contiguous along k (any mr).
   void (*micro_lda)(int64_t kc, const float* A, int64_t lda, const float* Bp, float* C, int64_t ldc, int mr, int nr,
-                    bool accumulate, const struct TileEpilogue* ep);
+                    bool accumulate, const struct TileEpilogue* ep, const float* next);
   // The same reading B in place: row k of the panel at base + offs[k] (NR contiguous floats).
   void (*micro_indirect)(int64_t kc, const float* Ap, const float* base, const int64_t* offs, float* C, int64_t ldc,
                          int mr, int nr, bool accumulate, const struct TileEpilogue* ep);
@@ -50,7 +52,7 @@ struct GemmKernels {
   // indirect GEMM with output positions on the rows: Conv's Yᵀ read straight from the input planes).
   void (*micro_indirect_a)(int64_t kc, const float* base, const int64_t* row_offs, int mr, const int64_t* offs,
                            const float* Bp, float* C, int64_t ldc, int nr, bool accumulate,
-                           const struct TileEpilogue* ep);
+                           const struct TileEpilogue* ep, const float* next);
   // C[c_rows[r]·ldc + j] += Σ_k base[row_offs[r] + offs[k]]·B[k, j] for r < rows, j < ncols, B in
   // ⌈ncols / NR⌉ packed panels kc·NR floats apart: A gathered and C's rows scattered (one tap of
   // Conv on a small plane over the output positions it reaches).

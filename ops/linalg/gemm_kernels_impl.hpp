@@ -128,8 +128,8 @@ struct GemmImpl {
   // Rows [0, mr) of C, any number of them: one tile per MR rows, a_at(ir)
   // giving the A-value function of the tile at row ir, the biases of ep's rows
   // following. One call per column panel of a row block.
-  // next_panel: where the panel after this one starts (contiguous packed
-  // panels), prefetched a share by each tile, or nullptr.
+  // next_panel: the packed panel the caller takes next, prefetched a share
+  // by each tile, or nullptr.
   template <class TileA, class BRow>
   static void tiles_down(int64_t kc, TileA a_at, BRow b_row, float* C, int64_t ldc, int mr, int nr, bool accumulate,
                          const TileEpilogue* ep, const float* next_panel = nullptr) {
@@ -156,10 +156,10 @@ struct GemmImpl {
 
   // A packed in MR-high panels (k-major, kc·MR floats apart), any number of rows.
   static void micro(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, int mr, int nr,
-                    bool accumulate, const TileEpilogue* ep) {
+                    bool accumulate, const TileEpilogue* ep, const float* next) {
     tiles_down(
         kc, [Ap, kc](int ir) { return packed_a(Ap + ir * kc); }, [Bp](int64_t k) { return Bp + k * NR; }, C, ldc, mr,
-        nr, accumulate, ep, Bp + kc * NR);
+        nr, accumulate, ep, next);
   }
 
   // B read in place (an indirect GEMM: Conv's input planes, no im2col): row k
@@ -187,7 +187,7 @@ struct GemmImpl {
   // MR (a partial tile's missing rows repeat its first, their results are not
   // stored); B packed.
   static void micro_lda(int64_t kc, const float* A, int64_t lda, const float* Bp, float* C, int64_t ldc, int mr, int nr,
-                        bool accumulate, const TileEpilogue* ep) {
+                        bool accumulate, const TileEpilogue* ep, const float* next) {
     tiles_down(
         kc,
         [A, lda, mr](int ir) {
@@ -196,18 +196,18 @@ struct GemmImpl {
           for (int i = 0; i < MR; ++i) r[i] = A + (ir + (ir + i < mr ? i : 0)) * lda;
           return [r](int64_t k, int i) { return r[i][k]; };
         },
-        [Bp](int64_t k) { return Bp + k * NR; }, C, ldc, mr, nr, accumulate, ep, Bp + kc * NR);
+        [Bp](int64_t k) { return Bp + k * NR; }, C, ldc, mr, nr, accumulate, ep, next);
   }
 
   // A read in place through offsets: A(r, k) = base[row_offs[r] + offs[k]]
   // for rows r < mr (any number: one tile per MR rows; a partial tile's
   // missing rows repeat its first, their results are not stored); B packed.
   static void micro_indirect_a(int64_t kc, const float* base, const int64_t* row_offs, int mr, const int64_t* offs,
-                               const float* Bp, float* C, int64_t ldc, int nr, bool accumulate,
-                               const TileEpilogue* ep) {
+                               const float* Bp, float* C, int64_t ldc, int nr, bool accumulate, const TileEpilogue* ep,
+                               const float* next) {
     tiles_down(
         kc, [=](int ir) { return gathered_a(base, row_offs + ir, std::min(MR, mr - ir), offs); },
-        [Bp](int64_t k) { return Bp + k * NR; }, C, ldc, mr, nr, accumulate, ep, Bp + kc * NR);
+        [Bp](int64_t k) { return Bp + k * NR; }, C, ldc, mr, nr, accumulate, ep, next);
   }
 
   // The A values of a tile of n ≤ MR rows read through offsets: A(r, k) =

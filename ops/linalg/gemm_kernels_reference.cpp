@@ -43,7 +43,7 @@ struct GemmReference {
   }
 
   static void micro(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, int mr, int nr,
-                    bool accumulate, const TileEpilogue* ep) {
+                    bool accumulate, const TileEpilogue* ep, const float* /*next*/) {
     tile(kc, packed_a(Ap, kc), packed_b(Bp), C, ldc, mr, nr, accumulate, ep);
   }
   static void micro_rows(int64_t kc, const float* const* rows, const float* Bp, float* C, int64_t ldc, int mr, int nr,
@@ -52,7 +52,7 @@ struct GemmReference {
         kc, [=](int r, int64_t k) { return rows[r][k]; }, packed_b(Bp), C, ldc, mr, nr, accumulate, ep);
   }
   static void micro_lda(int64_t kc, const float* A, int64_t lda, const float* Bp, float* C, int64_t ldc, int mr, int nr,
-                        bool accumulate, const TileEpilogue* ep) {
+                        bool accumulate, const TileEpilogue* ep, const float* /*next*/) {
     tile(
         kc, [=](int r, int64_t k) { return A[r * lda + k]; }, packed_b(Bp), C, ldc, mr, nr, accumulate, ep);
   }
@@ -62,8 +62,8 @@ struct GemmReference {
         kc, packed_a(Ap, kc), [=](int64_t k, int j) { return base[offs[k] + j]; }, C, ldc, mr, nr, accumulate, ep);
   }
   static void micro_indirect_a(int64_t kc, const float* base, const int64_t* row_offs, int mr, const int64_t* offs,
-                               const float* Bp, float* C, int64_t ldc, int nr, bool accumulate,
-                               const TileEpilogue* ep) {
+                               const float* Bp, float* C, int64_t ldc, int nr, bool accumulate, const TileEpilogue* ep,
+                               const float* /*next*/) {
     tile(
         kc, [=](int r, int64_t k) { return base[row_offs[r] + offs[k]]; }, packed_b(Bp), C, ldc, mr, nr, accumulate,
         ep);

@@ -277,11 +277,15 @@ void int8_gemm(const Int8GemmKernels& kern, int64_t M, int64_t N, int64_t K, con
   const int64_t mc = grid.mc, mblocks = grid.mblocks, chunk = grid.chunk, nchunks = grid.nchunks;
   const int64_t ldacc = chunk * nr;
   const size_t esize = element_size(out.kind);
-  parallel_rows(mblocks * nchunks, mc * K4 * chunk * nr / 32, [&](int64_t first, int64_t last) {
+  // Panel jp of B's K block at pc.
+  const auto b_panel = [&](int64_t pc, int64_t jp) {
+    return b.data + pc * panels * nr + jp * std::min(KC, K4 - pc) * nr;
+  };
+  parallel_rows(mblocks * nchunks, mc * K4 * chunk * nr / 32, [&](int64_t first, int64_t range_end) {
     Scratch<int32_t> acc(static_cast<size_t>(mc * ldacc));
     Scratch<float> mult_row(rs_one ? 0 : static_cast<size_t>(ldacc));
     Scratch<uint8_t> trow(out.transposed ? static_cast<size_t>(ldacc) * esize : 0);
-    for (int64_t t = first; t < last; ++t) {
+    for (int64_t t = first; t < range_end; ++t) {
       const int64_t nc = t / mblocks,
                     mb = t % mblocks;  // a chunk of B for all row blocks: B read once, then from cache
       const int64_t i0 = mb * mc, mi = std::min(mc, M - i0);
@@ -294,12 +298,16 @@ void int8_gemm(const Int8GemmKernels& kern, int64_t M, int64_t N, int64_t K, con
         const int64_t kc = std::min(KC, K4 - pc);
         const uint8_t* ap = pa.data() + (pc * mpanels * mr + (i0 / mr) * kc * mr) * kern.a_bytes;
         for (int64_t jp = p0; jp < p1; ++jp) {
-          const int8_t* bp = b.data + pc * panels * nr + jp * kc * nr;
+          const int8_t* bp = b_panel(pc, jp);
+          const int8_t* next = jp + 1 < p1         ? b_panel(pc, jp + 1)  // the panel this task takes next
+                               : pc + KC < K4      ? b_panel(pc + KC, p0)
+                               : t + 1 < range_end ? b_panel(0, grid.chunk_begin((t + 1) / mblocks))
+                                                   : nullptr;
           int32_t* cb = acc.data() + (jp - p0) * nr;
           const int cols = static_cast<int>(fused ? std::min(nr, N - jp * nr) : nr);
           for (int64_t ir = 0; ir < mi; ir += mr) {
             const int rows = static_cast<int>(std::min(mr, mi - ir));
-            const int8_t* pf = ir == 0 ? bp + kc * nr : nullptr;  // the first row tile prefetches the next panel
+            const int8_t* pf = ir == 0 ? next : nullptr;  // the first row tile prefetches the next panel
             const uint8_t* at = ap + ir * kc * kern.a_bytes;
             if (!fused) {
               kern.tile(kc / 4, at, bp, cb + ir * ldacc, ldacc, rows, cols, pc > 0, pf);
