@@ -66,9 +66,11 @@ TEST_CASE("kernel tables: both GEMM tiles' micro kernels against the reference o
   for (const auto& [kp, rp] : gemm_tiles()) {
     const linalg::GemmKernels &K = *kp, &R = *rp;
     const int MR = K.mr, NR = K.nr;
-    std::vector<int> mrs;  // 1 … MR + 1 and 2·MR + 1: one tile, part of one, several (all but micro_rows)
+    // 1 … MR + 1, 2·MR − 1, 2·MR + 1 and 3·MR − 2: one tile, part of one, several (all but micro_rows);
+    // A read in place splits MR − 1, 2·MR − 1 and 3·MR − 2 rows into tiles of MR − 1 and MR rows.
+    std::vector<int> mrs;
     for (int mr = 1; mr <= MR + 1; ++mr) mrs.push_back(mr);
-    mrs.push_back(2 * MR + 1);
+    for (int mr : {2 * MR - 1, 2 * MR + 1, 3 * MR - 2}) mrs.push_back(mr);
     for (int64_t kc : {int64_t{1}, int64_t{3}, KC - 1, KC, KC + 1})
       for (int mr : mrs)
         for (int nr : {1, NR - 1, NR})

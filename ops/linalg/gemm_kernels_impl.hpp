@@ -46,7 +46,8 @@ struct GemmImpl {
   // c_row(r) is where row r of the tile is stored. Every loop over the rows is
   // unrolled, so each accumulator is a register of its own (none is indexed at
   // run time, none is kept in memory).
-  template <class AVal, class BRow, class CRow>
+  // ROWS < MR: only the first ROWS rows are computed (mr ≤ ROWS).
+  template <int ROWS = MR, class AVal, class BRow, class CRow>
   static void tile(int64_t kc, AVal a_at, BRow b_row, CRow c_row, int mr, int nr, bool accumulate,
                    const TileEpilogue* ep, const float* prefetch = nullptr, int64_t prefetch_rows = 0) {
     B c0[MR], c1[MR];
@@ -55,14 +56,14 @@ struct GemmImpl {
       B cb0, cb1;
       load_col_bias(ep, nr, cb0, cb1);
 #pragma GCC unroll 16
-      for (int r = 0; r < MR; ++r) {
+      for (int r = 0; r < ROWS; ++r) {
         const B rb(ep->row_bias && r < mr ? ep->row_bias[r] : 0.f);
         c0[r] = cb0 + rb;
         c1[r] = cb1 + rb;
       }
     } else {
 #pragma GCC unroll 16
-      for (int r = 0; r < MR; ++r) c0[r] = c1[r] = B(0.f);
+      for (int r = 0; r < ROWS; ++r) c0[r] = c1[r] = B(0.f);
     }
     for (int64_t k = 0; k < kc; ++k) {
       const float* Bp = b_row(k);
@@ -72,7 +73,7 @@ struct GemmImpl {
       }
       const B b0 = B::load_unaligned(Bp), b1 = B::load_unaligned(Bp + W);
 #pragma GCC unroll 16
-      for (int r = 0; r < MR; ++r) {
+      for (int r = 0; r < ROWS; ++r) {
         const B a(a_at(k, r));
         c0[r] = xsimd::fma(a, b0, c0[r]);
         c1[r] = xsimd::fma(a, b1, c1[r]);
@@ -121,7 +122,7 @@ struct GemmImpl {
     };
     // The first mr rows (fewer than MR at the bottom edge of C).
 #pragma GCC unroll 16
-    for (int r = 0; r < MR; ++r)
+    for (int r = 0; r < ROWS; ++r)
       if (r < mr) store_row(r, c0[r], c1[r]);
   }
 
@@ -130,22 +131,32 @@ struct GemmImpl {
   // following. One call per column panel of a row block.
   // next_panel: the packed panel the caller takes next, prefetched a share
   // by each tile, or nullptr.
-  template <class TileA, class BRow>
+  // Balanced (A read in place, so tiles may start at any row): when the rows
+  // split into tiles of MR and MR − 1 rows, they do (49 = 7 × 7, not 6 × 8
+  // and a tile computed in full for 1 row), the shorter tiles computing
+  // MR − 1 rows only.
+  template <bool Balanced = false, class TileA, class BRow>
   static void tiles_down(int64_t kc, TileA a_at, BRow b_row, float* C, int64_t ldc, int mr, int nr, bool accumulate,
                          const TileEpilogue* ep, const float* next_panel = nullptr) {
-    const int64_t tiles = (mr + MR - 1) / MR;
-    for (int ir = 0; ir < mr; ir += MR) {
+    const int tiles = (mr + MR - 1) / MR;
+    const bool balanced = Balanced && mr % MR != 0 && tiles * (MR - 1) <= mr;
+    const int64_t share = next_panel ? (kc + tiles - 1) / tiles : 0;
+    for (int t = 0, ir = 0; t < tiles; ++t) {
+      const int rows = balanced ? (mr - ir) / (tiles - t) + ((mr - ir) % (tiles - t) != 0) : std::min(MR, mr - ir);
       TileEpilogue te{};
       if (ep)
         te = {ep->row_bias ? ep->row_bias + ir : nullptr,           ep->col_bias, ep->lo, ep->hi,
               ep->residual ? ep->residual + ir * ep->ldr : nullptr, ep->ldr};
       float* c = C + ir * ldc;
       // Each of the block's tiles prefetches its share of the next panel's kc rows.
-      const int64_t tile_index = ir / MR, share = next_panel ? (kc + tiles - 1) / tiles : 0;
-      const int64_t pf_first = std::min(kc, tile_index * share), pf_rows = std::min(share, kc - pf_first);
-      tile(
-          kc, a_at(ir), b_row, [c, ldc](int r) { return c + r * ldc; }, std::min(MR, mr - ir), nr, accumulate,
-          ep ? &te : nullptr, next_panel ? next_panel + pf_first * NR : nullptr, pf_rows);
+      const int64_t pf_first = std::min(kc, t * share), pf_rows = std::min(share, kc - pf_first);
+      const float* pf = next_panel ? next_panel + pf_first * NR : nullptr;
+      const auto c_row = [c, ldc](int r) { return c + r * ldc; };
+      if (balanced && rows == MR - 1)
+        tile<MR - 1>(kc, a_at(ir, rows), b_row, c_row, rows, nr, accumulate, ep ? &te : nullptr, pf, pf_rows);
+      else
+        tile(kc, a_at(ir, rows), b_row, c_row, rows, nr, accumulate, ep ? &te : nullptr, pf, pf_rows);
+      ir += rows;
     }
   }
 
@@ -158,8 +169,8 @@ struct GemmImpl {
   static void micro(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, int mr, int nr,
                     bool accumulate, const TileEpilogue* ep, const float* next) {
     tiles_down(
-        kc, [Ap, kc](int ir) { return packed_a(Ap + ir * kc); }, [Bp](int64_t k) { return Bp + k * NR; }, C, ldc, mr,
-        nr, accumulate, ep, next);
+        kc, [Ap, kc](int ir, int) { return packed_a(Ap + ir * kc); }, [Bp](int64_t k) { return Bp + k * NR; }, C, ldc,
+        mr, nr, accumulate, ep, next);
   }
 
   // B read in place (an indirect GEMM: Conv's input planes, no im2col): row k
@@ -167,8 +178,8 @@ struct GemmImpl {
   static void micro_indirect(int64_t kc, const float* Ap, const float* base, const int64_t* offs, float* C, int64_t ldc,
                              int mr, int nr, bool accumulate, const TileEpilogue* ep) {
     tiles_down(
-        kc, [Ap, kc](int ir) { return packed_a(Ap + ir * kc); }, [base, offs](int64_t k) { return base + offs[k]; }, C,
-        ldc, mr, nr, accumulate, ep);
+        kc, [Ap, kc](int ir, int) { return packed_a(Ap + ir * kc); },
+        [base, offs](int64_t k) { return base + offs[k]; }, C, ldc, mr, nr, accumulate, ep);
   }
 
   // A read in place: row r of the tile at rows[r] (MR pointers; rows past mr
@@ -188,12 +199,12 @@ struct GemmImpl {
   // stored); B packed.
   static void micro_lda(int64_t kc, const float* A, int64_t lda, const float* Bp, float* C, int64_t ldc, int mr, int nr,
                         bool accumulate, const TileEpilogue* ep, const float* next) {
-    tiles_down(
+    tiles_down<true>(
         kc,
-        [A, lda, mr](int ir) {
+        [A, lda](int ir, int n) {
           std::array<const float*, MR> r;
 #pragma GCC unroll 16
-          for (int i = 0; i < MR; ++i) r[i] = A + (ir + (ir + i < mr ? i : 0)) * lda;
+          for (int i = 0; i < MR; ++i) r[i] = A + (ir + (i < n ? i : 0)) * lda;
           return [r](int64_t k, int i) { return r[i][k]; };
         },
         [Bp](int64_t k) { return Bp + k * NR; }, C, ldc, mr, nr, accumulate, ep, next);
@@ -205,8 +216,8 @@ struct GemmImpl {
   static void micro_indirect_a(int64_t kc, const float* base, const int64_t* row_offs, int mr, const int64_t* offs,
                                const float* Bp, float* C, int64_t ldc, int nr, bool accumulate, const TileEpilogue* ep,
                                const float* next) {
-    tiles_down(
-        kc, [=](int ir) { return gathered_a(base, row_offs + ir, std::min(MR, mr - ir), offs); },
+    tiles_down<true>(
+        kc, [=](int ir, int n) { return gathered_a(base, row_offs + ir, n, offs); },
         [Bp](int64_t k) { return Bp + k * NR; }, C, ldc, mr, nr, accumulate, ep, next);
   }
 
