@@ -84,9 +84,14 @@ void plan_attention(PlanCtx& c) {
   // and V_h into the register tile's NR-wide panels (K by 4×4 transposes), so
   // both products run as bare tiles reading Q's and the scores' rows in place;
   // the block's scores (rows × Sk) stay in thread scratch between them.
+  // A block's scores (rows × Sk floats) stay within kScoresBytes, so that they
+  // are still in L2 when the softmax and P·V read them (1500 keys: 16 rows).
+  constexpr int64_t kScoresBytes = 128 << 10;
   const int64_t heads = s.B * s.H;
   const int64_t blocks_per_head = heads >= 4 ? 1 : std::min<int64_t>((4 + heads - 1) / heads, (s.Sq + 5) / 6);
-  const int64_t rows_per_block = std::max<int64_t>(1, (s.Sq + blocks_per_head - 1) / blocks_per_head);
+  const int64_t rows_cap = std::max<int64_t>(8, kScoresBytes / 4 / std::max<int64_t>(1, s.Sk) / 8 * 8);
+  const int64_t rows_per_block =
+      std::min(rows_cap, std::max<int64_t>(1, (s.Sq + blocks_per_head - 1) / blocks_per_head));
   const int64_t blocks = (s.Sq + rows_per_block - 1) / rows_per_block;
   const linalg::GemmKernels& kern = c.kernels->gemm_for(rows_per_block);
   const VectorMath& vm = *c.kernels->math;

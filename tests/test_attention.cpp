@@ -166,8 +166,10 @@ TEST_CASE("attention fuses and matches the unfused graph at sizes around the reg
   struct Size {
     int64_t B, Sq, Sk, H, d, dv;
   };
-  const Size sizes[] = {{1, 1, 1, 1, 1, 1},     {1, 7, 9, 3, 5, 4},   {2, 9, 7, 1, 16, 17},  {1, 17, 33, 2, 8, 24},
-                        {1, 33, 17, 4, 32, 32}, {2, 65, 65, 2, 7, 9}, {1, 6, 300, 1, 64, 16}};
+  const Size sizes[] = {
+      {1, 1, 1, 1, 1, 1},     {1, 7, 9, 3, 5, 4},     {2, 9, 7, 1, 16, 17},
+      {1, 17, 33, 2, 8, 24},  {1, 33, 17, 4, 32, 32}, {2, 65, 65, 2, 7, 9},
+      {1, 6, 300, 1, 64, 16}, {1, 40, 1100, 4, 8, 8}};  // 1100 keys: 24-row blocks (the scores' L2 cap), 24 + 16
   for (const Size& z : sizes) {
     Attn a;
     a.B = z.B, a.Sq = z.Sq, a.Sk = z.Sk, a.H = z.H, a.d = z.d, a.dv = z.dv;
