@@ -340,6 +340,9 @@ GemmTaskGrid gemm_task_grid(int64_t M, int64_t panels, int64_t mr, int64_t mc_ma
   GemmTaskGrid g;
   g.mblocks = ceil_div(M, mc_max);
   g.nchunks = ceil_div(panels, std::max<int64_t>(1, std::min<int64_t>(max_chunk, ceil_div(panels * g.mblocks, 8))));
+  // Fewer chunks where the smaller ones would fall below 7/8 of the larger (3 panels as 2 + 1
+  // left one of two threads two thirds of the work): M is split finer instead.
+  while (g.nchunks > 1 && panels / g.nchunks * 8 < ceil_div(panels, g.nchunks) * 7) --g.nchunks;
   g.chunk = ceil_div(panels, g.nchunks);
   g.panels = panels;
   if (g.mblocks * g.nchunks < 8) g.mblocks = std::min(ceil_div(M, mr), std::max(g.mblocks, ceil_div(8, g.nchunks)));

@@ -99,7 +99,8 @@ inline void add_clamp(float* y, const float* z, int64_t n, float lo, float hi) {
 // panels, equal up to one (25 panels: 13 + 12, not 16 + 9: the threads take
 // equal counts of tasks, so unequal chunks left one thread 64% of the work);
 // when N is too narrow for that (conv outputs on small planes), M is split
-// finer. The rows go into mblocks blocks of mc rows (a multiple of mr, at
+// finer, as it is where the chunks would differ by more than an eighth (3
+// panels: one chunk, not 2 + 1). The rows go into mblocks blocks of mc rows (a multiple of mr, at
 // most mc_max unless split finer, equal up to one register tile: 128 rows
 // 64 + 64, not 72 + 56). Task t is chunk t / mblocks of row block t % mblocks.
 struct GemmTaskGrid {
