@@ -126,9 +126,9 @@ struct GemmImpl {
       if (r < mr) store_row(r, c0[r], c1[r]);
   }
 
-  // Rows [0, mr) of C, any number of them: one tile per MR rows, a_at(ir)
-  // giving the A-value function of the tile at row ir, the biases of ep's rows
-  // following. One call per column panel of a row block.
+  // Rows [0, mr) of C, any number of them: one tile per MR rows, a_at(ir, n)
+  // giving the A-value function of the tile of n rows at row ir, the biases
+  // of ep's rows following. One call per column panel of a row block.
   // next_panel: the packed panel the caller takes next, prefetched a share
   // by each tile, or nullptr.
   // Balanced (A read in place, so tiles may start at any row): when the rows
@@ -195,8 +195,8 @@ struct GemmImpl {
   }
 
   // A row-major, read in place: row r at A + r·lda, rows [0, mr) in tiles of
-  // MR (a partial tile's missing rows repeat its first, their results are not
-  // stored); B packed.
+  // MR or MR − 1 (tiles_down's balanced split; a partial tile's missing rows
+  // repeat its first, their results are not stored); B packed.
   static void micro_lda(int64_t kc, const float* A, int64_t lda, const float* Bp, float* C, int64_t ldc, int mr, int nr,
                         bool accumulate, const TileEpilogue* ep, const float* next) {
     tiles_down<true>(
@@ -211,7 +211,7 @@ struct GemmImpl {
   }
 
   // A read in place through offsets: A(r, k) = base[row_offs[r] + offs[k]]
-  // for rows r < mr (any number: one tile per MR rows; a partial tile's
+  // for rows r < mr (any number: tiles as micro_lda's; a partial tile's
   // missing rows repeat its first, their results are not stored); B packed.
   static void micro_indirect_a(int64_t kc, const float* base, const int64_t* row_offs, int mr, const int64_t* offs,
                                const float* Bp, float* C, int64_t ldc, int nr, bool accumulate, const TileEpilogue* ep,
