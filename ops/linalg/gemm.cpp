@@ -103,27 +103,28 @@ PackedB pack_b(const GemmKernels& kern, bool tb, int64_t K, int64_t N, const flo
 
 namespace {
 
-// The epilogue on row i of C, columns [j0, j1).
+// The epilogue on row i of C, columns [j0, j1) at c (c[0] is column j0).
 // (With transpose_to, the residual and the clamp are left to the transposing store.)
 void finish_row(const Epilogue& ep, int64_t i, float* c, int64_t j0, int64_t j1) {
+  const int64_t n = j1 - j0;
   if (ep.bias)
-    for (int64_t j = j0; j < j1; ++j) c[j] += ep.bias[j];
+    for (int64_t j = 0; j < n; ++j) c[j] += ep.bias[j0 + j];
   if (ep.row_bias) {
     const float b = ep.row_bias[i];
-    for (int64_t j = j0; j < j1; ++j) c[j] += b;
+    for (int64_t j = 0; j < n; ++j) c[j] += b;
   }
   if (ep.residual && ep.transpose_to) return;
   if (ep.residual)  // sum and clamp in one pass
-    add_clamp(c + j0, ep.residual + i * ep.ldr + j0, j1 - j0, ep.lo, ep.hi);
+    add_clamp(c, ep.residual + i * ep.ldr + j0, n, ep.lo, ep.hi);
   else if (ep.lo > -__builtin_inff() || ep.hi < __builtin_inff()) {
     const float lo = ep.lo, hi = ep.hi;
-    for (int64_t j = j0; j < j1; ++j) {
+    for (int64_t j = 0; j < n; ++j) {
       float v = c[j];
       v = v < lo ? lo : v;
       c[j] = v > hi ? hi : v;
     }
   }
-  if (ep.act) ep.act(c + j0, c + j0, static_cast<size_t>(j1 - j0));
+  if (ep.act) ep.act(c, c, static_cast<size_t>(n));
 }
 
 // y[j] = alpha·Σ_k a[k]·op(B)(k, j) + beta·y[j], with the ISA's GEMV kernels
@@ -149,7 +150,7 @@ void gemv_row(const GemmKernels& kern, bool tb, int64_t N, int64_t K, float alph
         kern.gemv_n(K, a, a_stride, B + jb, ldb, tmp, nj);
       for (int64_t j = 0; j < nj; ++j) y[jb + j] = alpha * tmp[j] + (beta == 0.f ? 0.f : beta * y[jb + j]);
     }
-    finish_row(ep, 0, y, j0, j1);
+    finish_row(ep, 0, y + j0, j0, j1);
   });
 }
 
@@ -223,19 +224,19 @@ void gemm_blocked(const GemmKernels& kern, int64_t M, const LeftOperand& a, cons
   if (beta != 0.f && beta != 1.f)
     for (int64_t i = 0; i < M; ++i)
       for (int64_t j = 0; j < N; ++j) C[i * ldc + j] *= beta;
-  // Block [i0, i0 + mi) × [j0, j1) of C transposed into transpose_to; a residual
-  // and the clamp are applied there (finish_row left them), else they were applied.
-  const auto store_transposed = [&](int64_t i0, int64_t mi, int64_t j0, int64_t j1) {
+  // Block [i0, i0 + mi) × [j0, j1) of C (at src, row stride lds) transposed into transpose_to; a
+  // residual and the clamp are applied there (finish_row left them), else they were applied.
+  const auto store_transposed = [&](const float* src, int64_t lds, int64_t i0, int64_t mi, int64_t j0, int64_t j1) {
     const bool r = ep.residual != nullptr;
-    transpose_clamp_block(C + i0 * ldc + j0, mi, j1 - j0, ldc, ep.transpose_to + j0 * ep.ldt + i0, ep.ldt,
-                          r ? ep.lo : -INFINITY, r ? ep.hi : INFINITY, r ? ep.residual + j0 * ep.ldt + i0 : nullptr);
+    transpose_clamp_block(src, mi, j1 - j0, lds, ep.transpose_to + j0 * ep.ldt + i0, ep.ldt, r ? ep.lo : -INFINITY,
+                          r ? ep.hi : INFINITY, r ? ep.residual + j0 * ep.ldt + i0 : nullptr);
   };
   if (K == 0) {
     for (int64_t i = 0; i < M; ++i) {
       if (beta == 0.f) std::fill(C + i * ldc, C + i * ldc + N, 0.f);
       finish_row(ep, i, C + i * ldc, 0, N);
     }
-    if (ep.transpose_to) store_transposed(0, M, 0, N);
+    if (ep.transpose_to) store_transposed(C, ldc, 0, M, 0, N);
     return;
   }
   // Biases, a residual and the clamp go into the register tile's stores; an
@@ -251,14 +252,20 @@ void gemm_blocked(const GemmKernels& kern, int64_t M, const LeftOperand& a, cons
     after_tiles.bias = after_tiles.row_bias = nullptr;
     if (!late_clamp) after_tiles = Epilogue{};
   }
-  const GemmTaskGrid grid = gemm_task_grid(M, panels, mr, MC, NC_PANELS);
-  const int64_t mc = grid.mc, mblocks = grid.mblocks, chunk = grid.chunk, nchunks = grid.nchunks;
   // A row-major and unscaled is read in place by the register tile: no packing
   // at all. Otherwise A is packed here, once for all tasks, unless every row
   // block has a single task (large M, small N: the CNN shapes): then each task
   // packs its own MC×KC block into L2-sized scratch.
   const bool indirect_a = a.row_offs != nullptr;
   const bool direct_a = !a.packed && !indirect_a && !a.ta && a.alpha == 1.f && packed_b;
+  // Threads splitting N would each read all of A as packed here, half of it just written by the
+  // other core (lines moved between the cores); splitting M instead, each packs its own rows and
+  // reads all of B (read-only: cheaper to share). Rows only when A is over half B's size.
+  const int threads = intra_op_threads();
+  const bool rows_only =
+      !a.packed && !direct_a && !indirect_a && threads > 1 && 2 * M > N && ceil_div(M, mr) >= 2 * threads;
+  const GemmTaskGrid grid = gemm_task_grid(M, panels, mr, MC, NC_PANELS, rows_only);
+  const int64_t mc = grid.mc, mblocks = grid.mblocks, chunk = grid.chunk, nchunks = grid.nchunks;
   const bool pack_here = !a.packed && !direct_a && !indirect_a && nchunks > 1;
   Scratch<float> pa(pack_here ? packed_a_floats(kern, M, K) : 0);
   if (pack_here) pack_a_into(kern, a.ta, M, K, a.alpha, a.A, a.lda, pa.data());
@@ -267,6 +274,11 @@ void gemm_blocked(const GemmKernels& kern, int64_t M, const LeftOperand& a, cons
   const auto b_panel = [&](int64_t pc, int64_t jp) {
     return packed_b + pc * panels * nr + jp * std::min(KC, K - pc) * nr;
   };
+  // Stored transposed, with several threads and K blocks, a thread sums its rows of its chunk in
+  // scratch of its own (transposed from there; C is left unwritten): two threads
+  // read-modify-writing neighbouring column ranges of the same rows of C once per K block each
+  // ran ~20% slower (cache lines pulled between the cores). The same sums, in the same order.
+  const bool own_c = ep.transpose_to && K > KC && nchunks > 1 && beta == 0.f && threads > 1;
   parallel_rows(mblocks * nchunks, mc * K * chunk * nr / 8, [&](int64_t first, int64_t last) {
     Scratch<float> block(packed_a || direct_a || indirect_a ? 0 : static_cast<size_t>(mc * std::min(KC, K)));
     // This thread's consecutive tasks on one chunk of B (row blocks of one
@@ -277,6 +289,15 @@ void gemm_blocked(const GemmKernels& kern, int64_t M, const LeftOperand& a, cons
       g1 = std::min(last, (nc + 1) * mblocks);
       const int64_t p0 = grid.chunk_begin(nc), p1 = grid.chunk_begin(nc + 1);
       const int64_t j0 = p0 * nr, j1 = std::min(N, p1 * nr);
+      // Where this thread's C block is summed: C itself, or rows [r0, r1) × [j0, j0 + ldo) of its own
+      // (a row stride off multiples of 4 KB, so a tile's rows do not share L1 sets).
+      const int64_t r0 = g0 % mblocks * mc, r1 = std::min(M, ((g1 - 1) % mblocks + 1) * mc);
+      const int64_t ldo = (p1 - p0) * nr + ((p1 - p0) * nr % 1024 == 0 ? 16 : 0);
+      Scratch<float> own(own_c ? static_cast<size_t>((r1 - r0) * ldo) : 0);
+      const int64_t ldcb = own_c ? ldo : ldc;
+      const auto c_at = [&](int64_t i, int64_t j) {
+        return own_c ? own.data() + (i - r0) * ldo + (j - j0) : C + i * ldc + j;
+      };
       for (int64_t pc = 0; pc < K; pc += KC) {
         const int64_t kc = std::min(KC, K - pc);
         const bool accumulate = pc > 0 || beta != 0.f;
@@ -310,24 +331,25 @@ void gemm_blocked(const GemmKernels& kern, int64_t M, const LeftOperand& a, cons
                                         tile_residual ? ep.residual + i0 * ep.ldr + jp * nr : nullptr,
                                         ep.ldr};
             const TileEpilogue* block_ep = last_block && tile_ep ? &block_te : nullptr;
-            float* cb = C + i0 * ldc + jp * nr;
+            float* cb = c_at(i0, jp * nr);
             const int rows = static_cast<int>(mi);
             if (!packed_b) {
-              kern.micro_indirect(kc, ap, b.base + jp * nr, b.offs + pc, cb, ldc, rows, nj, accumulate, block_ep);
+              kern.micro_indirect(kc, ap, b.base + jp * nr, b.offs + pc, cb, ldcb, rows, nj, accumulate, block_ep);
             } else if (indirect_a) {
-              kern.micro_indirect_a(kc, a.base, a.row_offs + i0, rows, a.offs + pc, bp, cb, ldc, nj, accumulate,
+              kern.micro_indirect_a(kc, a.base, a.row_offs + i0, rows, a.offs + pc, bp, cb, ldcb, nj, accumulate,
                                     block_ep, next);
             } else if (direct_a) {
-              kern.micro_lda(kc, a.A + i0 * a.lda + pc, a.lda, bp, cb, ldc, rows, nj, accumulate, block_ep, next);
+              kern.micro_lda(kc, a.A + i0 * a.lda + pc, a.lda, bp, cb, ldcb, rows, nj, accumulate, block_ep, next);
             } else {
-              kern.micro(kc, ap, bp, cb, ldc, rows, nj, accumulate, block_ep, next);
+              kern.micro(kc, ap, bp, cb, ldcb, rows, nj, accumulate, block_ep, next);
             }
           }
           if (!last_block) continue;
-          // The rest of the epilogue (an activation function, a residual) on this task's block while it is in cache.
+          // The rest of the epilogue (an activation function, a residual) on this task's block while it is in
+          // cache, then the block transposed into transpose_to.
           if (ep.act || late_clamp)
-            for (int64_t i = i0; i < i0 + mi; ++i) finish_row(after_tiles, i, C + i * ldc, j0, j1);
-          if (ep.transpose_to) store_transposed(i0, mi, j0, j1);
+            for (int64_t i = i0; i < i0 + mi; ++i) finish_row(after_tiles, i, c_at(i, j0), j0, j1);
+          if (ep.transpose_to) store_transposed(c_at(i0, j0), ldcb, i0, mi, j0, j1);
         }
       }
     }
@@ -336,13 +358,14 @@ void gemm_blocked(const GemmKernels& kern, int64_t M, const LeftOperand& a, cons
 
 }  // namespace
 
-GemmTaskGrid gemm_task_grid(int64_t M, int64_t panels, int64_t mr, int64_t mc_max, int64_t max_chunk) {
+GemmTaskGrid gemm_task_grid(int64_t M, int64_t panels, int64_t mr, int64_t mc_max, int64_t max_chunk, bool rows_only) {
   GemmTaskGrid g;
   g.mblocks = ceil_div(M, mc_max);
   g.nchunks = ceil_div(panels, std::max<int64_t>(1, std::min<int64_t>(max_chunk, ceil_div(panels * g.mblocks, 8))));
   // Fewer chunks where the smaller ones would fall below 7/8 of the larger (3 panels as 2 + 1
   // left one of two threads two thirds of the work): M is split finer instead.
   while (g.nchunks > 1 && panels / g.nchunks * 8 < ceil_div(panels, g.nchunks) * 7) --g.nchunks;
+  if (rows_only) g.nchunks = 1;
   g.chunk = ceil_div(panels, g.nchunks);
   g.panels = panels;
   if (g.mblocks * g.nchunks < 8) g.mblocks = std::min(ceil_div(M, mr), std::max(g.mblocks, ceil_div(8, g.nchunks)));
@@ -409,7 +432,7 @@ static void gemv_packed(const GemmKernels& kern, const float* a, int64_t a_strid
         }
       }
     }
-    finish_row(ep, 0, y, j0, j1);
+    finish_row(ep, 0, y + j0, j0, j1);
   });
 }
 

@@ -107,7 +107,9 @@ struct GemmTaskGrid {
   int64_t mc = 0, mblocks = 0, chunk = 0, nchunks = 0, panels = 0;
   int64_t chunk_begin(int64_t c) const { return part_start(panels, c, nchunks); }  // c <= nchunks
 };
-GemmTaskGrid gemm_task_grid(int64_t M, int64_t panels, int64_t mr, int64_t mc_max, int64_t max_chunk);
+// rows_only: one chunk of all panels, tasks split M only.
+GemmTaskGrid gemm_task_grid(int64_t M, int64_t panels, int64_t mr, int64_t mc_max, int64_t max_chunk,
+                            bool rows_only = false);
 
 // op(B) [K×N] packed into the kernel's panels once (weights at session creation).
 struct PackedB {
@@ -140,6 +142,7 @@ struct Epilogue {
   void (*act)(const float*, float*, size_t) = nullptr;  // in place on a row segment (vector_math.h), or nullptr
   // When set, each task also stores its finished block of C transposed here,
   // while it is in cache: transpose_to[j·ldt + i] = C[i, j] (Conv's Yᵀ into y).
+  // C is then scratch: a task may sum its block elsewhere and leave C unwritten.
   float* transpose_to = nullptr;
   int64_t ldt = 0;
   // A residual added before the clamp (Conv + Add): element (i, j) at
