@@ -116,6 +116,10 @@ const std::vector<ConvCase>& conv_cases() {
        {1, 1},
        {1, 1, 1, 1},
        "depthwise-flat avx2:depthwise-planes sse2:depthwise-planes"},
+      // flat with zero rows past the bottom (pe = 2), batch 2, enough work for 2 threads
+      {{2, 16, 30, 20}, 16, 16, {3, 3}, {1, 1}, {1, 1}, {1, 1, 2, 1}, "depthwise-flat sse2:depthwise-planes"},
+      // the same dilated along the rows (taps 2 rows apart) and unpadded on top
+      {{1, 12, 25, 18}, 12, 12, {3, 3}, {1, 1}, {2, 1}, {0, 1, 3, 1}, "depthwise-flat"},
       // depthwise, stride 1 unpadded (rows shrink to 10): per plane
       {{1, 8, 12, 12}, 8, 8, {3, 3}, {1, 1}, {1, 1}, {0, 0, 0, 0}, "depthwise-planes"},
       // 1×1 (x is the GEMM operand in place; 35 positions: the last ones copied into one panel)
