@@ -278,7 +278,9 @@ void gemm_blocked(const GemmKernels& kern, int64_t M, const LeftOperand& a, cons
   // scratch of its own (transposed from there; C is left unwritten): two threads
   // read-modify-writing neighbouring column ranges of the same rows of C once per K block each
   // ran ~20% slower (cache lines pulled between the cores). The same sums, in the same order.
-  const bool own_c = ep.transpose_to && K > KC && nchunks > 1 && beta == 0.f && threads > 1;
+  // (At most 16 MB of it a thread: a thread's rows of one chunk are at most M × chunk · NR.)
+  const bool own_c =
+      ep.transpose_to && K > KC && nchunks > 1 && beta == 0.f && threads > 1 && M * chunk * nr <= (int64_t{1} << 22);
   parallel_rows(mblocks * nchunks, mc * K * chunk * nr / 8, [&](int64_t first, int64_t last) {
     Scratch<float> block(packed_a || direct_a || indirect_a ? 0 : static_cast<size_t>(mc * std::min(KC, K)));
     // This thread's consecutive tasks on one chunk of B (row blocks of one
