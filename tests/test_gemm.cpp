@@ -57,6 +57,8 @@ void check_case(const linalg::GemmKernels& k, bool ta, bool tb, int64_t M, int64
   CHECK(err <= bound);
 }
 
+inline int64_t ceil_div_test(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
 }  // namespace
 
 TEST_CASE("gemm: every ISA against the fp64 triple loop around tile and block sizes") {
@@ -237,6 +239,15 @@ TEST_CASE(
       for (int64_t M = 1; M <= 600; M += M < 40 ? 1 : 37)
         for (int64_t panels = 1; panels <= 120; panels += panels < 40 ? 1 : 13) {
           const linalg::GemmTaskGrid g = linalg::gemm_task_grid(M, panels, mr, mc_max, 16);
+          const linalg::GemmTaskGrid rows = linalg::gemm_task_grid(M, panels, mr, mc_max, 16, true);
+          CHECK(rows.nchunks == 1);  // M only: one chunk of every panel, rows in equal blocks
+          CHECK(rows.chunk_begin(1) == panels);
+          CHECK(rows.mc % mr == 0);
+          CHECK(rows.mblocks * rows.mc >= M);
+          CHECK((rows.mblocks - 1) * rows.mc < M);
+          // rows for every thread: two blocks from two register tiles, four from eight
+          if (ceil_div_test(M, mr) >= 2) CHECK(rows.mblocks >= 2);
+          if (ceil_div_test(M, mr) >= 8) CHECK(rows.mblocks >= 4);
           CAPTURE(mr);
           CAPTURE(mc_max);
           CAPTURE(M);

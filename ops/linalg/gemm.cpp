@@ -262,11 +262,11 @@ void gemm_blocked(const GemmKernels& kern, int64_t M, const LeftOperand& a, cons
   // other core (lines moved between the cores); splitting M instead, each packs its own rows and
   // reads all of B (read-only: cheaper to share). Rows only when A is over half B's size.
   const int threads = intra_op_threads();
-  const bool rows_only =
-      !a.packed && !direct_a && !indirect_a && threads > 1 && 2 * M > N && ceil_div(M, mr) >= 2 * threads;
+  const bool packs_a = !a.packed && !direct_a && !indirect_a;  // here, or per task
+  const bool rows_only = packs_a && threads > 1 && 2 * M > N && ceil_div(M, mr) >= 2 * threads;
   const GemmTaskGrid grid = gemm_task_grid(M, panels, mr, MC, NC_PANELS, rows_only);
   const int64_t mc = grid.mc, mblocks = grid.mblocks, chunk = grid.chunk, nchunks = grid.nchunks;
-  const bool pack_here = !a.packed && !direct_a && !indirect_a && nchunks > 1;
+  const bool pack_here = packs_a && nchunks > 1;
   Scratch<float> pa(pack_here ? packed_a_floats(kern, M, K) : 0);
   if (pack_here) pack_a_into(kern, a.ta, M, K, a.alpha, a.A, a.lda, pa.data());
   const float* packed_a = a.packed ? a.packed : pack_here ? pa.data() : nullptr;
@@ -363,11 +363,12 @@ void gemm_blocked(const GemmKernels& kern, int64_t M, const LeftOperand& a, cons
 GemmTaskGrid gemm_task_grid(int64_t M, int64_t panels, int64_t mr, int64_t mc_max, int64_t max_chunk, bool rows_only) {
   GemmTaskGrid g;
   g.mblocks = ceil_div(M, mc_max);
-  g.nchunks = ceil_div(panels, std::max<int64_t>(1, std::min<int64_t>(max_chunk, ceil_div(panels * g.mblocks, 8))));
+  g.nchunks =
+      rows_only ? 1
+                : ceil_div(panels, std::max<int64_t>(1, std::min<int64_t>(max_chunk, ceil_div(panels * g.mblocks, 8))));
   // Fewer chunks where the smaller ones would fall below 7/8 of the larger (3 panels as 2 + 1
   // left one of two threads two thirds of the work): M is split finer instead.
   while (g.nchunks > 1 && panels / g.nchunks * 8 < ceil_div(panels, g.nchunks) * 7) --g.nchunks;
-  if (rows_only) g.nchunks = 1;
   g.chunk = ceil_div(panels, g.nchunks);
   g.panels = panels;
   if (g.mblocks * g.nchunks < 8) g.mblocks = std::min(ceil_div(M, mr), std::max(g.mblocks, ceil_div(8, g.nchunks)));
