@@ -212,7 +212,7 @@ struct DepthwiseImpl {
       const int64_t off = k2 * d2 - pl;
       B s[NB];
 #pragma GCC unroll 4
-      for (int j = 0; j < NB; ++j) s[j] = off == 0 ? acc[j] : B(0.f);
+      for (int j = 0; j < NB; ++j) s[j] = B(0.f);  // each column's chain apart from the others
       for (int k1 = 0; k1 < kh; ++k1) {
         const B wt(w[k1 * kw + k2]);
         const float* xt = x + k1 * tap_row + off;
@@ -222,7 +222,7 @@ struct DepthwiseImpl {
       const B edge(static_cast<float>(off < 0 ? -off : n - off));
 #pragma GCC unroll 4
       for (int j = 0; j < NB; ++j)
-        acc[j] = off == 0 ? s[j] : acc[j] + xsimd::select(off < 0 ? col[j] >= edge : col[j] < edge, s[j], B(0.f));
+        acc[j] = acc[j] + (off == 0 ? s[j] : xsimd::select(off < 0 ? col[j] >= edge : col[j] < edge, s[j], B(0.f)));
     }
 #pragma GCC unroll 4
     for (int j = 0; j < NB; ++j) {
@@ -238,19 +238,20 @@ struct DepthwiseImpl {
   // holding the rest with the final partial vector stored through a mask.
   static void dw_flat(int64_t count, int64_t n, int kh, int kw, int64_t tap_row, int64_t d2, int64_t pl, const float* x,
                       const float* w, float bias, float lo, float hi, float* y) {
-    // Lane i's column in the first vector (i mod n: n subtracted from the lanes at
-    // or past it, W / n times at most) and how far a vector moves it (W mod n).
+    // Vector v's lane columns, (v·W + i) mod n, each from its own scalar base
+    // (no chain from one vector to the next: the FMAs of a block need not wait
+    // for a serial add-compare-subtract per vector).
     alignas(64) static const float kLanes[64] = {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15,
                                                  16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31,
                                                  32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47,
                                                  48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63};
     static_assert(W <= 64, "kLanes covers the widest vector");
-    const B vlo(lo), vhi(hi), nf(static_cast<float>(n)), step(static_cast<float>(W % n));
-    B col = B::load_aligned(kLanes);
-    for (int64_t k = n; k < W; k += n) col = xsimd::select(col >= nf, col - nf, col);
-    const auto next = [&](B c) {
-      c = c + step;
-      return xsimd::select(c >= nf, c - nf, c);
+    const B vlo(lo), vhi(hi), nf(static_cast<float>(n)), lanes = B::load_aligned(kLanes);
+    const auto column = [&](int64_t v) {
+      const int64_t base = v * W % n;
+      B c = lanes + B(static_cast<float>(base));
+      for (int64_t k = n - base; k < W; k += n) c = xsimd::select(c >= nf, c - nf, c);
+      return c;
     };
     const int64_t whole = count / W, rem = count % W;
     B cols[4];
@@ -259,16 +260,14 @@ struct DepthwiseImpl {
     for (; v + 4 <= whole; v += 4) {
 #pragma GCC unroll 4
       for (int j = 0; j < 4; ++j) {
-        cols[j] = col;
-        col = next(col);
+        cols[j] = column(v + j);
         ys[j] = y + (v + j) * W;
       }
       dw_flat_vectors<4>(x + v * W, ys, cols, n, kh, kw, tap_row, d2, pl, w, bias, vlo, vhi);
     }
     const int rest = static_cast<int>(whole - v) + (rem != 0);
     for (int j = 0; j < rest; ++j) {
-      cols[j] = col;
-      col = next(col);
+      cols[j] = column(v + j);
       ys[j] = y + (v + j) * W;
     }
     const int last = rem ? static_cast<int>(rem) : W;
