@@ -30,6 +30,11 @@ struct Window {
     return in[0] == 1 && k[0] == 1 && pb[0] == 0 && pe[0] == 0 && k[1] == 3 && k[2] == 3 && s[1] == 2 && s[2] == 2 &&
            d[1] == 1 && d[2] == 1 && pb[1] == 1 && pb[2] == 1;
   }
+  // 2-D, 3×3, stride 1, undilated, padded by 1 on every side (output as large as the input).
+  bool is_3x3_stride1_pad1() const {
+    return in[0] == 1 && k[0] == 1 && pb[0] == 0 && pe[0] == 0 && k[1] == 3 && k[2] == 3 && s[1] == 1 && s[2] == 1 &&
+           d[1] == 1 && d[2] == 1 && pb[1] == 1 && pb[2] == 1 && pe[1] == 1 && pe[2] == 1;
+  }
 };
 
 // Calls f(k0, k1, i0, i1) for each kernel tap (k0, k1) of output row (o0, o1)

@@ -98,8 +98,15 @@ const std::vector<ConvCase>& conv_cases() {
       {{1, 8, 9, 9}, 8, 8, {5, 5}, {1, 1}, {2, 2}, {4, 3, 4, 3}, "depthwise-channels-last"},
       // the same with rows as wide as the input's (4 + 4 = (5 − 1)·2): flat
       {{1, 8, 9, 9}, 8, 8, {5, 5}, {1, 1}, {2, 2}, {3, 4, 2, 4}, "depthwise-flat"},
-      // depthwise flat: 3×3 padded by 1 on 14×14 (rows narrower than avx512's vector), batch 2
-      {{2, 6, 14, 14}, 6, 6, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, "depthwise-flat"},
+      // depthwise 3×3 padded by 1 on 14×14 (rows narrower than avx512's vector), batch 2: in place
+      // (sse2: flat)
+      {{2, 6, 14, 14}, 6, 6, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, "depthwise-3x3s1 sse2:depthwise-flat"},
+      // the same in place on 7×7 (avx512: 8-lane blocks) and on rows of 4 vectors and 3 more (4 + 1 blocks)
+      {{1, 5, 7, 7}, 5, 5, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, "depthwise-3x3s1 sse2:depthwise-flat"},
+      {{1, 3, 5, 67}, 3, 3, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, "depthwise-3x3s1 sse2:depthwise-flat"},
+      // one row, one column
+      {{2, 2, 1, 9}, 2, 2, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, "depthwise-3x3s1 sse2:depthwise-flat"},
+      {{1, 2, 9, 1}, 2, 2, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, "depthwise-3x3s1 sse2:depthwise-flat"},
       // depthwise flat: uneven pads (0 above, 2 below; 1 left, 3 right), rows of 9
       {{1, 4, 7, 9}, 4, 4, {3, 5}, {1, 1}, {1, 1}, {0, 1, 2, 3}, "depthwise-flat"},
       // depthwise flat: columns dilated by 2, rows of 23 (a vector and a part)
@@ -107,15 +114,8 @@ const std::vector<ConvCase>& conv_cases() {
       // depthwise flat: one column (every vector wraps rows), 1-D
       {{1, 3, 10, 1}, 3, 3, {3, 1}, {1, 1}, {1, 1}, {1, 0, 1, 0}, "depthwise-flat"},
       {{2, 5, 37}, 5, 5, {3}, {1}, {1}, {1, 1}, "depthwise-flat"},
-      // rows of whole 4- and 8-float vectors: per plane there, flat on avx512
-      {{1, 4, 6, 16},
-       4,
-       4,
-       {3, 3},
-       {1, 1},
-       {1, 1},
-       {1, 1, 1, 1},
-       "depthwise-flat avx2:depthwise-planes sse2:depthwise-planes"},
+      // rows of whole 4-float vectors: per plane on sse2, in place on avx2 and avx512
+      {{1, 4, 6, 16}, 4, 4, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, "depthwise-3x3s1 sse2:depthwise-planes"},
       // flat with zero rows past the bottom (pe = 2), batch 2, enough work for 2 threads
       {{2, 16, 30, 20}, 16, 16, {3, 3}, {1, 1}, {1, 1}, {1, 1, 2, 1}, "depthwise-flat sse2:depthwise-planes"},
       // the same dilated along the rows (taps 2 rows apart) and unpadded on top

@@ -301,6 +301,27 @@ TEST_CASE("kernel tables: every depthwise kernel against the reference on every 
               R.dw_flat(count, n, kh, kw, tap_row, d2, pl, x.data() + pl, w.data(), 0.125f, lo, hi, r.data());
               KT_CHECK_CLOSE(y, r, (Tol{2e-6, 1}));
             }
+    // dw3x3s1 on in1 × in2 planes read in place, rows of 1 to four vectors and 3 more (up to four
+    // blocks walk down together, then the rest); NaN on both sides of the plane (never read), and
+    // variant 2 puts a NaN inside it (kept).
+    if (K.dw3x3s1)
+      for (int64_t in2 = 1; in2 <= 4 * W + 3; ++in2)
+        for (int64_t in1 : {1, 2, 3, 5})
+          for (int variant = 0; variant < 3; ++variant) {
+            INFO(std::string(ks->isa) << ", entry dw3x3s1, " << in1 << "x" << in2 << ", variant " << variant);
+            const size_t guard = static_cast<size_t>(2 * W), count = static_cast<size_t>(in1 * in2);
+            std::vector<float> x(guard, kNaN);
+            const std::vector<float> plane = uniform(count, 14 + in2);
+            x.insert(x.end(), plane.begin(), plane.end());
+            x.resize(x.size() + guard, kNaN);
+            if (variant == 2) x[guard + count / 2] = kNaN;
+            const std::vector<float> w = uniform(9, 15);
+            const float lo = variant == 1 ? -0.3f : -kInf, hi = variant == 1 ? 0.4f : kInf;
+            std::vector<float> y = out_buffer(count, 16), r = y;
+            K.dw3x3s1(x.data() + guard, in1, in2, w.data(), 0.375f, lo, hi, y.data());
+            R.dw3x3s1(x.data() + guard, in1, in2, w.data(), 0.375f, lo, hi, r.data());
+            KT_CHECK_CLOSE(y, r, (Tol{1e-6, 1}));
+          }
     if (!K.dw3x3s2) continue;  // none on this ISA (sse2)
     // dw3x3s2 on in1 × in2 planes, padded by 1 before each axis and by 1 or 0 after it;
     // columns up to 2·16 + 3 (blocks of 8 outputs from 16 columns, then the scalar rest).

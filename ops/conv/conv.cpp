@@ -29,6 +29,7 @@ void plan_conv_path(PlanCtx& c, const Window& w, const ConvShape& cs, const Conv
   switch (choice.path) {
     case ConvPath::depthwise_planes:
     case ConvPath::depthwise_3x3s2:
+    case ConvPath::depthwise_3x3s1:
       return plan_depthwise_planes(c, w, cs, out, choice);
     case ConvPath::depthwise_flat:
       return plan_depthwise_flat(c, w, cs, out, choice);

@@ -16,6 +16,7 @@ enum class ConvPath {
   depthwise_planes,         // depthwise, per channel plane: padded stride-phase copy, ISA dw_rows
   depthwise_flat,           // depthwise, stride 1, same-width rows: the plane as one flat run, ISA dw_flat
   depthwise_3x3s2,          // depthwise 3×3 stride 2 padded by 1: the ISA's dw3x3s2 reads x in place
+  depthwise_3x3s1,          // depthwise 3×3 stride 1 padded by 1: the ISA's dw3x3s1 reads x in place
   depthwise_channels_last,  // depthwise, narrow planes: transposed to channels last, ISA dw_point
   winograd,                 // 3×3, stride 1, constant W: Winograd F(4×4, 3×3), 36 GEMMs over tile blocks
   taps,                     // small planes, constant W: interior GEMM + one GEMM per tap over the border
@@ -28,9 +29,8 @@ enum class ConvPath {
   col2im,                   // ConvTranspose: col = Wᵀ·x, then col2im
 };
 
-// "depthwise-planes", "depthwise-flat", "depthwise-3x3s2", "depthwise-channels-last", "winograd", "taps",
-// "indirect-columns", "indirect-rows", "pointwise-b", "pointwise-a",
-// "im2col", "im2col-transposed", "col2im".
+// "depthwise-planes", "depthwise-flat", "depthwise-3x3s2", "depthwise-3x3s1", "depthwise-channels-last", "winograd",
+// "taps", "indirect-columns", "indirect-rows", "pointwise-b", "pointwise-a", "im2col", "im2col-transposed", "col2im".
 const char* conv_path_name(ConvPath path);
 
 struct IndirectConv;

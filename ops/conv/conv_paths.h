@@ -9,7 +9,8 @@
 
 namespace normrt::conv {
 
-// depthwise.cpp: depthwise-planes and depthwise-3x3s2 (choice.path says which), depthwise-channels-last.
+// depthwise.cpp: depthwise-planes, depthwise-3x3s2 and depthwise-3x3s1 (choice.path says which),
+// depthwise-channels-last.
 void plan_depthwise_planes(PlanCtx& c, const Window& w, const ConvShape& cs, const ConvOutput& out,
                            const ConvChoice& choice);
 void plan_depthwise_channels_last(PlanCtx& c, const Window& w, const ConvShape& cs, const ConvOutput& out,

@@ -9,6 +9,9 @@
 // depthwise-3x3s2 (3×3, stride 2, padded by 1: MobileNet's downsampling): the
 //   ISA's dw3x3s2 reads x in place (AVX2: columns de-interleaved in registers).
 //   Passes: one read of x, one write of y.
+// depthwise-3x3s1 (3×3, stride 1, padded by 1: MobileNet's inverted residuals):
+//   the ISA's dw3x3s1 reads x in place, each input row once for the three
+//   output rows it touches. Passes: one read of x, one write of y.
 // depthwise-flat (stride 1, output rows as wide as the input's: pads left +
 //   right = (kw − 1)·d2, as 3×3 padded by 1): each plane is copied whole
 //   between zero rows (pb above, pe below), and the ISA's dw_flat sums the
@@ -61,7 +64,8 @@ PhasePlanes make_phase_planes(const Window& w) {
   return p;
 }
 
-// `planes` channel planes (N·C) of x into y; in_place: the ISA's dw3x3s2 reads x itself.
+// `planes` channel planes (N·C) of x into y; in_place: the ISA's dw3x3s2 (stride 2) or
+// dw3x3s1 (stride 1) reads x itself.
 void depthwise_planes(const DepthwiseKernels& kern, const float* x, const float* wk, const float* b, const Window& w,
                       const PhasePlanes& pp, bool in_place, int64_t planes, int64_t C, float lo, float hi,
                       const float* z, float* y) {
@@ -77,8 +81,11 @@ void depthwise_planes(const DepthwiseKernels& kern, const float* x, const float*
       const float* src = x + p * isz;
       float* yp = y + p * osz;
       if (in_place) {
-        kern.dw3x3s2(src, w.in[1], w.in[2], w.out[1], w.out[2], wk + ch * ksz, b ? b[ch] : 0.f, z ? -INFINITY : lo,
-                     z ? INFINITY : hi, yp);
+        const float bias = b ? b[ch] : 0.f, l = z ? -INFINITY : lo, h = z ? INFINITY : hi;
+        if (w.s[2] == 1)
+          kern.dw3x3s1(src, w.in[1], w.in[2], wk + ch * ksz, bias, l, h, yp);
+        else
+          kern.dw3x3s2(src, w.in[1], w.in[2], w.out[1], w.out[2], wk + ch * ksz, bias, l, h, yp);
         if (z) linalg::add_clamp(yp, z + p * osz, osz, lo, hi);
         continue;
       }
@@ -193,9 +200,11 @@ int64_t depthwise_plane_floats(const Window& w) {
 void plan_depthwise_planes(PlanCtx& c, const Window& w, const ConvShape& cs, const ConvOutput& out,
                            const ConvChoice& choice) {
   const PhasePlanes pp = make_phase_planes(w);
-  const bool in_place = choice.path == ConvPath::depthwise_3x3s2;
+  const bool s2 = choice.path == ConvPath::depthwise_3x3s2, s1 = choice.path == ConvPath::depthwise_3x3s1;
+  const bool in_place = s1 || s2;
   const DepthwiseKernels& dwk = *c.kernels->depthwise;
-  if (in_place && !dwk.dw3x3s2) c.fail("depthwise-3x3s2 chosen without the ISA's kernel");
+  if ((s2 && !dwk.dw3x3s2) || (s1 && !dwk.dw3x3s1))
+    c.fail("an in-place depthwise path chosen without the ISA's kernel");
   c.kernel = [=, &dwk](KernelIO& io) {
     depthwise_planes(dwk, io.in[0]->data<float>(), io.in[1]->data<float>(), conv_bias(io), w, pp, in_place, cs.N * cs.C,
                      cs.C, out.lo, out.hi, out.z(io, 0, 0, cs.C, w.out_size()), io.out[0]->data<float>());

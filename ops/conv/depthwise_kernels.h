@@ -28,6 +28,11 @@ struct DepthwiseKernels {
   // nullptr where the ISA has none (the padded stride-phase copy serves then).
   void (*dw3x3s2)(const float* x, int64_t in1, int64_t in2, int64_t out1, int64_t out2, const float* w, float bias,
                   float lo, float hi, float* y);
+  // A depthwise 3×3 convolution, stride 1, padded by 1 on each side, on one
+  // in1×in2 channel plane read in place: y (in1×in2) = clamp(bias + Σ taps),
+  // x zero outside; it reads nothing outside the plane. nullptr where the ISA
+  // has none (sse2: depthwise-flat serves).
+  void (*dw3x3s1)(const float* x, int64_t in1, int64_t in2, const float* w, float bias, float lo, float hi, float* y);
   // A stride-1 depthwise convolution whose output rows are as wide as the
   // input rows (n columns; pl + pr = (kw − 1)·d2), the plane taken as one
   // flat run of count outputs: y[q] = clamp(bias + Σ_{k1 < kh, k2 < kw}

@@ -8,6 +8,7 @@
 #include <immintrin.h>
 #endif
 
+#include "depthwise_3x3s1_impl.hpp"
 #include "depthwise_kernels.h"
 
 namespace normrt {
@@ -296,7 +297,14 @@ struct DepthwiseImpl {
 #else
     constexpr decltype(DepthwiseKernels::dw3x3s2) dw3x3s2 = nullptr;
 #endif
-    return DepthwiseKernels{isa, W, &dw_point, &dw_rows, dw3x3s2, &dw_flat};
+    decltype(DepthwiseKernels::dw3x3s1) dw3x3s1 = nullptr;
+#if defined(__AVX512F__)
+    if constexpr (W == 16) dw3x3s1 = &dw3x3s1_avx512;
+#endif
+#if defined(__AVX2__) && defined(__FMA__)
+    if constexpr (W == 8) dw3x3s1 = &Dw3x3s1<Dw3x3Avx2>::run;
+#endif
+    return DepthwiseKernels{isa, W, &dw_point, &dw_rows, dw3x3s2, dw3x3s1, &dw_flat};
   }
 };
 

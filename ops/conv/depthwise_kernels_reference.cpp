@@ -1,5 +1,5 @@
 // The scalar reference of depthwise_kernels.h: plain loops, fp64 sums, one
-// float rounding per output; dw3x3s2 on any plane (the ISA tables have it
+// float rounding per output; dw3x3s2 and dw3x3s1 on any plane (the ISA tables have it
 // only where it pays). Compiled at the library's baseline flags; the kernel
 // tester compares every ISA's table with this one entry by entry.
 #include "depthwise_kernels.h"
@@ -44,6 +44,19 @@ void dw3x3s2_ref(const float* x, int64_t in1, int64_t in2, int64_t out1, int64_t
     }
 }
 
+void dw3x3s1_ref(const float* x, int64_t in1, int64_t in2, const float* w, float bias, float lo, float hi, float* y) {
+  for (int64_t o1 = 0; o1 < in1; ++o1)
+    for (int64_t o2 = 0; o2 < in2; ++o2) {
+      double a = bias;
+      for (int64_t k1 = 0; k1 < 3; ++k1)
+        for (int64_t k2 = 0; k2 < 3; ++k2) {
+          const int64_t i1 = o1 - 1 + k1, i2 = o2 - 1 + k2;
+          if (i1 >= 0 && i1 < in1 && i2 >= 0 && i2 < in2) a += static_cast<double>(w[3 * k1 + k2]) * x[i1 * in2 + i2];
+        }
+      y[o1 * in2 + o2] = clamp_ref(a, lo, hi);
+    }
+}
+
 void dw_flat_ref(int64_t count, int64_t n, int kh, int kw, int64_t tap_row, int64_t d2, int64_t pl, const float* x,
                  const float* w, float bias, float lo, float hi, float* y) {
   for (int64_t q = 0; q < count; ++q) {
@@ -60,7 +73,8 @@ void dw_flat_ref(int64_t count, int64_t n, int kh, int kw, int64_t tap_row, int6
 }  // namespace
 
 const DepthwiseKernels* depthwise_kernels_reference() {
-  static const DepthwiseKernels k{"reference", 1, &dw_point_ref, &dw_rows_ref, &dw3x3s2_ref, &dw_flat_ref};
+  static const DepthwiseKernels k{"reference",  1,           &dw_point_ref, &dw_rows_ref, &dw3x3s2_ref,
+                                  &dw3x3s1_ref, &dw_flat_ref};
   return &k;
 }
 
