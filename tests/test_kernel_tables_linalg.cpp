@@ -323,9 +323,10 @@ TEST_CASE("kernel tables: every depthwise kernel against the reference on every 
             KT_CHECK_CLOSE(y, r, (Tol{1e-6, 1}));
           }
     if (!K.dw3x3s2) continue;  // none on this ISA (sse2)
-    // dw3x3s2 on in1 × in2 planes, padded by 1 before each axis and by 1 or 0 after it;
-    // columns up to 2·16 + 3 (blocks of 8 outputs from 16 columns, then the scalar rest).
-    for (int64_t in2 = 1; in2 <= 35; ++in2)
+    // dw3x3s2 on in1 × in2 planes, padded by 1 before each axis and by 1 or 0 after it; rows of
+    // up to four blocks of W outputs (2·W columns each) and then some, so that the blocks after
+    // the first four start inside a row; NaN on both sides of the plane (never read).
+    for (int64_t in2 = 1; in2 <= 8 * W + 3; ++in2)
       for (int64_t in1 : {1, 2, 3, 4, 7})
         for (int64_t pad_end : {1, 0})
           for (bool clamp : {false, true}) {
@@ -333,11 +334,15 @@ TEST_CASE("kernel tables: every depthwise kernel against the reference on every 
             if (in1 + pad_end < 2 || in2 + pad_end < 2) continue;
             INFO(std::string(ks->isa) << ", entry dw3x3s2, in " << in1 << "x" << in2 << ", out " << out1 << "x" << out2
                                       << ", clamp " << clamp);
-            const std::vector<float> x = uniform(static_cast<size_t>(in1 * in2), 8 + in2), w = uniform(9, 9);
+            const size_t guard = static_cast<size_t>(2 * W);
+            std::vector<float> x(guard, kNaN);
+            const std::vector<float> plane = uniform(static_cast<size_t>(in1 * in2), 8 + in2), w = uniform(9, 9);
+            x.insert(x.end(), plane.begin(), plane.end());
+            x.resize(x.size() + guard, kNaN);
             std::vector<float> y = out_buffer(static_cast<size_t>(out1 * out2), 10), r = y;
             const float lo = clamp ? -0.3f : -kInf, hi = clamp ? 0.4f : kInf;
-            K.dw3x3s2(x.data(), in1, in2, out1, out2, w.data(), -0.25f, lo, hi, y.data());
-            R.dw3x3s2(x.data(), in1, in2, out1, out2, w.data(), -0.25f, lo, hi, r.data());
+            K.dw3x3s2(x.data() + guard, in1, in2, out1, out2, w.data(), -0.25f, lo, hi, y.data());
+            R.dw3x3s2(x.data() + guard, in1, in2, out1, out2, w.data(), -0.25f, lo, hi, r.data());
             KT_CHECK_CLOSE(y, r, (Tol{1e-6, 1}));
           }
   }

@@ -1,5 +1,5 @@
 // The depthwise convolution kernels written once over xsimd::batch<float, Arch>
-// (and the avx2 3×3 stride-2 kernel in intrinsics). Included by one
+// (the in-place 3×3 ones in intrinsics: depthwise_3x3_impl.hpp). Included by one
 // translation unit per ISA (anonymous namespace); the table is depthwise_kernels.h.
 #pragma once
 #include <algorithm>
@@ -8,75 +8,11 @@
 #include <immintrin.h>
 #endif
 
-#include "depthwise_3x3s1_impl.hpp"
+#include "depthwise_3x3_impl.hpp"
 #include "depthwise_kernels.h"
 
 namespace normrt {
 namespace {
-
-#ifdef __AVX2__
-// The 8-lane mask of lanes i < n (n may be ≤ 0 or ≥ 8), for maskload/maskstore.
-inline __m256i avx2_lanes_below(int64_t n) {
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(std::max<int64_t>(-1, std::min<int64_t>(n, 8)))),
-                            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
-
-// Depthwise 3×3, stride 2, padding 1 at the start of both axes, on one channel
-// plane, read straight from x (no padded copy): y[o1, j] = clamp(bias +
-// Σ_{k1,k2} w[k1·3 + k2]·x[2·o1 − 1 + k1, 2·j − 1 + k2]), x zero outside.
-// Eight outputs take the 16 columns from 2·j of each input row, split in
-// registers into even (tap k2 = 1) and odd columns (tap 2); tap 0 is the odd
-// columns one lane over, with column 2·j − 1 in lane 0. The last outputs of a
-// row (fewer than 8, or too near its end for 16 reads) are the same block with
-// the columns from in2 on loaded as zeros (masked loads: the padding) and only
-// those outputs stored. One pass over x, one write of y.
-inline void dw3x3s2_avx2(const float* x, int64_t in1, int64_t in2, int64_t out1, int64_t out2, const float* w,
-                         float bias, float lo, float hi, float* y) {
-  const __m256i one_over = _mm256_setr_epi32(7, 0, 1, 2, 3, 4, 5, 6);
-  const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
-  const __m256 w0 = _mm256_set1_ps(w[0]), w1 = _mm256_set1_ps(w[1]), w2 = _mm256_set1_ps(w[2]);
-  const __m256 w3 = _mm256_set1_ps(w[3]), w4 = _mm256_set1_ps(w[4]), w5 = _mm256_set1_ps(w[5]);
-  const __m256 w6 = _mm256_set1_ps(w[6]), w7 = _mm256_set1_ps(w[7]), w8 = _mm256_set1_ps(w[8]);
-  // One input row's three taps for 8 outputs from its 16 columns a, b (from 2·j) and column 2·j − 1.
-  const auto row_taps = [one_over](__m256 a, __m256 b, float left0, __m256 wl, __m256 wm, __m256 wr) {
-    // even = s0 s2 … s14, odd = s1 s3 … s15: in-lane shuffles, then the 64-bit halves into order
-    const __m256 even = _mm256_castpd_ps(
-        _mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0))), 0xD8));
-    const __m256 odd = _mm256_castpd_ps(
-        _mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1))), 0xD8));
-    const __m256 left = _mm256_blend_ps(_mm256_permutevar8x32_ps(odd, one_over), _mm256_set1_ps(left0), 0x01);
-    return _mm256_fmadd_ps(wr, odd, _mm256_fmadd_ps(wl, left, _mm256_mul_ps(wm, even)));
-  };
-  // Blocks of 8 outputs whose 16 columns from 2·j lie inside the row.
-  int64_t vec_end = 0;
-  while (vec_end + 8 <= out2 && 2 * vec_end + 16 <= in2) vec_end += 8;
-  // The rest (at most 8 outputs: 2·out2 ≤ in2 + 1): columns from 2·vec_end, `valid` of them inside the row.
-  const int64_t valid = in2 - 2 * vec_end;
-  const __m256i ma = avx2_lanes_below(valid), mb = avx2_lanes_below(valid - 8), my = avx2_lanes_below(out2 - vec_end);
-  for (int64_t o1 = 0; o1 < out1; ++o1) {
-    const int64_t r = 2 * o1 - 1;  // the input row of taps k1 = 0 (then r + 1, r + 2); null when outside
-    const float* x0 = r >= 0 && r < in1 ? x + r * in2 : nullptr;
-    const float* x1 = r + 1 < in1 ? x + (r + 1) * in2 : nullptr;
-    const float* x2 = r + 2 < in1 ? x + (r + 2) * in2 : nullptr;
-    float* yr = y + o1 * out2;
-    const auto block = [&](int64_t j, bool tail) {
-      __m256 sum = _mm256_set1_ps(bias);
-      const float* rows[3] = {x0, x1, x2};
-      const __m256 wts[3][3] = {{w0, w1, w2}, {w3, w4, w5}, {w6, w7, w8}};
-      for (int k1 = 0; k1 < 3; ++k1) {
-        if (!rows[k1]) continue;
-        const float* s = rows[k1] + 2 * j;
-        const __m256 a = tail ? _mm256_maskload_ps(s, ma) : _mm256_loadu_ps(s);
-        const __m256 b = tail ? _mm256_maskload_ps(s + 8, mb) : _mm256_loadu_ps(s + 8);
-        sum = _mm256_add_ps(sum, row_taps(a, b, j == 0 ? 0.f : s[-1], wts[k1][0], wts[k1][1], wts[k1][2]));
-      }
-      return _mm256_min_ps(vhi, _mm256_max_ps(vlo, sum));  // max/min keep a NaN sum
-    };
-    for (int64_t j = 0; j < vec_end; j += 8) _mm256_storeu_ps(yr + j, block(j, false));
-    if (vec_end < out2) _mm256_maskstore_ps(yr + vec_end, my, block(vec_end, true));
-  }
-}
-#endif
 
 template <class Arch>
 struct DepthwiseImpl {
@@ -292,10 +228,12 @@ struct DepthwiseImpl {
   }
 
   static DepthwiseKernels table(const char* isa) {
+    decltype(DepthwiseKernels::dw3x3s2) dw3x3s2 = nullptr;
 #ifdef __AVX2__
-    constexpr auto dw3x3s2 = &dw3x3s2_avx2;
-#else
-    constexpr decltype(DepthwiseKernels::dw3x3s2) dw3x3s2 = nullptr;
+    dw3x3s2 = &dw3x3s2_avx2;
+#endif
+#if defined(__AVX512F__)
+    if constexpr (W == 16) dw3x3s2 = &Dw3x3s2Avx512::run;
 #endif
     decltype(DepthwiseKernels::dw3x3s1) dw3x3s1 = nullptr;
 #if defined(__AVX512F__)
