@@ -19,8 +19,7 @@
 // columns (tap 2); tap 0 is the odd columns one lane over, the column before
 // the block in lane 0. Up to four blocks go down the plane together; input
 // row 2·o1 + 1 is loaded once for output rows o1 (tap row 2) and o1 + 1 (tap
-// row 0). avx2 (and avx512's rows of at most 8 outputs): dw3x3s2_avx2 below,
-// 8 outputs from 16 columns. Passes: one read of x, one write of y.
+// row 0). avx2: dw3x3s2_avx2 below, 8 outputs from 16 columns. Passes: one read of x, one write of y.
 #pragma once
 #include <immintrin.h>
 
@@ -273,11 +272,9 @@ struct Dw3x3s2Avx512 {
     }
   }
 
-  // avx512's entry: rows of at most 8 outputs (14×14 → 7×7) by avx2's 8-lane kernel.
   static void run(const float* x, int64_t in1, int64_t in2, int64_t out1, int64_t out2, const float* w, float bias,
                   float lo, float hi, float* y) {
     if (out1 <= 0 || out2 <= 0) return;
-    if (out2 <= 8) return dw3x3s2_avx2(x, in1, in2, out1, out2, w, bias, lo, hi, y);
     const V vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
     const int64_t nb = (out2 + 15) / 16;
     int64_t b = 0;
