@@ -9,7 +9,8 @@
 //   Conv/oneDNN_sgemm: dnnl_sgemm on the layer's GEMM shape (M = output
 //     channels, K = channels·kernel taps, N = output positions; the product
 //     alone, no im2col), the yardstick for 1×1 and 3×3 layers.
-// FmaPeak: a register-only FMA loop, the reachable peak of one core.
+// FmaPeak/avx512, FmaPeak/avx2: a register-only FMA loop, the reachable peak of
+// one core on each path.
 // GFLOP/s counts a multiply-add as 2: 2·M·K·N (depthwise: 2·C·taps·positions).
 // oneDNN runs OpenMP threads: OMP_NUM_THREADS=1 (or 2) to match T1 (T2).
 //   bench_conv --benchmark_filter=T1     see bench/README.md
@@ -152,11 +153,10 @@ __attribute__((target("avx2,fma"))) void fma_loop_avx2(int64_t steps, float* out
   _mm256_storeu_ps(out, s);
 }
 
-// The widest FMA the CPU runs: avx512 (16 lanes × 16 chains) or avx2 (8 × 12).
-void BM_FmaPeak(benchmark::State& st) {
-  const bool wide = __builtin_cpu_supports("avx512f");
-  if (!wide && !__builtin_cpu_supports("fma")) {
-    st.SkipWithError("no FMA");
+// The FMA peak of one path: avx512 (16 lanes × 16 chains) or avx2 (8 × 12).
+void BM_FmaPeak(benchmark::State& st, bool wide) {
+  if (wide ? !__builtin_cpu_supports("avx512f") : !__builtin_cpu_supports("fma")) {
+    st.SkipWithError(wide ? "no avx512f" : "no FMA");
     return;
   }
   alignas(64) float out[16];
@@ -169,7 +169,6 @@ void BM_FmaPeak(benchmark::State& st) {
     benchmark::DoNotOptimize(out);
   }
   const double flops = wide ? 2.0 * 16 * 16 * steps : 2.0 * 8 * 12 * steps;
-  st.SetLabel(wide ? "avx512" : "avx2");
   st.counters["GFLOPS"] = benchmark::Counter(flops * st.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
 
@@ -229,7 +228,8 @@ void BM_OneDnnSgemm(benchmark::State& st, ConvLayer l, int threads) {
 #endif
 
 int register_all() {
-  benchmark::RegisterBenchmark("FmaPeak", BM_FmaPeak)->UseRealTime()->MinTime(0.2);
+  benchmark::RegisterBenchmark("FmaPeak/avx512", BM_FmaPeak, true)->UseRealTime()->MinTime(0.2);
+  benchmark::RegisterBenchmark("FmaPeak/avx2", BM_FmaPeak, false)->UseRealTime()->MinTime(0.2);
   for (int t : {1, 2}) {
     const std::string suffix = "/T" + std::to_string(t);
     for (const ConvLayer& l : kLayers) {

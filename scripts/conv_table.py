@@ -3,14 +3,16 @@
 allowed: medians are taken): per layer and thread count, normrt's path and
 GFLOP/s, oneDNN's convolution and sgemm on the same layer, the ratios, and
 normrt's fraction of the FMA peak measured in the same run.
-  bench_conv --benchmark_out=conv.json ...; scripts/conv_table.py conv.json"""
+  bench_conv --benchmark_out=conv.json ...; scripts/conv_table.py conv.json [avx512|avx2]
+The FMA peak is the path's (default: avx512 when it ran, else avx2); with
+NORMRT_ISA=avx2 pass avx2."""
 import collections
 import json
 import statistics
 import sys
 
 
-def main(path):
+def main(path, isa=None):
     runs = sorted(json.load(open(path))["benchmarks"], key=lambda b: b.get("family_index", 0))
     rate = collections.defaultdict(list)
     label = {}
@@ -21,8 +23,10 @@ def main(path):
         rate[name].append(b["GFLOPS"] / 1e9 if b["GFLOPS"] > 1e6 else b["GFLOPS"])
         label[name] = b.get("label", "")
     med = {k: statistics.median(v) for k, v in rate.items()}
-    peak = med.get("FmaPeak")
-    print("FMA peak (register-only loop, one core): %.1f GFLOP/s (%s)" % (peak or 0, label.get("FmaPeak", "")))
+    if isa is None:
+        isa = "avx512" if "FmaPeak/avx512" in med else "avx2"
+    peak = med.get("FmaPeak/" + isa)
+    print("FMA peak (register-only loop, one core, %s): %.1f GFLOP/s" % (isa, peak or 0))
     print()
     print("| layer | T | normrt path | normrt GFLOP/s | oneDNN conv | oneDNN sgemm | normrt / conv | normrt / sgemm | of FMA peak |")
     print("|---|---|---|---|---|---|---|---|---|")
@@ -41,4 +45,4 @@ def main(path):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else None)
