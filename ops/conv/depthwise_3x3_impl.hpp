@@ -124,10 +124,7 @@ struct Dw3x3Avx2 {
   static constexpr int L = 8;
   using V = __m256;
   using M = __m256i;
-  static M lanes_below(int64_t n) {
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(std::max<int64_t>(-1, std::min<int64_t>(n, 8)))),
-                              _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-  }
+  static M lanes_below(int64_t n) { return avx2_lanes_below(n); }
   static M drop_lane0(M m) { return _mm256_and_si256(m, _mm256_setr_epi32(0, -1, -1, -1, -1, -1, -1, -1)); }
   static bool full(M m) { return _mm256_movemask_ps(_mm256_castsi256_ps(m)) == 0xFF; }
   static V load(M m, const float* p) { return full(m) ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, m); }
@@ -236,34 +233,34 @@ struct Dw3x3s2Avx512 {
     const V vb = _mm512_set1_ps(bias), zero = _mm512_setzero_ps();
     const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-    // The column before the first block: padding, or the last odd column of the blocks before.
-    const auto before_first = [&](const float* xr) { return c0 == 0 ? zero : _mm512_set1_ps(xr[2 * c0 - 1]); };
+    // Input row r's taps for every block, handed to f(j, taps); the column before the first
+    // block is the padding, or the last odd column of the blocks before.
+    const auto each_block = [&](int64_t r, auto&& f) {
+      const float* xr = x + r * in2;
+      V before = c0 == 0 ? zero : _mm512_set1_ps(xr[2 * c0 - 1]);
+#pragma GCC unroll 4
+      for (int j = 0; j < NB; ++j) {
+        const Taps t = row_taps(xr + 2 * (c0 + 16 * j), ma[j], mb[j], before, even, odd);
+        f(j, t);
+        before = t.r;
+      }
+    };
+    // acc + w[0]·l + w[1]·m + w[2]·r for one tap row's weights w.
+    const auto tap_row = [](const V* w, const Taps& t, V acc) {
+      return _mm512_fmadd_ps(w[2], t.r, _mm512_fmadd_ps(w[1], t.m, _mm512_fmadd_ps(w[0], t.l, acc)));
+    };
     V next[NB];                                 // output row o1 + 1's tap row 0 (from input row 2·o1 + 1)
     for (int j = 0; j < NB; ++j) next[j] = vb;  // row 0's tap row 0 is the padding
     for (int64_t o1 = 0; o1 < out1; ++o1) {
       const int64_t r1 = 2 * o1, r2 = 2 * o1 + 1;
       V acc[NB];
       for (int j = 0; j < NB; ++j) acc[j] = next[j];
-      if (r1 < in1) {
-        const float* xr = x + r1 * in2;
-        V before = before_first(xr);
-#pragma GCC unroll 4
-        for (int j = 0; j < NB; ++j) {
-          const Taps t = row_taps(xr + 2 * (c0 + 16 * j), ma[j], mb[j], before, even, odd);
-          acc[j] = _mm512_fmadd_ps(wt[5], t.r, _mm512_fmadd_ps(wt[4], t.m, _mm512_fmadd_ps(wt[3], t.l, acc[j])));
-          before = t.r;
-        }
-      }
+      if (r1 < in1) each_block(r1, [&](int j, const Taps& t) { acc[j] = tap_row(wt + 3, t, acc[j]); });
       if (r2 < in1) {
-        const float* xr = x + r2 * in2;
-        V before = before_first(xr);
-#pragma GCC unroll 4
-        for (int j = 0; j < NB; ++j) {
-          const Taps t = row_taps(xr + 2 * (c0 + 16 * j), ma[j], mb[j], before, even, odd);
-          acc[j] = _mm512_fmadd_ps(wt[8], t.r, _mm512_fmadd_ps(wt[7], t.m, _mm512_fmadd_ps(wt[6], t.l, acc[j])));
-          next[j] = _mm512_fmadd_ps(wt[2], t.r, _mm512_fmadd_ps(wt[1], t.m, _mm512_fmadd_ps(wt[0], t.l, vb)));
-          before = t.r;
-        }
+        each_block(r2, [&](int j, const Taps& t) {
+          acc[j] = tap_row(wt + 6, t, acc[j]);
+          next[j] = tap_row(wt, t, vb);
+        });
       } else {
         for (int j = 0; j < NB; ++j) next[j] = vb;
       }
