@@ -5,10 +5,13 @@
 //                 count_include_pad inside the padded extent
 //   GlobalAveragePool, GlobalMaxPool: over all spatial positions
 // ceil_mode, auto_pad, strides, dilations. One pass over the window per
-// output; channel planes split over threads.
+// output; channel planes split over threads. Float windows without dilation
+// or Indices take pool_separable.cpp (rows, then columns); the window walk
+// here is the reference and takes the rest.
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <type_traits>
 
 #ifdef __SSE2__
@@ -18,6 +21,7 @@
 #include "dispatch.h"
 #include "op.h"
 #include "parallel.h"
+#include "pool_separable.h"
 #include "scratch.h"
 #include "spatial.h"
 #include "sse2_blocks.h"
@@ -214,6 +218,18 @@ void plan_pool(PlanCtx& c) {
   if (indices) c.set_output(1, DType::Int64, out);
   const int64_t planes = X[0] * X[1];
   const bool max_3x3s2 = is_max && !indices && w.is_3x3_stride2_pad1();  // float only: checked per type below
+  if (t == DType::Float32 && !indices && !max_3x3s2 && separable_pool_applies(w)) {
+    const auto p = std::make_shared<const SeparablePool>(make_separable_pool(w, is_max, include_pad));
+    c.kernel = [=](KernelIO& io) {
+      const float* x = io.in[0]->data<float>();
+      float* y = io.out[0]->data<float>();
+      parallel_rows(planes, p->w.out_size() * (p->w.k[1] + p->w.k[2]), [&](int64_t first, int64_t last) {
+        Scratch<float> buffer(static_cast<size_t>(p->buffer_floats));
+        separable_pool_planes(*p, x, y, first, last, buffer.data());
+      });
+    };
+    return;
+  }
   c.kernel = [=](KernelIO& io) {
     visit_numeric(t, [&](auto tag) {
       using T = decltype(tag);

@@ -234,6 +234,84 @@ TEST_CASE("MaxPool's separable path matches a direct window walk, NaN included")
   }
 }
 
+// Float MaxPool and AveragePool take the separable path (ops/pool_separable.cpp:
+// rows then columns; same-size stride-1 windows flat over several planes at
+// once): against a direct fp64 window walk over kernels 1-5, strides 1-3,
+// asymmetric pads, ceil_mode, count_include_pad, 1-D windows, widths around
+// the vector width, more planes than one flat block holds (45 × 20 × 20) and
+// NaN inputs (never winning a maximum, poisoning a sum).
+TEST_CASE("MaxPool and AveragePool's separable path match a direct window walk") {
+  struct Case {
+    int64_t c, h, w, kh, kw, s, pt, pl, pb, pr;
+    bool ceil = false, include_pad = false;
+  };
+  const Case cases[] = {{3, 7, 7, 3, 3, 1, 1, 1, 1, 1},
+                        {5, 14, 14, 3, 3, 1, 1, 1, 1, 1},
+                        {2, 9, 5, 5, 5, 1, 2, 2, 2, 2},
+                        {2, 8, 11, 4, 4, 1, 1, 2, 2, 1},
+                        {45, 20, 20, 3, 3, 1, 1, 1, 1, 1},
+                        {2, 2, 3, 3, 3, 1, 1, 1, 1, 1},
+                        {2, 1, 9, 1, 3, 1, 0, 1, 0, 1},
+                        {3, 13, 13, 3, 3, 2, 0, 0, 0, 0, true},
+                        {3, 12, 17, 3, 3, 2, 1, 1, 1, 1},
+                        {2, 15, 15, 2, 2, 2, 0, 0, 0, 0, true},
+                        {2, 16, 16, 2, 2, 2, 0, 0, 0, 0},
+                        {2, 11, 10, 3, 2, 3, 1, 0, 1, 0, true},
+                        {2, 9, 9, 3, 3, 1, 0, 0, 0, 0},
+                        {2, 7, 7, 7, 7, 1, 0, 0, 0, 0},
+                        {2, 6, 6, 2, 2, 1, 1, 1, 0, 0},
+                        {2, 10, 21, 3, 5, 2, 1, 2, 1, 2, true, true},
+                        {2, 5, 5, 3, 3, 1, 1, 1, 1, 1, false, true},
+                        {1, 4, 4, 3, 3, 2, 2, 2, 2, 2, true, true}};
+  int idx = 0;
+  for (const Case& c : cases)
+    for (const bool is_max : {true, false}) {
+      const int64_t r = c.ceil ? c.s - 1 : 0;
+      int64_t oh = (c.h + c.pt + c.pb - c.kh + r) / c.s + 1, ow = (c.w + c.pl + c.pr - c.kw + r) / c.s + 1;
+      if (c.ceil && (oh - 1) * c.s >= c.h + c.pt) --oh;  // ceil_mode drops a window that starts in the end padding
+      if (c.ceil && (ow - 1) * c.s >= c.w + c.pl) --ow;
+      INFO("case " << idx << (is_max ? " max" : " average"));
+      ModelBuilder m(19);
+      m.input("x", {1, c.c, c.h, c.w}).output("y");
+      auto* n = m.node(is_max ? "MaxPool" : "AveragePool", {"x"}, {"y"});
+      ModelBuilder::attr_ints(n, "kernel_shape", {c.kh, c.kw});
+      ModelBuilder::attr_ints(n, "strides", {c.s, c.s});
+      ModelBuilder::attr_ints(n, "pads", {c.pt, c.pl, c.pb, c.pr});
+      if (c.ceil) ModelBuilder::attr_i(n, "ceil_mode", 1);
+      if (c.include_pad && !is_max) ModelBuilder::attr_i(n, "count_include_pad", 1);
+      Tensor x = test::random_tensor({1, c.c, c.h, c.w}, 300 + idx);
+      for (int64_t i = 3; i < x.numel(); i += 37) x.data<float>()[i] = NAN;
+      const Tensor y = run(m, {{"x", x}}, "sep_pool" + std::to_string(idx))[0].second;
+      REQUIRE(y.shape() == Shape{1, c.c, oh, ow});
+      int bad = 0;
+      for (int64_t p = 0; p < c.c; ++p)
+        for (int64_t o1 = 0; o1 < oh; ++o1)
+          for (int64_t o2 = 0; o2 < ow; ++o2) {
+            double best = std::numeric_limits<float>::lowest(), sum = 0;
+            int64_t count = 0;
+            for (int64_t k1 = 0; k1 < c.kh; ++k1)
+              for (int64_t k2 = 0; k2 < c.kw; ++k2) {
+                const int64_t i1 = o1 * c.s - c.pt + k1, i2 = o2 * c.s - c.pl + k2;
+                const bool in_pads = i1 >= -c.pt && i1 < c.h + c.pb && i2 >= -c.pl && i2 < c.w + c.pr;
+                if (i1 < 0 || i1 >= c.h || i2 < 0 || i2 >= c.w) {
+                  count += c.include_pad && in_pads;
+                  continue;
+                }
+                const float v = x.data<float>()[(p * c.h + i1) * c.w + i2];
+                if (v > best) best = v;
+                sum += v;
+                ++count;
+              }
+            const double want = is_max ? best : count ? sum / static_cast<double>(count) : 0.0;
+            const float got = y.data<float>()[(p * oh + o1) * ow + o2];
+            const bool ok = std::isnan(want) ? std::isnan(got) : std::fabs(got - want) <= 1e-5 * (1 + std::fabs(want));
+            bad += !ok;
+          }
+      CHECK(bad == 0);
+      ++idx;
+    }
+}
+
 // Transpose against a direct index walk, bit for bit (random bit patterns, NaN
 // payloads included), over every permutation of ranks 2–4 and a sample of rank
 // 5, sizes around the 4×4 blocks of its 2-D path, size-1 dims and dims that
