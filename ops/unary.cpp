@@ -4,6 +4,7 @@
 // Sign, Clip) accept every signed/unsigned integer type.
 //   Sqrt Reciprocal Neg Abs Exp Log Erf Tanh Sigmoid Relu LeakyRelu Elu Selu
 //   Celu ThresholdedRelu HardSigmoid HardSwish Gelu Softplus Softsign Mish
+//   Swish (ai.normrt: x·σ(αx))
 //   Floor Ceil Round (half to even) Sign Sin Cos Tan Asin Acos Atan Sinh Cosh
 //   Asinh Acosh Atanh Clip
 #include <algorithm>
@@ -101,7 +102,7 @@ NORMRT_FLOAT_MAP_FAST(sigmoid, x >= 0 ? T(1) / (T(1) + std::exp(-x)) : std::exp(
 NORMRT_FLOAT_MAP(softsign, x / (T(1) + std::fabs(x)))
 NORMRT_FLOAT_MAP(softplus, x > T(30) ? x : std::log1p(std::exp(x)))
 NORMRT_FLOAT_MAP(mish, x* std::tanh(x > T(30) ? x : std::log1p(std::exp(x))))
-NORMRT_FLOAT_MAP(hard_swish, x* std::max(T(0), std::min(T(1), x / T(6) + T(0.5))))
+NORMRT_FLOAT_MAP_FAST(hard_swish, x* std::max(T(0), std::min(T(1), x / T(6) + T(0.5))), &VectorMath::hard_swish)
 NORMRT_FLOAT_MAP(floor, std::floor(x))
 NORMRT_FLOAT_MAP(ceil, std::ceil(x))
 NORMRT_FLOAT_MAP(round, std::nearbyint(x))
@@ -205,6 +206,20 @@ void plan_hard_sigmoid(PlanCtx& c) {
   });
 }
 
+// ai.normrt Swish (x·σ(αx), made by the optimizer from Mul(x, Sigmoid(x))):
+// 0 at −∞ (the limit); α = 1 (SiLU) takes the vector path.
+void plan_swish(PlanCtx& c) {
+  const double alpha = c.node.attr_float("alpha", 1.f);
+  plan_map<Types::Float>(
+      c,
+      [alpha](auto x) {
+        using T = decltype(x);
+        if (x == -std::numeric_limits<T>::infinity()) return T(0);
+        return x * (T(1) / (T(1) + std::exp(-static_cast<T>(alpha) * x)));
+      },
+      alpha == 1.0 ? &VectorMath::silu : nullptr);
+}
+
 // Gelu-20: approximate = "none": x·Φ(x) = ½x(1 + erf(x/√2));
 //          approximate = "tanh": ½x(1 + tanh(√(2/π)(x + 0.044715x³))).
 void plan_gelu(PlanCtx& c) {
@@ -288,6 +303,8 @@ void register_unary_ops(OpRegistry& r) {
   r.add("", "ThresholdedRelu", {10, 22}, plan_thresholded_relu);
   r.add("", "HardSigmoid", {6, 22}, plan_hard_sigmoid);
   r.add("", "HardSwish", {14, 22}, plan_hard_swish);
+  r.add("ai.normrt", "HardSwish", {1}, plan_hard_swish);  // made by the optimizer at any opset
+  r.add("ai.normrt", "Swish", {1}, plan_swish);           // made by the optimizer
   r.add("", "Gelu", {20}, plan_gelu);
   r.add("ai.normrt", "Gelu", {1}, plan_gelu);  // made by the optimizer at any opset
   r.add("", "Softplus", {1, 22}, plan_softplus);

@@ -12,6 +12,8 @@ using MapFn = void (*)(const float* x, float* y, size_t n);
 struct VectorMath {
   const char* isa;
   MapFn exp, erf, tanh, sigmoid, gelu, gelu_tanh, relu;
+  // x·σ(x) (SiLU; 0 below x = −88) and x·max(0, min(1, x/6 + ½)) (HardSwish).
+  MapFn silu, hard_swish;
   // One softmax row: y = exp(x − max) / Σ; log_softmax: y = x − max − log Σ.
   void (*softmax_row)(const float* x, float* y, size_t n);
   void (*log_softmax_row)(const float* x, float* y, size_t n);

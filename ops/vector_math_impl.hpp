@@ -166,6 +166,24 @@ struct VectorMathImpl {
         },
         [](float v) { return 0.5f * v * (1.f + std::tanh(0.7978845608028654f * (v + 0.044715f * v * v * v))); });
   }
+  // x·σ(x) with sigmoid's own σ (e^−x on min(88, −x)), so that the fused
+  // Mul(x, Sigmoid(x)) keeps its values, except x < −88: 0 there (the true
+  // value is below 5e-37; σ's clamp would give x·6e-39, and −∞·σ = −∞).
+  static void silu(const float* x, float* y, size_t n) {
+    map(
+        x, y, n,
+        [](B v) {
+          const B s = v * (B(1.f) / (B(1.f) + xsimd::exp(xsimd::min(B(88.f), -v))));
+          return xsimd::select(v < B(-88.f), B(0.f), s);
+        },
+        [](float v) { return v < -88.f ? 0.f : v * (1.f / (1.f + std::exp(std::min(-v, 88.f)))); });
+  }
+  // x·max(0, min(1, x/6 + ½)); NaN stays NaN (x86 min/max return their second operand on NaN).
+  static void hard_swish(const float* x, float* y, size_t n) {
+    map(
+        x, y, n, [](B v) { return v * xsimd::max(B(0.f), xsimd::min(B(1.f), v / B(6.f) + B(0.5f))); },
+        [](float v) { return v * std::max(0.f, std::min(1.f, v / 6.f + 0.5f)); });
+  }
   static void relu(const float* x, float* y, size_t n) {
     map(
         x, y, n, [](B v) { return xsimd::max(v, B(0.f)); }, [](float v) { return v > 0.f ? v : 0.f; });
@@ -279,6 +297,8 @@ struct VectorMathImpl {
                       &gelu,
                       &gelu_tanh,
                       &relu,
+                      &silu,
+                      &hard_swish,
                       &softmax_row,
                       &log_softmax_row,
                       &softmax_scaled_row};

@@ -29,6 +29,13 @@ double gelu_tanh_d(double x) {
   const double z = 0.79788456080286535588 * (x + 0.044715 * x * x * x);
   return x / (1.0 + std::exp(-2.0 * z));
 }
+// x·σ(x); 0 at −∞ (the limit).
+double silu_d(double x) { return x == -std::numeric_limits<double>::infinity() ? 0.0 : x / (1.0 + std::exp(-x)); }
+// x·max(0, min(1, x/6 + ½)); −∞ gives −∞·0 = NaN, as the formula (and ONNX's reference) does.
+double hard_swish_d(double x) {
+  const double h = x / 6.0 + 0.5;
+  return std::isnan(h) ? h : x * (h < 0 ? 0.0 : h > 1 ? 1.0 : h);
+}
 // max(x, 0); NaN gives 0, as every ISA's kernel does.
 double relu_d(double x) { return x > 0 ? x : 0.0; }
 
@@ -58,9 +65,10 @@ void softmax_scaled_row_ref(float* x, const float* add, float scale, size_t n) {
 }  // namespace
 
 const VectorMath* vector_math_reference() {
-  static const VectorMath k{"reference",         &map_ref<exp_d>,      &map_ref<erf_d>,        &map_ref<tanh_d>,
-                            &map_ref<sigmoid_d>, &map_ref<gelu_d>,     &map_ref<gelu_tanh_d>,  &map_ref<relu_d>,
-                            &softmax_row_ref,    &log_softmax_row_ref, &softmax_scaled_row_ref};
+  static const VectorMath k{
+      "reference",      &map_ref<exp_d>,       &map_ref<erf_d>,        &map_ref<tanh_d>, &map_ref<sigmoid_d>,
+      &map_ref<gelu_d>, &map_ref<gelu_tanh_d>, &map_ref<relu_d>,       &map_ref<silu_d>, &map_ref<hard_swish_d>,
+      &softmax_row_ref, &log_softmax_row_ref,  &softmax_scaled_row_ref};
   return &k;
 }
 

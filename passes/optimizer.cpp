@@ -354,6 +354,7 @@ void optimize_graph(Graph& g, OptimizationLevel level, const KernelSet& kernels,
     note("conv-activation-fusion", fuse_conv_activation(g));
     note("skip-layer-norm-fusion", fuse_skip_norm(g));
     note("gelu-fusion", fuse_gelu(g));
+    note("swish-fusion", fuse_swish(g));
     note("matmul-bias-fusion", fuse_matmul_bias(g));
     note("attention-fusion", fuse_attention(g));
     note("dynamic-quant-matmul-fusion", fuse_dynamic_quant_matmul(g));

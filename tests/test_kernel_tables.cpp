@@ -179,6 +179,9 @@ const MapCase kMapCases[] = {
     {"gelu_tanh", &VectorMath::gelu_tanh, 8.f, {2e-6, 1}},
     {"gelu_tanh", &VectorMath::gelu_tanh, 2.f, {2e-6, 1e-3}},
     {"relu", &VectorMath::relu, 4.f, {0, 0}},
+    {"silu", &VectorMath::silu, 100.f, {2e-6, 1e-3}},
+    {"silu", &VectorMath::silu, 4.f, {2e-6, 1e-3}},
+    {"hard_swish", &VectorMath::hard_swish, 5.f, {2e-6, 1}},  // x/6 + ½ cancels near x = −3
 };
 
 // Values every map is also run on: NaN, ±∞, ±0, huge, exp's overflow and
