@@ -187,13 +187,40 @@ void plan_prelu(PlanCtx& c) {
 }
 
 // Dropout at inference is the identity; its optional mask output is all true.
-// A training_mode input that is true (or unknown) is not supported.
+// So is training-mode Dropout with a ratio of 0 (scale 1/(1 − 0), every element
+// kept). Training mode with another ratio (absent: 0.5) draws a random mask:
+// not supported. A ratio computed at run time is checked when the node is
+// planned with its value (node by node).
 void plan_dropout(PlanCtx& c) {
   c.require_inputs(1, 3);
   if (c.has_input(2)) {
     const Tensor& t = c.constant_input(2);
     if (t.numel() != 1 || t.dtype() != DType::Bool) c.fail("training_mode must be a bool scalar");
-    if (t.data<uint8_t>()[0]) c.unsupported("training_mode=true (normrt runs inference)");
+    if (t.data<uint8_t>()[0]) {
+      const std::string random =
+          " draws a random mask (normrt runs inference; training mode is supported with ratio 0)";
+      if (!c.has_input(1)) c.unsupported("training_mode=true with the default ratio 0.5" + random);
+      const Tensor* r;
+      try {
+        r = &c.constant_input(1);
+      } catch (const NeedsInputValue& e) {  // a graph input: re-planned with its value
+        throw NeedsInputValue(e.value(), c.node.where() + ": training_mode=true needs the ratio ('" + c.node.inputs[1] +
+                                             "') at session creation: only ratio 0 is supported");
+      }
+      double ratio;
+      if (r->numel() != 1) c.fail("ratio must be a scalar");
+      if (r->dtype() == DType::Float32)
+        ratio = r->data<float>()[0];
+      else if (r->dtype() == DType::Float64)
+        ratio = r->data<double>()[0];
+      else if (r->dtype() == DType::Float16)
+        ratio = half_to_float(r->data<uint16_t>()[0]);
+      else if (r->dtype() == DType::BFloat16)
+        ratio = bfloat16_to_float(r->data<uint16_t>()[0]);
+      else
+        c.fail("ratio must be a float scalar");
+      if (ratio != 0.0) c.unsupported("training_mode=true with ratio " + std::to_string(ratio) + random);
+    }
   }
   const Shape shape = c.input(0).shape;
   c.set_output(0, c.input(0).dtype, shape);

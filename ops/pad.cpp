@@ -3,7 +3,9 @@
 // pads crop. Each output element maps to one source index per axis:
 //   i = o − pad_begin; outside [0, n): constant → value, edge → clamp,
 //   reflect → mirror without repeating the edge, wrap → i mod n.
-// One pass writing the output; rows split over threads.
+// One pass writing the output; rows split over threads. Each innermost row is
+// a fill, or edges around one block copied from its source row.
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <vector>
@@ -35,6 +37,31 @@ int64_t source_index(int64_t i, int64_t n, Mode mode) {
     }
   }
   return -1;
+}
+
+// count copies of the es-byte `value` at dst.
+void fill_value(char* dst, int64_t count, const char* value, size_t es) {
+  if (count <= 0) return;
+  bool zero = true;
+  for (size_t b = 0; b < es; ++b) zero = zero && value[b] == 0;
+  if (zero || es == 1) {
+    std::memset(dst, zero ? 0 : value[0], static_cast<size_t>(count) * es);
+    return;
+  }
+  const auto typed = [&](auto tag) {
+    using U = decltype(tag);
+    U v;
+    std::memcpy(&v, value, sizeof v);
+    for (int64_t i = 0; i < count; ++i) std::memcpy(dst + static_cast<size_t>(i) * sizeof v, &v, sizeof v);
+  };
+  if (es == 2)
+    typed(uint16_t{});
+  else if (es == 4)
+    typed(uint32_t{});
+  else if (es == 8)
+    typed(uint64_t{});
+  else
+    for (int64_t i = 0; i < count; ++i) std::memcpy(dst + static_cast<size_t>(i) * es, value, es);
 }
 
 void plan_pad(PlanCtx& c) {
@@ -97,19 +124,32 @@ void plan_pad(PlanCtx& c) {
   }
   c.set_output(0, c.input(0).dtype, out);
   const size_t es = dtype_size(c.input(0).dtype);
+  const size_t rr = in.size();
+  std::vector<int64_t> st(rr);  // the input's strides
+  int64_t s = 1;
+  for (size_t d = rr; d-- > 0;) {
+    st[d] = s;
+    s *= in[d];
+  }
+  // Innermost rows: outputs [lo, hi) copy x[o − pad_begin] as one block; the
+  // edges [0, lo) and [hi, inner) are filled (constant) or mapped per element.
+  const int64_t inner = out[rr - 1], nl = in[rr - 1], pb = pads[rr - 1];
+  const int64_t lo = std::clamp<int64_t>(pb, 0, inner);
+  const int64_t hi = std::clamp<int64_t>(pb + nl, lo, inner);  // in + pad_begin fits: checked above
   c.kernel = [=](KernelIO& io) {
     const int64_t n = io.out[0]->numel();
     if (n == 0) return;
     const char* x = static_cast<const char*>(io.in[0]->raw());
     char* y = static_cast<char*>(io.out[0]->raw());
-    const size_t rr = in.size();
-    const int64_t inner = rr ? out[rr - 1] : 1;
-    std::vector<int64_t> st(rr);
-    int64_t s = 1;
-    for (size_t d = rr; d-- > 0;) {
-      st[d] = s;
-      s *= in[d];
-    }
+    const auto edge = [&](char* yr, int64_t from, int64_t to, int64_t off) {
+      if (mode == Mode::Constant) {
+        fill_value(yr + static_cast<size_t>(from) * es, to - from, value.data(), es);
+        return;
+      }
+      for (int64_t o = from; o < to; ++o)
+        std::memcpy(yr + static_cast<size_t>(o) * es,
+                    x + static_cast<size_t>(off + source_index(o - pb, nl, mode)) * es, es);
+    };
     parallel_rows(n / inner, inner, [&](int64_t first, int64_t last) {
       for (int64_t row = first; row < last; ++row) {
         int64_t rem = row, off = 0;
@@ -122,12 +162,15 @@ void plan_pad(PlanCtx& c) {
           off += i * st[d];
         }
         char* yr = y + static_cast<size_t>(row * inner) * es;
-        const int64_t nl = in[rr - 1], pb = pads[rr - 1];
-        for (int64_t o = 0; o < inner; ++o) {
-          const int64_t i = fill ? -1 : source_index(o - pb, nl, mode);
-          std::memcpy(yr + static_cast<size_t>(o) * es, i < 0 ? value.data() : x + static_cast<size_t>(off + i) * es,
-                      es);
+        if (fill) {
+          fill_value(yr, inner, value.data(), es);
+          continue;
         }
+        edge(yr, 0, lo, off);
+        if (hi > lo)
+          std::memcpy(yr + static_cast<size_t>(lo) * es, x + static_cast<size_t>(off + lo - pb) * es,
+                      static_cast<size_t>(hi - lo) * es);
+        edge(yr, hi, inner, off);
       }
     });
   };

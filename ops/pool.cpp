@@ -262,6 +262,33 @@ void plan_pool(PlanCtx& c) {
   };
 }
 
+// Σ x[i], i < n: runs of up to 1024 floats summed in four float vectors (16
+// lanes: a lane adds at most 64 values), each run's lanes added into a double.
+inline double sum_floats(const float* x, int64_t n) {
+  double total = 0;
+  int64_t i = 0;
+#ifdef __SSE2__
+  while (i + 16 <= n) {
+    const int64_t end = std::min(n, i + 1024);
+    __m128 a0 = _mm_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    for (; i + 16 <= end; i += 16) {
+      a0 = _mm_add_ps(a0, _mm_loadu_ps(x + i));
+      a1 = _mm_add_ps(a1, _mm_loadu_ps(x + i + 4));
+      a2 = _mm_add_ps(a2, _mm_loadu_ps(x + i + 8));
+      a3 = _mm_add_ps(a3, _mm_loadu_ps(x + i + 12));
+    }
+    alignas(16) float lanes[16];
+    _mm_store_ps(lanes, a0);
+    _mm_store_ps(lanes + 4, a1);
+    _mm_store_ps(lanes + 8, a2);
+    _mm_store_ps(lanes + 12, a3);
+    for (float v : lanes) total += v;
+  }
+#endif
+  for (; i < n; ++i) total += x[i];
+  return total;
+}
+
 template <bool is_max>
 void plan_global_pool(PlanCtx& c) {
   c.require_inputs(1, 1);
@@ -285,6 +312,8 @@ void plan_global_pool(PlanCtx& c) {
             T m = plane ? xp[0] : T(0);
             for (int64_t i = 1; i < plane; ++i) m = std::max(m, xp[i]);
             y[p] = m;
+          } else if constexpr (std::is_same_v<T, float>) {
+            y[p] = static_cast<T>(sum_floats(xp, plane) * inv_plane);
           } else {
             double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
             int64_t i = 0;

@@ -6,6 +6,13 @@
 // Floats accumulate in fp64, integers in 64-bit; an empty reduction gives the
 // identity (0, 1, −inf/lowest for Max, +inf/max for Min).
 // One pass over the input accumulating into the output, one over the output.
+// Fast path (float32/float64): when the reduced axes are one contiguous block
+// (size-1 axes aside), x is [A, R, B] reduced over R. B = 1 (trailing axes):
+// each output reduces one contiguous run, in 8 fp64 lanes added pairwise at
+// the end; B > 1 (leading or middle axes): blocks of outputs accumulate one
+// input row at a time, vectorised across outputs. Outputs are split over
+// threads; each is computed by one thread, so results do not depend on the
+// thread count.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -14,6 +21,7 @@
 
 #include "dispatch.h"
 #include "op.h"
+#include "parallel.h"
 #include "reduced_walk.h"
 
 namespace normrt {
@@ -67,8 +75,10 @@ void reduce(const Tensor& X, Tensor& Y, const std::vector<char>& reduced, Red ki
         a *= v;
         break;
       case Red::L1:
-        if constexpr (std::is_signed_v<Acc>)
-          a += v < 0 ? -v : v;
+        if constexpr (std::is_floating_point_v<Acc>)
+          a += std::fabs(v);
+        else if constexpr (std::is_signed_v<T>)
+          a += static_cast<int64_t>(x[k]) < 0 ? Acc(0) - v : v;  // |v| modulo 2^64, as numpy's int64
         else
           a += v;
         break;
@@ -127,6 +137,177 @@ void reduce(const Tensor& X, Tensor& Y, const std::vector<char>& reduced, Red ki
   }
 }
 
+// The fp64 result of an output's accumulator (sum, product or max-shifted
+// sum of exponentials) for the kinds that finish it.
+template <Red kind>
+double finish(double acc, int64_t count, double shift) {
+  switch (kind) {
+    case Red::Mean:
+      return acc / static_cast<double>(count);
+    case Red::L2:
+      return std::sqrt(acc);
+    case Red::LogSum:
+      return std::log(acc);
+    case Red::LogSumExp:
+      return std::log(acc) + shift;
+    default:
+      return acc;
+  }
+}
+
+// One element's contribution to an fp64 accumulator.
+template <Red kind>
+double term(double v, double shift) {
+  switch (kind) {
+    case Red::L1:
+      return std::fabs(v);
+    case Red::L2:
+    case Red::SumSquare:
+      return v * v;
+    case Red::LogSumExp:
+      return std::exp(v - shift);
+    default:
+      return v;
+  }
+}
+
+template <Red kind>
+void accumulate(double& a, double t) {
+  if constexpr (kind == Red::Prod)
+    a *= t;
+  else
+    a += t;
+}
+
+// Max (or Min) that propagates NaN: a NaN v is taken, and a NaN m stays.
+template <bool is_max, class T>
+T pick(T m, T v) {
+  const bool take = (is_max ? v > m : v < m) | (v != v);  // no short circuit: a vector blend
+  return take ? v : m;
+}
+
+// The shift of LogSumExp: the largest element, 0 when it is not finite.
+inline double lse_shift(double m) { return std::isfinite(m) ? m : 0.0; }
+
+constexpr int kLanes = 8;
+
+// Max or min of p[0..R) (R >= 1), in kLanes lanes.
+template <bool is_max, class T>
+[[gnu::always_inline]] inline T run_extreme(const T* p, int64_t R) {
+  const T init = is_max ? -std::numeric_limits<T>::infinity() : std::numeric_limits<T>::infinity();
+  T m[kLanes];
+  for (int j = 0; j < kLanes; ++j) m[j] = init;
+  int64_t i = 0;
+  for (; i + kLanes <= R; i += kLanes) {
+    const T* q = p + i;
+#pragma GCC unroll 1  // kept a loop: GCC vectorises it (not the 8 unrolled lanes)
+    for (int j = 0; j < kLanes; ++j) m[j] = pick<is_max>(m[j], q[j]);
+  }
+  T r = init;
+  for (; i < R; ++i) r = pick<is_max>(r, p[i]);
+  for (int j = 0; j < kLanes; ++j) r = pick<is_max>(r, m[j]);
+  return r;
+}
+
+// The fp64 accumulator of p[0..R): kLanes lanes, added (or multiplied) pairwise.
+template <Red kind, class T>
+[[gnu::always_inline]] inline double run_accumulate(const T* p, int64_t R, double shift) {
+  const double init = kind == Red::Prod ? 1.0 : 0.0;
+  double a[kLanes];
+  for (int j = 0; j < kLanes; ++j) a[j] = init;
+  int64_t i = 0;
+  for (; i + kLanes <= R; i += kLanes)
+    for (int j = 0; j < kLanes; ++j) accumulate<kind>(a[j], term<kind>(static_cast<double>(p[i + j]), shift));
+  double tail = init;
+  for (; i < R; ++i) accumulate<kind>(tail, term<kind>(static_cast<double>(p[i]), shift));
+  for (int w = kLanes / 2; w > 0; w /= 2)
+    for (int j = 0; j < w; ++j) accumulate<kind>(a[j], a[j + w]);
+  accumulate<kind>(a[0], tail);
+  return a[0];
+}
+
+// y[a] = reduce(x[a·R .. a·R + R)) for a in [0, A): contiguous runs.
+template <Red kind, class T>
+void reduce_runs(const T* x, T* y, int64_t A, int64_t R) {
+  parallel_rows(A, R, [&](int64_t first, int64_t last) {
+    for (int64_t a = first; a < last; ++a) {
+      const T* p = x + a * R;
+      if constexpr (kind == Red::Max || kind == Red::Min) {
+        y[a] = run_extreme<kind == Red::Max>(p, R);
+      } else {
+        const double shift = kind == Red::LogSumExp ? lse_shift(static_cast<double>(run_extreme<true>(p, R))) : 0.0;
+        y[a] = static_cast<T>(finish<kind>(run_accumulate<kind>(p, R, shift), R, shift));
+      }
+    }
+  });
+}
+
+constexpr int64_t kColumnBlock = 256;  // outputs accumulated together (fp64 on the stack)
+
+// y[a·B + b] = reduce over r of x[(a·R + r)·B + b]: strided columns, each task
+// a block of up to kColumnBlock outputs of one a, rows added in order.
+template <Red kind, class T>
+void reduce_columns(const T* x, T* y, int64_t A, int64_t R, int64_t B) {
+  const int64_t blocks = (B + kColumnBlock - 1) / kColumnBlock;
+  parallel_rows(A * blocks, R * std::min(B, kColumnBlock), [&](int64_t first, int64_t last) {
+    double acc[kColumnBlock], shift[kColumnBlock];
+    for (int64_t task = first; task < last; ++task) {
+      const int64_t a = task / blocks, b0 = task % blocks * kColumnBlock, nb = std::min(kColumnBlock, B - b0);
+      const T* base = x + a * R * B + b0;
+      T* out = y + a * B + b0;
+      constexpr bool extreme = kind == Red::Max || kind == Red::Min || kind == Red::LogSumExp;
+      if constexpr (extreme) {
+        constexpr bool is_max = kind != Red::Min;
+        const T init = is_max ? -std::numeric_limits<T>::infinity() : std::numeric_limits<T>::infinity();
+        T ext[kColumnBlock];
+        for (int64_t j = 0; j < nb; ++j) ext[j] = init;
+        for (int64_t r = 0; r < R; ++r) {
+          const T* row = base + r * B;
+          for (int64_t j = 0; j < nb; ++j) ext[j] = pick<is_max>(ext[j], row[j]);
+        }
+        if constexpr (kind != Red::LogSumExp) {
+          for (int64_t j = 0; j < nb; ++j) out[j] = ext[j];
+          continue;
+        }
+        for (int64_t j = 0; j < nb; ++j) shift[j] = lse_shift(static_cast<double>(ext[j]));
+      }
+      const double init = kind == Red::Prod ? 1.0 : 0.0;
+      for (int64_t j = 0; j < nb; ++j) acc[j] = init;
+      for (int64_t r = 0; r < R; ++r) {
+        const T* row = base + r * B;
+        if constexpr (kind == Red::LogSumExp) {
+          for (int64_t j = 0; j < nb; ++j) acc[j] += std::exp(static_cast<double>(row[j]) - shift[j]);
+        } else {
+          for (int64_t j = 0; j < nb; ++j) accumulate<kind>(acc[j], term<kind>(static_cast<double>(row[j]), 0.0));
+        }
+      }
+      for (int64_t j = 0; j < nb; ++j)
+        out[j] = static_cast<T>(finish<kind>(acc[j], R, kind == Red::LogSumExp ? shift[j] : 0.0));
+    }
+  });
+}
+
+// x as [A, R, B] reduced over R, when the reduced axes (size-1 axes aside)
+// are one contiguous block; false otherwise.
+bool as_three_blocks(const Shape& in, const std::vector<char>& reduced, int64_t* A, int64_t* R, int64_t* B) {
+  int stage = 0;  // 0: kept axes before the block, 1: in the block, 2: kept axes after it
+  *A = *R = *B = 1;
+  for (size_t d = 0; d < in.size(); ++d) {
+    if (in[d] == 1) continue;
+    if (reduced[d]) {
+      if (stage == 2) return false;
+      stage = 1;
+      *R *= in[d];
+    } else if (stage == 0) {
+      *A *= in[d];
+    } else {
+      stage = 2;
+      *B *= in[d];
+    }
+  }
+  return true;
+}
+
 template <Red kind>
 void plan_reduce(PlanCtx& c) {
   c.require_inputs(1, 2);
@@ -165,6 +346,27 @@ void plan_reduce(PlanCtx& c) {
   }
   c.set_output(0, X.dtype, out);
   const DType t = X.dtype;
+  int64_t A, R, B;
+  if ((t == DType::Float32 || t == DType::Float64) && as_three_blocks(X.shape, reduced, &A, &R, &B) && R > 0 && A > 0 &&
+      B > 0) {
+    c.detail = B == 1 ? "runs" : "columns";
+    c.kernel = [=](KernelIO& io) {
+      const auto run = [&](auto tag) {
+        using T = decltype(tag);
+        const T* x = io.in[0]->data<T>();
+        T* y = io.out[0]->data<T>();
+        if (B == 1)
+          reduce_runs<kind>(x, y, A, R);
+        else
+          reduce_columns<kind>(x, y, A, R, B);
+      };
+      if (t == DType::Float32)
+        run(float{});
+      else
+        run(double{});
+    };
+    return;
+  }
   c.kernel = [=](KernelIO& io) {
     Tensor y = io.out[0]->reshaped(out_keep);
     visit_numeric(t, [&](auto tag) {

@@ -159,8 +159,6 @@ void erase_nodes(Graph& g, const std::vector<char>& dead) {
   g.nodes = std::move(kept);
 }
 
-// Identity, and Dropout whose mask output is unused (inference): readers of
-// the output read the input instead. Kept when the output is a graph output.
 // Values that subgraphs read by name: passes that rename values keep them.
 static std::set<std::string> read_by_subgraphs(const Graph& g) {
   std::set<std::string> r;
@@ -168,6 +166,49 @@ static std::set<std::string> read_by_subgraphs(const Graph& g) {
   return r;
 }
 
+namespace {
+// A Dropout that passes its input through: inference (training_mode absent or
+// a constant false), or training mode with a constant ratio of 0 (scale 1,
+// every element kept). Its mask (all true) must be unused.
+bool dropout_is_identity(const Graph& g, const GraphIndex& ix, const Node& n) {
+  if (n.outputs.size() > 1 && !n.outputs[1].empty() && ix.uses(n.outputs[1]) != 0) return false;
+  if (n.inputs.size() < 3 || n.inputs[2].empty()) return true;
+  const Tensor* t = constant_tensor(g, ix, n.inputs[2]);
+  if (!t || t->dtype() != DType::Bool || t->numel() != 1) return false;
+  if (!t->data<uint8_t>()[0]) return true;
+  double ratio = 0.5;  // the default when absent
+  if (n.inputs.size() > 1 && !n.inputs[1].empty() && !constant_scalar(g, ix, n.inputs[1], &ratio)) return false;
+  return ratio == 0.0;
+}
+
+// A Pad whose pads are all zero (attribute before opset 11, then a constant
+// input), in any mode the op implements.
+bool pad_is_identity(const Graph& g, const GraphIndex& ix, const Node& n) {
+  const int64_t opset = g.opset_for("");
+  std::vector<int64_t> pads;
+  try {  // a malformed node is left for planning to report
+    const std::string mode = n.attr_string("mode", "constant");
+    if (mode != "constant" && mode != "reflect" && mode != "edge" && !(mode == "wrap" && opset >= 19)) return false;
+    if (opset < 11) {
+      if (n.inputs.size() != 1) return false;
+      pads = n.attr_ints("pads");
+    } else {
+      if (n.inputs.size() < 2 || n.inputs.size() > 4 || n.inputs[1].empty()) return false;
+      const Tensor* p = constant_tensor(g, ix, n.inputs[1]);
+      if (!p || p->dtype() != DType::Int64 || p->shape().size() != 1) return false;
+      pads.assign(p->data<int64_t>(), p->data<int64_t>() + p->numel());
+    }
+  } catch (const Error&) {
+    return false;
+  }
+  if (pads.empty() || pads.size() % 2) return false;
+  return std::all_of(pads.begin(), pads.end(), [](int64_t p) { return p == 0; });
+}
+}  // namespace
+
+// Identity, Dropout that passes its input through (dropout_is_identity) and
+// Pad by zero: readers of the output read the input instead. Kept when the
+// output is a graph output or read by a subgraph.
 int remove_identities(Graph& g) {
   GraphIndex ix(g);
   const std::set<std::string> pinned = read_by_subgraphs(g);
@@ -177,10 +218,9 @@ int remove_identities(Graph& g) {
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const Node& n = g.nodes[i];
     if (!n.domain.empty() || n.inputs.empty() || n.outputs.empty()) continue;
-    const bool identity = n.op_type == "Identity";
-    const bool dropout = n.op_type == "Dropout" && (n.outputs.size() < 2 || ix.uses(n.outputs[1]) == 0) &&
-                         (n.inputs.size() < 3 || n.inputs[2].empty());  // no training_mode input
-    if (!identity && !dropout) continue;
+    const bool identity = n.op_type == "Identity" || (n.op_type == "Dropout" && dropout_is_identity(g, ix, n)) ||
+                          (n.op_type == "Pad" && pad_is_identity(g, ix, n));
+    if (!identity || n.inputs[0].empty()) continue;
     if (ix.is_graph_output.count(n.outputs[0]) || pinned.count(n.outputs[0])) continue;
     std::string src = n.inputs[0];
     while (rename.count(src)) src = rename[src];
@@ -341,6 +381,7 @@ void optimize_graph(Graph& g, OptimizationLevel level, const KernelSet& kernels,
   if (level == OptimizationLevel::None || !passes_can_read(g)) return;
   note("identity-removal", remove_identities(g));
   note("constant-folding", fold_constants(g, kernels));
+  note("identity-removal", remove_identities(g));  // Pads whose pads folding computed
   note("common-subexpression-merging", merge_duplicates(g));
   note("dead-node-removal", remove_dead_nodes(g));
   if (level == OptimizationLevel::All) {

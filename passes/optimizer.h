@@ -1,6 +1,6 @@
 // Graph optimizer: rewrites a validated graph at session creation, before
 // planning. Passes run in this fixed order (each in its own file):
-//   basic: 1. cleanup            — Identity/Dropout removal, constant folding
+//   basic: 1. cleanup            — Identity/Dropout/zero-Pad removal, constant folding
 //                                   (fold_constants.cpp: constants, and shapes when the
 //                                   inputs' shapes are static), common-subexpression
 //                                   merging (identical Shape/Constant/… nodes), dead nodes

@@ -312,6 +312,29 @@ TEST_CASE("MaxPool and AveragePool's separable path match a direct window walk")
     }
 }
 
+// GlobalAveragePool sums float planes in 16 float lanes per run of 1024 and
+// the runs in fp64: against an fp64 mean over plane sizes around the lanes and
+// the runs, with an ±∞ plane and a NaN plane.
+TEST_CASE("GlobalAveragePool's float sum matches an fp64 mean") {
+  for (const int64_t plane : {1, 15, 16, 17, 31, 49, 1023, 1024, 1025, 1040, 2100, 12544}) {
+    ModelBuilder m(13);
+    m.input("x", {1, 3, plane}).output("y");
+    m.node("GlobalAveragePool", {"x"}, {"y"});
+    Tensor x =
+        test::random_tensor({1, 3, plane}, 40 + static_cast<uint64_t>(plane), 100.f);  // far from 0: cancellation-free
+    x.data<float>()[plane + plane / 2] = INFINITY;
+    x.data<float>()[2 * plane + plane / 3] = NAN;
+    const Tensor y = run(m, {{"x", x}}, "gap" + std::to_string(plane))[0].second;
+    REQUIRE(y.shape() == Shape{1, 3, 1});
+    double sum = 0;
+    for (int64_t i = 0; i < plane; ++i) sum += x.data<float>()[i];
+    INFO("plane " << plane);
+    CHECK(y.data<float>()[0] == doctest::Approx(sum / static_cast<double>(plane)).epsilon(1e-6));
+    CHECK(y.data<float>()[1] == INFINITY);
+    CHECK(std::isnan(y.data<float>()[2]));
+  }
+}
+
 // Transpose against a direct index walk, bit for bit (random bit patterns, NaN
 // payloads included), over every permutation of ranks 2–4 and a sample of rank
 // 5, sizes around the 4×4 blocks of its 2-D path, size-1 dims and dims that
