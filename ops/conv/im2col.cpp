@@ -153,12 +153,13 @@ void plan_conv_im2col(PlanCtx& c, const Window& w, const ConvShape& cs, const Co
     const float* x = io.in[0]->data<float>();
     const float* b = conv_bias(io);
     float* y = io.out[0]->data<float>();
-    const int64_t isz = w.in_size();
-    Scratch<float> xp(static_cast<size_t>(xp_floats)), col(static_cast<size_t>(col_floats));
-    Scratch<float> wrun(gw.scratch_floats(gk));
-    Scratch<float> yt(spatial_rows ? static_cast<size_t>(osz * mg) : 0);
-    for (int64_t n = 0; n < cs.N; ++n)
-      for (int64_t g = 0; g < cs.G; ++g) {
+    for_each_group(cs, osz * mg * kdim, [&](int64_t first, int64_t last) {
+      const int64_t isz = w.in_size();
+      Scratch<float> xp(static_cast<size_t>(xp_floats)), col(static_cast<size_t>(col_floats));
+      Scratch<float> wrun(gw.scratch_floats(gk));
+      Scratch<float> yt(spatial_rows ? static_cast<size_t>(osz * mg) : 0);
+      for (int64_t item = first; item < last; ++item) {
+        const int64_t n = item / cs.G, g = item % cs.G;
         const float* wp = gw.group(gk, io.in[1]->data<float>(), g, wrun.data());
         pack_im2col(geo, pad_planes(geo, x + (n * cs.C + g * cg) * isz, cg, xp.data()), col.data());
         float* yg = y + (n * cs.M + g * mg) * osz;
@@ -178,6 +179,7 @@ void plan_conv_im2col(PlanCtx& c, const Window& w, const ConvShape& cs, const Co
           linalg::sgemm_prepacked(gk, mg, osz, kdim, wp, col.data(), 0.f, yg, osz, ep);
         }
       }
+    });
   };
 }
 

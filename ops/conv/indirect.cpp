@@ -86,10 +86,11 @@ void plan_conv_indirect_rows(PlanCtx& c, const Window& w, const ConvShape& cs, c
     const float* x = io.in[0]->data<float>();
     const float* b = conv_bias(io);
     float* y = io.out[0]->data<float>();
-    Scratch<float> buf(phases ? static_cast<size_t>(phases->buffer) : 0), yt(static_cast<size_t>(osz * mg));
-    Scratch<float> wrun(gw.scratch_floats(gk));
-    for (int64_t n = 0; n < cs.N; ++n)
-      for (int64_t g = 0; g < cs.G; ++g) {
+    for_each_group(cs, osz * mg * kdim, [&](int64_t first, int64_t last) {
+      Scratch<float> buf(phases ? static_cast<size_t>(phases->buffer) : 0), yt(static_cast<size_t>(osz * mg));
+      Scratch<float> wrun(gw.scratch_floats(gk));
+      for (int64_t item = first; item < last; ++item) {
+        const int64_t n = item / cs.G, g = item % cs.G;
         const float* wp = gw.group(gk, io.in[1]->data<float>(), g, wrun.data());
         const float* xg = x + (n * cs.C + g * cg) * isz;
         if (phases) fill_phases(*phases, w, xg, cg, buf.data());
@@ -106,6 +107,7 @@ void plan_conv_indirect_rows(PlanCtx& c, const Window& w, const ConvShape& cs, c
         else  // pointwise-a: Yᵀ = xᵀ·Wᵀ, xᵀ packed
           linalg::sgemm_packed_b(gk, true, osz, mg, kdim, xg, isz, wp, yt.data(), mg, ep);
       }
+    });
   };
 }
 
@@ -121,11 +123,12 @@ void plan_conv_indirect_columns(PlanCtx& c, const Window& w, const ConvShape& cs
     const float* x = io.in[0]->data<float>();
     const float* b = conv_bias(io);
     float* y = io.out[0]->data<float>();
-    Scratch<float> buf(static_cast<size_t>(geo->buffer));
-    Scratch<float> wrun(gw.scratch_floats(gk));
-    Scratch<float> yv(compact ? static_cast<size_t>(mg * geo->vsize) : 0);
-    for (int64_t n = 0; n < cs.N; ++n)
-      for (int64_t g = 0; g < cs.G; ++g) {
+    for_each_group(cs, osz * mg * kdim, [&](int64_t first, int64_t last) {
+      Scratch<float> buf(static_cast<size_t>(geo->buffer));
+      Scratch<float> wrun(gw.scratch_floats(gk));
+      Scratch<float> yv(compact ? static_cast<size_t>(mg * geo->vsize) : 0);
+      for (int64_t item = first; item < last; ++item) {
+        const int64_t n = item / cs.G, g = item % cs.G;
         const float* wp = gw.group(gk, io.in[1]->data<float>(), g, wrun.data());
         fill_phases(*geo, w, x + (n * cs.C + g * cg) * w.in_size(), cg, buf.data());
         float* yg = y + (n * cs.M + g * mg) * osz;
@@ -148,6 +151,7 @@ void plan_conv_indirect_columns(PlanCtx& c, const Window& w, const ConvShape& cs
               }
           });
       }
+    });
   };
 }
 

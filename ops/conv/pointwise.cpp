@@ -31,9 +31,10 @@ void plan_conv_pointwise_b(PlanCtx& c, const Window& w, const ConvShape& cs, con
     const float* x = io.in[0]->data<float>();
     const float* b = conv_bias(io);
     float* y = io.out[0]->data<float>();
-    Scratch<float> wrun(gw.scratch_floats(gk)), tail_panel(static_cast<size_t>(tail ? cg * nr : 0));
-    for (int64_t n = 0; n < cs.N; ++n)
-      for (int64_t g = 0; g < cs.G; ++g) {
+    for_each_group(cs, osz * mg * kdim, [&](int64_t first, int64_t last) {
+      Scratch<float> wrun(gw.scratch_floats(gk)), tail_panel(static_cast<size_t>(tail ? cg * nr : 0));
+      for (int64_t item = first; item < last; ++item) {
+        const int64_t n = item / cs.G, g = item % cs.G;
         const float* wp = gw.group(gk, io.in[1]->data<float>(), g, wrun.data());
         const float* xg = x + (n * cs.C + g * cg) * osz;
         float* yg = y + (n * cs.M + g * mg) * osz;
@@ -53,6 +54,7 @@ void plan_conv_pointwise_b(PlanCtx& c, const Window& w, const ConvShape& cs, con
         if (ep.residual) ep.residual += whole;
         linalg::sgemm_indirect_b(gk, mg, tail, kdim, wp, tp, tail_offs->data(), yg + whole, osz, ep);
       }
+    });
   };
 }
 

@@ -139,9 +139,10 @@ void plan_conv_taps(PlanCtx& c, const Window& w, const ConvShape& cs, const Conv
     const float* x = io.in[0]->data<float>();
     const float* b = conv_bias(io);
     float* y = io.out[0]->data<float>();
-    Scratch<float> yt(static_cast<size_t>(osz * mg));
-    for (int64_t n = 0; n < cs.N; ++n)
-      for (int64_t g = 0; g < cs.G; ++g) {
+    for_each_group(cs, osz * mg * kall, [&](int64_t first, int64_t last) {
+      Scratch<float> yt(static_cast<size_t>(osz * mg));
+      for (int64_t item = first; item < last; ++item) {
+        const int64_t n = item / cs.G, g = item % cs.G;
         const float* xg = x + (n * cs.C + g * cg) * isz;
         const float* bg = b ? b + g * mg : nullptr;
         const float* z = out.z(io, n, g * mg, cs.M, osz);
@@ -181,6 +182,7 @@ void plan_conv_taps(PlanCtx& c, const Window& w, const ConvShape& cs, const Conv
           }
         });
       }
+    });
   };
 }
 
