@@ -12,7 +12,10 @@ BatchNorm kept), bert_base (12 layers, hidden 768, seq 128), bert_4l256 (4 layer
 hidden 256, seq 128), minilm_l6 (6 layers, hidden 384, 12 heads, seq 128),
 vit_tiny and vit_small (224, patch 16), gpt2_small (12 layers, hidden 768, seq 64,
 GPT-2's vocabulary), ln_lstm (hidden 256, 32 steps), whisper_tiny_encoder (Conv1d
-stem + GELU, 4 pre-LN layers of 384 over 1500 frames).
+stem + GELU, 4 pre-LN layers of 384 over 1500 frames), and more torchvision
+models: efficientnet_b0 mobilenet_v3_large mnasnet1_0 regnet_y_800mf
+resnext50_32x4d googlenet densenet121 squeezenet1_1 shufflenet_v2_x1_0
+convnext_tiny swin_t.
 Needs Debian's python3-torch, python3-torchvision and python3-onnx.
 """
 import argparse
@@ -130,6 +133,16 @@ MODELS = {
     "ln_lstm": lambda: (torch.manual_seed(19), mt.export(
         "ln_lstm", mt.LayerNormLSTM(inp=256, hidden=256), [torch.randn(1, 32, 256)], ["x"], ["h"], 17)),
     "op_chain_1000": lambda: op_chain("op_chain_1000"),
+    # More torchvision CNNs (224×224, weights=None): the ops and layer shapes the
+    # four above lack — SiLU and squeeze-excite (EfficientNet-B0, RegNetY),
+    # HardSwish (MobileNetV3), grouped convs (ResNeXt, RegNet), stride-1 and
+    # ceil-mode MaxPools (GoogLeNet, SqueezeNet), concats with BN before the conv
+    # (DenseNet), channel shuffles (ShuffleNetV2), 7×7 depthwise and channels-last
+    # LayerNorm (ConvNeXt), shifted-window attention (Swin-T).
+    **{name: (lambda name=name, seed=seed: cnn(name, getattr(torchvision.models, name)(weights=None), seed))
+       for seed, name in enumerate(["efficientnet_b0", "mobilenet_v3_large", "mnasnet1_0", "regnet_y_800mf",
+                                    "resnext50_32x4d", "googlenet", "densenet121", "squeezenet1_1",
+                                    "shufflenet_v2_x1_0", "convnext_tiny", "swin_t"], start=100)},
     "whisper_tiny_encoder": lambda: (torch.manual_seed(20), mt.export(
         "whisper_tiny_encoder", WhisperEncoder(), [torch.randn(1, 80, 3000)], ["mel"], ["features"], 17)),
 }
