@@ -389,6 +389,7 @@ void optimize_graph(Graph& g, OptimizationLevel level, const KernelSet& kernels,
     note("rms-norm-fusion", fuse_rms_norm(g));
     note("xu-norm-fusion", fuse_xu_norm(g));
     note("row-hoisting", hoist_gathered_rows(g));
+    note("pad-fusion", fuse_pad(g));
     note("batch-norm-folding", fold_batch_norm(g));
     note("batch-norm-activation-fusion", fuse_batch_norm_activation(g));
     note("conv-residual-fusion", fuse_conv_residual(g));
