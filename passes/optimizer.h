@@ -78,7 +78,7 @@ int fuse_batch_norm_activation(Graph& g);
 int fuse_conv_residual(Graph& g);
 int fuse_conv_activation(Graph& g);
 int fuse_gelu(Graph& g);
-int fuse_pad(Graph& g);  // Pad by zeros → the pads of the Conv / AveragePool reading it
+int fuse_pad(Graph& g);    // Pad by zeros → the pads of the Conv / AveragePool reading it
 int fuse_swish(Graph& g);  // Mul(x, Sigmoid(x)) → Swish, Mul(x, HardSigmoid(x)) → HardSwish
 int fuse_matmul_bias(Graph& g);
 int fuse_attention(Graph& g);

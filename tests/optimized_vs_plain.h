@@ -37,4 +37,10 @@ inline OptimizedVsPlain run_optimized_vs_plain(const std::string& path, const Na
   return r;
 }
 
+// How many nodes of `op` the optimized graph holds.
+inline int op_count(const OptimizedVsPlain& r, const std::string& op) {
+  auto it = r.ops.find(op);
+  return it == r.ops.end() ? 0 : it->second;
+}
+
 }  // namespace normrt::test

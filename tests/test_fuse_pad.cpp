@@ -19,11 +19,6 @@ test::OptimizedVsPlain compare(ModelBuilder& m, const std::string& tag, const Na
   return test::run_optimized_vs_plain(m.save(dir / "m.onnx"), in);
 }
 
-int count(const test::OptimizedVsPlain& r, const std::string& op) {
-  auto it = r.ops.find(op);
-  return it == r.ops.end() ? 0 : it->second;
-}
-
 }  // namespace
 
 TEST_CASE("Pad fusion: zero Pads fold into the Conv's and the AveragePool's pads") {
@@ -46,9 +41,9 @@ TEST_CASE("Pad fusion: zero Pads fold into the Conv's and the AveragePool's pads
   ModelBuilder::attr_ints(pool2, "pads", {1, 0, 0, 1});
   ModelBuilder::attr_i(pool2, "count_include_pad", 1);
   const auto r = compare(m, "fuse", {{"x", test::random_tensor({1, 4, 9, 11}, 21)}});
-  CHECK(count(r, "Pad") == 0);
-  CHECK(count(r, "Conv") == 1);
-  CHECK(count(r, "AveragePool") == 2);
+  CHECK(test::op_count(r, "Pad") == 0);
+  CHECK(test::op_count(r, "Conv") == 1);
+  CHECK(test::op_count(r, "AveragePool") == 2);
   CHECK(r.max_diff <= 1e-6);
 }
 
@@ -78,6 +73,6 @@ TEST_CASE("Pad fusion does not fire where it must not") {
   ModelBuilder::attr_ints(ceil, "strides", {2, 2});
   ModelBuilder::attr_i(ceil, "ceil_mode", 1);
   const auto r = compare(m, "nofuse", {{"x", test::random_tensor({1, 4, 6, 7}, 22)}});
-  CHECK(count(r, "Pad") == 5);
+  CHECK(test::op_count(r, "Pad") == 5);
   CHECK(r.max_diff == 0);
 }

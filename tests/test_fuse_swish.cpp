@@ -21,11 +21,6 @@ test::OptimizedVsPlain compare(ModelBuilder& m, const std::string& tag, const Na
   return test::run_optimized_vs_plain(m.save(dir / "m.onnx"), in);
 }
 
-int count(const test::OptimizedVsPlain& r, const std::string& op) {
-  auto it = r.ops.find(op);
-  return it == r.ops.end() ? 0 : it->second;
-}
-
 Tensor inputs(int64_t n) {
   Tensor x = test::random_tensor({1, n}, 17);
   float* v = x.data<float>();
@@ -47,9 +42,9 @@ TEST_CASE("Swish fusion: x·Sigmoid(x) and x·HardSigmoid(x) become one op, eith
   ModelBuilder::attr_f(hs, "alpha", 1.f / 6.f);
   m.node("Mul", {"h", "x"}, {"hswish"});
   const auto r = compare(m, "fuse", {{"x", inputs(70)}, {"w", test::random_tensor({1, 70}, 5)}});
-  CHECK(count(r, "ai.normrt::Swish") == 2);
-  CHECK(count(r, "ai.normrt::HardSwish") == 1);
-  CHECK(count(r, "Sigmoid") + count(r, "HardSigmoid") + count(r, "Mul") == 0);
+  CHECK(test::op_count(r, "ai.normrt::Swish") == 2);
+  CHECK(test::op_count(r, "ai.normrt::HardSwish") == 1);
+  CHECK(test::op_count(r, "Sigmoid") + test::op_count(r, "HardSigmoid") + test::op_count(r, "Mul") == 0);
   CHECK(r.max_diff <= 1e-6);
 }
 
@@ -64,8 +59,8 @@ TEST_CASE("Swish fusion does not fire where it must not") {
   ModelBuilder::attr_f(hs, "beta", 0.5f);
   m.node("Mul", {"h", "x"}, {"y3"});
   const auto r = compare(m, "nofuse", {{"x", inputs(40)}, {"z", test::random_tensor({1, 40}, 3)}});
-  CHECK(count(r, "ai.normrt::Swish") == 0);
-  CHECK(count(r, "ai.normrt::HardSwish") == 0);
-  CHECK(count(r, "Mul") == 3);
+  CHECK(test::op_count(r, "ai.normrt::Swish") == 0);
+  CHECK(test::op_count(r, "ai.normrt::HardSwish") == 0);
+  CHECK(test::op_count(r, "Mul") == 3);
   CHECK(r.max_diff == 0);
 }
