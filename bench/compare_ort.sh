@@ -28,6 +28,8 @@ echo "| model | threads | normrt median ms | ORT median ms | normrt / ORT | per-
 echo "|---|---|---|---|---|---|---|---|---|"
 for m in "${MODELS[@]}"; do
   dir=${m%/}
+  [ -f "$dir/model.onnx" ] || [ ! -f "models/tests/$m/model.onnx" ] || [ ! -f "bench/models/$m/model.onnx" ] ||
+    echo "'$m' names both models/tests/$m and bench/models/$m: timing the model test (give bench/models/$m for the full-size one)" >&2
   [ -f "$dir/model.onnx" ] || dir=models/tests/$m
   [ -f "$dir/model.onnx" ] || dir=bench/models/$m
   [ -f "$dir/model.onnx" ] || { echo "no model '$m' in models/tests/ or bench/models/" >&2; exit 1; }
