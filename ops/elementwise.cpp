@@ -200,25 +200,13 @@ void plan_dropout(PlanCtx& c) {
       const std::string random =
           " draws a random mask (normrt runs inference; training mode is supported with ratio 0)";
       if (!c.has_input(1)) c.unsupported("training_mode=true with the default ratio 0.5" + random);
-      const Tensor* r;
+      double ratio;
       try {
-        r = &c.constant_input(1);
+        ratio = float_scalar(c, 1, "ratio");
       } catch (const NeedsInputValue& e) {  // a graph input: re-planned with its value
         throw NeedsInputValue(e.value(), c.node.where() + ": training_mode=true needs the ratio ('" + c.node.inputs[1] +
                                              "') at session creation: only ratio 0 is supported");
       }
-      double ratio;
-      if (r->numel() != 1) c.fail("ratio must be a scalar");
-      if (r->dtype() == DType::Float32)
-        ratio = r->data<float>()[0];
-      else if (r->dtype() == DType::Float64)
-        ratio = r->data<double>()[0];
-      else if (r->dtype() == DType::Float16)
-        ratio = half_to_float(r->data<uint16_t>()[0]);
-      else if (r->dtype() == DType::BFloat16)
-        ratio = bfloat16_to_float(r->data<uint16_t>()[0]);
-      else
-        c.fail("ratio must be a float scalar");
       if (ratio != 0.0) c.unsupported("training_mode=true with ratio " + std::to_string(ratio) + random);
     }
   }

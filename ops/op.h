@@ -181,6 +181,9 @@ class NeedsInputValue : public Error {
 // The int64/int32 values of a 1-D input known at planning time (shape, axes,
 // pads, repeats...); fails naming `what` otherwise.
 std::vector<int64_t> int_values(const PlanCtx& c, size_t input, const char* what);
+// The value of a one-element float input (float32/64/16, bfloat16) known at
+// planning time; fails naming `what` otherwise.
+double float_scalar(const PlanCtx& c, size_t input, const char* what);
 // a + b and a · b on int64 values that come from the model (attributes,
 // constant inputs, shapes): Error(InvalidModel) naming the node and `what`
 // when the result does not fit in int64 (never signed-overflow UB).

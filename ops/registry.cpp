@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "fp16.h"
 #include "op.h"
 #include "tensor_limit.h"
 
@@ -70,6 +71,23 @@ std::vector<int64_t> int_values(const PlanCtx& c, size_t i, const char* what) {
   else
     c.fail(std::string(what) + " must be int64 or int32");
   return v;
+}
+
+double float_scalar(const PlanCtx& c, size_t i, const char* what) {
+  const Tensor& t = c.constant_input(i);
+  if (t.numel() != 1) c.fail(std::string(what) + " must hold one value");
+  switch (t.dtype()) {
+    case DType::Float32:
+      return t.data<float>()[0];
+    case DType::Float64:
+      return t.data<double>()[0];
+    case DType::Float16:
+      return half_to_float(t.data<uint16_t>()[0]);
+    case DType::BFloat16:
+      return bfloat16_to_float(t.data<uint16_t>()[0]);
+    default:
+      c.fail(std::string(what) + " must be a float tensor");
+  }
 }
 
 int64_t checked_add(const PlanCtx& c, int64_t a, int64_t b, const char* what) {

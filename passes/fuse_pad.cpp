@@ -25,21 +25,16 @@ Attribute ints_attr(std::vector<int64_t> v) {
 std::vector<int64_t> zero_pads(const Graph& g, const GraphIndex& ix, const Node& pad) {
   try {  // a malformed node is left for planning to report
     if (pad.attr_string("mode", "constant") != "constant") return {};
-    if (g.opset_for("") < 11) {
-      if (pad.inputs.size() != 1 || pad.attr_float("value", 0.f) != 0.f) return {};
-      return pad.attr_ints("pads");
-    }
-    if (pad.inputs.size() < 2 || pad.inputs.size() > 3 || pad.inputs[1].empty()) return {};  // (no axes input)
-    double value = 0;
-    if (pad.inputs.size() == 3 && !pad.inputs[2].empty() &&
-        (!constant_scalar(g, ix, pad.inputs[2], &value) || value != 0.0))
-      return {};
-    const Tensor* p = constant_tensor(g, ix, pad.inputs[1]);
-    if (!p || p->dtype() != DType::Int64 || p->shape().size() != 1) return {};
-    return std::vector<int64_t>(p->data<int64_t>(), p->data<int64_t>() + p->numel());
+    if (g.opset_for("") < 11 && pad.attr_float("value", 0.f) != 0.f) return {};
   } catch (const Error&) {
     return {};
   }
+  if (pad.inputs.size() > 3) return {};  // pads of some axes only (input 3)
+  double value = 0;
+  if (pad.inputs.size() == 3 && !pad.inputs[2].empty() &&
+      (!constant_scalar(g, ix, pad.inputs[2], &value) || value != 0.0))
+    return {};
+  return constant_pads(g, ix, pad);
 }
 
 bool fuse_one(Graph& g) {

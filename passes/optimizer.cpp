@@ -181,30 +181,38 @@ bool dropout_is_identity(const Graph& g, const GraphIndex& ix, const Node& n) {
   return ratio == 0.0;
 }
 
-// A Pad whose pads are all zero (attribute before opset 11, then a constant
-// input), in any mode the op implements.
+// A Pad whose pads are all zero, in any mode the op implements.
 bool pad_is_identity(const Graph& g, const GraphIndex& ix, const Node& n) {
-  const int64_t opset = g.opset_for("");
-  std::vector<int64_t> pads;
   try {  // a malformed node is left for planning to report
     const std::string mode = n.attr_string("mode", "constant");
-    if (mode != "constant" && mode != "reflect" && mode != "edge" && !(mode == "wrap" && opset >= 19)) return false;
-    if (opset < 11) {
-      if (n.inputs.size() != 1) return false;
-      pads = n.attr_ints("pads");
-    } else {
-      if (n.inputs.size() < 2 || n.inputs.size() > 4 || n.inputs[1].empty()) return false;
-      const Tensor* p = constant_tensor(g, ix, n.inputs[1]);
-      if (!p || p->dtype() != DType::Int64 || p->shape().size() != 1) return false;
-      pads.assign(p->data<int64_t>(), p->data<int64_t>() + p->numel());
-    }
+    if (mode != "constant" && mode != "reflect" && mode != "edge" && !(mode == "wrap" && g.opset_for("") >= 19))
+      return false;
   } catch (const Error&) {
     return false;
   }
-  if (pads.empty() || pads.size() % 2) return false;
-  return std::all_of(pads.begin(), pads.end(), [](int64_t p) { return p == 0; });
+  const std::vector<int64_t> pads = constant_pads(g, ix, n);
+  return !pads.empty() && std::all_of(pads.begin(), pads.end(), [](int64_t p) { return p == 0; });
 }
 }  // namespace
+
+std::vector<int64_t> constant_pads(const Graph& g, const GraphIndex& ix, const Node& pad) {
+  std::vector<int64_t> pads;
+  try {  // a malformed node is left for planning to report
+    if (g.opset_for("") < 11) {
+      if (pad.inputs.size() != 1) return {};
+      pads = pad.attr_ints("pads");
+    } else {
+      if (pad.inputs.size() < 2 || pad.inputs.size() > 4 || pad.inputs[1].empty()) return {};
+      const Tensor* p = constant_tensor(g, ix, pad.inputs[1]);
+      if (!p || p->dtype() != DType::Int64 || p->shape().size() != 1) return {};
+      pads.assign(p->data<int64_t>(), p->data<int64_t>() + p->numel());
+    }
+  } catch (const Error&) {
+    return {};
+  }
+  if (pads.size() % 2) return {};
+  return pads;
+}
 
 // Identity, Dropout that passes its input through (dropout_is_identity) and
 // Pad by zero: readers of the output read the input instead. Kept when the

@@ -97,6 +97,9 @@ struct GraphIndex {
 };
 // The value of a scalar float constant (initializer or Constant node), if it is one.
 bool constant_scalar(const Graph& g, const GraphIndex& ix, const std::string& value, double* out);
+// A Pad node's pads ([begins…, ends…] of its axes: the attribute before opset 11, then a
+// constant input 1), or empty when they are not known before running or the node is malformed.
+std::vector<int64_t> constant_pads(const Graph& g, const GraphIndex& ix, const Node& pad);
 // An initializer (or Constant node's tensor) named `value`, or nullptr.
 const Tensor* constant_tensor(const Graph& g, const GraphIndex& ix, const std::string& value);
 // A ReduceMean's axes (attribute or constant input) if keepdims=1, else empty.

@@ -52,21 +52,6 @@ int64_t scalar_int(const PlanCtx& c, size_t i, const char* what) {
   return v[0];
 }
 
-double scalar_float(const PlanCtx& c, size_t i, const char* what) {
-  const Tensor& t = c.constant_input(i);
-  if (t.numel() != 1) c.fail(std::string(what) + " must hold one value");
-  switch (t.dtype()) {
-    case DType::Float32:
-      return t.data<float>()[0];
-    case DType::Float64:
-      return t.data<double>()[0];
-    case DType::Float16:
-      return half_to_float(t.data<uint16_t>()[0]);
-    default:
-      c.fail(std::string(what) + " must be a float tensor");
-  }
-}
-
 // Cosine-sum window a0 − a1·cos(2πk/N) + a2·cos(4πk/N).
 template <int kind>
 void plan_window(PlanCtx& c) {
@@ -93,8 +78,8 @@ void plan_mel_weight_matrix(PlanCtx& c) {
   const int64_t bins = scalar_int(c, 0, "num_mel_bins");
   const int64_t dft_length = scalar_int(c, 1, "dft_length");
   const int64_t sample_rate = scalar_int(c, 2, "sample_rate");
-  const double lower = scalar_float(c, 3, "lower_edge_hertz");
-  const double upper = scalar_float(c, 4, "upper_edge_hertz");
+  const double lower = float_scalar(c, 3, "lower_edge_hertz");
+  const double upper = float_scalar(c, 4, "upper_edge_hertz");
   if (bins <= 0) c.fail("num_mel_bins must be positive, got " + std::to_string(bins));
   if (dft_length <= 0) c.fail("dft_length must be positive, got " + std::to_string(dft_length));
   if (sample_rate <= 0) c.fail("sample_rate must be positive, got " + std::to_string(sample_rate));
