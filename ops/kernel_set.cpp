@@ -20,7 +20,8 @@ const KernelSet* make_set() {
                        linalg::gemm_kernels_avx512_4rows(),
                        depthwise_kernels_avx512(),
                        linalg::int8_gemm_kernels_avx512(),
-                       winograd_kernels_avx512()};
+                       winograd_kernels_avx512(),
+                       direct_kernels_avx512()};
     else if constexpr (L == IsaLevel::avx2)
       return KernelSet{"avx2",
                        norm_kernels_avx2(),
@@ -29,7 +30,8 @@ const KernelSet* make_set() {
                        linalg::gemm_kernels_avx2_4rows(),
                        depthwise_kernels_avx2(),
                        linalg::int8_gemm_kernels_avx2(),
-                       winograd_kernels_avx2()};
+                       winograd_kernels_avx2(),
+                       direct_kernels_avx2()};
     else
       return KernelSet{"sse2",
                        norm_kernels_sse2(),
@@ -38,7 +40,8 @@ const KernelSet* make_set() {
                        linalg::gemm_kernels_sse2_4rows(),
                        depthwise_kernels_sse2(),
                        linalg::int8_gemm_kernels_reference(4, 8),
-                       winograd_kernels_sse2()};
+                       winograd_kernels_sse2(),
+                       direct_kernels_sse2()};
   }();
   return &set;
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "conv/depthwise_kernels.h"
+#include "conv/direct_kernels.h"
 #include "conv/winograd_kernels.h"
 #include "linalg/gemm.h"
 #include "linalg/int8_gemm.h"
@@ -26,6 +27,7 @@ struct KernelSet {
   const DepthwiseKernels* depthwise;      // depthwise convolution (conv/depthwise_kernels.h)
   const linalg::Int8GemmKernels* int8;    // the int8 GEMM (VNNI on avx512 when the CPU has it; linalg/int8_gemm.h)
   const WinogradKernels* winograd;        // Conv 3×3 Winograd transforms (conv/winograd_kernels.h)
+  const DirectConvKernels* direct;        // Conv on few input channels (conv/direct_kernels.h)
 
   // The tile for a product of M rows: 4 rows when they pad M at least 10% less
   // than the main tile's 6 rows do (M = 4, 8, 16, 20, 32, …), or 25% less than

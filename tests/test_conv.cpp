@@ -80,15 +80,8 @@ std::vector<double> conv_reference(const ConvCase& cc, const Tensor& X, const Te
 // One case per Conv path and geometry (ops/conv/), with the path it takes.
 const std::vector<ConvCase>& conv_cases() {
   static const std::vector<ConvCase> cases = {
-      {{1, 3, 9, 11},
-       5,
-       1,
-       {3, 3},
-       {1, 1},
-       {1, 1},
-       {1, 1, 1, 1},
-       "indirect-columns avx2:taps sse2:taps",
-       "indirect-columns"},
+      // 3 channels, constant W: direct rows (11 outputs a row: one partial vector)
+      {{1, 3, 9, 11}, 5, 1, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, "direct-rows", "indirect-columns"},
       {{2, 4, 10, 7}, 6, 2, {3, 2}, {2, 1}, {1, 2}, {0, 1, 2, 0}, "indirect-rows avx2:taps sse2:taps", "indirect-rows"},
       // depthwise 3×3 stride 2, 6 outputs a row: the in-place kernel's masked block (sse2: channels last)
       {{1, 8, 12, 12}, 8, 8, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, "depthwise-3x3s2 sse2:depthwise-channels-last"},
@@ -158,16 +151,25 @@ const std::vector<ConvCase>& conv_cases() {
       {{1, 20, 11, 9}, 20, 20, {3, 3}, {1, 2}, {1, 1}, {1, 0, 1, 2}, "depthwise-channels-last"},
       // depthwise, 81 taps (> 64 per call)
       {{1, 9, 12, 12}, 9, 9, {9, 9}, {1, 1}, {1, 1}, {4, 4, 4, 4}, "depthwise-flat sse2:depthwise-planes"},
-      // stem: stride 2, 7×7
-      {{1, 3, 23, 21},
-       16,
+      // stem: stride 2, 7×7 (W an input: indirect)
+      {{1, 3, 23, 21}, 16, 1, {7, 7}, {2, 2}, {1, 1}, {3, 3, 3, 3}, "direct-rows", "indirect-rows"},
+      // direct rows: 37 output channels (not a whole tile), 34 outputs a row, two bands, batch 2
+      {{2, 3, 20, 67},
+       37,
        1,
-       {7, 7},
+       {3, 3},
        {2, 2},
        {1, 1},
-       {3, 3, 3, 3},
-       "indirect-rows avx2:taps sse2:taps",
-       "indirect-rows"},
+       {1, 1, 1, 1},
+       "direct-rows",
+       "indirect-columns sse2:indirect-rows"},
+      // one channel, uneven pads, rows of 200 (runs of vectors split evenly)
+      {{1, 1, 9, 200}, 5, 1, {3, 3}, {1, 1}, {1, 1}, {0, 2, 1, 1}, "direct-rows", "indirect-columns"},
+      // column stride 3 (three phases), uneven pads; a real stem's 112 outputs a row
+      {{1, 4, 12, 52}, 9, 1, {2, 4}, {1, 3}, {1, 1}, {1, 0, 2, 3}, "direct-rows", "indirect-columns"},
+      {{1, 3, 34, 224}, 6, 1, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, "direct-rows", "indirect-columns"},
+      // 1-D, stride 3, dilated
+      {{2, 2, 50}, 6, 1, {5}, {3}, {2}, {3, 2}, "direct-rows", "indirect-columns sse2:indirect-rows"},
       // depthwise per plane, stride 2 (phases)
       {{2, 12, 20, 41}, 12, 12, {3, 3}, {2, 2}, {1, 1}, {1, 0, 1, 2}, "depthwise-planes"},
       // depthwise, stride 3, dilated (5 outputs a row: channels last)
@@ -182,8 +184,18 @@ const std::vector<ConvCase>& conv_cases() {
        {1, 1, 1, 1},
        "indirect-columns avx2:taps sse2:taps",
        "indirect-columns"},
-      // indirect GEMM: dilated rows, wide kernel
+      // dilated rows, wide kernel (W an input: indirect GEMM)
       {{1, 4, 13, 30},
+       24,
+       1,
+       {3, 5},
+       {1, 1},
+       {2, 1},
+       {2, 2, 2, 2},
+       "direct-rows",
+       "indirect-columns sse2:indirect-rows"},
+      // the same on 5 channels: indirect GEMM
+      {{1, 5, 13, 30},
        24,
        1,
        {3, 5},

@@ -1,5 +1,5 @@
-// The kernel tester, part 2: every entry of both GEMM tiles and the depthwise
-// table, and the fused Attention op (part 1, test_kernel_tables.cpp: norm and
+// The kernel tester, part 2: every entry of both GEMM tiles, the depthwise
+// and the direct convolution tables, and the fused Attention op (part 1, test_kernel_tables.cpp: norm and
 // vector math) on every ISA path this CPU runs, against the scalar
 // reference table of the same type (isa "reference"), at sizes 1 … 2W+1 around
 // the vector width W and around the register tile (MR, NR, KC ± 1), with
@@ -381,6 +381,69 @@ std::string attention_model(const AttnCase& a, float scale, float fill, const st
 std::vector<double> widen(const Tensor& t) { return std::vector<double>(t.data<float>(), t.data<float>() + t.numel()); }
 
 }  // namespace
+
+// ---- direct convolution (Conv's direct-rows) ------------------------------------
+
+TEST_CASE("kernel tables: the direct convolution kernels against the reference on every ISA") {
+  const DirectConvKernels& R = *direct_kernels_reference();
+  for (const KernelSet* ks : available_kernel_sets()) {
+    const DirectConvKernels& K = *ks->direct;
+    const int W = float_lanes(ks->isa), T = K.co_tile;
+    REQUIRE(K.lanes == W);
+    // rows: n outputs a row around the vector width and several vectors (runs split evenly), 1 to
+    // co_tile channels, taps spread over three input rows; with Z and a clamp or neither; a NaN
+    // input kept (variant 2); the read slack past the taps' reach is NaN (only dropped lanes read it).
+    std::vector<size_t> ns = sizes_around(W);
+    ns.insert(ns.end(), {size_t(3 * W + 1), size_t(7 * W), size_t(13 * W - 2)});
+    for (size_t nu : ns)
+      for (int co = 1; co <= T; ++co)
+        for (int taps : {1, 9, 27})
+          for (int variant = 0; variant < 3; ++variant) {
+            const int64_t n = static_cast<int64_t>(nu), rows = variant == 1 ? 3 : 1, x_row = n + 7;
+            const int64_t y_plane = rows * n + 5;
+            INFO(std::string(ks->isa) << ", entry rows, n = " << n << ", co = " << co << ", taps = " << taps
+                                      << ", variant " << variant);
+            std::vector<int64_t> offs;
+            for (int t = 0; t < taps; ++t) offs.push_back((t % 3) * x_row + (t * 5) % 7);
+            const int64_t reach = (rows - 1) * x_row + 2 * x_row + 6 + n;
+            std::vector<float> x = uniform(static_cast<size_t>(reach), 21 + nu);
+            if (variant == 2) x[static_cast<size_t>(reach / 2)] = kNaN;
+            x.resize(x.size() + kDirectReadSlack, kNaN);
+            const std::vector<float> wl = uniform(static_cast<size_t>(taps * T), 22 + co), bias = uniform(16, 23);
+            const std::vector<float> z = uniform(static_cast<size_t>(co * y_plane), 24);
+            const bool with_z = variant == 1;
+            const float lo = with_z ? -0.3f : -kInf, hi = with_z ? 0.4f : kInf;
+            std::vector<float> y = out_buffer(static_cast<size_t>(co * y_plane), 25), r = y;
+            K.rows(rows, n, x.data(), x_row, taps, offs.data(), wl.data(), bias.data(), co, lo, hi,
+                   with_z ? z.data() : nullptr, y.data(), y_plane);
+            for (int j = 0; j < co; ++j) {  // the reference channel by channel, in its own weight layout
+              std::vector<float> wr(static_cast<size_t>(taps * R.co_tile));
+              for (int t = 0; t < taps; ++t)
+                wr[static_cast<size_t>(t * R.co_tile)] = wl[static_cast<size_t>(t * T + j)];
+              R.rows(rows, n, x.data(), x_row, taps, offs.data(), wr.data(), bias.data() + j, 1, lo, hi,
+                     with_z ? z.data() + j * y_plane : nullptr, r.data() + j * y_plane, y_plane);
+            }
+            KT_CHECK_CLOSE(y, r, (Tol{2e-6, 1}));
+          }
+    // split_row: rows of n around the vector width (and two vectors of stride-2 pairs and more),
+    // padded before and after, into 1 to 3 phases; exact copies, nothing read past the row.
+    std::vector<size_t> widths = sizes_around(W);
+    widths.push_back(size_t(4 * W + 3));
+    for (size_t nu : widths)
+      for (int64_t s : {1, 2, 3})
+        for (int64_t pb : {0, 1, 3})
+          for (int64_t pe : {0, 2}) {
+            const int64_t n = static_cast<int64_t>(nu), len = (n + pb + pe + s - 1) / s;
+            INFO(std::string(ks->isa) << ", entry split_row, n = " << n << ", s = " << s << ", pb = " << pb
+                                      << ", pe = " << pe);
+            const std::vector<float> src = uniform(nu, 26 + nu);
+            std::vector<float> y = out_buffer(static_cast<size_t>(s * len), 27), r = y;
+            K.split_row(src.data(), n, pb, s, len, y.data());
+            R.split_row(src.data(), n, pb, s, len, r.data());
+            CHECK(y == r);
+          }
+  }
+}
 
 TEST_CASE("kernel tables: the fused Attention op against attention_reference in fp64 on every ISA") {
   // Query rows around both tiles' MR (4 and 6) and blocks of them, keys and head sizes around NR.

@@ -37,6 +37,8 @@ void plan_conv_path(PlanCtx& c, const Window& w, const ConvShape& cs, const Conv
       return plan_depthwise_channels_last(c, w, cs, out, choice);
     case ConvPath::winograd:
       return plan_conv_winograd(c, w, cs, out, choice);
+    case ConvPath::direct_rows:
+      return plan_conv_direct_rows(c, w, cs, out, choice);
     case ConvPath::taps:
       return plan_conv_taps(c, w, cs, out, choice);
     case ConvPath::indirect_columns:

@@ -7,6 +7,8 @@
 //   winograd: constant W, one group, 2-D 3×3 stride 1 undilated padded by at
 //     most 1, at least 16 channels in and out, planes of 8×8 outputs or more,
 //     and a whole GEMM column panel (NR) of 4×4 output tiles in the batch;
+//   direct-rows: constant W, one group, at most 4 input channels, 2-D or 1-D,
+//     rows of 8 outputs or more (the stems: a GEMM's K = C·taps is short there);
 //   taps: constant W, more than one tap, and a fifth (avx512's 32-wide tiles)
 //     or a sixteenth (narrower tiles) or more of the position-taps in the
 //     padding (3×3 padded by 1: 6×6 or 16×16 planes and smaller);
@@ -38,6 +40,8 @@ const char* conv_path_name(ConvPath path) {
       return "depthwise-channels-last";
     case ConvPath::winograd:
       return "winograd";
+    case ConvPath::direct_rows:
+      return "direct-rows";
     case ConvPath::taps:
       return "taps";
     case ConvPath::indirect_columns:
@@ -136,6 +140,10 @@ ConvChoice choose_conv_path(const Window& w, const ConvShape& cs, bool const_w, 
   if (const_w && cs.G == 1 && winograd_pays(w, cs, kern_a.nr)) {
     ch.path = ConvPath::winograd;
     ch.gemm = &kern_a;
+    return ch;
+  }
+  if (direct_rows_applies(w, cs, const_w)) {
+    ch.path = ConvPath::direct_rows;
     return ch;
   }
   // The taps' position lists are capped at 2^20 entries.

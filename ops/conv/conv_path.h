@@ -19,6 +19,7 @@ enum class ConvPath {
   depthwise_3x3s1,          // depthwise 3×3 stride 1 padded by 1: the ISA's dw3x3s1 reads x in place
   depthwise_channels_last,  // depthwise, narrow planes: transposed to channels last, ISA dw_point
   winograd,                 // 3×3, stride 1, constant W: Winograd F(4×4, 3×3), 36 GEMMs over tile blocks
+  direct_rows,              // at most 4 input channels, constant W: band of rows in stride phases, ISA rows kernel
   taps,                     // small planes, constant W: interior GEMM + one GEMM per tap over the border
   indirect_columns,         // indirect GEMM over stride phases, outputs on B's columns (Y = W·X)
   indirect_rows,            // indirect GEMM over stride phases, positions on A's rows (Yᵀ = Xᵀ·Wᵀ)
@@ -30,7 +31,8 @@ enum class ConvPath {
 };
 
 // "depthwise-planes", "depthwise-flat", "depthwise-3x3s2", "depthwise-3x3s1", "depthwise-channels-last", "winograd",
-// "taps", "indirect-columns", "indirect-rows", "pointwise-b", "pointwise-a", "im2col", "im2col-transposed", "col2im".
+// "direct-rows", "taps", "indirect-columns", "indirect-rows", "pointwise-b", "pointwise-a", "im2col",
+// "im2col-transposed", "col2im".
 const char* conv_path_name(ConvPath path);
 
 struct IndirectConv;

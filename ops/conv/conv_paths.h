@@ -29,6 +29,12 @@ void plan_conv_winograd(PlanCtx& c, const Window& w, const ConvShape& cs, const 
 // Whether the window suits it: 2-D, 3×3, stride 1, undilated, padded by at most 1 on each side.
 bool winograd_window(const Window& w);
 
+// direct.cpp: direct-rows, and whether it takes the window (constant W, one group, C ≤ 4, 2-D or 1-D,
+// more than one tap, rows of 8 outputs or more).
+bool direct_rows_applies(const Window& w, const ConvShape& cs, bool const_w);
+void plan_conv_direct_rows(PlanCtx& c, const Window& w, const ConvShape& cs, const ConvOutput& out,
+                           const ConvChoice& choice);
+
 // taps.cpp
 void plan_conv_taps(PlanCtx& c, const Window& w, const ConvShape& cs, const ConvOutput& out, const ConvChoice& choice);
 
