@@ -21,7 +21,8 @@ const KernelSet* make_set() {
                        depthwise_kernels_avx512(),
                        linalg::int8_gemm_kernels_avx512(),
                        winograd_kernels_avx512(),
-                       direct_kernels_avx512()};
+                       direct_kernels_avx512(),
+                       pool_kernels_avx512()};
     else if constexpr (L == IsaLevel::avx2)
       return KernelSet{"avx2",
                        norm_kernels_avx2(),
@@ -31,7 +32,8 @@ const KernelSet* make_set() {
                        depthwise_kernels_avx2(),
                        linalg::int8_gemm_kernels_avx2(),
                        winograd_kernels_avx2(),
-                       direct_kernels_avx2()};
+                       direct_kernels_avx2(),
+                       pool_kernels_avx2()};
     else
       return KernelSet{"sse2",
                        norm_kernels_sse2(),
@@ -41,7 +43,8 @@ const KernelSet* make_set() {
                        depthwise_kernels_sse2(),
                        linalg::int8_gemm_kernels_reference(4, 8),
                        winograd_kernels_sse2(),
-                       direct_kernels_sse2()};
+                       direct_kernels_sse2(),
+                       pool_kernels_sse2()};
   }();
   return &set;
 }

@@ -14,6 +14,7 @@
 #include "linalg/gemm.h"
 #include "linalg/int8_gemm.h"
 #include "norm_kernels.h"
+#include "pool_kernels.h"
 #include "vector_math.h"
 
 namespace normrt {
@@ -28,6 +29,7 @@ struct KernelSet {
   const linalg::Int8GemmKernels* int8;    // the int8 GEMM (VNNI on avx512 when the CPU has it; linalg/int8_gemm.h)
   const WinogradKernels* winograd;        // Conv 3×3 Winograd transforms (conv/winograd_kernels.h)
   const DirectConvKernels* direct;        // Conv on few input channels (conv/direct_kernels.h)
+  const PoolKernels* pool;                // separable MaxPool / AveragePool steps (pool_kernels.h)
 
   // The tile for a product of M rows: 4 rows when they pad M at least 10% less
   // than the main tile's 6 rows do (M = 4, 8, 16, 20, 32, …), or 25% less than

@@ -19,6 +19,7 @@
 #endif
 
 #include "dispatch.h"
+#include "kernel_set.h"
 #include "op.h"
 #include "parallel.h"
 #include "pool_separable.h"
@@ -217,15 +218,19 @@ void plan_pool(PlanCtx& c) {
   const bool indices = is_max && c.has_output(1);
   if (indices) c.set_output(1, DType::Int64, out);
   const int64_t planes = X[0] * X[1];
-  const bool max_3x3s2 = is_max && !indices && w.is_3x3_stride2_pad1();  // float only: checked per type below
+  // ResNet's stem pool: max_pool_3x3s2_plane, unless the separable steps run
+  // 16 lanes (faster there; as fast with 8, slower with 4).
+  const bool max_3x3s2 = is_max && !indices && w.is_3x3_stride2_pad1() && c.kernels->pool->lanes < 16;
   if (t == DType::Float32 && !indices && !max_3x3s2 && separable_pool_applies(w)) {
     const auto p = std::make_shared<const SeparablePool>(make_separable_pool(w, is_max, include_pad));
+    const PoolKernels* K = c.kernels->pool;
+    c.detail = p->flat ? "separable flat" : "separable rows";
     c.kernel = [=](KernelIO& io) {
       const float* x = io.in[0]->data<float>();
       float* y = io.out[0]->data<float>();
       parallel_rows(planes, p->w.out_size() * (p->w.k[1] + p->w.k[2]), [&](int64_t first, int64_t last) {
         Scratch<float> buffer(static_cast<size_t>(p->buffer_floats));
-        separable_pool_planes(*p, x, y, first, last, buffer.data());
+        separable_pool_planes(*p, *K, x, y, first, last, buffer.data());
       });
     };
     return;

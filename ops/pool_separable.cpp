@@ -1,84 +1,33 @@
-// Float pooling, separably (pool_separable.h). Per output row:
-//   m[c] = op over the window's rows r inside X of x[r, c]     (down, vectorised)
-//   y[j] = op over t < k2 of m[j·s2 − pb2 + t]                 (across; m padded
-//          with the identity: lowest() for max, 0 for sum)
+// Float pooling, separably (pool_separable.h), with the steps of the session
+// ISA's table (pool_kernels.h, whose impl comment has the formula). Per output row:
+//   m[c] = op over the window's rows r inside X of x[r, c]            (down)
+//   y[j] = op over t < k2 of m[j·s2 − pb2 + t]                        (across;
+//          m padded with the identity: lowest() for max, 0 for sum)
 //   average: y[j] ·= 1/count_row · 1/count_col
-// The maximum ignores NaN in X (v > acc fails), as the window walk does.
-// Passes: k1 reads of each input row (from cache) per output row it touches,
-// k2 reads of m (L1), one write of y. Same-size stride-1 windows take the
-// plane flat (down over all rows at once, then across with the border columns
-// redone by row), so that narrow planes (7×7, 14×14) still run whole vectors.
+// Stride 2 splits m into even and odd columns as it is made (down2), so that
+// across reads both at stride 1; stride ≥ 3 runs across scalar. Rows go in
+// groups (down for each, then across for each), so that across never reads
+// a buffer whose stores are still in flight (a failed store forwarding).
+// Same-size stride-1 windows take blocks of whole planes (up to kFlatFloats
+// floats: 7×7 and 17×17 planes still fill whole vectors) or of a big plane's
+// rows flat: the block's first pb1 and last pe1 rows are made down by row
+// (their windows are cut by the plane's edge or the block's); the rows
+// between as one run masked at each plane's top and bottom, then across as
+// one run over all rows masked at each row's ends, the average's 1/count
+// from a precomputed per-plane map. Passes: k1 reads of each input row
+// (cache), one write and k2 reads of m (L1), one write of y.
 #include "pool_separable.h"
 
 #include <algorithm>
 #include <limits>
-
-#include "sse2_blocks.h"
 
 namespace normrt {
 
 namespace {
 
 constexpr float kLowest = std::numeric_limits<float>::lowest();
-constexpr int64_t kMaxRows = 64;        // window rows (axis 1) the fast path takes
-constexpr int64_t kFlatFloats = 16384;  // the flat path's buffer: planes of at most 64 KB together
-
-template <bool is_max>
-inline float combine(float acc, float v) {
-  if constexpr (is_max)
-    return v > acc ? v : acc;
-  else
-    return acc + v;
-}
-
-// dst[i] = op over t < n of src[t][i], i < len (n = 0: the identity).
-template <bool is_max>
-void reduce_rows(const float* const* src, int64_t n, float* dst, int64_t len) {
-  int64_t i = 0;
-#ifdef __SSE2__
-  for (; i + 4 <= len; i += 4) {
-    __m128 a = is_max ? _mm_set1_ps(kLowest) : _mm_setzero_ps();
-    for (int64_t t = 0; t < n; ++t) {
-      const __m128 v = _mm_loadu_ps(src[t] + i);
-      a = is_max ? _mm_max_ps(v, a) : _mm_add_ps(a, v);  // max(v, a): NaN in v leaves a
-    }
-    _mm_storeu_ps(dst + i, a);
-  }
-#endif
-  for (; i < len; ++i) {
-    float a = is_max ? kLowest : 0.f;
-    for (int64_t t = 0; t < n; ++t) a = combine<is_max>(a, src[t][i]);
-    dst[i] = a;
-  }
-}
-
-// y[j] = op over t < k of m[j·s + t], j < n; m holds every index read.
-template <bool is_max>
-void reduce_window(const float* m, int64_t s, int64_t k, float* y, int64_t n) {
-  int64_t j = 0;
-#ifdef __SSE2__
-  if (s == 1 || s == 2) {
-    for (; j + 4 <= n; j += 4) {
-      __m128 a = is_max ? _mm_set1_ps(kLowest) : _mm_setzero_ps();
-      for (int64_t t = 0; t < k; ++t) {
-        // load_stride2 reads m[2j + t … 2j + t + 6]: no further than the scalar loop
-        const __m128 v = s == 1 ? _mm_loadu_ps(m + j + t) : load_stride2(m + 2 * j + t);
-        a = is_max ? _mm_max_ps(v, a) : _mm_add_ps(a, v);
-      }
-      _mm_storeu_ps(y + j, a);
-    }
-  }
-#endif
-  for (; j < n; ++j) {
-    float a = is_max ? kLowest : 0.f;
-    for (int64_t t = 0; t < k; ++t) a = combine<is_max>(a, m[j * s + t]);
-    y[j] = a;
-  }
-}
-
-void scale_row(float* y, const float* inv_cols, float inv_row, int64_t n) {
-  for (int64_t j = 0; j < n; ++j) y[j] *= inv_row * inv_cols[j];
-}
+constexpr int64_t kMaxRows = 64;       // window rows (axis 1) the fast path takes
+constexpr int64_t kFlatFloats = 8192;  // a flat block: 32 KB of m (L1)
 
 // The rows of X inside output row o's window (axis 1): src[0 … return).
 int64_t window_rows(const Window& w, const float* x, int64_t o, const float** src) {
@@ -89,54 +38,75 @@ int64_t window_rows(const Window& w, const float* x, int64_t o, const float** sr
   return n;
 }
 
-// buf: the padded row, column −pb2 at buf[0]; its padding already holds the identity.
+// y[j] = op over t < k of m[j·s + t] (· row_inv · inv[j] when inv), j < n: strides ≥ 3.
 template <bool is_max>
-void pool_plane_rows(const SeparablePool& p, const float* x, float* y, float* buf) {
-  const Window& w = p.w;
-  const float* src[kMaxRows];
-  for (int64_t o = 0; o < w.out[1]; ++o) {
-    const int64_t n = window_rows(w, x, o, src);
-    reduce_rows<is_max>(src, n, buf + w.pb[2], w.in[2]);
-    float* yr = y + o * w.out[2];
-    reduce_window<is_max>(buf, w.s[2], w.k[2], yr, w.out[2]);
-    if (!is_max) scale_row(yr, p.inv_cols.data(), p.inv_rows[static_cast<size_t>(o)], w.out[2]);
+void across_strided(const float* m, int64_t s, int64_t k, float* y, int64_t n, const float* inv, float row_inv) {
+  for (int64_t j = 0; j < n; ++j) {
+    float a = is_max ? kLowest : 0.f;
+    for (int64_t t = 0; t < k; ++t) {
+      const float v = m[j * s + t];
+      a = is_max ? (v > a ? v : a) : a + v;
+    }
+    y[j] = inv ? a * (row_inv * inv[j]) : a;
   }
 }
 
-// Same-size stride 1 over `planes` consecutive planes taken as one tall plane
-// (m: planes·H·W floats): down and across in flat runs, then the rows whose
-// window crosses a plane's edge and the columns whose window crosses a row's
-// end are redone one by one.
-template <bool is_max>
-void pool_planes_flat(const SeparablePool& p, const float* x, float* y, float* m, int64_t planes) {
+// One plane by output rows, in groups of p.group rows: down for each row of a
+// group into its own buffer, then across for each (reading a buffer right
+// after writing it would stall on stores that cannot be forwarded). A row's
+// buffer (p.row_floats): the padded row m (column −pb2 at [0]), or for stride
+// 2 its even columns at [0 …) and odd ones at [half …); its padding already
+// holds the identity.
+void pool_plane_rows(const SeparablePool& p, const PoolSteps& op, const float* x, float* y, float* buffer) {
   const Window& w = p.w;
-  const int64_t H = w.in[1], W = w.in[2], k1 = w.k[1], k2 = w.k[2], pb1 = w.pb[1], pb2 = w.pb[2];
-  const int64_t pe1 = k1 - 1 - pb1, pe2 = k2 - 1 - pb2, rows = planes * H, n = rows * W;
+  const int64_t in2 = w.in[2], out2 = w.out[2], k2 = w.k[2], s2 = w.s[2], pb2 = w.pb[2], half = p.row_floats / 2;
+  const float* inv = p.is_max ? nullptr : p.inv_cols.data();
+  // down2 splits x's columns; with pb2 odd, x's even columns are m's odd ones.
+  const int64_t to_even = pb2 % 2 ? half + (pb2 - 1) / 2 : pb2 / 2;
+  const int64_t to_odd = pb2 % 2 ? (pb2 + 1) / 2 : half + pb2 / 2;
   const float* src[kMaxRows];
-  if (rows > k1 - 1) {  // rows pb1 … rows − pe1 of the tall plane
-    for (int64_t t = 0; t < k1; ++t) src[t] = x + t * W;
-    reduce_rows<is_max>(src, k1, m + pb1 * W, (rows - (k1 - 1)) * W);
-  }
-  for (int64_t q = 0; q < planes; ++q)
-    for (int64_t r = 0; r < H; ++r) {
-      if (r == pb1 && H - pe1 > pb1) r = H - pe1;  // the rows the flat run got right
-      if (r >= H) break;
-      reduce_rows<is_max>(src, window_rows(w, x + q * H * W, r, src), m + (q * H + r) * W, W);
+  for (int64_t o0 = 0; o0 < w.out[1]; o0 += p.group) {
+    const int64_t o1 = std::min(w.out[1], o0 + p.group);
+    for (int64_t o = o0; o < o1; ++o) {
+      const int64_t n = window_rows(w, x, o, src);
+      float* buf = buffer + (o - o0) * p.row_floats;
+      if (s2 == 2)
+        op.down2(src, n, buf + to_even, buf + to_odd, in2);
+      else
+        op.down(src, n, buf + pb2, in2);
     }
-  if (n > k2 - 1) reduce_window<is_max>(m, 1, k2, y + pb2, n - (k2 - 1));
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* mr = m + r * W;
-    float* yr = y + r * W;
-    for (int64_t c = 0; c < W; ++c) {
-      if (c == pb2 && W - pe2 > pb2) c = W - pe2;  // the columns the flat run got right
-      if (c >= W) break;
-      float a = is_max ? kLowest : 0.f;
-      for (int64_t t = std::max<int64_t>(0, pb2 - c); t < k2 && c - pb2 + t < W; ++t)
-        a = combine<is_max>(a, mr[c - pb2 + t]);
-      yr[c] = a;
+    for (int64_t o = o0; o < o1; ++o) {
+      const float* buf = buffer + (o - o0) * p.row_floats;
+      const float row_inv = p.is_max ? 1.f : p.inv_rows[static_cast<size_t>(o)];
+      float* yr = y + o * out2;
+      if (s2 == 2)
+        op.across2(buf, buf + half, k2, yr, out2, inv, row_inv);
+      else if (s2 == 1)
+        op.across(buf, k2, yr, out2, inv, row_inv);
+      else if (p.is_max)
+        across_strided<true>(buf, s2, k2, yr, out2, nullptr, 1.f);
+      else
+        across_strided<false>(buf, s2, k2, yr, out2, inv, row_inv);
     }
-    if (!is_max) scale_row(yr, p.inv_cols.data(), p.inv_rows[static_cast<size_t>(r % H)], W);
   }
+}
+
+// Same-size stride 1: rows [r0, r0 + R) of the planes from x laid end to end
+// (r0 < in1), through m (R·in2 floats, identity-padded by k2 on both sides).
+void pool_block_flat(const SeparablePool& p, const PoolSteps& op, const float* x, float* y, float* m, int64_t r0,
+                     int64_t R) {
+  const Window& w = p.w;
+  const int64_t H = w.in[1], Wd = w.in[2], pt = w.pb[1], pe = w.k[1] - 1 - w.pb[1];
+  const float* src[kMaxRows];
+  for (int64_t r = 0; r < R; ++r) {  // the block's first pt and last pe rows, by row
+    if (r == pt && R - pe > pt) r = R - pe;
+    if (r >= R) break;
+    const int64_t plane = (r0 + r) / H;
+    op.down(src, window_rows(w, x + plane * H * Wd, (r0 + r) % H, src), m + r * Wd, Wd);
+  }
+  if (R - pe > pt)  // the rows between: reads stay inside the block's rows
+    op.flat(x + (r0 + pt) * Wd, H * Wd, Wd, w.k[1], pt, (r0 + pt) % H * Wd, m + pt * Wd, (R - pt - pe) * Wd, nullptr);
+  op.flat(m, Wd, 1, w.k[2], w.pb[2], 0, y + r0 * Wd, R * Wd, p.is_max ? nullptr : p.inv_flat.data() + r0 * Wd);
 }
 
 // 1/count of each output position on one axis: taps inside [from, to).
@@ -161,41 +131,57 @@ SeparablePool make_separable_pool(const Window& w, bool is_max, bool include_pad
   SeparablePool p;
   p.w = w;
   p.is_max = is_max;
-  p.flat =
-      w.s[1] == 1 && w.s[2] == 1 && w.out[1] == w.in[1] && w.out[2] == w.in[2] && w.pb[1] < w.k[1] && w.pb[2] < w.k[2];
+  const int64_t H = w.in[1], Wd = w.in[2], plane = H * Wd;
+  p.flat = w.s[1] == 1 && w.s[2] == 1 && w.out[1] == H && w.out[2] == Wd && w.pb[1] < w.k[1] && w.pb[2] < w.k[2] &&
+           plane > 0 && plane < (int64_t{1} << 24);  // positions exact in float lanes
   if (!is_max) {
-    const int64_t lo1 = include_pad ? -w.pb[1] : 0, hi1 = include_pad ? w.in[1] + w.pe[1] : w.in[1];
-    const int64_t lo2 = include_pad ? -w.pb[2] : 0, hi2 = include_pad ? w.in[2] + w.pe[2] : w.in[2];
+    const int64_t lo1 = include_pad ? -w.pb[1] : 0, hi1 = include_pad ? H + w.pe[1] : H;
+    const int64_t lo2 = include_pad ? -w.pb[2] : 0, hi2 = include_pad ? Wd + w.pe[2] : Wd;
     p.inv_rows = inverse_counts(w.out[1], w.s[1], w.k[1], w.pb[1], lo1, hi1);
     p.inv_cols = inverse_counts(w.out[2], w.s[2], w.k[2], w.pb[2], lo2, hi2);
   }
-  // The row path reads buf[0 … (out2 − 1)·s2 + k2) and writes buf[pb2 … pb2 + in2).
-  p.flat_planes = std::max<int64_t>(1, kFlatFloats / std::max<int64_t>(1, w.in[1] * w.in[2]));
-  p.buffer_floats =
-      p.flat ? p.flat_planes * w.in[1] * w.in[2] : std::max(w.pb[2] + w.in[2], (w.out[2] - 1) * w.s[2] + w.k[2]);
+  if (p.flat) {
+    p.flat_planes = std::max<int64_t>(1, kFlatFloats / plane);
+    p.flat_rows = plane <= kFlatFloats ? p.flat_planes * H : std::max<int64_t>(1, kFlatFloats / Wd);
+    p.buffer_floats = p.flat_rows * Wd + 2 * (w.k[2] + kPoolReadSlack);
+    if (!is_max) {
+      p.inv_flat.resize(static_cast<size_t>(p.flat_planes * plane));
+      for (size_t i = 0; i < p.inv_flat.size(); ++i) {
+        const int64_t pos = static_cast<int64_t>(i) % plane;
+        p.inv_flat[i] = p.inv_rows[static_cast<size_t>(pos / Wd)] * p.inv_cols[static_cast<size_t>(pos % Wd)];
+      }
+    }
+  } else {
+    if (w.s[2] == 2)  // even and odd columns of the padded row, each with a vector's slack
+      p.row_floats = 2 * (std::max((w.pb[2] + Wd) / 2 + 1, w.out[2] + w.k[2] / 2 + 1) + kPoolReadSlack);
+    else  // the padded row: down writes [pb2 … pb2 + in2), across reads [0 … (out2 − 1)·s2 + k2)
+      p.row_floats = std::max(w.pb[2] + Wd, (w.out[2] - 1) * w.s[2] + w.k[2]) + kPoolReadSlack;
+    p.group = std::clamp<int64_t>(kFlatFloats / p.row_floats, 1, 8);
+    p.buffer_floats = p.group * p.row_floats;
+  }
   return p;
 }
 
-void separable_pool_planes(const SeparablePool& p, const float* x, float* y, int64_t first, int64_t last,
-                           float* buffer) {
+void separable_pool_planes(const SeparablePool& p, const PoolKernels& K, const float* x, float* y, int64_t first,
+                           int64_t last, float* buffer) {
+  const PoolSteps& op = p.is_max ? K.max : K.sum;
   const int64_t isz = p.w.in_size(), osz = p.w.out_size();
-  if (!p.flat) std::fill(buffer, buffer + p.buffer_floats, p.is_max ? kLowest : 0.f);  // the padding columns
+  std::fill(buffer, buffer + p.buffer_floats, p.is_max ? kLowest : 0.f);  // the padding
   if (p.flat) {
-    for (int64_t q = first; q < last; q += p.flat_planes) {
-      const int64_t n = std::min(p.flat_planes, last - q);
-      if (p.is_max)
-        pool_planes_flat<true>(p, x + q * isz, y + q * osz, buffer, n);
-      else
-        pool_planes_flat<false>(p, x + q * isz, y + q * osz, buffer, n);
+    float* m = buffer + p.w.k[2] + kPoolReadSlack;
+    if (p.flat_planes > 1 || p.flat_rows >= p.w.in[1]) {
+      for (int64_t q = first; q < last; q += p.flat_planes) {
+        const int64_t n = std::min(p.flat_planes, last - q);
+        pool_block_flat(p, op, x + q * isz, y + q * osz, m, 0, n * p.w.in[1]);
+      }
+    } else {
+      for (int64_t q = first; q < last; ++q)
+        for (int64_t r = 0; r < p.w.in[1]; r += p.flat_rows)
+          pool_block_flat(p, op, x + q * isz, y + q * osz, m, r, std::min(p.flat_rows, p.w.in[1] - r));
     }
     return;
   }
-  for (int64_t q = first; q < last; ++q) {
-    if (p.is_max)
-      pool_plane_rows<true>(p, x + q * isz, y + q * osz, buffer);
-    else
-      pool_plane_rows<false>(p, x + q * isz, y + q * osz, buffer);
-  }
+  for (int64_t q = first; q < last; ++q) pool_plane_rows(p, op, x + q * isz, y + q * osz, buffer);
 }
 
 }  // namespace normrt

@@ -3,12 +3,15 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <limits>
 
 #include "model_builder.h"
 #include "normrt/normrt.h"
+#include "ops/kernel_set.h"
+#include "ops/pool_separable.h"
 
 using namespace normrt;
 using test::ModelBuilder;
@@ -25,9 +28,11 @@ Tensor iota(DType dt, const Shape& shape, double start = 0) {
   return t;
 }
 
-NamedTensors run(ModelBuilder& m, const NamedTensors& in, const std::string& tag) {
+NamedTensors run(ModelBuilder& m, const NamedTensors& in, const std::string& tag, const std::string& isa = "") {
   auto dir = test::temp_dir(tag);
-  Session s(m.save(dir / "m.onnx"));
+  SessionOptions o;
+  o.isa = isa;
+  Session s(m.save(dir / "m.onnx"), o);
   return s.run(in);
 }
 
@@ -187,7 +192,8 @@ TEST_CASE("float16 LayerNorm, BatchNorm and InstanceNorm compute in float32 and 
 // MaxPool without Indices takes the separable row path (vectorised for stride 1
 // and 2; 3×3 stride 2 padded by 1 has its own): against a direct window walk
 // over widths around the vector width, strides 1-3, dilation, pads, ceil_mode,
-// and NaN inputs (a window's NaN never wins, as in the window-walking path).
+// and NaN inputs (a window's NaN never wins, as in the window-walking path),
+// on every ISA path this CPU runs.
 TEST_CASE("MaxPool's separable path matches a direct window walk, NaN included") {
   struct Case {
     int64_t h, w, k, s, d, pad;
@@ -211,25 +217,27 @@ TEST_CASE("MaxPool's separable path matches a direct window walk, NaN included")
     if (c.ceil) ModelBuilder::attr_i(n, "ceil_mode", 1);
     Tensor x = test::random_tensor({2, 3, c.h, c.w}, 80 + idx);
     for (int64_t i = 5; i < x.numel(); i += 23) x.data<float>()[i] = NAN;
-    const Tensor y = run(m, {{"x", x}}, "maxpool_rows" + std::to_string(idx))[0].second;
-    REQUIRE(y.shape() == Shape{2, 3, oh, ow});
-    int bad = 0;
-    for (int64_t p = 0; p < 6; ++p)
-      for (int64_t o1 = 0; o1 < oh; ++o1)
-        for (int64_t o2 = 0; o2 < ow; ++o2) {
-          float best = std::numeric_limits<float>::lowest();
-          for (int64_t k1 = 0; k1 < c.k; ++k1)
-            for (int64_t k2 = 0; k2 < c.k; ++k2) {
-              const int64_t i1 = o1 * c.s - c.pad + k1 * c.d, i2 = o2 * c.s - c.pad + k2 * c.d;
-              if (i1 < 0 || i1 >= c.h || i2 < 0 || i2 >= c.w) continue;
-              const float v = x.data<float>()[(p * c.h + i1) * c.w + i2];
-              if (v > best) best = v;
-            }
-          const float got = y.data<float>()[(p * oh + o1) * ow + o2];
-          if (!(got == best)) ++bad;
-        }
-    INFO("case " << idx);
-    CHECK(bad == 0);
+    for (const KernelSet* ks : available_kernel_sets()) {
+      const Tensor y = run(m, {{"x", x}}, "maxpool_rows" + std::to_string(idx), ks->isa)[0].second;
+      REQUIRE(y.shape() == Shape{2, 3, oh, ow});
+      int bad = 0;
+      for (int64_t p = 0; p < 6; ++p)
+        for (int64_t o1 = 0; o1 < oh; ++o1)
+          for (int64_t o2 = 0; o2 < ow; ++o2) {
+            float best = std::numeric_limits<float>::lowest();
+            for (int64_t k1 = 0; k1 < c.k; ++k1)
+              for (int64_t k2 = 0; k2 < c.k; ++k2) {
+                const int64_t i1 = o1 * c.s - c.pad + k1 * c.d, i2 = o2 * c.s - c.pad + k2 * c.d;
+                if (i1 < 0 || i1 >= c.h || i2 < 0 || i2 >= c.w) continue;
+                const float v = x.data<float>()[(p * c.h + i1) * c.w + i2];
+                if (v > best) best = v;
+              }
+            const float got = y.data<float>()[(p * oh + o1) * ow + o2];
+            if (!(got == best)) ++bad;
+          }
+      INFO("case " << idx << ", " << std::string(ks->isa));
+      CHECK(bad == 0);
+    }
     ++idx;
   }
 }
@@ -239,7 +247,7 @@ TEST_CASE("MaxPool's separable path matches a direct window walk, NaN included")
 // once): against a direct fp64 window walk over kernels 1-5, strides 1-3,
 // asymmetric pads, ceil_mode, count_include_pad, 1-D windows, widths around
 // the vector width, more planes than one flat block holds (45 × 20 × 20) and
-// NaN inputs (never winning a maximum, poisoning a sum).
+// NaN inputs (never winning a maximum, poisoning a sum), on every ISA path.
 TEST_CASE("MaxPool and AveragePool's separable path match a direct window walk") {
   struct Case {
     int64_t c, h, w, kh, kw, s, pt, pl, pb, pr;
@@ -270,7 +278,7 @@ TEST_CASE("MaxPool and AveragePool's separable path match a direct window walk")
       int64_t oh = (c.h + c.pt + c.pb - c.kh + r) / c.s + 1, ow = (c.w + c.pl + c.pr - c.kw + r) / c.s + 1;
       if (c.ceil && (oh - 1) * c.s >= c.h + c.pt) --oh;  // ceil_mode drops a window that starts in the end padding
       if (c.ceil && (ow - 1) * c.s >= c.w + c.pl) --ow;
-      INFO("case " << idx << (is_max ? " max" : " average"));
+      INFO("case " << idx << std::string(is_max ? " max" : " average"));
       ModelBuilder m(19);
       m.input("x", {1, c.c, c.h, c.w}).output("y");
       auto* n = m.node(is_max ? "MaxPool" : "AveragePool", {"x"}, {"y"});
@@ -281,35 +289,154 @@ TEST_CASE("MaxPool and AveragePool's separable path match a direct window walk")
       if (c.include_pad && !is_max) ModelBuilder::attr_i(n, "count_include_pad", 1);
       Tensor x = test::random_tensor({1, c.c, c.h, c.w}, 300 + idx);
       for (int64_t i = 3; i < x.numel(); i += 37) x.data<float>()[i] = NAN;
-      const Tensor y = run(m, {{"x", x}}, "sep_pool" + std::to_string(idx))[0].second;
-      REQUIRE(y.shape() == Shape{1, c.c, oh, ow});
-      int bad = 0;
-      for (int64_t p = 0; p < c.c; ++p)
-        for (int64_t o1 = 0; o1 < oh; ++o1)
-          for (int64_t o2 = 0; o2 < ow; ++o2) {
-            double best = std::numeric_limits<float>::lowest(), sum = 0;
-            int64_t count = 0;
-            for (int64_t k1 = 0; k1 < c.kh; ++k1)
-              for (int64_t k2 = 0; k2 < c.kw; ++k2) {
-                const int64_t i1 = o1 * c.s - c.pt + k1, i2 = o2 * c.s - c.pl + k2;
-                const bool in_pads = i1 >= -c.pt && i1 < c.h + c.pb && i2 >= -c.pl && i2 < c.w + c.pr;
-                if (i1 < 0 || i1 >= c.h || i2 < 0 || i2 >= c.w) {
-                  count += c.include_pad && in_pads;
-                  continue;
+      for (const KernelSet* ks : available_kernel_sets()) {
+        INFO(std::string(ks->isa));
+        const Tensor y = run(m, {{"x", x}}, "sep_pool" + std::to_string(idx), ks->isa)[0].second;
+        REQUIRE(y.shape() == Shape{1, c.c, oh, ow});
+        int bad = 0;
+        for (int64_t p = 0; p < c.c; ++p)
+          for (int64_t o1 = 0; o1 < oh; ++o1)
+            for (int64_t o2 = 0; o2 < ow; ++o2) {
+              double best = std::numeric_limits<float>::lowest(), sum = 0;
+              int64_t count = 0;
+              for (int64_t k1 = 0; k1 < c.kh; ++k1)
+                for (int64_t k2 = 0; k2 < c.kw; ++k2) {
+                  const int64_t i1 = o1 * c.s - c.pt + k1, i2 = o2 * c.s - c.pl + k2;
+                  const bool in_pads = i1 >= -c.pt && i1 < c.h + c.pb && i2 >= -c.pl && i2 < c.w + c.pr;
+                  if (i1 < 0 || i1 >= c.h || i2 < 0 || i2 >= c.w) {
+                    count += c.include_pad && in_pads;
+                    continue;
+                  }
+                  const float v = x.data<float>()[(p * c.h + i1) * c.w + i2];
+                  if (v > best) best = v;
+                  sum += v;
+                  ++count;
                 }
-                const float v = x.data<float>()[(p * c.h + i1) * c.w + i2];
-                if (v > best) best = v;
-                sum += v;
-                ++count;
-              }
-            const double want = is_max ? best : count ? sum / static_cast<double>(count) : 0.0;
-            const float got = y.data<float>()[(p * oh + o1) * ow + o2];
-            const bool ok = std::isnan(want) ? std::isnan(got) : std::fabs(got - want) <= 1e-5 * (1 + std::fabs(want));
-            bad += !ok;
-          }
-      CHECK(bad == 0);
+              const double want = is_max ? best : count ? sum / static_cast<double>(count) : 0.0;
+              const float got = y.data<float>()[(p * oh + o1) * ow + o2];
+              const bool ok =
+                  std::isnan(want) ? std::isnan(got) : std::fabs(got - want) <= 1e-5 * (1 + std::fabs(want));
+              bad += !ok;
+            }
+        CHECK(bad == 0);
+      }
       ++idx;
     }
+}
+
+namespace {
+
+// Runs the separable pool of w with the steps of K on C random planes (NaN
+// sprinkled in when nan), as two calls (planes [0, 1) and [1, C): a thread's
+// share), and returns how many outputs differ from an fp64 window walk, or are
+// written past y's end; x is followed by NaN that no kept lane may read.
+int separable_pool_errors(const PoolKernels& K, const Window& w, int64_t C, bool is_max, bool include_pad, bool nan,
+                          uint64_t seed) {
+  const SeparablePool p = make_separable_pool(w, is_max, include_pad);
+  const int64_t isz = w.in_size(), osz = w.out_size(), guard = 64;
+  std::vector<float> x(static_cast<size_t>(C * isz + guard), NAN), y(static_cast<size_t>(C * osz + guard), 1234.5f);
+  for (int64_t i = 0; i < C * isz; ++i) {
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    x[static_cast<size_t>(i)] = static_cast<float>(static_cast<int64_t>(seed >> 40) % 2001 - 1000) / 250.f;
+    if (nan && i % 7 == 3) x[static_cast<size_t>(i)] = NAN;
+  }
+  std::vector<float> buffer(static_cast<size_t>(p.buffer_floats));
+  separable_pool_planes(p, K, x.data(), y.data(), 0, std::min<int64_t>(1, C), buffer.data());
+  if (C > 1) separable_pool_planes(p, K, x.data(), y.data(), 1, C, buffer.data());
+  int bad = 0;
+  for (int64_t i = C * osz; i < C * osz + guard; ++i) bad += y[static_cast<size_t>(i)] != 1234.5f;
+  for (int64_t q = 0; q < C; ++q)
+    for (int64_t o1 = 0; o1 < w.out[1]; ++o1)
+      for (int64_t o2 = 0; o2 < w.out[2]; ++o2) {
+        double best = std::numeric_limits<float>::lowest(), sum = 0;
+        int64_t count = 0;
+        for (int64_t k1 = 0; k1 < w.k[1]; ++k1)
+          for (int64_t k2 = 0; k2 < w.k[2]; ++k2) {
+            const int64_t i1 = o1 * w.s[1] - w.pb[1] + k1, i2 = o2 * w.s[2] - w.pb[2] + k2;
+            if (i1 < 0 || i1 >= w.in[1] || i2 < 0 || i2 >= w.in[2]) {
+              count += include_pad && i1 < w.in[1] + w.pe[1] && i2 < w.in[2] + w.pe[2];
+              continue;
+            }
+            const float v = x[static_cast<size_t>(q * isz + i1 * w.in[2] + i2)];
+            if (v > best) best = v;
+            sum += v;
+            ++count;
+          }
+        const double want = is_max ? best : count ? sum / static_cast<double>(count) : 0.0;
+        const float got = y[static_cast<size_t>(q * osz + o1 * w.out[2] + o2)];
+        bad += !(std::isnan(want) ? std::isnan(got) : std::fabs(got - want) <= 1e-5 * (1 + std::fabs(want)));
+      }
+  return bad;
+}
+
+Window pool_window(int64_t H, int64_t Wd, int64_t kh, int64_t kw, int64_t s, int64_t pt, int64_t pl, int64_t pb,
+                   int64_t pr, bool ceil) {
+  Window w;
+  w.rank = H == 1 ? 1 : 2;
+  w.in = {1, H, Wd};
+  w.k = {1, kh, kw};
+  w.s = {1, s, s};
+  w.pb = {0, pt, pl};
+  w.pe = {0, pb, pr};
+  const int64_t r = ceil ? s - 1 : 0;
+  w.out = {1, (H + pt + pb - kh + r) / s + 1, (Wd + pl + pr - kw + r) / s + 1};
+  if (H + pt + pb < kh || Wd + pl + pr < kw) w.out = {1, 0, 0};
+  if (ceil && (w.out[1] - 1) * s >= H + pt) --w.out[1];  // ceil_mode drops a window that starts in the end padding
+  if (ceil && (w.out[2] - 1) * s >= Wd + pl) --w.out[2];
+  return w;
+}
+
+}  // namespace
+
+// The separable steps of every ISA's table (ops/pool_kernels.h), called
+// directly: planes 1…35 and 47 wide (around 4, 8 and 16 lanes, and 2·16 + 1),
+// 1, 4 and 9 rows, kernels 1–7, strides 1–3, no pads, same-size pads (the
+// flat path at stride 1) and lopsided ones, ceil_mode, count_include_pad and
+// NaN; then planes larger than a flat block (taken in blocks of rows).
+TEST_CASE("separable pool steps of every ISA match an fp64 window walk") {
+  const std::array<int64_t, 2> wins[] = {{1, 1}, {2, 2}, {3, 3}, {1, 3}, {3, 2}, {5, 5}, {2, 7}, {7, 4}};
+  for (const KernelSet* ks : available_kernel_sets()) {
+    uint64_t idx = 0;
+    for (int64_t Wd = 1; Wd <= 47; Wd += Wd < 35 ? 1 : 12)
+      for (int64_t H : {1, 4, 9})
+        for (const auto& k : wins)
+          for (int64_t s = 1; s <= 3; ++s)
+            for (int pads = 0; pads < 3; ++pads) {
+              const int64_t kh = H == 1 ? 1 : k[0], kw = k[1];
+              const bool ceil = idx % 2, include_pad = idx / 2 % 2, nan = idx / 4 % 3 == 0;
+              // pads: none; same-size (k − 1 in all, more after); lopsided (k − 1 before, (k − 1) / 2 after)
+              const int64_t pt = pads == 1   ? (kh - 1) / 2
+                                 : pads == 2 ? kh - 1
+                                             : 0,
+                            pb = pads == 1   ? kh - 1 - pt
+                                 : pads == 2 ? (kh - 1) / 2
+                                             : 0;
+              const int64_t pl = pads == 1   ? (kw - 1) / 2
+                                 : pads == 2 ? kw - 1
+                                             : 0,
+                            pr = pads == 1   ? kw - 1 - pl
+                                 : pads == 2 ? (kw - 1) / 2
+                                             : 0;
+              const Window w = pool_window(H, Wd, kh, kw, s, pt, pl, pb, pr, ceil);
+              ++idx;
+              if (w.out[1] <= 0 || w.out[2] <= 0) continue;
+              for (const bool is_max : {true, false}) {
+                INFO(std::string(ks->isa)
+                     << std::string(is_max ? " max " : " average ") << H << "x" << Wd << ", window " << kh << "x" << kw
+                     << ", stride " << s << ", pads " << pt << " " << pl << " " << pb << " " << pr << ", ceil " << ceil
+                     << ", include_pad " << include_pad << ", NaN " << nan);
+                CHECK(separable_pool_errors(*ks->pool, w, 3, is_max, include_pad, nan, idx) == 0);
+              }
+            }
+    for (const std::array<int64_t, 4>& c : {std::array<int64_t, 4>{100, 90, 3, 1}, {9, 1000, 5, 2}, {70, 130, 2, 2}})
+      for (const bool is_max : {true, false}) {
+        INFO(std::string(ks->isa) << std::string(is_max ? " max " : " average ") << c[0] << "x" << c[1] << ", window "
+                                  << c[2]);
+        const int64_t k = c[2], s = c[3], p0 = s == 1 ? (k - 1) / 2 : 0, p1 = s == 1 ? k - 1 - p0 : 0;
+        const Window w = pool_window(c[0], c[1], k, k, s, p0, p0, p1, p1, false);
+        CHECK(separable_pool_errors(*ks->pool, w, 2, is_max, !is_max, true, 7) == 0);
+      }
+  }
 }
 
 // GlobalAveragePool sums float planes in 16 float lanes per run of 1024 and

@@ -85,13 +85,12 @@ void plan_conv_direct_rows(PlanCtx& c, const Window& w, const ConvShape& cs, con
   c.kernel = [=, &kern](KernelIO& io) {
     const float* x = io.in[0]->data<float>();
     const float* b = conv_bias(io);
-    Scratch<float> bias(static_cast<size_t>(blocks * co_tile));  // B per block, zero past M
-    std::fill(bias.data(), bias.data() + blocks * co_tile, 0.f);
-    if (b) std::copy(b, b + M, bias.data());
     float* y = io.out[0]->data<float>();
     const DirectGeometry& g = *geo;
     parallel_rows(cs.N * bands, kBandRows * w.out[2] * M * taps, [&](int64_t first, int64_t last) {
-      Scratch<float> band(static_cast<size_t>(g.buffer));
+      Scratch<float> band(static_cast<size_t>(g.buffer)), bias(static_cast<size_t>(blocks * co_tile));
+      std::fill(bias.data(), bias.data() + blocks * co_tile, 0.f);  // B per block, zero past M
+      if (b) std::copy(b, b + M, bias.data());
       std::fill(band.data() + g.buffer - kDirectReadSlack, band.data() + g.buffer, 0.f);
       for (int64_t item = first; item < last; ++item) {
         const int64_t n = item / bands, o1 = item % bands * kBandRows, rows = std::min(kBandRows, w.out[1] - o1);
