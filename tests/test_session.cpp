@@ -365,6 +365,55 @@ TEST_CASE("static memory plan: a chain of ops reuses two buffers / branches that
   }
 }
 
+TEST_CASE("static memory plan: Concat inputs written in place, nested, beside copied ones, at 1 and 2 threads") {
+  // (Sibling ops all differ: the optimizer merges identical ones.)
+  // k = Concat(a, b, x, c, e) on the channels: a, b, c only read by it (written in place), x a graph
+  // input and e read four times (copied); m = Concat(k, f) holds k (so a, b, c too) and f in place;
+  // n = Concat(g, h) on the last axis (16 outer rows: copied).
+  test::ModelBuilder b(13);
+  b.input("x", {1, 16, 16}).output("y").output("y2").output("y3");
+  b.node("Neg", {"x"}, {"a"});
+  b.node("Relu", {"x"}, {"b"});
+  b.node("Abs", {"x"}, {"c"});
+  b.node("Floor", {"x"}, {"e"});
+  test::ModelBuilder::attr_i(b.node("Concat", {"a", "b", "x", "c", "e"}, {"k"}), "axis", 1);
+  b.node("Abs", {"e"}, {"f"});
+  test::ModelBuilder::attr_i(b.node("Concat", {"k", "f"}, {"m"}), "axis", -2);
+  b.node("Neg", {"m"}, {"y"});
+  b.node("Add", {"e", "e"}, {"y2"});
+  b.node("Ceil", {"x"}, {"g"});
+  b.node("Sign", {"x"}, {"h"});
+  test::ModelBuilder::attr_i(b.node("Concat", {"g", "h"}, {"n"}), "axis", 2);
+  b.node("Neg", {"n"}, {"y3"});
+  const std::string bytes = b.bytes();
+  const Tensor x = random_tensor({1, 16, 16}, 3);
+  const float* xv = x.data<float>();
+  for (int threads : {1, 2}) {
+    CAPTURE(threads);
+    SessionOptions o;
+    o.threads = threads;
+    Session s = Session::from_memory(bytes.data(), bytes.size(), "", o);
+    // Buffers: e (1 KB), m (6 KB: a, b, c, k, f inside), g, h (1 KB each), n (2 KB); not a, b, c, k, f.
+    CHECK(s.planned_memory().intermediate_bytes == 11 * 1024);
+    for (int run = 0; run < 20; ++run) {
+      const NamedTensors out = s.run({{"x", x}});
+      const float *y = out[0].second.data<float>(), *y2 = out[1].second.data<float>(),
+                  *y3 = out[2].second.data<float>();
+      REQUIRE(out[0].second.shape() == Shape{1, 96, 16});
+      for (int64_t i = 0; i < 256; ++i) {
+        const float v = xv[i];
+        // m = [−x, relu x, x, |x|, ⌊x⌋, |⌊x⌋|] by 16-channel blocks; y = −m
+        const float m[6] = {-v, std::max(v, 0.f), v, std::fabs(v), std::floor(v), std::fabs(std::floor(v))};
+        for (int j = 0; j < 6; ++j) REQUIRE(y[j * 256 + i] == -m[j]);
+        REQUIRE(y2[i] == 2 * std::floor(v));
+        const int64_t row = i / 16, col = i % 16;
+        REQUIRE(y3[row * 32 + col] == -std::ceil(v));
+        REQUIRE(y3[row * 32 + 16 + col] == -static_cast<float>((v > 0) - (v < 0)));
+      }
+    }
+  }
+}
+
 TEST_CASE("model tests with attention, softmax, reductions and convolutions: bit-identical at 1, 2 and 8 threads") {
   namespace fs = std::filesystem;
   const fs::path dir = fs::path(NORMRT_SOURCE_DIR) / "models" / "tests";
