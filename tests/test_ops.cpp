@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <utility>
 
 #include "model_builder.h"
 #include "normrt/normrt.h"
@@ -404,19 +405,15 @@ TEST_CASE("separable pool steps of every ISA match an fp64 window walk") {
             for (int pads = 0; pads < 3; ++pads) {
               const int64_t kh = H == 1 ? 1 : k[0], kw = k[1];
               const bool ceil = idx % 2, include_pad = idx / 2 % 2, nan = idx / 4 % 3 == 0;
-              // pads: none; same-size (k − 1 in all, more after); lopsided (k − 1 before, (k − 1) / 2 after)
-              const int64_t pt = pads == 1   ? (kh - 1) / 2
-                                 : pads == 2 ? kh - 1
-                                             : 0,
-                            pb = pads == 1   ? kh - 1 - pt
-                                 : pads == 2 ? (kh - 1) / 2
-                                             : 0;
-              const int64_t pl = pads == 1   ? (kw - 1) / 2
-                                 : pads == 2 ? kw - 1
-                                             : 0,
-                            pr = pads == 1   ? kw - 1 - pl
-                                 : pads == 2 ? (kw - 1) / 2
-                                             : 0;
+              // pads (before, after) for a window of k: none; same-size (k − 1 in all, more after);
+              // lopsided (k − 1 before, (k − 1) / 2 after)
+              const auto pads_for = [pads](int64_t k) {
+                const int64_t before = pads == 1 ? (k - 1) / 2 : pads == 2 ? k - 1 : 0;
+                const int64_t after = pads == 1 ? k - 1 - before : pads == 2 ? (k - 1) / 2 : 0;
+                return std::pair<int64_t, int64_t>{before, after};
+              };
+              const std::pair<int64_t, int64_t> ph = pads_for(kh), pw = pads_for(kw);
+              const int64_t pt = ph.first, pb = ph.second, pl = pw.first, pr = pw.second;
               const Window w = pool_window(H, Wd, kh, kw, s, pt, pl, pb, pr, ceil);
               ++idx;
               if (w.out[1] <= 0 || w.out[2] <= 0) continue;
