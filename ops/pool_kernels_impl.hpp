@@ -1,6 +1,6 @@
 // The separable pooling steps of pool_kernels.h, written once over
-// xsimd::batch<float, Arch> (the stride-2 column split and the masked tails in
-// intrinsics). Included by one translation unit per ISA (anonymous namespace).
+// xsimd::batch<float, Arch> (the stride-2 column split and the masked tails:
+// simd_lanes_impl.hpp). Included by one translation unit per ISA (anonymous namespace).
 //
 // A pool is op (max or +) over a window; separably, per output row,
 //   m[c] = op over the window's rows r inside X of x[r, c]          (down)
@@ -33,6 +33,7 @@
 #include <xsimd/xsimd.hpp>
 
 #include "pool_kernels.h"
+#include "simd_lanes_impl.hpp"
 
 namespace normrt {
 namespace {
@@ -58,71 +59,6 @@ struct PoolImpl {
       return acc + v;
   }
 
-  // p[0 … lanes) with the other lanes 0 (lanes ≤ 0: none); nothing else is read.
-  static B load_lanes(const float* p, int64_t lanes) {
-    lanes = std::max<int64_t>(0, std::min<int64_t>(lanes, W));
-#if defined(__AVX512F__)
-    if constexpr (W == 16) return B(_mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << lanes) - 1), p));
-#endif
-#if defined(__AVX2__)
-    if constexpr (W == 8) return B(_mm256_maskload_ps(p, lanes_below(lanes)));
-#endif
-    alignas(64) float t[W] = {};
-    for (int64_t i = 0; i < lanes; ++i) t[i] = p[i];
-    return B::load_aligned(t);
-  }
-
-  // v's lanes [0, lanes) to p (0 < lanes ≤ W); nothing else is written.
-  static void store_lanes(const B& v, float* p, int64_t lanes) {
-#if defined(__AVX512F__)
-    if constexpr (W == 16) {
-      _mm512_mask_storeu_ps(p, static_cast<__mmask16>((1u << lanes) - 1), v);
-      return;
-    }
-#endif
-#if defined(__AVX2__)
-    if constexpr (W == 8) {
-      _mm256_maskstore_ps(p, lanes_below(lanes), v);
-      return;
-    }
-#endif
-    alignas(64) float t[W];
-    v.store_aligned(t);
-    for (int64_t i = 0; i < lanes; ++i) p[i] = t[i];
-  }
-
-#if defined(__AVX2__)
-  static __m256i lanes_below(int64_t n) {
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-  }
-#endif
-
-  // The even (a0 a2 … b0 b2 …) and odd (a1 a3 … b1 b3 …) lanes of the 2·W floats a, b.
-  static void split(const B& a, const B& b, B& even, B& odd) {
-#if defined(__AVX512F__)
-    if constexpr (W == 16) {
-      const __m512i ie = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-      const __m512i io = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-      even = B(_mm512_permutex2var_ps(a, ie, b));
-      odd = B(_mm512_permutex2var_ps(a, io, b));
-      return;
-    }
-#endif
-#if defined(__AVX2__)
-    if constexpr (W == 8) {  // in-lane shuffles, then the 64-bit quarters into order
-      even = B(_mm256_castpd_ps(
-          _mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0))), 0xD8)));
-      odd = B(_mm256_castpd_ps(
-          _mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1))), 0xD8)));
-      return;
-    }
-#endif
-    if constexpr (W == 4) {
-      even = B(_mm_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0)));
-      odd = B(_mm_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
-    }
-  }
-
   // The start of the vector covering outputs from i of a run of n ≥ W: the
   // last one overlaps the one before it.
   static int64_t at(int64_t i, int64_t n) { return std::min(i, n - W); }
@@ -140,8 +76,8 @@ struct PoolImpl {
     }
     if (len < W) {
       B a = identity();
-      for (int64_t t = 0; t < rows; ++t) a = op(a, load_lanes(row[t], len));
-      store_lanes(a, dst, len);
+      for (int64_t t = 0; t < rows; ++t) a = op(a, load_lanes<B>(row[t], len));
+      store_lanes<B>(a, dst, len);
       return;
     }
     for (int64_t i = 0; i < len; i += W) {
@@ -177,19 +113,19 @@ struct PoolImpl {
           a = op(a, B::load_unaligned(src[t] + 2 * j));
           b = op(b, B::load_unaligned(src[t] + 2 * j + W));
         }
-        split(a, b, e, o);
+        split_even_odd(a, b, e, o);
         e.store_unaligned(even + j);
         o.store_unaligned(odd + j);
       }
     } else if (pairs > 0) {
       B a = identity(), b = a;
       for (int64_t t = 0; t < n; ++t) {
-        a = op(a, load_lanes(src[t], 2 * pairs));
-        b = op(b, load_lanes(src[t] + W, 2 * pairs - W));
+        a = op(a, load_lanes<B>(src[t], 2 * pairs));
+        b = op(b, load_lanes<B>(src[t] + W, 2 * pairs - W));
       }
-      split(a, b, e, o);
-      store_lanes(e, even, pairs);
-      store_lanes(o, odd, pairs);
+      split_even_odd(a, b, e, o);
+      store_lanes<B>(e, even, pairs);
+      store_lanes<B>(o, odd, pairs);
     }
     if (len % 2) {  // the last column is even
       float a = kIdentity;
@@ -201,11 +137,11 @@ struct PoolImpl {
   // y[j … j + W) = a (· row_inv · inv) for a run of n outputs (n < W: its first n lanes).
   static void finish(B a, float* y, int64_t j, int64_t n, const float* inv, const B& row_inv) {
     if constexpr (!is_max)
-      if (inv) a = a * (row_inv * (n >= W ? B::load_unaligned(inv + j) : load_lanes(inv, n)));
+      if (inv) a = a * (row_inv * (n >= W ? B::load_unaligned(inv + j) : load_lanes<B>(inv, n)));
     if (n >= W)
       a.store_unaligned(y + j);
     else
-      store_lanes(a, y, n);
+      store_lanes<B>(a, y, n);
   }
 
   static void across(const float* m, int64_t k, float* y, int64_t n, const float* inv, float row_inv) {
@@ -267,7 +203,7 @@ struct PoolImpl {
       for (int64_t w = 0; w < wraps; ++w) u = xsimd::select(u >= period, u - period, u);
       for (int64_t t = 0; t < taps; ++t) {
         const int64_t o = off(t);
-        const B v = part ? load_lanes(src + o, n) : B::load_unaligned(src + j + o);
+        const B v = part ? load_lanes<B>(src + o, n) : B::load_unaligned(src + j + o);
         if (o == 0) {
           a = op(a, v);
           continue;

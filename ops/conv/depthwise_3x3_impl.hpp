@@ -26,16 +26,12 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "../simd_lanes_impl.hpp"
+
 namespace normrt {
 namespace {
 
 #ifdef __AVX2__
-// The 8-lane mask of lanes i < n (n may be ≤ 0 or ≥ 8), for maskload/maskstore.
-inline __m256i avx2_lanes_below(int64_t n) {
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(std::max<int64_t>(-1, std::min<int64_t>(n, 8)))),
-                            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
-
 // Depthwise 3×3, stride 2, padding 1 at the start of both axes, on one channel
 // plane, read straight from x (no padded copy): y[o1, j] = clamp(bias +
 // Σ_{k1,k2} w[k1·3 + k2]·x[2·o1 − 1 + k1, 2·j − 1 + k2]), x zero outside.

@@ -118,26 +118,6 @@ struct DepthwiseImpl {
   // each lane's column q mod n. Per tap column k2 the kh taps sum apart, then
   // join the total where that column lies inside the row (a select, not a
   // multiply: a NaN read across the row's edge is dropped).
-  // v's first `lanes` (< W) lanes to y: a masked store where the ISA has one
-  // (not a vector store to a buffer and a narrow reload of it).
-  static void store_lanes(const B& v, float* y, int lanes) {
-#if defined(__AVX512F__)
-    if constexpr (W == 16) {
-      _mm512_mask_storeu_ps(y, static_cast<__mmask16>((1u << lanes) - 1), v);
-      return;
-    }
-#endif
-#if defined(__AVX2__)
-    if constexpr (W == 8) {
-      _mm256_maskstore_ps(y, avx2_lanes_below(lanes), v);
-      return;
-    }
-#endif
-    alignas(64) float t[W];
-    v.store_aligned(t);
-    std::copy_n(t, lanes, y);
-  }
-
   template <int NB>
   static void dw_flat_vectors(const float* x, float* const* ys, const B* col, int64_t n, int kh, int kw,
                               int64_t tap_row, int64_t d2, int64_t pl, const float* w, float bias, B vlo, B vhi,
@@ -167,7 +147,7 @@ struct DepthwiseImpl {
       if (j < NB - 1 || last_lanes == W)
         v.store_unaligned(ys[j]);
       else
-        store_lanes(v, ys[j], last_lanes);
+        store_lanes<B>(v, ys[j], last_lanes);
     }
   }
 

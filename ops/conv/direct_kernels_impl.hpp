@@ -10,10 +10,8 @@
 #include <algorithm>
 #include <cstring>
 #include <xsimd/xsimd.hpp>
-#ifdef __SSE2__
-#include <immintrin.h>
-#endif
 
+#include "../simd_lanes_impl.hpp"
 #include "direct_kernels.h"
 
 namespace normrt {
@@ -101,36 +99,6 @@ struct DirectImpl {
     }
   }
 
-  // The even (odd = 1) elements of s[0, 2W) as one vector: stride 2 gathered
-  // by shuffles (AVX-512: one two-source permute; AVX2: in-lane shuffle,
-  // then the 64-bit quarters reordered; SSE2: one shuffle).
-  static B load_stride2(const float* s, int odd) {
-#if defined(__AVX512F__)
-    if constexpr (W == 16) {
-      const __m512i idx = _mm512_add_epi32(_mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0),
-                                           _mm512_set1_epi32(odd));
-      return _mm512_permutex2var_ps(_mm512_loadu_ps(s), idx, _mm512_loadu_ps(s + 16));
-    }
-#endif
-#if defined(__AVX2__)
-    if constexpr (W == 8) {
-      const __m256 a = _mm256_loadu_ps(s), b = _mm256_loadu_ps(s + 8);
-      const __m256 e =
-          odd ? _mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1)) : _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));
-      return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), _MM_SHUFFLE(3, 1, 2, 0)));
-    }
-#endif
-#if defined(__SSE2__)
-    if constexpr (W == 4) {
-      const __m128 a = _mm_loadu_ps(s), b = _mm_loadu_ps(s + 4);
-      return odd ? _mm_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1)) : _mm_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));
-    }
-#endif
-    alignas(64) float v[W];
-    for (int i = 0; i < W; ++i) v[i] = s[2 * i + odd];
-    return B::load_aligned(v);
-  }
-
   // split_row (direct_kernels.h): per phase, the zeros before and after, the
   // inside copied (stride 1), gathered two vectors in at a time (stride 2), or
   // one by one.
@@ -147,8 +115,11 @@ struct DirectImpl {
       if (s == 1) {
         for (; j + W <= hi; j += W) B::load_unaligned(from + (j - lo)).store_unaligned(d + j);
       } else if (s == 2) {  // reads 2W floats from the first even one: whole while they end inside the row
-        for (; j + W <= hi && (j - lo) * 2 + 2 * W <= n - (lo * 2 + p - pb); j += W)
-          load_stride2(from + (j - lo) * 2, 0).store_unaligned(d + j);
+        for (; j + W <= hi && (j - lo) * 2 + 2 * W <= n - (lo * 2 + p - pb); j += W) {
+          B even, odd;
+          split_even_odd(B::load_unaligned(from + (j - lo) * 2), B::load_unaligned(from + (j - lo) * 2 + W), even, odd);
+          even.store_unaligned(d + j);
+        }
       }
       for (; j < hi; ++j) d[j] = from[(j - lo) * s];
       for (j = hi; j < len; ++j) d[j] = 0.f;
