@@ -99,6 +99,11 @@ TEST_CASE("gemm: transposes, alpha, beta and pre-packed B") {
           check_case(*k, ta, tb, 13, 37, 300, 0.5f, 0.f, packed);
           check_case(*k, ta, tb, 1, 37, 300, 1.f, 2.f, packed);
           check_case(*k, ta, tb, 200, 100, 19, -1.5f, 1.f, packed);
+          // alpha = 1: A read in place (row-major; transposed when K ≥ N), row tiles shared evenly
+          // (49 = 7 × 7 on 8-row tiles, 17 = 6 + 6 + 5), two K blocks; K < N packs a transposed A.
+          check_case(*k, ta, tb, 49, 37, 300, 1.f, 0.f, packed);
+          check_case(*k, ta, tb, 17, 40, 600, 1.f, 1.f, packed);
+          check_case(*k, ta, tb, 49, 300, 37, 1.f, 0.f, packed);
         }
 }
 

@@ -146,6 +146,18 @@ TEST_CASE("kernel tables: both GEMM tiles' micro kernels against the reference o
                 KT_CHECK_CLOSE(c, r, dot_tol(kc));
               }
               {
+                INFO("entry micro_cols");  // column-major, column stride mr + 2, NaN in the gap
+                const int64_t lda = mr + 2;
+                std::vector<float> Ac(static_cast<size_t>(kc * lda), kNaN);
+                for (int r = 0; r < mr; ++r)
+                  for (int64_t k = 0; k < kc; ++k)
+                    Ac[static_cast<size_t>(k * lda + r)] = A[static_cast<size_t>(r * kc + k)];
+                std::vector<float> c = C0, r = C0;
+                K.micro_cols(kc, Ac.data(), lda, Bp.data(), c.data(), ldc, mr, nr, acc, epp, Bp.data());
+                R.micro_cols(kc, Ac.data(), lda, Bp.data(), r.data(), ldc, mr, nr, acc, epp, nullptr);
+                KT_CHECK_CLOSE(c, r, dot_tol(kc));
+              }
+              {
                 INFO("entry micro_indirect");
                 std::vector<float> c = C0, r = C0;
                 K.micro_indirect(kc, Ap.data(), bbase.data(), b_offs.data(), c.data(), ldc, mr, nr, acc, epp);

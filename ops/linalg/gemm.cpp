@@ -252,18 +252,22 @@ void gemm_blocked(const GemmKernels& kern, int64_t M, const LeftOperand& a, cons
     after_tiles.bias = after_tiles.row_bias = nullptr;
     if (!late_clamp) after_tiles = Epilogue{};
   }
-  // A row-major and unscaled is read in place by the register tile: no packing
-  // at all. Otherwise A is packed here, once for all tasks, unless every row
+  // A unscaled is read in place by the register tile (row-major: micro_lda;
+  // transposed: micro_cols): no packing at all. Otherwise A is packed here, once for all tasks, unless every row
   // block has a single task (large M, small N: the CNN shapes): then each task
   // packs its own MC×KC block into L2-sized scratch.
   const bool indirect_a = a.row_offs != nullptr;
-  const bool direct_a = !a.packed && !indirect_a && !a.ta && a.alpha == 1.f && packed_b;
+  // A transposed (Conv's xᵀ) is read in place too when K ≥ N: packing it would cost a pass over
+  // A that few column panels share; with many panels (K < N) the packed panels' sequential
+  // reads win.
+  const bool direct_a = !a.packed && !indirect_a && a.alpha == 1.f && packed_b && (!a.ta || K >= N);
   // Threads splitting N would each read all of A as packed here, half of it just written by the
-  // other core (lines moved between the cores); splitting M instead, each packs its own rows and
-  // reads all of B (read-only: cheaper to share). Rows only when A is over half B's size.
+  // other core (lines moved between the cores); splitting M instead, each packs (or, transposed,
+  // reads in place) its own rows and reads all of B (read-only: cheaper to share). Rows only when
+  // A is over half B's size.
   const int threads = intra_op_threads();
   const bool packs_a = !a.packed && !direct_a && !indirect_a;  // here, or per task
-  const bool rows_only = packs_a && threads > 1 && 2 * M > N && ceil_div(M, mr) >= 2 * threads;
+  const bool rows_only = (packs_a || (direct_a && a.ta)) && threads > 1 && 2 * M > N && ceil_div(M, mr) >= 2 * threads;
   const GemmTaskGrid grid = gemm_task_grid(M, panels, mr, MC, NC_PANELS, rows_only);
   const int64_t mc = grid.mc, mblocks = grid.mblocks, chunk = grid.chunk, nchunks = grid.nchunks;
   const bool pack_here = packs_a && nchunks > 1;
@@ -340,6 +344,8 @@ void gemm_blocked(const GemmKernels& kern, int64_t M, const LeftOperand& a, cons
             } else if (indirect_a) {
               kern.micro_indirect_a(kc, a.base, a.row_offs + i0, rows, a.offs + pc, bp, cb, ldcb, nj, accumulate,
                                     block_ep, next);
+            } else if (direct_a && a.ta) {
+              kern.micro_cols(kc, a.A + pc * a.lda + i0, a.lda, bp, cb, ldcb, rows, nj, accumulate, block_ep, next);
             } else if (direct_a) {
               kern.micro_lda(kc, a.A + i0 * a.lda + pc, a.lda, bp, cb, ldcb, rows, nj, accumulate, block_ep, next);
             } else {

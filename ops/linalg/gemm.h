@@ -32,7 +32,7 @@ struct TileEpilogue {
 // micro_rows (mr ≤ MR), each takes a row block of any mr: one tile per MR
 // rows (A's packed panels kc·MR floats apart), one call per column panel.
 // MR is 4 to kGemmMaxMR (below), NR two vectors. next (micro, micro_lda,
-// micro_indirect_a): the packed panel the caller takes after this one (kc'·NR
+// micro_cols, micro_indirect_a): the packed panel the caller takes after this one (kc'·NR
 // floats), which the block's tiles prefetch a share of each, or nullptr.
 struct GemmKernels {
   const char* isa;
@@ -45,6 +45,10 @@ struct GemmKernels {
   // The same reading a row-major A in place: row r at A + r·lda, contiguous along k (any mr).
   void (*micro_lda)(int64_t kc, const float* A, int64_t lda, const float* Bp, float* C, int64_t ldc, int mr, int nr,
                     bool accumulate, const struct TileEpilogue* ep, const float* next);
+  // The same reading a column-major A in place (A transposed, as Conv's xᵀ): A(r, k) = A[k·lda + r],
+  // rows in tiles as micro_lda's (any mr).
+  void (*micro_cols)(int64_t kc, const float* A, int64_t lda, const float* Bp, float* C, int64_t ldc, int mr, int nr,
+                     bool accumulate, const struct TileEpilogue* ep, const float* next);
   // The same reading B in place: row k of the panel at base + offs[k] (NR contiguous floats).
   void (*micro_indirect)(int64_t kc, const float* Ap, const float* base, const int64_t* offs, float* C, int64_t ldc,
                          int mr, int nr, bool accumulate, const struct TileEpilogue* ep);

@@ -9,6 +9,7 @@
 #pragma once
 #include <algorithm>
 #include <array>
+#include <type_traits>
 #include <xsimd/xsimd.hpp>
 
 #include "gemm.h"
@@ -126,20 +127,32 @@ struct GemmImpl {
       if (r < mr) store_row(r, c0[r], c1[r]);
   }
 
+  // f(std::integral_constant<int, rows>{}) for R ≤ rows ≤ MR.
+  template <int R, class F>
+  static void with_rows(int rows, const F& f) {
+    if constexpr (R >= MR)
+      f(std::integral_constant<int, MR>{});
+    else if (rows == R)
+      f(std::integral_constant<int, R>{});
+    else
+      with_rows<R + 1>(rows, f);
+  }
+
   // Rows [0, mr) of C, any number of them: one tile per MR rows, a_at(ir, n)
   // giving the A-value function of the tile of n rows at row ir, the biases
   // of ep's rows following. One call per column panel of a row block.
   // next_panel: the packed panel the caller takes next, prefetched a share
   // by each tile, or nullptr.
-  // Balanced (A read in place, so tiles may start at any row): when the rows
-  // split into tiles of MR and MR − 1 rows, they do (49 = 7 × 7, not 6 × 8
-  // and a tile computed in full for 1 row), the shorter tiles computing
-  // MR − 1 rows only.
+  // Balanced (A read in place, so tiles may start at any row): the rows are
+  // shared evenly by the ⌈mr / MR⌉ tiles (49 = 7 × 7, 17 = 6 + 6 + 5; not
+  // 6 × 8 and a tile computed in full for 1 row), a tile of 4 to MR − 1
+  // rows computing only those (2·rows accumulators still cover the FMA
+  // latency).
   template <bool Balanced = false, class TileA, class BRow>
   static void tiles_down(int64_t kc, TileA a_at, BRow b_row, float* C, int64_t ldc, int mr, int nr, bool accumulate,
                          const TileEpilogue* ep, const float* next_panel = nullptr) {
     const int tiles = (mr + MR - 1) / MR;
-    const bool balanced = Balanced && mr % MR != 0 && tiles * (MR - 1) <= mr;
+    const bool balanced = Balanced && mr % MR != 0;
     const int64_t share = next_panel ? (kc + tiles - 1) / tiles : 0;
     for (int t = 0, ir = 0; t < tiles; ++t) {
       const int rows = balanced ? (mr - ir) / (tiles - t) + ((mr - ir) % (tiles - t) != 0) : std::min(MR, mr - ir);
@@ -152,10 +165,14 @@ struct GemmImpl {
       const int64_t pf_first = std::min(kc, t * share), pf_rows = std::min(share, kc - pf_first);
       const float* pf = next_panel ? next_panel + pf_first * NR : nullptr;
       const auto c_row = [c, ldc](int r) { return c + r * ldc; };
-      if (balanced && rows == MR - 1)
-        tile<MR - 1>(kc, a_at(ir, rows), b_row, c_row, rows, nr, accumulate, ep ? &te : nullptr, pf, pf_rows);
+      const auto run = [&](auto rows_c) {
+        tile<decltype(rows_c)::value>(kc, a_at(ir, rows), b_row, c_row, rows, nr, accumulate, ep ? &te : nullptr, pf,
+                                      pf_rows);
+      };
+      if (!balanced || rows < 4)
+        run(std::integral_constant<int, MR>{});
       else
-        tile(kc, a_at(ir, rows), b_row, c_row, rows, nr, accumulate, ep ? &te : nullptr, pf, pf_rows);
+        with_rows<4>(rows, run);
       ir += rows;
     }
   }
@@ -206,6 +223,21 @@ struct GemmImpl {
 #pragma GCC unroll 16
           for (int i = 0; i < MR; ++i) r[i] = A + (ir + (i < n ? i : 0)) * lda;
           return [r](int64_t k, int i) { return r[i][k]; };
+        },
+        [Bp](int64_t k) { return Bp + k * NR; }, C, ldc, mr, nr, accumulate, ep, next);
+  }
+
+  // A column-major, read in place: A(r, k) = A[k·lda + r] (a tile's MR values
+  // of step k side by side), rows [0, mr) in tiles as micro_lda's; B packed.
+  static void micro_cols(int64_t kc, const float* A, int64_t lda, const float* Bp, float* C, int64_t ldc, int mr,
+                         int nr, bool accumulate, const TileEpilogue* ep, const float* next) {
+    tiles_down<true>(
+        kc,
+        [A, lda](int ir, int n) {
+          std::array<const float*, MR> r;
+#pragma GCC unroll 16
+          for (int i = 0; i < MR; ++i) r[i] = A + ir + (i < n ? i : 0);
+          return [r, lda](int64_t k, int i) { return r[i][k * lda]; };
         },
         [Bp](int64_t k) { return Bp + k * NR; }, C, ldc, mr, nr, accumulate, ep, next);
   }
@@ -367,9 +399,18 @@ struct GemmImpl {
   }
 
   static GemmKernels table(const char* isa) {
-    return GemmKernels{
-        isa,           MR,      NR,     &micro, &micro_rows, &micro_lda, &micro_indirect, &micro_indirect_a,
-        &micro_gather, &gemv_n, &gemv_t};
+    return GemmKernels{isa,
+                       MR,
+                       NR,
+                       &micro,
+                       &micro_rows,
+                       &micro_lda,
+                       &micro_cols,
+                       &micro_indirect,
+                       &micro_indirect_a,
+                       &micro_gather,
+                       &gemv_n,
+                       &gemv_t};
   }
 };
 

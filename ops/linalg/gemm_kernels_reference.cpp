@@ -56,6 +56,11 @@ struct GemmReference {
     tile(
         kc, [=](int r, int64_t k) { return A[r * lda + k]; }, packed_b(Bp), C, ldc, mr, nr, accumulate, ep);
   }
+  static void micro_cols(int64_t kc, const float* A, int64_t lda, const float* Bp, float* C, int64_t ldc, int mr,
+                         int nr, bool accumulate, const TileEpilogue* ep, const float* /*next*/) {
+    tile(
+        kc, [=](int r, int64_t k) { return A[k * lda + r]; }, packed_b(Bp), C, ldc, mr, nr, accumulate, ep);
+  }
   static void micro_indirect(int64_t kc, const float* Ap, const float* base, const int64_t* offs, float* C, int64_t ldc,
                              int mr, int nr, bool accumulate, const TileEpilogue* ep) {
     tile(
@@ -94,9 +99,18 @@ struct GemmReference {
     }
   }
   static const GemmKernels* table() {
-    static const GemmKernels k{
-        "reference",   MR,      NR,     &micro, &micro_rows, &micro_lda, &micro_indirect, &micro_indirect_a,
-        &micro_gather, &gemv_n, &gemv_t};
+    static const GemmKernels k{"reference",
+                               MR,
+                               NR,
+                               &micro,
+                               &micro_rows,
+                               &micro_lda,
+                               &micro_cols,
+                               &micro_indirect,
+                               &micro_indirect_a,
+                               &micro_gather,
+                               &gemv_n,
+                               &gemv_t};
     return &k;
   }
 };
