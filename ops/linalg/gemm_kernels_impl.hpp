@@ -145,9 +145,8 @@ struct GemmImpl {
   // by each tile, or nullptr.
   // Balanced (A read in place, so tiles may start at any row): the rows are
   // shared evenly by the ⌈mr / MR⌉ tiles (49 = 7 × 7, 17 = 6 + 6 + 5; not
-  // 6 × 8 and a tile computed in full for 1 row), a tile of 4 to MR − 1
-  // rows computing only those (2·rows accumulators still cover the FMA
-  // latency).
+  // 6 × 8 and a tile for 1 row). Otherwise (A packed in MR-row panels) the
+  // last tile may be partial.
   template <bool Balanced = false, class TileA, class BRow>
   static void tiles_down(int64_t kc, TileA a_at, BRow b_row, float* C, int64_t ldc, int mr, int nr, bool accumulate,
                          const TileEpilogue* ep, const float* next_panel = nullptr) {
@@ -169,10 +168,12 @@ struct GemmImpl {
         tile<decltype(rows_c)::value>(kc, a_at(ir, rows), b_row, c_row, rows, nr, accumulate, ep ? &te : nullptr, pf,
                                       pf_rows);
       };
-      if (!balanced || rows < 4)
+      // A tile of fewer rows computes only those, at least 4 (the FMA latency: 2 accumulators per
+      // row, so 1 to 4 rows take as long as 4).
+      if (rows == MR)
         run(std::integral_constant<int, MR>{});
       else
-        with_rows<4>(rows, run);
+        with_rows<4>(std::max(rows, 4), run);
       ir += rows;
     }
   }
