@@ -253,9 +253,10 @@ void gemm_blocked(const GemmKernels& kern, int64_t M, const LeftOperand& a, cons
     if (!late_clamp) after_tiles = Epilogue{};
   }
   // A unscaled is read in place by the register tile (row-major: micro_lda;
-  // transposed: micro_cols): no packing at all. Otherwise A is packed here, once for all tasks, unless every row
-  // block has a single task (large M, small N: the CNN shapes): then each task
-  // packs its own MC×KC block into L2-sized scratch.
+  // transposed: micro_cols): no packing at all. Otherwise A is packed here,
+  // once for all tasks, unless every row block has a single task (large M,
+  // small N: the CNN shapes): then each task packs its own MC×KC block into
+  // L2-sized scratch.
   const bool indirect_a = a.row_offs != nullptr;
   // A transposed (Conv's xᵀ) is read in place too when K ≥ N: packing it would cost a pass over
   // A that few column panels share; with many panels (K < N) the packed panels' sequential

@@ -213,8 +213,8 @@ struct GemmImpl {
   }
 
   // A row-major, read in place: row r at A + r·lda, rows [0, mr) in tiles of
-  // MR or MR − 1 (tiles_down's balanced split; a partial tile's missing rows
-  // repeat its first, their results are not stored); B packed.
+  // 4 to MR rows (tiles_down's balanced split; a tile's rows past mr repeat
+  // its first, their results are not stored); B packed.
   static void micro_lda(int64_t kc, const float* A, int64_t lda, const float* Bp, float* C, int64_t ldc, int mr, int nr,
                         bool accumulate, const TileEpilogue* ep, const float* next) {
     tiles_down<true>(
