@@ -90,7 +90,8 @@ void BM_Gemm(benchmark::State& st, int threads, bool prepacked) {
 
 // The transformer shapes of the int8 GEMM (issue #25), M, K, N.
 const std::vector<std::vector<int64_t>> kInt8Shapes = {{128, 768, 768}, {128, 768, 3072}, {128, 3072, 768},
-                                                       {128, 384, 384}, {128, 384, 1536}, {128, 1536, 384}, {1, 768, 768}};
+                                                       {128, 384, 384}, {128, 384, 1536}, {128, 1536, 384},
+                                                       {1, 768, 768}};
 
 void report_gops(benchmark::State& st, int64_t M, int64_t N, int64_t K) {
   st.counters["GOPS"] =
@@ -100,7 +101,9 @@ void report_gops(benchmark::State& st, int64_t M, int64_t N, int64_t K) {
 // uint8 A × int8 B packed once → int32 (MatMulInteger), or float A quantized on
 // the fly (min/max pass, then quantized while packing) → float with per-column
 // scales and bias (DynamicQuantizeMatMul).
-void BM_Int8Gemm(benchmark::State& st, int threads, bool from_float) {
+// cold: B cycles through copies of at least 64 MB in all, so every call reads
+// its weights from memory as a model's layers do (not from a warm cache).
+void BM_Int8Gemm(benchmark::State& st, int threads, bool from_float, bool cold) {
   const int64_t M = st.range(0), K = st.range(1), N = st.range(2);
   const auto& kern = *default_kernel_set().int8;
   std::mt19937_64 rng(3);
@@ -108,9 +111,13 @@ void BM_Int8Gemm(benchmark::State& st, int threads, bool from_float) {
   for (auto& x : A) x = static_cast<uint8_t>(rng());
   for (auto& x : B) x = static_cast<uint8_t>(rng());
   const auto F = random_vector(M * K, 1), scales = random_vector(N, 4), bias = random_vector(N, 5);
-  const linalg::PackedInt8B pb = linalg::pack_int8_b(kern, linalg::Int8Type::S8, K, N, B.data(), N);
+  const int64_t copies = cold ? std::max<int64_t>(1, (int64_t{64} << 20) / (K * N)) : 1;
+  std::vector<linalg::PackedInt8B> pbs;
+  for (int64_t c = 0; c < copies; ++c)
+    pbs.push_back(linalg::pack_int8_b(kern, linalg::Int8Type::S8, K, N, B.data(), N));
   std::vector<int32_t> C(static_cast<size_t>(M * N));
   const int32_t zb = 0;
+  int64_t next = 0;
   arena(threads).execute([&] {
     for (auto _ : st) {
       linalg::Int8Left a;
@@ -136,6 +143,7 @@ void BM_Int8Gemm(benchmark::State& st, int threads, bool from_float) {
       } else {
         a.A = A.data();
       }
+      const linalg::PackedInt8B& pb = pbs[static_cast<size_t>(next++ % copies)];
       linalg::int8_gemm(kern, M, N, K, a, &za, 0, {pb.data.data(), pb.col_sums.data(), pb.shift}, &zb, 0, o);
       benchmark::DoNotOptimize(C.data());
     }
@@ -210,10 +218,12 @@ int register_all() {
   }
   for (int t : {1, 2}) {
     const std::string suffix = "/T" + std::to_string(t);
-    auto* i8 = benchmark::RegisterBenchmark(("Int8Gemm/u8_s32" + suffix).c_str(), BM_Int8Gemm, t, false);
-    auto* i8f = benchmark::RegisterBenchmark(("Int8Gemm/f32_dynamic" + suffix).c_str(), BM_Int8Gemm, t, true);
+    auto* i8 = benchmark::RegisterBenchmark(("Int8Gemm/u8_s32" + suffix).c_str(), BM_Int8Gemm, t, false, false);
+    auto* i8f = benchmark::RegisterBenchmark(("Int8Gemm/f32_dynamic" + suffix).c_str(), BM_Int8Gemm, t, true, false);
+    auto* i8c =
+        benchmark::RegisterBenchmark(("Int8Gemm/f32_dynamic_cold" + suffix).c_str(), BM_Int8Gemm, t, true, true);
     auto* f32 = benchmark::RegisterBenchmark(("Int8Gemm/fp32_packed" + suffix).c_str(), BM_Gemm, t, true);
-    for (auto* b : {i8, i8f, f32}) {
+    for (auto* b : {i8, i8f, i8c, f32}) {
       for (auto& s : kInt8Shapes) b->Args(s);
       b->ArgNames({"M", "K", "N"})->UseRealTime()->MinTime(0.2);
     }

@@ -355,7 +355,7 @@ TEST_CASE("int8 tiles entry by entry: every row and column count up to MR × NR,
             }
           // A prefetch of some panel (here B itself) must not change anything.
           const int8_t* bp = reinterpret_cast<const int8_t*>(b.data());
-          k->tile(kc4, ap.data(), bp, C.data(), ldc, mr, nr, accumulate, accumulate ? bp : nullptr);
+          k->tile(kc4, ap.data(), bp, C.data(), ldc, mr, nr, accumulate, accumulate ? bp : nullptr, 2 * kc4 + 1);
           INFO(name_of(*k), " mr=", mr, " nr=", nr, " accumulate=", accumulate);
           CHECK(C == want);  // nothing outside mr × nr written
         }
@@ -383,7 +383,7 @@ TEST_CASE("int8 tile_float entries: the float epilogue in the register tile equa
       for (int nr = 1; nr <= NR; ++nr)
         for (bool with_bias : {false, true}) {
           std::vector<int32_t> C(static_cast<size_t>(MR * ldc));
-          k->tile(kc4, a.data(), bp, C.data(), ldc, mr, nr, false, nullptr);
+          k->tile(kc4, a.data(), bp, C.data(), ldc, mr, nr, false, nullptr, 0);
           std::vector<float> want(static_cast<size_t>((MR + 1) * ldy), -7.f), Y = want;
           for (int r = 0; r < mr; ++r)
             for (int j = 0; j < nr; ++j) {
@@ -393,9 +393,28 @@ TEST_CASE("int8 tile_float entries: the float epilogue in the register tile equa
               want[r * ldy + j] = with_bias ? x + bias[j] : x;
             }
           k->tile_float(kc4, a.data(), bp, Y.data(), ldy, mr, nr, row_off.data(), col_off.data(), mult.data(),
-                        with_bias ? bias.data() : nullptr, bp);
+                        with_bias ? bias.data() : nullptr, bp, 2 * kc4);
           INFO(name_of(*k), " mr=", mr, " nr=", nr, " bias=", with_bias);
           CHECK(Y == want);  // bit for bit, nothing outside mr × nr written
         }
   }
+}
+
+TEST_CASE("int8 tile prefetch spread: every line of the slice is issued within the loop, in order") {
+  alignas(64) static int8_t panel[64 * 1000];
+  for (int64_t steps : {1, 2, 3, 7, 48, 192, 193, 768})
+    for (int64_t lines : {0, 1, 2, 5, 24, 47, 48, 49, 96, 384, 385, 999}) {
+      linalg::Int8PrefetchSpread s(panel, lines, steps);
+      const int8_t* expect = lines > 0 ? panel : nullptr;
+      for (int64_t g = 0; g < steps; ++g) {
+        const int64_t before = s.left;
+        s.at(g);
+        if (expect) expect += (before - s.left) * 64;
+        CHECK(s.left <= before);
+      }
+      INFO("steps=", steps, " lines=", lines);
+      CHECK(s.left == 0);
+      CHECK(s.p == nullptr);
+      if (lines > 0) CHECK(expect == panel + lines * 64);
+    }
 }

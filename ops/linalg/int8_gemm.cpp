@@ -299,24 +299,30 @@ void int8_gemm(const Int8GemmKernels& kern, int64_t M, int64_t N, int64_t K, con
         const uint8_t* ap = pa.data() + (pc * mpanels * mr + (i0 / mr) * kc * mr) * kern.a_bytes;
         for (int64_t jp = p0; jp < p1; ++jp) {
           const int8_t* bp = b_panel(pc, jp);
-          const int8_t* next = jp + 1 < p1         ? b_panel(pc, jp + 1)  // the panel this task takes next
+          // The panel this task takes next (kc_next deep), prefetched while this one is used: each
+          // row tile brings in its slice of it, a line every few steps.
+          const int64_t kc_next = jp + 1 < p1 ? kc : pc + KC < K4 ? std::min(KC, K4 - pc - KC) : std::min(KC, K4);
+          const int8_t* next = jp + 1 < p1         ? b_panel(pc, jp + 1)
                                : pc + KC < K4      ? b_panel(pc + KC, p0)
                                : t + 1 < range_end ? b_panel(0, grid.chunk_begin((t + 1) / mblocks))
                                                    : nullptr;
+          const int64_t next_lines = next ? ceil_div(kc_next * nr, 64) : 0;
+          const int64_t slice = ceil_div(next_lines, ceil_div(mi, mr));
           int32_t* cb = acc.data() + (jp - p0) * nr;
           const int cols = static_cast<int>(fused ? std::min(nr, N - jp * nr) : nr);
           for (int64_t ir = 0; ir < mi; ir += mr) {
             const int rows = static_cast<int>(std::min(mr, mi - ir));
-            const int8_t* pf = ir == 0 ? next : nullptr;  // the first row tile prefetches the next panel
+            const int64_t first_line = ir / mr * slice, lines = std::min(slice, next_lines - first_line);
+            const int8_t* pf = lines > 0 ? next + first_line * 64 : nullptr;
             const uint8_t* at = ap + ir * kc * kern.a_bytes;
             if (!fused) {
-              kern.tile(kc / 4, at, bp, cb + ir * ldacc, ldacc, rows, cols, pc > 0, pf);
+              kern.tile(kc / 4, at, bp, cb + ir * ldacc, ldacc, rows, cols, pc > 0, pf, lines);
               continue;
             }
             int64_t ldy, part_end;
             float* y = float_out(i0 + ir, jp * nr, &ldy, &part_end);
             kern.tile_float(kc / 4, at, bp, y, ldy, rows, cols, row_off.data() + i0 + ir, col_off.data() + jp * nr,
-                            mult_all.data() + jp * nr, out.bias ? out.bias + jp * nr : nullptr, pf);
+                            mult_all.data() + jp * nr, out.bias ? out.bias + jp * nr : nullptr, pf, lines);
           }
         }
       }

@@ -14,6 +14,7 @@
 //   requant: y = saturate(rint(float(acc)·((row_scale[m]·col_scale[n]) / y_scale)) + y_zero_point)
 // Row-major throughout.
 #pragma once
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -52,9 +53,10 @@ struct Int8GemmKernels {
   int a_bytes;  // bytes per packed value of A: 1 (uint8), or 2 (zero-extended to int16 for a vpmaddwd tile)
   // C[r, j] (+)= Σ_k A(r, k)·B(k, j) for r < mr (≤ MR), j < nr (≤ NR), over kc4 groups of
   // 4 k: Ap one packed MR-row panel (kc4·MR·4 values of a_bytes), Bp one packed NR panel (kc4·NR·4 bytes).
-  // prefetch: the next panel (as many bytes as Bp) to bring into the cache meanwhile, or nullptr.
+  // prefetch: pf_lines cache lines from there (a slice of the next panel) to bring into the cache
+  // meanwhile, spread evenly over the loop (Int8PrefetchSpread), or nullptr.
   void (*tile)(int64_t kc4, const uint8_t* Ap, const int8_t* Bp, int32_t* C, int64_t ldc, int mr, int nr,
-               bool accumulate, const int8_t* prefetch);
+               bool accumulate, const int8_t* prefetch, int64_t pf_lines);
   // out[j] = the epilogue of acc[j] for j < n (out: int32, float, uint8 or int8 by kind).
   void (*finish_row)(const int32_t* acc, int64_t n, const Int8RowEpilogue& e, void* out);
   // Optional (nullptr: the driver runs tile, then finish_row on each row): the
@@ -64,11 +66,32 @@ struct Int8GemmKernels {
   //   Y[r, j] = float(acc + row_off[r] + col_off[j])·mult[j] (+ bias[j])   for r < mr, j < nr
   void (*tile_float)(int64_t kc4, const uint8_t* Ap, const int8_t* Bp, float* Y, int64_t ldy, int mr, int nr,
                      const int32_t* row_off, const int32_t* col_off, const float* mult, const float* bias,
-                     const int8_t* prefetch);
+                     const int8_t* prefetch, int64_t pf_lines);
   // DynamicQuantizeLinear's passes: *lo = min(0, min x), *hi = max(0, max x) over n floats
   // (false when x holds NaN or ±inf), and y[i] = saturate(rint(x[i] / scale) + zero_point) into uint8.
   bool (*min_max)(const float* x, int64_t n, float* lo, float* hi);
   void (*quantize_u8)(const float* x, int64_t n, float scale, int32_t zero_point, uint8_t* y);
+};
+
+// A tile's prefetches: `lines` cache lines from p over a loop of `steps`
+// steps, `per` lines every `every` steps from step 0. The driver gives each
+// row tile of a panel its slice of the next panel, so that a weight panel
+// read from memory arrives at one line every few steps, not in a burst that
+// fills the miss buffers during the first tile.
+struct Int8PrefetchSpread {
+  const int8_t* p;
+  int64_t left, per, every, next = 0;
+  Int8PrefetchSpread(const int8_t* pf, int64_t lines, int64_t steps)
+      : p(pf && lines > 0 && steps > 0 ? pf : nullptr),
+        left(lines),
+        per(steps > 0 ? (lines + steps - 1) / steps : 0),
+        every(lines > 0 && steps > 0 ? std::max<int64_t>(1, steps * per / lines) : 1) {}
+  void at(int64_t step) {
+    if (!p || step != next) return;
+    for (int64_t i = 0; i < per && left > 0; ++i, --left, p += 64) __builtin_prefetch(p);
+    next += every;
+    if (left == 0) p = nullptr;
+  }
 };
 
 const Int8GemmKernels* int8_gemm_kernels_avx2();

@@ -23,13 +23,14 @@ struct Int8Avx2 {
 
   template <int R>
   static void tile_rows(int64_t kc4, const uint8_t* Ap, const int8_t* Bp, int32_t* C, int64_t ldc, int nr,
-                        bool accumulate, const int8_t* pf) {
+                        bool accumulate, const int8_t* pf, int64_t pf_lines) {
+    Int8PrefetchSpread prefetch(pf, pf_lines, kc4);
     __m256i lo[R], hi[R];
 #pragma GCC unroll 16
     for (int r = 0; r < R; ++r) lo[r] = hi[r] = _mm256_setzero_si256();
     for (int64_t g = 0; g < kc4; ++g) {
       const int8_t* b = Bp + g * NR * 4;
-      if (pf && g % 2 == 0) __builtin_prefetch(pf + g * NR * 4);  // the next panel, a cache line per two groups
+      prefetch.at(g);
       const __m256i b0 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b)));
       const __m256i b1 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 16)));
       const uint8_t* a = Ap + g * MR * 8;
@@ -60,15 +61,15 @@ struct Int8Avx2 {
 
   template <int R>
   static void dispatch(int64_t kc4, const uint8_t* Ap, const int8_t* Bp, int32_t* C, int64_t ldc, int mr, int nr,
-                       bool accumulate, const int8_t* pf) {
+                       bool accumulate, const int8_t* pf, int64_t pf_lines) {
     if constexpr (R < MR) {
-      if (mr > R) return dispatch<R + 1>(kc4, Ap, Bp, C, ldc, mr, nr, accumulate, pf);
+      if (mr > R) return dispatch<R + 1>(kc4, Ap, Bp, C, ldc, mr, nr, accumulate, pf, pf_lines);
     }
-    tile_rows<R>(kc4, Ap, Bp, C, ldc, nr, accumulate, pf);
+    tile_rows<R>(kc4, Ap, Bp, C, ldc, nr, accumulate, pf, pf_lines);
   }
   static void tile(int64_t kc4, const uint8_t* Ap, const int8_t* Bp, int32_t* C, int64_t ldc, int mr, int nr,
-                   bool accumulate, const int8_t* pf) {
-    dispatch<1>(kc4, Ap, Bp, C, ldc, mr, nr, accumulate, pf);
+                   bool accumulate, const int8_t* pf, int64_t pf_lines) {
+    dispatch<1>(kc4, Ap, Bp, C, ldc, mr, nr, accumulate, pf, pf_lines);
   }
 };
 

@@ -28,8 +28,9 @@ struct Int8Vnni {
   // Cin: the int32 tile read when accumulate (row stride ldin); C: where it is written.
   template <int R>
   static void tile_rows(int64_t kc4, const uint8_t* Ap, const int8_t* Bp, const int32_t* Cin, int64_t ldin, int32_t* C,
-                        int64_t ldc, int nr, bool accumulate, const int8_t* pf) {
+                        int64_t ldc, int nr, bool accumulate, const int8_t* pf, int64_t pf_lines) {
     constexpr int S = R <= 2 ? 2 : 1;  // sets of sums
+    Int8PrefetchSpread prefetch(pf, pf_lines, kc4);
     __m512i c0[S][R], c1[S][R];
 #pragma GCC unroll 16
     for (int s = 0; s < S; ++s)
@@ -37,10 +38,7 @@ struct Int8Vnni {
       for (int r = 0; r < R; ++r) c0[s][r] = c1[s][r] = _mm512_setzero_si512();
     const auto step = [&](int64_t g, int s) {
       const int8_t* b = Bp + g * NR * 4;
-      if (pf) {  // the next panel's group g (two cache lines)
-        __builtin_prefetch(pf + g * NR * 4);
-        __builtin_prefetch(pf + g * NR * 4 + 64);
-      }
+      prefetch.at(g);
       const __m512i b0 = _mm512_loadu_si512(b), b1 = _mm512_loadu_si512(b + 64);
       const uint8_t* a = Ap + g * MR * 4;
 #pragma GCC unroll 16
@@ -79,23 +77,23 @@ struct Int8Vnni {
 
   template <int R = 1>
   static void dispatch(int64_t kc4, const uint8_t* Ap, const int8_t* Bp, const int32_t* Cin, int64_t ldin, int32_t* C,
-                       int64_t ldc, int mr, int nr, bool accumulate, const int8_t* pf) {
+                       int64_t ldc, int mr, int nr, bool accumulate, const int8_t* pf, int64_t pf_lines) {
     if constexpr (R < MR) {
-      if (mr > R) return dispatch<R + 1>(kc4, Ap, Bp, Cin, ldin, C, ldc, mr, nr, accumulate, pf);
+      if (mr > R) return dispatch<R + 1>(kc4, Ap, Bp, Cin, ldin, C, ldc, mr, nr, accumulate, pf, pf_lines);
     }
-    tile_rows<R>(kc4, Ap, Bp, Cin, ldin, C, ldc, nr, accumulate, pf);
+    tile_rows<R>(kc4, Ap, Bp, Cin, ldin, C, ldc, nr, accumulate, pf, pf_lines);
   }
   static void tile(int64_t kc4, const uint8_t* Ap, const int8_t* Bp, int32_t* C, int64_t ldc, int mr, int nr,
-                   bool accumulate, const int8_t* pf) {
-    dispatch<1>(kc4, Ap, Bp, C, ldc, C, ldc, mr, nr, accumulate, pf);
+                   bool accumulate, const int8_t* pf, int64_t pf_lines) {
+    dispatch<1>(kc4, Ap, Bp, C, ldc, C, ldc, mr, nr, accumulate, pf, pf_lines);
   }
   // The sums into a 1 KB tile on the stack (in L1; the loop is the int32 tile's),
   // then the float epilogue from there into Y.
   static void tile_float(int64_t kc4, const uint8_t* Ap, const int8_t* Bp, float* Y, int64_t ldy, int mr, int nr,
                          const int32_t* row_off, const int32_t* col_off, const float* mult, const float* bias,
-                         const int8_t* pf) {
+                         const int8_t* pf, int64_t pf_lines) {
     alignas(64) int32_t sums[MR * NR];
-    dispatch<1>(kc4, Ap, Bp, sums, NR, sums, NR, mr, nr, false, pf);
+    dispatch<1>(kc4, Ap, Bp, sums, NR, sums, NR, mr, nr, false, pf, pf_lines);
     const __mmask16 m0 = nr >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << nr) - 1);
     const __mmask16 m1 = nr >= 32 ? 0xFFFF : nr <= 16 ? 0 : static_cast<__mmask16>((1u << (nr - 16)) - 1);
     const __m512i off0 = _mm512_maskz_loadu_epi32(m0, col_off), off1 = _mm512_maskz_loadu_epi32(m1, col_off + 16);

@@ -15,7 +15,7 @@ namespace {
 template <int MR, int NR>
 struct Int8Reference {
   static void tile(int64_t kc4, const uint8_t* Ap, const int8_t* Bp, int32_t* C, int64_t ldc, int mr, int nr,
-                   bool accumulate, const int8_t* /*prefetch*/) {
+                   bool accumulate, const int8_t* /*prefetch*/, int64_t /*pf_lines*/) {
     for (int r = 0; r < mr; ++r)
       for (int j = 0; j < nr; ++j) {
         int32_t s = accumulate ? C[r * ldc + j] : 0;
