@@ -263,6 +263,36 @@ TEST_CASE("int8 GEMM: A quantized from floats while packing equals DynamicQuanti
   }
 }
 
+TEST_CASE("int8 GEMM float output with per-tensor zero points: one K block (the tile's own epilogue) and several") {
+  const int64_t M = 19;
+  for (const Int8GemmKernels* k : int8_tables())
+    for (int64_t K : {linalg::kInt8KC - 1, linalg::kInt8KC + 5}) {
+      const int64_t N = k->nr + 5;
+      const auto A = bytes(static_cast<size_t>(M * K), Int8Type::U8, K + 1);
+      const auto B = bytes(static_cast<size_t>(K * N), Int8Type::S8, K + 2);
+      const std::vector<int32_t> za(static_cast<size_t>(M), 131), zb(static_cast<size_t>(N), -3);
+      const auto acc = reference(M, N, K, A, Int8Type::U8, za, 1, B, Int8Type::S8, zb, 1);
+      std::vector<float> cs(static_cast<size_t>(N)), bias(static_cast<size_t>(N));
+      for (int64_t n = 0; n < N; ++n) cs[n] = 0.02f - 0.0001f * static_cast<float>(n), bias[n] = 0.25f * n - 2;
+      const float rs = 0.0173f;
+      const auto pb = linalg::pack_int8_b(*k, Int8Type::S8, K, N, B.data(), N);
+      linalg::Int8Left a;
+      a.A = A.data();
+      a.lda = K;
+      std::vector<float> y(static_cast<size_t>(M * N), -1.f);
+      linalg::Int8Output o;
+      o.kind = 1;
+      o.C = y.data();
+      o.ldc = N;
+      o.row_scale = &rs;
+      o.col_scale = cs.data(), o.col_scale_step = 1;
+      o.bias = bias.data();
+      linalg::int8_gemm(*k, M, N, K, a, za.data(), 0, {pb.data.data(), pb.col_sums.data(), pb.shift}, zb.data(), 0, o);
+      INFO(name_of(*k), " K=", K);
+      for (int64_t e = 0; e < M * N; ++e) CHECK(y[e] == static_cast<float>(acc[e]) * (rs * cs[e % N]) + bias[e % N]);
+    }
+}
+
 TEST_CASE("DynamicQuantizeLinear's vector passes: min/max and quantize equal the reference at sizes 0 … 140") {
   for (const Int8GemmKernels* k : int8_tables())
     for (int64_t n = 0; n <= 140; ++n) {

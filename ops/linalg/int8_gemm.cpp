@@ -28,7 +28,7 @@ namespace normrt {
 namespace linalg {
 
 namespace {
-constexpr int64_t KC = kInt8KC;    // a B panel of KC·NR bytes stays in L1
+constexpr int64_t KC = kInt8KC;    // a B panel of KC·NR bytes (96 KB on avx512) is reread from L2 by the row tiles
 constexpr int64_t MC = 96;         // rows of C per task (a multiple of MR = 4, 6 and 8)
 constexpr int64_t NC_PANELS = 16;  // B panels per task
 
@@ -252,7 +252,7 @@ void int8_gemm(const Int8GemmKernels& kern, int64_t M, int64_t N, int64_t K, con
     for (int64_t n = 0; n < N; ++n) mult_all[n] = mult_of(0, n);
 
   // The float epilogue in the register tile when the ISA has one: one K block
-  // (deeper products measured no faster), per-tensor zero points, one row
+  // (K up to 3072: BERT-base's down-projection), per-tensor zero points, one row
   // scale, column parts cut at panel edges. The tile then stores floats; only
   // an activation is left for the rows.
   bool fused = kern.tile_float && out.kind == 1 && !out.transposed && za_one && zb_one && rs_one && K4 > 0 && K4 <= KC;

@@ -29,7 +29,7 @@ namespace linalg {
 // k = pc + 4g … pc + 4g + 3 in its 4 consecutive values (one 32-bit lane per
 // column; A's values are bytes or, for the avx2 tile, int16).
 // Zero past the matrix edges.
-inline constexpr int64_t kInt8KC = 768;
+inline constexpr int64_t kInt8KC = 3072;
 
 // What one finished row of C (n columns starting at the block's first one)
 // becomes; the pointers are offset to that column.
