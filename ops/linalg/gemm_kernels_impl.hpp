@@ -50,7 +50,8 @@ struct GemmImpl {
   // ROWS < MR: only the first ROWS rows are computed (mr ≤ ROWS).
   template <int ROWS = MR, class AVal, class BRow, class CRow>
   static void tile(int64_t kc, AVal a_at, BRow b_row, CRow c_row, int mr, int nr, bool accumulate,
-                   const TileEpilogue* ep, const float* prefetch = nullptr, int64_t prefetch_rows = 0) {
+                   const TileEpilogue* ep, const float* prefetch = nullptr, int64_t prefetch_rows = 0,
+                   int64_t prefetch_every = 1) {
     B c0[MR], c1[MR];
     const bool bias_first = ep && !accumulate && (ep->col_bias || ep->row_bias);
     if (bias_first) {
@@ -66,11 +67,17 @@ struct GemmImpl {
 #pragma GCC unroll 16
       for (int r = 0; r < ROWS; ++r) c0[r] = c1[r] = B(0.f);
     }
+    // A row of the next panel (NR floats) every prefetch_every steps into the cache while this one
+    // computes: spread over the loop, not in a burst at its start.
+    int64_t pf_at = 0;
     for (int64_t k = 0; k < kc; ++k) {
       const float* Bp = b_row(k);
-      if (k < prefetch_rows) {  // a row of the next panel (NR floats) into the cache while this one computes
-        __builtin_prefetch(prefetch + k * NR);
-        if constexpr (NR > 16) __builtin_prefetch(prefetch + k * NR + 16);
+      if (k == pf_at && prefetch_rows > 0) {
+        __builtin_prefetch(prefetch);
+        if constexpr (NR > 16) __builtin_prefetch(prefetch + 16);
+        prefetch += NR;
+        --prefetch_rows;
+        pf_at += prefetch_every;
       }
       const B b0 = B::load_unaligned(Bp), b1 = B::load_unaligned(Bp + W);
 #pragma GCC unroll 16
@@ -166,7 +173,7 @@ struct GemmImpl {
       const auto c_row = [c, ldc](int r) { return c + r * ldc; };
       const auto run = [&](auto rows_c) {
         tile<decltype(rows_c)::value>(kc, a_at(ir, rows), b_row, c_row, rows, nr, accumulate, ep ? &te : nullptr, pf,
-                                      pf_rows);
+                                      pf_rows, pf_rows > 0 ? std::max<int64_t>(1, kc / pf_rows) : 1);
       };
       // A tile of fewer rows computes only those, at least 4 (the FMA latency: 2 accumulators per
       // row, so 1 to 4 rows take as long as 4).
