@@ -15,6 +15,9 @@
 # over all rounds (a slow phase of the machine only ever adds time, so the
 # minima move least between runs).
 # The ORT figure includes ~15-20 µs of binding overhead per call (not subtracted).
+# PIN=CPU runs both runtimes' 1-thread rounds on that CPU (taskset): the vCPUs of
+# a shared host can run at different speeds for minutes (bench/README.md,
+# thirteenth measurement), and an unpinned 1-thread process lands on either.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 NORMRT=${1:-build/normrt}
@@ -38,16 +41,18 @@ for m in "${MODELS[@]}"; do
   ln -s "$(realpath "$dir/model.onnx")" "$tmp/$name/model.onnx"
   /usr/bin/python3 bench/pb_to_raw.py "$dir" "$tmp/$name"
   for t in $THREADS; do
+    pin=()
+    [ -n "${PIN:-}" ] && [ "$t" = 1 ] && pin=(taskset -c "$PIN")
     ns=() os=() nmins=() omins=()
     for _ in $(seq "$ROUNDS"); do
       med="" mn=""
-      read -r med mn < <("$NORMRT" bench "$dir/model.onnx" --data-dir "$dir/test_data_set_0" --threads "$t" \
+      read -r med mn < <("${pin[@]}" "$NORMRT" bench "$dir/model.onnx" --data-dir "$dir/test_data_set_0" --threads "$t" \
         --warmup-ms 500 --duration 2 --quiet --json "$tmp/n.json" > /dev/null && /usr/bin/python3 -c \
         "import json; l = json.load(open('$tmp/n.json'))[0]['latency_ms']; print(l['median'], l['min'])")
       [ -n "${mn:-}" ] || { echo "normrt bench failed on $name" >&2; exit 1; }
       ns+=("$med") nmins+=("$mn")
       med="" mn=""
-      read -r med mn < <(ORT_WARMUP_MS=500 ORT_DURATION_MS=2000 node bench/ort_latency.js "$tmp/$name" "$t" 100 |
+      read -r med mn < <(ORT_WARMUP_MS=500 ORT_DURATION_MS=2000 "${pin[@]}" node bench/ort_latency.js "$tmp/$name" "$t" 100 |
         /usr/bin/python3 -c "import json,sys; d = json.load(sys.stdin); print(d['median_ms'], d['min_ms'])")
       [ -n "${mn:-}" ] || { echo "ORT failed on $name" >&2; exit 1; }
       os+=("$med") omins+=("$mn")
